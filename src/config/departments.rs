@@ -1,0 +1,68 @@
+//! The departments of the config, and how a directive file's words find one.
+
+use std::collections::BTreeMap;
+
+use crate::domain::DepartmentCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub code: DepartmentCode,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub emails: Vec<String>,
+    /// Names under `[channels]`.
+    pub channels: Vec<String>,
+    /// Per-channel webhook URLs that replace the channel's own URL for this department.
+    pub webhooks: BTreeMap<String, reqwest::Url>,
+    pub escalate_to: Option<DepartmentCode>,
+}
+
+/// Every configured department, found by code, name or alias.
+#[derive(Debug, Clone, Default)]
+pub struct Departments {
+    by_code: BTreeMap<DepartmentCode, Department>,
+    by_label: BTreeMap<String, DepartmentCode>,
+}
+
+/// Case and spacing do not matter when a directive names a department.
+pub(super) fn normalize(label: &str) -> String {
+    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+impl Departments {
+    pub fn new(list: Vec<Department>) -> Self {
+        let mut by_label = BTreeMap::new();
+        for department in &list {
+            let labels = std::iter::once(department.code.as_str())
+                .chain(std::iter::once(department.name.as_str()))
+                .chain(department.aliases.iter().map(String::as_str));
+            for label in labels {
+                by_label.entry(normalize(label)).or_insert_with(|| department.code.clone());
+            }
+        }
+        let by_code = list.into_iter().map(|d| (d.code.clone(), d)).collect();
+        Self { by_code, by_label }
+    }
+
+    pub fn get(&self, code: &DepartmentCode) -> Option<&Department> {
+        self.by_code.get(code)
+    }
+
+    /// The department a code, name or alias names, e.g. "snv", "Sở Nội vụ" or "SNV".
+    pub fn resolve(&self, label: &str) -> Option<&Department> {
+        let code = self.by_label.get(&normalize(label))?;
+        self.by_code.get(code)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Department> {
+        self.by_code.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_code.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+}

@@ -1,0 +1,211 @@
+//! Settings: one tree, read from a TOML file (the embedded `config/default.toml` unless
+//! another is named) and `NHACVIEC__SECTION__KEY` environment variables, then validated
+//! into typed values.
+//!
+//! Owns the whole shape of the config and every check on it; `nhacviec check` prints what
+//! `load` finds. It must not open the store or the network: reachability is the caller's.
+
+mod departments;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use secrecy::SecretString;
+
+pub use departments::{Department, Departments};
+
+use crate::domain::Offset;
+
+/// The config `run` uses when no file is named.
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
+/// Environment variables with this prefix and `__` between keys override single keys.
+pub const ENV_PREFIX: &str = "NHACVIEC";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: Tz,
+    pub store: StoreSettings,
+    pub schedule: Schedule,
+    pub delivery: Delivery,
+    pub channels: BTreeMap<String, ChannelSettings>,
+    pub departments: Departments,
+    /// Where the settings came from, for messages.
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub url: String,
+}
+
+/// When reminders go out: the policy the plan applies to every open task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub send_at: NaiveTime,
+    pub send_window: (NaiveTime, NaiveTime),
+    pub working_days_only: bool,
+    /// Sorted from the farthest to the nearest offset.
+    pub before: Vec<Offset>,
+    pub on_due_date: bool,
+    /// `None` when overdue tasks are reminded only once, on the first day overdue.
+    pub overdue_every: Option<Offset>,
+    /// `None` when overdue tasks are never escalated.
+    pub escalate_after: Option<Offset>,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub max_attempts: u32,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    pub batch_size: u32,
+    pub concurrency: u32,
+    pub shutdown_grace: Duration,
+    /// How long a claimed item stays reserved before another claim may take it again.
+    pub lease: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChannelSettings {
+    Smtp(SmtpSettings),
+    Webhook(WebhookSettings),
+}
+
+impl ChannelSettings {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChannelSettings::Smtp(_) => "smtp",
+            ChannelSettings::Webhook(_) => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    None,
+    StartTls,
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub credentials: Option<(String, SecretString)>,
+    pub from: lettre::message::Mailbox,
+    pub pool_size: u32,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub url: reqwest::Url,
+    pub headers: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+/// One thing wrong with the config, at its key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config {source_name} is not valid TOML: {message}")]
+    Syntax { source_name: String, message: String },
+    #[error("config {source_name} has {} problem(s):\n{}", problems.len(), list(problems))]
+    Invalid { source_name: String, problems: Vec<Problem> },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Where to read settings from.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    Embedded,
+    File(PathBuf),
+}
+
+impl ConfigSource {
+    pub fn name(&self) -> String {
+        match self {
+            ConfigSource::Embedded => "(embedded default.toml)".to_owned(),
+            ConfigSource::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads, merges with the environment, and validates. All problems come back at once.
+    pub fn load(source: &ConfigSource) -> Result<Self, ConfigError> {
+        let text = match source {
+            ConfigSource::Embedded => DEFAULT_CONFIG.to_owned(),
+            ConfigSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.clone(), source })?,
+        };
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_toml(&text, &source.name(), &env)
+    }
+
+    /// The pure part of `load`: `env` stands for the process environment.
+    pub fn from_toml(text: &str, source_name: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let syntax = |message: String| ConfigError::Syntax { source_name: source_name.to_owned(), message };
+        // Parse once with `toml` alone: its errors name the line and column.
+        toml::from_str::<toml::Table>(text).map_err(|e| syntax(e.to_string()))?;
+        let env_map: config::Map<String, String> = env
+            .iter()
+            .filter(|(key, _)| key.starts_with(&format!("{ENV_PREFIX}__")))
+            .cloned()
+            .collect();
+        let merged = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("schedule.before")
+                    .with_list_parse_key("schedule.send_window")
+                    .source(Some(env_map)),
+            )
+            .build()
+            .map_err(|e| syntax(e.to_string()))?;
+        let value: serde_json::Value = merged.try_deserialize().map_err(|e| syntax(e.to_string()))?;
+        validate::validate(value, source_name).map_err(|problems| ConfigError::Invalid {
+            source_name: source_name.to_owned(),
+            problems,
+        })
+    }
+
+    /// The store's SQLite path, when the store is SQLite.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.store.url.strip_prefix("sqlite://").map(Path::new)
+    }
+}
+
+#[cfg(test)]
+mod tests;

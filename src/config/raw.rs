@@ -1,0 +1,85 @@
+//! The config file as written: loose types, so that every problem can be found and reported
+//! with its key path in one pass by `validate`, rather than serde stopping at the first.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawSettings {
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub schedule: RawSchedule,
+    #[serde(default)]
+    pub delivery: RawDelivery,
+    #[serde(default)]
+    pub channels: BTreeMap<String, RawChannel>,
+    #[serde(default)]
+    pub departments: Vec<RawDepartment>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawStore {
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawSchedule {
+    pub send_at: Option<String>,
+    pub send_window: Option<Vec<String>>,
+    pub working_days_only: Option<bool>,
+    pub before: Option<Vec<String>>,
+    pub on_due_date: Option<bool>,
+    pub overdue_every: Option<String>,
+    pub escalate_after: Option<String>,
+    pub poll_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawDelivery {
+    pub max_attempts: Option<u32>,
+    pub retry_initial: Option<String>,
+    pub retry_max: Option<String>,
+    pub batch_size: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub shutdown_grace: Option<String>,
+    pub lease: Option<String>,
+}
+
+/// Every key any channel kind accepts; `validate` checks which apply to the given kind.
+#[derive(Debug, Deserialize)]
+pub struct RawChannel {
+    pub kind: Option<String>,
+    // smtp
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub tls: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<String>,
+    pub from: Option<String>,
+    pub pool_size: Option<u32>,
+    // webhook
+    pub url: Option<String>,
+    pub headers: Option<BTreeMap<String, String>>,
+    // both
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawDepartment {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, String>,
+    pub escalate_to: Option<String>,
+}

@@ -1,0 +1,142 @@
+use super::*;
+
+fn load(text: &str) -> Result<Settings, ConfigError> {
+    Settings::from_toml(text, "test.toml", &[])
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match load(text) {
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(ToString::to_string).collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_embedded_default_is_valid() {
+    let settings = Settings::from_toml(DEFAULT_CONFIG, "default", &[]).unwrap();
+    assert_eq!(settings.timezone, chrono_tz::Asia::Ho_Chi_Minh);
+    assert_eq!(settings.schedule.before, vec![Offset::days(14), Offset::days(7), Offset::days(3), Offset::days(1)]);
+    assert_eq!(settings.sqlite_path(), Some(Path::new("data/nhacviec.db")));
+    assert!(settings.departments.resolve("Sở Nội vụ").is_some());
+}
+
+#[test]
+fn the_nam_dinh_example_is_valid() {
+    let text = include_str!("../../config/examples/nam-dinh.toml");
+    let settings = Settings::from_toml(text, "nam-dinh.toml", &[]).unwrap();
+    for label in ["snv", "Sở Nội vụ", "SNV", "UBND thành phố Nam Định", "Văn phòng UBND tỉnh"] {
+        assert!(settings.departments.resolve(label).is_some(), "{label}");
+    }
+}
+
+#[test]
+fn environment_overrides_single_keys() {
+    let env = vec![
+        ("NHACVIEC__SCHEDULE__SEND_AT".to_owned(), "09:15".to_owned()),
+        ("NHACVIEC__STORE__URL".to_owned(), "sqlite:///tmp/x.db".to_owned()),
+        ("NHACVIEC__SCHEDULE__BEFORE".to_owned(), "5d,2d".to_owned()),
+        ("NHACVIEC_CONFIG".to_owned(), "/elsewhere.toml".to_owned()),
+    ];
+    let settings = Settings::from_toml(DEFAULT_CONFIG, "default", &env).unwrap();
+    assert_eq!(settings.schedule.send_at, NaiveTime::from_hms_opt(9, 15, 0).unwrap());
+    assert_eq!(settings.store.url, "sqlite:///tmp/x.db");
+    assert_eq!(settings.schedule.before, vec![Offset::days(5), Offset::days(2)]);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key_path() {
+    let text = r#"
+timezone = "Asia/Hanoi_Typo"
+colour = "blue"
+[schedule]
+send_at = "8h"
+before = ["7d", "3 days"]
+overdue_every = "3x"
+poll_interval = "soon"
+[channels.email]
+kind = "smtp"
+tls = "ssl"
+url = "http://x"
+[channels.pager]
+kind = "carrier-pigeon"
+[[departments]]
+code = "SNV"
+name = "Sở Nội vụ"
+channels = ["email", "fax"]
+[[departments]]
+code = "stc"
+name = "Sở Tài chính"
+aliases = ["Sở Nội vụ"]
+emails = ["not an address"]
+channels = ["email"]
+escalate_to = "vp-ubnd"
+"#;
+    let got = problems(text);
+    let expected = [
+        "colour: unknown key",
+        "timezone: not an IANA time zone name",
+        "schedule.send_at: '8h' is not a time of day",
+        "schedule.before[1]: '3 days' is not a day offset",
+        "schedule.overdue_every: '3x' is not a day offset",
+        "schedule.poll_interval: 'soon' is not a duration",
+        "channels.email.tls: 'ssl' is not a TLS mode",
+        "channels.email.url: does not apply to a channel of kind 'smtp'",
+        "channels.pager.kind: unknown channel kind 'carrier-pigeon'",
+        "departments[0].code: 'SNV' is not a department code",
+        "departments[0].channels[1]: unknown channel 'fax'",
+        "departments[1].emails[0]: 'not an address' is not an email address",
+        "departments[1].escalate_to: unknown department 'vp-ubnd'",
+    ];
+    for want in expected {
+        assert!(got.iter().any(|p| p.starts_with(want)), "missing {want:?} in {got:#?}");
+    }
+}
+
+#[test]
+fn ambiguous_names_and_duplicate_codes_are_rejected() {
+    let text = r#"
+[channels.email]
+kind = "smtp"
+[[departments]]
+code = "snv"
+name = "Sở Nội vụ"
+emails = ["a@b.example"]
+channels = ["email"]
+[[departments]]
+code = "snv"
+name = "Sở Tài chính"
+emails = ["a@b.example"]
+channels = ["email"]
+[[departments]]
+code = "sxd"
+name = "Sở Xây dựng"
+aliases = ["sở nội  vụ"]
+emails = ["a@b.example"]
+channels = ["email"]
+"#;
+    let got = problems(text);
+    assert!(got.iter().any(|p| p.starts_with("departments[1].code: duplicate department code 'snv'")), "{got:#?}");
+    assert!(got.iter().any(|p| p.starts_with("departments[2].aliases[0]: 'sở nội  vụ' already names")), "{got:#?}");
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    let err = load("[schedule\nsend_at = 1").unwrap_err();
+    assert!(matches!(err, ConfigError::Syntax { .. }));
+    assert!(err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let text = r#"
+[channels.email]
+kind = "smtp"
+username = "u"
+password = "hunter2-secret"
+port = "not a port"
+"#;
+    let err = load(text).unwrap_err().to_string();
+    assert!(!err.contains("hunter2"), "{err}");
+    let settings = load("[channels.email]\nkind = \"smtp\"\nusername = \"u\"\npassword = \"hunter2-secret\"\n").unwrap();
+    assert!(!format!("{settings:?}").contains("hunter2"));
+}

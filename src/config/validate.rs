@@ -1,0 +1,423 @@
+//! Turns the raw config into `Settings`, collecting every problem with its key path.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use secrecy::SecretString;
+
+use super::raw::{RawChannel, RawDelivery, RawDepartment, RawSchedule, RawSettings};
+use super::{
+    ChannelSettings, Delivery, Department, Departments, Problem, Schedule, Settings, SmtpSettings,
+    StoreSettings, TlsMode, WebhookSettings,
+};
+use crate::domain::{DepartmentCode, Offset};
+
+/// Collects problems as a validation walks the tree.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    /// Runs a parse and records its error at `path`; `None` when it failed.
+    fn check<T, E: std::fmt::Display>(&mut self, path: &str, result: Result<T, E>) -> Option<T> {
+        result.map_err(|e| self.add(path, e.to_string())).ok()
+    }
+}
+
+pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Settings, Vec<Problem>> {
+    let mut problems = Problems::default();
+    let mut unknown = Vec::new();
+    let raw: Option<RawSettings> = {
+        let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let ignored = serde_ignored::Deserializer::new(&value, &mut on_unknown);
+        match serde_path_to_error::deserialize(ignored) {
+            Ok(raw) => Some(raw),
+            Err(e) => {
+                problems.add(e.path().to_string(), e.inner().to_string());
+                None
+            }
+        }
+    };
+    for path in unknown {
+        problems.add(path, "unknown key");
+    }
+    let Some(raw) = raw else { return Err(problems.0) };
+
+    let timezone = match raw.timezone.as_deref().unwrap_or("Asia/Ho_Chi_Minh").parse::<Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            problems.add("timezone", "not an IANA time zone name (e.g. 'Asia/Ho_Chi_Minh')");
+            None
+        }
+    };
+    let store = StoreSettings { url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()) };
+    if !store.url.starts_with("sqlite://") || store.url.len() <= "sqlite://".len() {
+        problems.add("store.url", format!("'{}' is not a store URL: write sqlite://PATH", store.url));
+    }
+    let schedule = schedule(raw.schedule, &mut problems);
+    let delivery = delivery(raw.delivery, &mut problems);
+    let channels = channels(raw.channels, &mut problems);
+    let departments = departments(raw.departments, &channels, &mut problems);
+
+    match (timezone, schedule, delivery, departments) {
+        (Some(timezone), Some(schedule), Some(delivery), Some(departments)) if problems.0.is_empty() => {
+            Ok(Settings { timezone, store, schedule, delivery, channels, departments, source: source_name.to_owned() })
+        }
+        _ => Err(problems.0),
+    }
+}
+
+fn parse_time(text: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| format!("'{text}' is not a time of day: write HH:MM, e.g. '08:00'"))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("'{text}' is not a duration ({e}): write e.g. '30s', '5m', '6h'"))
+}
+
+/// An offset that may be switched off with `"0d"` or `"off"`.
+fn optional_offset(text: &str) -> Result<Option<Offset>, String> {
+    if text == "off" {
+        return Ok(None);
+    }
+    let offset = Offset::parse(text).map_err(|e| e.to_string())?;
+    Ok((offset.in_days() > 0).then_some(offset))
+}
+
+fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
+    let send_at = problems.check("schedule.send_at", parse_time(raw.send_at.as_deref().unwrap_or("08:00")));
+    let window = raw.send_window.unwrap_or_else(|| vec!["07:30".into(), "17:00".into()]);
+    let send_window = match window.as_slice() {
+        [start, end] => {
+            let start = problems.check("schedule.send_window[0]", parse_time(start));
+            let end = problems.check("schedule.send_window[1]", parse_time(end));
+            match (start, end) {
+                (Some(start), Some(end)) if start < end => Some((start, end)),
+                (Some(_), Some(_)) => {
+                    problems.add("schedule.send_window", "the window must start before it ends");
+                    None
+                }
+                _ => None,
+            }
+        }
+        _ => {
+            problems.add("schedule.send_window", "write two times of day: [\"07:30\", \"17:00\"]");
+            None
+        }
+    };
+    if let (Some(at), Some((start, end))) = (send_at, send_window)
+        && !(start <= at && at <= end)
+    {
+        problems.add("schedule.send_at", "must fall inside schedule.send_window");
+    }
+    let mut before = Vec::new();
+    for (i, text) in raw.before.unwrap_or_else(|| vec!["14d".into(), "7d".into(), "3d".into(), "1d".into()]).iter().enumerate() {
+        match Offset::parse(text) {
+            Ok(offset) if offset.in_days() == 0 => {
+                problems.add(format!("schedule.before[{i}]"), "use on_due_date for the due date itself")
+            }
+            Ok(offset) => before.push(offset),
+            Err(e) => problems.add(format!("schedule.before[{i}]"), e.to_string()),
+        }
+    }
+    before.sort_by(|a, b| b.cmp(a));
+    before.dedup();
+    let overdue_every =
+        problems.check("schedule.overdue_every", optional_offset(raw.overdue_every.as_deref().unwrap_or("3d")));
+    let escalate_after =
+        problems.check("schedule.escalate_after", optional_offset(raw.escalate_after.as_deref().unwrap_or("7d")));
+    let poll_interval =
+        problems.check("schedule.poll_interval", parse_duration(raw.poll_interval.as_deref().unwrap_or("30s")));
+    if poll_interval.is_some_and(|d| d < Duration::from_secs(1)) {
+        problems.add("schedule.poll_interval", "must be at least 1s");
+    }
+    Some(Schedule {
+        send_at: send_at?,
+        send_window: send_window?,
+        working_days_only: raw.working_days_only.unwrap_or(true),
+        before,
+        on_due_date: raw.on_due_date.unwrap_or(true),
+        overdue_every: overdue_every?,
+        escalate_after: escalate_after?,
+        poll_interval: poll_interval?,
+    })
+}
+
+fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
+    let mut duration = |key: &str, value: Option<String>, default: &str| {
+        problems.check(&format!("delivery.{key}"), parse_duration(value.as_deref().unwrap_or(default)))
+    };
+    let retry_initial = duration("retry_initial", raw.retry_initial, "1m");
+    let retry_max = duration("retry_max", raw.retry_max, "6h");
+    let shutdown_grace = duration("shutdown_grace", raw.shutdown_grace, "30s");
+    let lease = duration("lease", raw.lease, "5m");
+    let max_attempts = raw.max_attempts.unwrap_or(8);
+    let batch_size = raw.batch_size.unwrap_or(256);
+    let concurrency = raw.concurrency.unwrap_or(32);
+    for (key, value, max) in [("max_attempts", max_attempts, 100), ("batch_size", batch_size, 10_000), ("concurrency", concurrency, 1024)] {
+        if value == 0 || value > max {
+            problems.add(format!("delivery.{key}"), format!("must be between 1 and {max}"));
+        }
+    }
+    if let (Some(initial), Some(max)) = (retry_initial, retry_max)
+        && initial > max
+    {
+        problems.add("delivery.retry_initial", "must not exceed delivery.retry_max");
+    }
+    Some(Delivery {
+        max_attempts,
+        retry_initial: retry_initial?,
+        retry_max: retry_max?,
+        batch_size,
+        concurrency,
+        shutdown_grace: shutdown_grace?,
+        lease: lease?,
+    })
+}
+
+fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTreeMap<String, ChannelSettings> {
+    let mut channels = BTreeMap::new();
+    for (name, raw) in raw {
+        let path = format!("channels.{name}");
+        let channel = match raw.kind.as_deref() {
+            Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
+            Some("webhook") => webhook(&path, raw, problems).map(ChannelSettings::Webhook),
+            Some(other) => {
+                problems.add(format!("{path}.kind"), format!("unknown channel kind '{other}': use 'smtp' or 'webhook'"));
+                None
+            }
+            None => {
+                problems.add(format!("{path}.kind"), "missing: use 'smtp' or 'webhook'");
+                None
+            }
+        };
+        if let Some(channel) = channel {
+            channels.insert(name, channel);
+        }
+    }
+    channels
+}
+
+fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {
+    for (key, present) in keys {
+        if *present {
+            problems.add(format!("{path}.{key}"), format!("does not apply to a channel of kind '{kind}'"));
+        }
+    }
+}
+
+fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSettings> {
+    reject_keys(path, "smtp", &[("url", raw.url.is_some()), ("headers", raw.headers.is_some())], problems);
+    let host = raw.host.unwrap_or_else(|| "127.0.0.1".to_owned());
+    if host.trim().is_empty() {
+        problems.add(format!("{path}.host"), "must not be empty");
+    }
+    let tls = match raw.tls.as_deref().unwrap_or("none") {
+        "none" => Some(TlsMode::None),
+        "starttls" => Some(TlsMode::StartTls),
+        "tls" => Some(TlsMode::Tls),
+        other => {
+            problems.add(format!("{path}.tls"), format!("'{other}' is not a TLS mode: use none, starttls or tls"));
+            None
+        }
+    };
+    let port = raw.port.unwrap_or(match tls {
+        Some(TlsMode::Tls) => 465,
+        Some(TlsMode::StartTls) => 587,
+        _ => 25,
+    });
+    let from = raw.from.unwrap_or_else(|| "Nhắc việc <nhacviec@localhost>".to_owned());
+    let from = problems.check(
+        &format!("{path}.from"),
+        from.parse::<lettre::message::Mailbox>().map_err(|e| format!("'{from}' is not a mailbox ({e})")),
+    );
+    let username = raw.username.filter(|u| !u.is_empty());
+    let password = match (raw.password, raw.password_file) {
+        (Some(_), Some(_)) => {
+            problems.add(format!("{path}.password_file"), "set password or password_file, not both");
+            None
+        }
+        (Some(password), None) => Some(password),
+        (None, Some(file)) => match std::fs::read_to_string(&file) {
+            Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
+            Err(e) => {
+                problems.add(format!("{path}.password_file"), format!("cannot read '{file}': {e}"));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let credentials = match (username, password) {
+        (Some(user), Some(password)) => Some((user, password)),
+        (Some(_), None) => {
+            problems.add(format!("{path}.password"), "a username needs password or password_file");
+            None
+        }
+        (None, Some(_)) => {
+            problems.add(format!("{path}.username"), "a password needs a username");
+            None
+        }
+        (None, None) => None,
+    };
+    let timeout = problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
+    let pool_size = raw.pool_size.unwrap_or(8);
+    if pool_size == 0 {
+        problems.add(format!("{path}.pool_size"), "must be at least 1");
+    }
+    Some(SmtpSettings { host, port, tls: tls?, credentials, from: from?, pool_size, timeout: timeout? })
+}
+
+fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<WebhookSettings> {
+    reject_keys(
+        path,
+        "webhook",
+        &[
+            ("host", raw.host.is_some()),
+            ("port", raw.port.is_some()),
+            ("tls", raw.tls.is_some()),
+            ("username", raw.username.is_some()),
+            ("password", raw.password.is_some()),
+            ("password_file", raw.password_file.is_some()),
+            ("from", raw.from.is_some()),
+            ("pool_size", raw.pool_size.is_some()),
+        ],
+        problems,
+    );
+    let url = match raw.url.as_deref() {
+        Some(url) => problems.check(&format!("{path}.url"), parse_http_url(url)),
+        None => {
+            problems.add(format!("{path}.url"), "missing: the URL to POST to");
+            None
+        }
+    };
+    let headers = raw.headers.unwrap_or_default();
+    for (name, value) in &headers {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || reqwest::header::HeaderValue::from_str(value).is_err()
+        {
+            problems.add(format!("{path}.headers.{name}"), "not a valid HTTP header");
+        }
+    }
+    let timeout = problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("10s")));
+    Some(WebhookSettings { url: url?, headers, timeout: timeout? })
+}
+
+pub(super) fn parse_http_url(text: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("'{text}' is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("'{text}' is not an http or https URL"));
+    }
+    Ok(url)
+}
+
+fn departments(
+    raw: Vec<RawDepartment>,
+    channels: &BTreeMap<String, ChannelSettings>,
+    problems: &mut Problems,
+) -> Option<Departments> {
+    let mut list = Vec::new();
+    for (i, raw) in raw.into_iter().enumerate() {
+        let path = format!("departments[{i}]");
+        let code = match raw.code.as_deref() {
+            Some(code) => problems.check(&format!("{path}.code"), DepartmentCode::parse(code)),
+            None => {
+                problems.add(format!("{path}.code"), "missing");
+                None
+            }
+        };
+        let name = raw.name.filter(|n| !n.trim().is_empty());
+        if name.is_none() {
+            problems.add(format!("{path}.name"), "missing");
+        }
+        for (j, email) in raw.emails.iter().enumerate() {
+            if email.parse::<lettre::Address>().is_err() {
+                problems.add(format!("{path}.emails[{j}]"), format!("'{email}' is not an email address"));
+            }
+        }
+        if raw.channels.is_empty() {
+            problems.add(format!("{path}.channels"), "name at least one channel under [channels]");
+        }
+        for (j, channel) in raw.channels.iter().enumerate() {
+            match channels.get(channel) {
+                None => problems.add(format!("{path}.channels[{j}]"), format!("unknown channel '{channel}'")),
+                Some(ChannelSettings::Smtp(_)) if raw.emails.is_empty() => problems.add(
+                    format!("{path}.emails"),
+                    format!("channel '{channel}' sends email, but the department has no address"),
+                ),
+                Some(_) => {}
+            }
+        }
+        let mut webhooks = BTreeMap::new();
+        for (channel, url) in &raw.webhooks {
+            let key = format!("{path}.webhooks.{channel}");
+            match channels.get(channel) {
+                Some(ChannelSettings::Webhook(_)) => {
+                    if let Some(url) = problems.check(&key, parse_http_url(url)) {
+                        webhooks.insert(channel.clone(), url);
+                    }
+                }
+                Some(_) => problems.add(key, format!("channel '{channel}' is not a webhook")),
+                None => problems.add(key, format!("unknown channel '{channel}'")),
+            }
+        }
+        let escalate_to = raw.escalate_to.as_deref().and_then(|text| {
+            problems.check(&format!("{path}.escalate_to"), DepartmentCode::parse(text))
+        });
+        if let (Some(code), Some(name)) = (code, name) {
+            list.push((
+                path,
+                Department {
+                    code,
+                    name,
+                    aliases: raw.aliases,
+                    emails: raw.emails,
+                    channels: raw.channels,
+                    webhooks,
+                    escalate_to,
+                },
+            ));
+        }
+    }
+    check_references(&list, problems);
+    Some(Departments::new(list.into_iter().map(|(_, d)| d).collect()))
+}
+
+/// Codes unique, names and aliases unambiguous, escalation targets known and acyclic.
+fn check_references(list: &[(String, Department)], problems: &mut Problems) {
+    let mut codes = BTreeSet::new();
+    let mut labels: BTreeMap<String, &str> = BTreeMap::new();
+    for (path, department) in list {
+        if !codes.insert(department.code.as_str()) {
+            problems.add(format!("{path}.code"), format!("duplicate department code '{}'", department.code));
+        }
+        let own_labels = std::iter::once((format!("{path}.name"), &department.name))
+            .chain(department.aliases.iter().enumerate().map(|(j, a)| (format!("{path}.aliases[{j}]"), a)));
+        for (key, label) in own_labels {
+            let normal = super::departments::normalize(label);
+            match labels.get(&normal) {
+                Some(other) if *other != department.code.as_str() => {
+                    problems.add(key, format!("'{label}' already names department '{other}'"))
+                }
+                _ => {
+                    labels.insert(normal, department.code.as_str());
+                }
+            }
+        }
+    }
+    for (path, department) in list {
+        if let Some(target) = &department.escalate_to {
+            if target == &department.code {
+                problems.add(format!("{path}.escalate_to"), "a department cannot escalate to itself");
+            } else if !codes.contains(target.as_str()) {
+                problems.add(format!("{path}.escalate_to"), format!("unknown department '{target}'"));
+            }
+        }
+    }
+}

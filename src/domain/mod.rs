@@ -1,0 +1,15 @@
+//! The vocabulary of the problem: departments, deadlines, offsets, directives and tasks.
+//!
+//! Types here hold only valid values: they are parsed once at the edge (config, CLI,
+//! directive files) and trusted everywhere after. This module does no I/O and knows
+//! nothing of the store, the schedule or the channels.
+
+mod deadline;
+mod department;
+mod offset;
+mod task;
+
+pub use deadline::{Deadline, DeadlineError, Precision};
+pub use department::{DepartmentCode, DepartmentCodeError};
+pub use offset::{Offset, OffsetError};
+pub use task::{Directive, DirectiveId, Role, Task, TaskId, TaskStatus};

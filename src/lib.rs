@@ -1,0 +1,23 @@
+//! nhacviec — reminds government departments of the tasks directives assign them, before
+//! and after every deadline, until each task is done.
+//!
+//! A reminder travels through the modules in this order:
+//!
+//! - [`config`]: the settings tree, validated once at start and on reload;
+//! - [`domain`]: departments, deadlines, directives and tasks, as types that hold only valid
+//!   values;
+//! - [`directive_file`]: reads a directive and its tasks from TOML, resolving departments;
+//! - [`calendar`]: which days are working days;
+//! - [`plan`]: pure functions from a task, the schedule and the clock to the reminders due;
+//! - [`store`]: directives, tasks, task events, the outbox and delivery attempts (SQLite);
+//! - [`outbox`]: reminder keys, states and the retry policy;
+//! - [`message`]: the Vietnamese text of a reminder;
+//! - [`channels`]: email over SMTP and JSON webhooks;
+//! - [`dispatch`]: claims due outbox items, re-checks them, sends, records each attempt;
+//! - [`daemon`]: the long-running process that ties it together;
+//! - [`cli`]: the command line, the only place that turns errors into exit codes.
+
+pub mod calendar;
+pub mod config;
+pub mod domain;
+pub mod plan;

@@ -1,0 +1,46 @@
+use std::fmt;
+
+use crate::domain::Offset;
+
+/// Which line of the schedule produced a reminder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// `before:7d`: so many days before the deadline.
+    Before(Offset),
+    /// `due`: on the due date.
+    Due,
+    /// `overdue`: a repeat after the deadline.
+    Overdue,
+    /// `escalate`: the supervising department is told the task is overdue.
+    Escalate,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("'{0}' is not a reminder rule: use before:Nd, due, overdue or escalate")]
+pub struct RuleError(pub String);
+
+impl Rule {
+    pub fn parse(text: &str) -> Result<Self, RuleError> {
+        let error = || RuleError(text.to_owned());
+        match text {
+            "due" => Ok(Rule::Due),
+            "overdue" => Ok(Rule::Overdue),
+            "escalate" => Ok(Rule::Escalate),
+            _ => {
+                let offset = text.strip_prefix("before:").ok_or_else(error)?;
+                Ok(Rule::Before(Offset::parse(offset).map_err(|_| error())?))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Before(offset) => write!(f, "before:{offset}"),
+            Rule::Due => f.write_str("due"),
+            Rule::Overdue => f.write_str("overdue"),
+            Rule::Escalate => f.write_str("escalate"),
+        }
+    }
+}

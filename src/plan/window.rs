@@ -1,0 +1,39 @@
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+
+use super::Policy;
+
+/// The instant at `time` on local `date`. Time zones with a gap at that moment (none in
+/// Vietnam) get the first valid instant after it.
+pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -> DateTime<Utc> {
+    let local = date.and_time(time);
+    match policy.timezone.from_local_datetime(&local).earliest() {
+        Some(at) => at.with_timezone(&Utc),
+        None => {
+            let later = local + chrono::Duration::hours(1);
+            policy
+                .timezone
+                .from_local_datetime(&later)
+                .earliest()
+                .map(|at| at.with_timezone(&Utc))
+                .unwrap_or_else(|| later.and_utc())
+        }
+    }
+}
+
+/// The first moment at or after `at` that lies inside the send window on a working day.
+pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
+    let (start, end) = policy.schedule.send_window;
+    let local = at.with_timezone(&policy.timezone);
+    let date = local.date_naive();
+    let time = local.time();
+    if policy.calendar.is_working_day(date) {
+        if time < start {
+            return local_instant(date, start, policy);
+        }
+        if time <= end {
+            return at;
+        }
+    }
+    let next_day = date.checked_add_days(Days::new(1)).unwrap_or(date);
+    local_instant(policy.calendar.on_or_after(next_day), start, policy)
+}
