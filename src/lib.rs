@@ -21,3 +21,6 @@ pub mod calendar;
 pub mod config;
 pub mod domain;
 pub mod plan;
+pub mod outbox;
+pub mod store;
+pub mod directive_file;

@@ -1,0 +1,115 @@
+//! The store: directives, tasks and their history, the outbox of reminders and every
+//! delivery attempt, in SQLite.
+//!
+//! The only shared state of the daemon. Every write that belongs together is one
+//! transaction, so a failed command leaves the store as it was. It must not decide
+//! anything: what to plan, send or retry is computed by `plan`, `outbox` and `dispatch`.
+
+mod outbox;
+mod rows;
+mod tasks;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome, PlanWrite};
+pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the store's folder {path}: {source}")]
+    CreateFolder { path: String, source: std::io::Error },
+    #[error("cannot open the store {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot apply the store's migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store error: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("no task with id {0}")]
+    NoSuchTask(i64),
+    #[error("no outbox item with id {0}")]
+    NoSuchOutboxItem(i64),
+    #[error("the store holds a value it cannot read: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A handle on the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Store {
+    /// Opens (creating file and folder if missing) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url, true).await?;
+        MIGRATOR.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Opens an existing store without creating or migrating anything.
+    pub async fn open_existing(url: &str) -> Result<Self> {
+        Self::connect(url, false).await
+    }
+
+    async fn connect(url: &str, create: bool) -> Result<Self> {
+        let open_error = |source| StoreError::Open { url: url.to_owned(), source };
+        if create
+            && let Some(parent) = url.strip_prefix("sqlite://").map(Path::new).and_then(Path::parent)
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| StoreError::CreateFolder { path: parent.display().to_string(), source })?;
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(open_error)?
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        Ok(Self { pool })
+    }
+
+    /// Whether the schema is at the version this binary expects.
+    pub async fn check_schema(&self) -> Result<()> {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
+            return Err(StoreError::Corrupt(format!(
+                "the store has schema version {newer}, newer than this binary knows; upgrade nhacviec"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp(seconds, 0).ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
+}
+
+#[cfg(test)]
+mod tests;

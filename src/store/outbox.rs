@@ -1,0 +1,353 @@
+//! The outbox rows and delivery attempts: idempotent inserts, leased claims, outcomes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::{Result, Store, StoreError, from_unix, to_unix};
+use crate::domain::{TaskId, TaskStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    Pending,
+    Sending,
+    Sent,
+    Dead,
+    Cancelled,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Sending, Self::Sent, Self::Dead, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A reminder to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxItem {
+    pub key: String,
+    pub task_id: TaskId,
+    pub department: String,
+    pub role: String,
+    pub rule: String,
+    pub day: NaiveDate,
+    pub deadline: NaiveDate,
+    pub channel: String,
+    pub due_at: DateTime<Utc>,
+    pub send_after: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub key: String,
+    pub task_id: i64,
+    pub department: String,
+    pub role: String,
+    pub rule: String,
+    pub day: NaiveDate,
+    pub deadline: NaiveDate,
+    pub channel: String,
+    pub state: OutboxState,
+    pub due_at: DateTime<Utc>,
+    pub send_after: DateTime<Utc>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    key: String,
+    task_id: i64,
+    department: String,
+    role: String,
+    rule: String,
+    day: NaiveDate,
+    deadline: NaiveDate,
+    channel: String,
+    state: String,
+    due_at: i64,
+    send_after: i64,
+    attempts: i64,
+    last_error: Option<String>,
+    finished_at: Option<i64>,
+}
+
+const OUTBOX_COLUMNS: &str = "id, key, task_id, department, role, rule, day, deadline, channel, state, due_at, \
+                              send_after, attempts, last_error, finished_at";
+
+impl TryFrom<OutboxRow> for OutboxItem {
+    type Error = StoreError;
+    fn try_from(row: OutboxRow) -> Result<Self> {
+        Ok(OutboxItem {
+            id: row.id,
+            key: row.key,
+            task_id: row.task_id,
+            department: row.department,
+            role: row.role,
+            rule: row.rule,
+            day: row.day,
+            deadline: row.deadline,
+            channel: row.channel,
+            state: OutboxState::parse(&row.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox state '{}'", row.state)))?,
+            due_at: from_unix(row.due_at)?,
+            send_after: from_unix(row.send_after)?,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            finished_at: row.finished_at.map(from_unix).transpose()?,
+        })
+    }
+}
+
+fn items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>> {
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent { duration_ms: i64 },
+    /// Failed; try again at `at`.
+    Retry { at: DateTime<Utc>, error: String, duration_ms: i64 },
+    /// Failed for good.
+    Dead { error: String, duration_ms: i64 },
+    /// Not sent: the task is done or its deadline changed since the item was planned.
+    Cancelled { reason: String },
+}
+
+/// What a planning step writes for one task.
+#[derive(Debug, Clone)]
+pub struct PlanWrite {
+    pub task_id: TaskId,
+    pub planned_until: DateTime<Utc>,
+    pub next_reminder_at: Option<DateTime<Utc>>,
+    pub items: Vec<NewOutboxItem>,
+}
+
+impl Store {
+    /// Enqueues the planned reminders and moves each task's planning mark, all in one
+    /// transaction. A key already present is left as it is.
+    pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut inserted = 0;
+        for plan in plans {
+            for item in &plan.items {
+                inserted += sqlx::query(
+                    "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
+                     send_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(&item.key)
+                .bind(item.task_id.0)
+                .bind(&item.department)
+                .bind(&item.role)
+                .bind(&item.rule)
+                .bind(item.day)
+                .bind(item.deadline)
+                .bind(&item.channel)
+                .bind(to_unix(item.due_at))
+                .bind(to_unix(item.send_after))
+                .bind(to_unix(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            // A task closed or re-planned by another process meanwhile keeps its own marks.
+            sqlx::query(
+                "UPDATE tasks SET planned_until = ?, next_reminder_at = ? WHERE id = ? AND status = 'open' \
+                 AND (planned_until IS NULL OR planned_until < ?)",
+            )
+            .bind(to_unix(plan.planned_until))
+            .bind(plan.next_reminder_at.map(to_unix))
+            .bind(plan.task_id.0)
+            .bind(to_unix(plan.planned_until))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+
+    /// Claims up to `limit` items due by `now` for sending until `lease_until`. Items whose
+    /// lease ran out (their sender died) are claimed again.
+    pub async fn claim(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxItem>> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM outbox WHERE state = 'pending' AND send_after <= ? \
+               UNION ALL SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= ? \
+               LIMIT ?) RETURNING {OUTBOX_COLUMNS}"
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(to_unix(lease_until))
+            .bind(to_unix(now))
+            .bind(to_unix(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        items(rows)
+    }
+
+    /// Records how each claimed item's attempt ended, in one transaction.
+    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (item, outcome) in outcomes {
+            let (state, send_after, error, attempt_row) = match outcome {
+                Outcome::Sent { duration_ms } => ("sent", None, None, Some(("sent", None, *duration_ms))),
+                Outcome::Retry { at, error, duration_ms } => {
+                    ("pending", Some(*at), Some(error.as_str()), Some(("retry", Some(error.as_str()), *duration_ms)))
+                }
+                Outcome::Dead { error, duration_ms } => {
+                    ("dead", None, Some(error.as_str()), Some(("dead", Some(error.as_str()), *duration_ms)))
+                }
+                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason.as_str()), None),
+            };
+            let finished = matches!(state, "sent" | "dead" | "cancelled").then_some(to_unix(now));
+            sqlx::query(
+                "UPDATE outbox SET state = ?, send_after = coalesce(?, send_after), last_error = coalesce(?, last_error), \
+                 lease_until = NULL, finished_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'sending'",
+            )
+            .bind(state)
+            .bind(send_after.map(to_unix))
+            .bind(error)
+            .bind(finished)
+            .bind(i64::from(attempt_row.is_none()))
+            .bind(item.id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some((outcome, error, duration_ms)) = attempt_row {
+                sqlx::query(
+                    "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(item.id)
+                .bind(item.attempts)
+                .bind(to_unix(now))
+                .bind(outcome)
+                .bind(error)
+                .bind(duration_ms)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The earliest instant a pending item may be sent, or a lease runs out.
+    pub async fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT min(at) FROM (SELECT min(send_after) AS at FROM outbox WHERE state = 'pending' \
+             UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        next.map(from_unix).transpose()
+    }
+
+    pub async fn outbox(&self, state: Option<OutboxState>, task: Option<TaskId>, limit: u32) -> Result<Vec<OutboxItem>> {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE 1 = 1"));
+        if let Some(state) = state {
+            query.push(" AND state = ").push_bind(state.as_str());
+        }
+        if let Some(task) = task {
+            query.push(" AND task_id = ").push_bind(task.0);
+        }
+        query.push(" ORDER BY id LIMIT ").push_bind(limit);
+        items(query.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    /// Sends a dead or cancelled item again, as soon as the window allows.
+    pub async fn retry(&self, id: i64, send_after: DateTime<Utc>) -> Result<OutboxState> {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM outbox WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let state = state.ok_or(StoreError::NoSuchOutboxItem(id))?;
+        let state = OutboxState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("outbox state '{state}'")))?;
+        if matches!(state, OutboxState::Dead | OutboxState::Cancelled) {
+            sqlx::query(
+                "UPDATE outbox SET state = 'pending', attempts = 0, send_after = ?, finished_at = NULL WHERE id = ?",
+            )
+            .bind(to_unix(send_after))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(state)
+    }
+
+    /// The status and deadline of each task, to re-check claimed items before sending.
+    pub async fn task_states(&self, ids: &[i64]) -> Result<HashMap<i64, (TaskStatus, Option<NaiveDate>)>> {
+        let mut states = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id, status, deadline FROM tasks WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<(i64, String, Option<NaiveDate>)> = query.build_query_as().fetch_all(&self.pool).await?;
+            for (id, status, deadline) in rows {
+                let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status '{status}'")))?;
+                states.insert(id, (status, deadline));
+            }
+        }
+        Ok(states)
+    }
+
+    /// The state of each of these keys that is in the outbox.
+    pub async fn outbox_states(&self, keys: &[String]) -> Result<HashMap<String, OutboxState>> {
+        let mut states = HashMap::new();
+        for chunk in keys.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT key, state FROM outbox WHERE key IN (");
+            let mut list = query.separated(", ");
+            for key in chunk {
+                list.push_bind(key.clone());
+            }
+            query.push(")");
+            let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+            for (key, state) in rows {
+                if let Some(state) = OutboxState::parse(&state) {
+                    states.insert(key, state);
+                }
+            }
+        }
+        Ok(states)
+    }
+
+    /// Counts of items in each state, for status lines and metrics.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state").fetch_all(&self.pool).await?)
+    }
+}
+
+/// Cancels a task's pending reminders; part of the caller's transaction.
+pub(super) async fn cancel_pending(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    task: TaskId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'cancelled', last_error = ?, finished_at = ? WHERE task_id = ? AND state = 'pending'",
+    )
+    .bind(reason)
+    .bind(to_unix(now))
+    .bind(task.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

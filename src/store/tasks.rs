@@ -1,0 +1,308 @@
+//! Directives, tasks and the tasks' history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+
+use super::rows::{DirectiveRow, TASK_COLUMNS, TaskRow};
+use super::{Result, Store, StoreError, from_unix, to_unix};
+use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Task, TaskId};
+
+/// A directive and its tasks as read from a directive file, ready to insert.
+#[derive(Debug, Clone)]
+pub struct NewDirective {
+    pub number: Option<String>,
+    pub title: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub source: Option<String>,
+    pub tasks: Vec<NewTask>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: DepartmentCode,
+    pub coordinating: Vec<DepartmentCode>,
+    pub deadline: Option<Deadline>,
+    /// When the task first needs planning, computed by `plan::first_planning_at`.
+    pub next_reminder_at: Option<DateTime<Utc>>,
+}
+
+/// A task with its planning state.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub task: Task,
+    pub planned_until: Option<DateTime<Utc>>,
+    pub next_reminder_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Tasks this department leads or coordinates.
+    pub department: Option<DepartmentCode>,
+    /// Open tasks whose deadline is before this date.
+    pub overdue_on: Option<NaiveDate>,
+    /// Tasks due on or before this date.
+    pub due_before: Option<NaiveDate>,
+    pub directive: Option<DirectiveId>,
+}
+
+/// One entry of a task's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: Option<String>,
+}
+
+fn record(row: TaskRow) -> Result<TaskRecord> {
+    let (task, planned_until, next_reminder_at) = row.into_task()?;
+    Ok(TaskRecord {
+        task,
+        planned_until: planned_until.map(from_unix).transpose()?,
+        next_reminder_at: next_reminder_at.map(from_unix).transpose()?,
+    })
+}
+
+impl Store {
+    /// Inserts a directive and all its tasks in one transaction.
+    pub async fn add_directive(&self, directive: &NewDirective, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)> {
+        let mut tx = self.pool.begin().await?;
+        let directive_id: i64 = sqlx::query_scalar(
+            "INSERT INTO directives (number, title, issuer, issued_on, source, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&directive.number)
+        .bind(&directive.title)
+        .bind(&directive.issuer)
+        .bind(directive.issued_on)
+        .bind(&directive.source)
+        .bind(to_unix(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut task_ids = Vec::with_capacity(directive.tasks.len());
+        for task in &directive.tasks {
+            let deadline = task.deadline.as_ref();
+            let task_id: i64 = sqlx::query_scalar(
+                "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
+                 deadline_phrase, created_at, next_reminder_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(directive_id)
+            .bind(&task.section)
+            .bind(&task.summary)
+            .bind(&task.details)
+            .bind(task.lead.as_str())
+            .bind(deadline.map(|d| d.date))
+            .bind(deadline.map(|d| d.precision.as_str()))
+            .bind(deadline.and_then(|d| d.phrase.clone()))
+            .bind(to_unix(now))
+            .bind(task.next_reminder_at.map(to_unix))
+            .fetch_one(&mut *tx)
+            .await?;
+            for (position, department) in task.coordinating.iter().enumerate() {
+                sqlx::query("INSERT INTO task_coordinators (task_id, position, department) VALUES (?, ?, ?)")
+                    .bind(task_id)
+                    .bind(position as i64)
+                    .bind(department.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let detail = deadline.map(|d| format!("hạn {}", d.date));
+            insert_event(&mut tx, task_id, now, "created", detail.as_deref()).await?;
+            task_ids.push(TaskId(task_id));
+        }
+        tx.commit().await?;
+        Ok((DirectiveId(directive_id), task_ids))
+    }
+
+    pub async fn directives(&self) -> Result<Vec<(Directive, i64)>> {
+        let rows: Vec<(i64, Option<String>, String, String, NaiveDate, i64)> = sqlx::query_as(
+            "SELECT d.id, d.number, d.title, d.issuer, d.issued_on, \
+             (SELECT count(*) FROM tasks t WHERE t.directive_id = d.id) FROM directives d ORDER BY d.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, number, title, issuer, issued_on, tasks)| {
+                (DirectiveRow { id, number, title, issuer, issued_on }.into(), tasks)
+            })
+            .collect())
+    }
+
+    pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>> {
+        let row: Option<DirectiveRow> =
+            sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(Into::into))
+    }
+
+    pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
+        let row: Option<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        record(row.ok_or(StoreError::NoSuchTask(id.0))?)
+    }
+
+    pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE 1 = 1"));
+        if let Some(department) = &filter.department {
+            query
+                .push(" AND (t.lead = ")
+                .push_bind(department.as_str().to_owned())
+                .push(" OR EXISTS (SELECT 1 FROM task_coordinators c WHERE c.task_id = t.id AND c.department = ")
+                .push_bind(department.as_str().to_owned())
+                .push("))");
+        }
+        if let Some(date) = filter.overdue_on {
+            query.push(" AND t.status = 'open' AND t.deadline < ").push_bind(date);
+        }
+        if let Some(date) = filter.due_before {
+            query.push(" AND t.deadline <= ").push_bind(date);
+        }
+        if let Some(directive) = filter.directive {
+            query.push(" AND t.directive_id = ").push_bind(directive.0);
+        }
+        query.push(" ORDER BY t.id");
+        let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    /// Open tasks whose next planning is due by `now`, the earliest first: an index range.
+    pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TaskRecord>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
+             AND t.next_reminder_at <= ? ORDER BY t.next_reminder_at LIMIT ?"
+        );
+        let rows: Vec<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(to_unix(now)).bind(limit).fetch_all(&self.pool).await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    /// The earliest instant any open task needs planning.
+    pub async fn next_task_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT min(next_reminder_at) FROM tasks WHERE status = 'open' AND next_reminder_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        next.map(from_unix).transpose()
+    }
+
+    /// Open tasks with a deadline, by id from `after`, for a full re-plan in pages.
+    pub async fn open_tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>> {
+        let sql = format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.deadline IS NOT NULL AND t.id > ? \
+             ORDER BY t.id LIMIT ?"
+        );
+        let rows: Vec<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
+        rows.into_iter().map(record).collect()
+    }
+
+    /// Sets when each task next needs planning, in one transaction.
+    pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (task, next) in updates {
+            sqlx::query("UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open'")
+                .bind(next.map(to_unix))
+                .bind(task.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Marks a task done, cancels its pending reminders, and records the event.
+    /// Returns false when the task was already done.
+    pub async fn mark_done(&self, id: TaskId, on: NaiveDate, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE tasks SET status = 'done', done_on = ?, next_reminder_at = NULL WHERE id = ? AND status = 'open'",
+        )
+        .bind(on)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM tasks WHERE id = ?").bind(id.0).fetch_optional(&mut *tx).await?;
+            return match exists {
+                Some(_) => Ok(false),
+                None => Err(StoreError::NoSuchTask(id.0)),
+            };
+        }
+        super::outbox::cancel_pending(&mut tx, id, "task done", now).await?;
+        insert_event(&mut tx, id.0, now, "done", Some(&format!("hoàn thành ngày {on}"))).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Moves a task's deadline, cancels what was pending for the old one, and re-plans from
+    /// scratch: the newest reminder already due for the new deadline goes out at once.
+    pub async fn extend(
+        &self,
+        id: TaskId,
+        deadline: &Deadline,
+        reason: &str,
+        next_reminder_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let old: Option<Option<NaiveDate>> = sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let old = old.ok_or(StoreError::NoSuchTask(id.0))?;
+        sqlx::query(
+            "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
+             next_reminder_at = ? WHERE id = ?",
+        )
+        .bind(deadline.date)
+        .bind(deadline.precision.as_str())
+        .bind(&deadline.phrase)
+        .bind(next_reminder_at.map(to_unix))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        super::outbox::cancel_pending(&mut tx, id, "deadline extended", now).await?;
+        let from = old.map_or_else(|| "không có hạn".to_owned(), |d| d.to_string());
+        let detail = format!("gia hạn từ {from} đến {}: {reason}", deadline.date);
+        insert_event(&mut tx, id.0, now, "extended", Some(&detail)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>> {
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(|(at, kind, detail)| Ok(TaskEvent { at: from_unix(at)?, kind, detail })).collect()
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    task_id: i64,
+    at: DateTime<Utc>,
+    kind: &str,
+    detail: Option<&str>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)")
+        .bind(task_id)
+        .bind(to_unix(at))
+        .bind(kind)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
