@@ -24,3 +24,8 @@ pub mod plan;
 pub mod outbox;
 pub mod store;
 pub mod directive_file;
+pub mod message;
+pub mod channels;
+pub mod dispatch;
+pub mod daemon;
+pub mod cli;

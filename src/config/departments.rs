@@ -48,6 +48,11 @@ impl Departments {
         self.by_code.get(code)
     }
 
+    /// Whom an overdue task led by `lead` is escalated to.
+    pub fn escalate_to(&self, lead: &DepartmentCode) -> Option<&DepartmentCode> {
+        self.by_code.get(lead)?.escalate_to.as_ref()
+    }
+
     /// The department a code, name or alias names, e.g. "snv", "Sở Nội vụ" or "SNV".
     pub fn resolve(&self, label: &str) -> Option<&Department> {
         let code = self.by_label.get(&normalize(label))?;

@@ -117,24 +117,31 @@ pub fn plan_task(
             }));
         }
         plan.superseded.extend(due);
-        let next = series.occurrences(deadline.date, policy).find(|o| o.at > now).map(|o| o.at);
-        plan.next_at = match (plan.next_at, next) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
     }
+    plan.next_at = next_planning_after(task, escalate_to, policy, Some(now));
     plan
 }
 
-/// When a task first needs planning: its first occurrence, past or future. A task entered
+/// When a task next needs planning after `after`: its first occurrence past that
+/// instant. With `after` unset, its very first occurrence, past or future: a task entered
 /// after some reminders' days is planned at once and gets the newest of them.
-pub fn first_planning_at(task: &Task, escalate_to: Option<&DepartmentCode>, policy: &Policy) -> Option<DateTime<Utc>> {
+pub fn next_planning_after(
+    task: &Task,
+    escalate_to: Option<&DepartmentCode>,
+    policy: &Policy,
+    after: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else { return None };
     [Series::Reminders, Series::Escalation]
         .into_iter()
         .filter(|series| !recipients(task, *series, escalate_to).is_empty())
-        .filter_map(|series| series.occurrences(deadline.date, policy).next().map(|o| o.at))
+        .filter_map(|series| series.occurrences(deadline.date, policy).find(|o| after.is_none_or(|a| o.at > a)).map(|o| o.at))
         .min()
+}
+
+/// When a new task first needs planning.
+pub fn first_planning_at(task: &Task, escalate_to: Option<&DepartmentCode>, policy: &Policy) -> Option<DateTime<Utc>> {
+    next_planning_after(task, escalate_to, policy, None)
 }
 
 #[cfg(test)]

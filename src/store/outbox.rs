@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Result, Store, StoreError, from_unix, to_unix};
-use crate::domain::{TaskId, TaskStatus};
+use crate::domain::TaskId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +135,8 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct PlanWrite {
     pub task_id: TaskId,
+    /// The deadline the plan was made for: a task extended meanwhile is left alone.
+    pub deadline: Option<NaiveDate>,
     pub planned_until: DateTime<Utc>,
     pub next_reminder_at: Option<DateTime<Utc>>,
     pub items: Vec<NewOutboxItem>,
@@ -166,16 +168,29 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+                // A newer reminder replaces an older one still waiting for the same recipient.
+                sqlx::query(
+                    "UPDATE outbox SET state = 'cancelled', last_error = 'superseded by a newer reminder', \
+                     finished_at = ? WHERE task_id = ? AND department = ? AND channel = ? AND state = 'pending' \
+                     AND due_at < ?",
+                )
+                .bind(to_unix(now))
+                .bind(item.task_id.0)
+                .bind(&item.department)
+                .bind(&item.channel)
+                .bind(to_unix(item.due_at))
+                .execute(&mut *tx)
+                .await?;
             }
-            // A task closed or re-planned by another process meanwhile keeps its own marks.
+            // A task closed or extended by another process meanwhile keeps its own marks.
             sqlx::query(
                 "UPDATE tasks SET planned_until = ?, next_reminder_at = ? WHERE id = ? AND status = 'open' \
-                 AND (planned_until IS NULL OR planned_until < ?)",
+                 AND deadline IS ?",
             )
             .bind(to_unix(plan.planned_until))
             .bind(plan.next_reminder_at.map(to_unix))
             .bind(plan.task_id.0)
-            .bind(to_unix(plan.planned_until))
+            .bind(plan.deadline)
             .execute(&mut *tx)
             .await?;
         }
@@ -287,25 +302,6 @@ impl Store {
             .await?;
         }
         Ok(state)
-    }
-
-    /// The status and deadline of each task, to re-check claimed items before sending.
-    pub async fn task_states(&self, ids: &[i64]) -> Result<HashMap<i64, (TaskStatus, Option<NaiveDate>)>> {
-        let mut states = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id, status, deadline FROM tasks WHERE id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            let rows: Vec<(i64, String, Option<NaiveDate>)> = query.build_query_as().fetch_all(&self.pool).await?;
-            for (id, status, deadline) in rows {
-                let status = TaskStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("task status '{status}'")))?;
-                states.insert(id, (status, deadline));
-            }
-        }
-        Ok(states)
     }
 
     /// The state of each of these keys that is in the outbox.

@@ -1,5 +1,7 @@
 //! Directives, tasks and the tasks' history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
@@ -29,6 +31,25 @@ pub struct NewTask {
     pub deadline: Option<Deadline>,
     /// When the task first needs planning, computed by `plan::first_planning_at`.
     pub next_reminder_at: Option<DateTime<Utc>>,
+}
+
+impl NewTask {
+    /// The task as the plan sees it before the store gives it an id.
+    pub fn as_unsaved_task(&self, now: DateTime<Utc>) -> Task {
+        Task {
+            id: TaskId(0),
+            directive_id: DirectiveId(0),
+            section: self.section.clone(),
+            summary: self.summary.clone(),
+            details: self.details.clone(),
+            lead: self.lead.clone(),
+            coordinating: self.coordinating.clone(),
+            deadline: self.deadline.clone(),
+            status: crate::domain::TaskStatus::Open,
+            done_on: None,
+            created_at: now,
+        }
+    }
 }
 
 /// A task with its planning state.
@@ -171,6 +192,44 @@ impl Store {
         query.push(" ORDER BY t.id");
         let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(record).collect()
+    }
+
+    /// The tasks with these ids, by id; ids with no task are left out.
+    pub async fn tasks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, TaskRecord>> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("));
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                let record = record(row)?;
+                found.insert(record.task.id.0, record);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The directives with these ids, by id.
+    pub async fn directives_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Directive>> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut query: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT id, number, title, issuer, issued_on FROM directives WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<DirectiveRow> = query.build_query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                found.insert(row.id, row.into());
+            }
+        }
+        Ok(found)
     }
 
     /// Open tasks whose next planning is due by `now`, the earliest first: an index range.

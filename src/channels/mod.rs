@@ -1,0 +1,91 @@
+//! The wires a reminder leaves on: email over SMTP and JSON webhooks over HTTP.
+//!
+//! A channel takes a rendered message and one department and delivers it, saying whether
+//! a failure is worth retrying. It must not read the store or decide what to send.
+
+mod email;
+mod webhook;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub use email::EmailChannel;
+pub use webhook::WebhookChannel;
+
+use crate::config::{ChannelSettings, Department, Settings};
+use crate::message::{Message, ReminderFacts};
+
+/// Why a send failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    /// The peer refused for good (SMTP 5xx, HTTP 4xx): retrying cannot help.
+    pub permanent: bool,
+    /// The peer asked to wait this long before trying again.
+    pub retry_after: Option<Duration>,
+}
+
+impl SendError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: false, retry_after: None }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), permanent: true, retry_after: None }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("channel '{name}': {message}")]
+pub struct ChannelBuildError {
+    pub name: String,
+    pub message: String,
+}
+
+/// One reminder on its way to one department.
+pub struct Outgoing<'a> {
+    pub key: &'a str,
+    pub department: &'a Department,
+    pub message: &'a Message,
+    pub facts: &'a ReminderFacts,
+}
+
+pub enum Channel {
+    Email(EmailChannel),
+    Webhook(WebhookChannel),
+}
+
+impl Channel {
+    pub async fn send(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
+        match self {
+            Channel::Email(email) => email.send(outgoing).await,
+            Channel::Webhook(webhook) => webhook.send(channel_name, outgoing).await,
+        }
+    }
+}
+
+/// Every configured channel, by name.
+pub struct Channels {
+    by_name: BTreeMap<String, Channel>,
+}
+
+impl Channels {
+    pub fn from_settings(settings: &Settings) -> Result<Self, ChannelBuildError> {
+        let mut by_name = BTreeMap::new();
+        for (name, channel) in &settings.channels {
+            let built = match channel {
+                ChannelSettings::Smtp(smtp) => Channel::Email(EmailChannel::new(smtp).map_err(|message| ChannelBuildError { name: name.clone(), message })?),
+                ChannelSettings::Webhook(webhook) => Channel::Webhook(
+                    WebhookChannel::new(webhook).map_err(|message| ChannelBuildError { name: name.clone(), message })?,
+                ),
+            };
+            by_name.insert(name.clone(), built);
+        }
+        Ok(Self { by_name })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Channel> {
+        self.by_name.get(name)
+    }
+}

@@ -1,0 +1,248 @@
+//! The command line: parses arguments, loads the config, runs one command, and turns
+//! errors into a message on stderr and an exit code. The only place that uses `anyhow`.
+//!
+//! Exit codes: 0 success; 1 failure (store, network); 2 bad input (config, files, IDs,
+//! dates) — the store is left as it was.
+
+/// Like `println!`, but a closed pipe (`nhacviec preview | head`) ends the output quietly
+/// instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod directives;
+mod explain;
+mod outbox;
+mod preview;
+mod table;
+mod tasks;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{ConfigError, ConfigSource, Settings};
+
+#[derive(Parser, Debug)]
+#[command(name = "nhacviec", version, about = "Nhắc việc: reminds departments of the tasks directives assign them")]
+pub struct Cli {
+    /// Config file; without it, the embedded default config.
+    #[arg(long, short, global = true, env = "NHACVIEC_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the daemon: plan and send reminders until stopped (SIGTERM, SIGINT).
+    Run,
+    /// Validate the config and the store; print every problem with its key path.
+    Check,
+    /// Directives: the documents that assign tasks.
+    #[command(subcommand)]
+    Directive(DirectiveCommand),
+    /// Tasks: list, mark done, extend.
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// The outbox of reminders: list, retry.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// Print every reminder that would go out between two dates, sending nothing.
+    Preview(preview::PreviewArgs),
+    /// Tell, for one task, which reminders were sent, which are pending, and why any was skipped.
+    Explain(explain::ExplainArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum DirectiveCommand {
+    /// Load a directive and its tasks from a TOML file, in one transaction.
+    Add { file: PathBuf },
+    /// List directives.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TaskCommand {
+    /// List tasks.
+    List(tasks::ListArgs),
+    /// Show one task with its history.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Mark a task done: its pending reminders are cancelled.
+    Done {
+        id: i64,
+        /// The day it was done (YYYY-MM-DD); today by default.
+        #[arg(long, value_parser = parse_date)]
+        on: Option<NaiveDate>,
+    },
+    /// Give a task a new deadline; the reason is kept in its history.
+    Extend {
+        id: i64,
+        /// The new deadline: 2021-12-15, 2021-12, 2022-Q1 or 2022.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+        /// The new deadline in the words of the decision granting it.
+        #[arg(long)]
+        phrase: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OutboxCommand {
+    /// List reminders in the outbox.
+    List(outbox::ListArgs),
+    /// Send a dead or cancelled reminder again.
+    Retry { id: i64 },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// An error the user caused: bad input, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("'{text}' is not a date in the calendar: write YYYY-MM-DD"))
+}
+
+fn config_source(cli: &Cli) -> ConfigSource {
+    cli.config.clone().map_or(ConfigSource::Embedded, ConfigSource::File)
+}
+
+/// Parses the command line, runs the command, returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    init_tracing(matches!(cli.command, Command::Run));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", chain(&error));
+            let input = error.downcast_ref::<InputError>().is_some() || error.downcast_ref::<ConfigError>().is_some();
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+fn chain(error: &anyhow::Error) -> String {
+    error.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let source = config_source(&cli);
+    let load = || Settings::load(&source);
+    match cli.command {
+        Command::Check => return Ok(check(&source).await),
+        Command::Run => run_daemon(load()?).await,
+        Command::Directive(DirectiveCommand::Add { file }) => directives::add(&load()?, &file).await,
+        Command::Directive(DirectiveCommand::List { format }) => directives::list(&load()?, format).await,
+        Command::Task(TaskCommand::List(args)) => tasks::list(&load()?, &args).await,
+        Command::Task(TaskCommand::Show { id, format }) => tasks::show(&load()?, id, format).await,
+        Command::Task(TaskCommand::Done { id, on }) => tasks::done(&load()?, id, on).await,
+        Command::Task(TaskCommand::Extend { id, to, reason, phrase }) => {
+            tasks::extend(&load()?, id, &to, &reason, phrase).await
+        }
+        Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
+        Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
+        Command::Preview(args) => preview::run(&load()?, &args).await,
+        Command::Explain(args) => explain::run(&load()?, &args).await,
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+async fn run_daemon(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = crate::daemon::shutdown_on_signals()?;
+    let daemon = crate::daemon::Daemon::build(settings).await?;
+    daemon.run(shutdown).await?;
+    Ok(())
+}
+
+/// `nhacviec check`: every config problem with its key path, then the store. Exit 0 or 2.
+async fn check(source: &ConfigSource) -> ExitCode {
+    let settings = match Settings::load(source) {
+        Ok(settings) => settings,
+        Err(ConfigError::Invalid { source_name, problems }) => {
+            eprintln!("{source_name}: {} problem(s)", problems.len());
+            for problem in problems {
+                eprintln!("  {problem}");
+            }
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = crate::message::Renderer::new() {
+        eprintln!("templates: {e}");
+        return ExitCode::from(2);
+    }
+    match crate::store::Store::open_existing(&settings.store.url).await {
+        Ok(store) => {
+            if let Err(e) = store.check_schema().await {
+                eprintln!("store.url: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        Err(e) => {
+            // A store that does not exist yet is created by `run`; only an unusable one is a problem.
+            let missing = settings.sqlite_path().is_some_and(|p| !p.exists());
+            if !missing {
+                eprintln!("store.url: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    outln!(
+        "{}: valid ({} departments, {} channels, store {})",
+        settings.source,
+        settings.departments.len(),
+        settings.channels.len(),
+        settings.store.url
+    );
+    ExitCode::SUCCESS
+}
+
+fn init_tracing(daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::prelude::*;
+    let default = if daemon { "info,tokio_cron_scheduler=warn,sqlx=warn" } else { "warn,sqlx=error" };
+    let filter = EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some().then(|| tracing_journald::layer().ok()).flatten();
+    let registry = tracing_subscriber::registry().with(filter);
+    match journald {
+        Some(layer) => registry.with(layer).init(),
+        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
+    }
+}
+
+/// Opens the store of the settings, creating and migrating it when needed.
+async fn open_store(settings: &Settings) -> anyhow::Result<crate::store::Store> {
+    Ok(crate::store::Store::open(&settings.store.url).await?)
+}

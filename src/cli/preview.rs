@@ -1,0 +1,134 @@
+//! `nhacviec preview`: every reminder the schedule calls for between two dates, as if the
+//! daemon ran throughout, computed with a simulated clock. Sends nothing, writes nothing.
+
+use chrono::NaiveDate;
+use clap::Args;
+use serde::Serialize;
+
+use super::{Format, InputError, open_store, parse_date, table};
+use crate::config::Settings;
+use crate::domain::TaskStatus;
+use crate::outbox;
+use crate::plan::{self, Policy, Series};
+use crate::store::TaskFilter;
+
+#[derive(Args, Debug)]
+pub struct PreviewArgs {
+    /// First day (YYYY-MM-DD), local time.
+    #[arg(long, value_parser = parse_date)]
+    from: NaiveDate,
+    /// Last day (YYYY-MM-DD), included.
+    #[arg(long, value_parser = parse_date)]
+    to: NaiveDate,
+    /// Only reminders to this department (code, name or alias).
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// One reminder that would go out.
+#[derive(Debug, Serialize)]
+pub struct PreviewItem {
+    pub at: String,
+    pub department: String,
+    pub department_name: String,
+    pub role: &'static str,
+    pub task_id: i64,
+    pub task: String,
+    pub deadline: NaiveDate,
+    pub rule: String,
+    pub channel: String,
+    pub key: String,
+    /// `planned`, or the state of the same reminder already in the outbox.
+    pub status: String,
+}
+
+pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> {
+    if args.to < args.from {
+        return Err(InputError(format!("--to {} is before --from {}", args.to, args.from)).into());
+    }
+    let only = match &args.department {
+        Some(label) => Some(
+            settings
+                .departments
+                .resolve(label)
+                .map(|d| d.code.clone())
+                .ok_or_else(|| InputError(format!("unknown department '{label}'")))?,
+        ),
+        None => None,
+    };
+    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let store = open_store(settings).await?;
+    let records = store.tasks(&TaskFilter::default()).await?;
+    let mut items = Vec::new();
+    for record in records.iter().filter(|r| r.task.status == TaskStatus::Open) {
+        let task = &record.task;
+        let Some(deadline) = &task.deadline else { continue };
+        let escalate_to = settings.departments.escalate_to(&task.lead);
+        for series in [Series::Reminders, Series::Escalation] {
+            let recipients = plan::recipients(task, series, escalate_to);
+            let occurrences = series.occurrences(deadline.date, &policy).take_while(|o| o.day <= args.to).filter(|o| o.day >= args.from);
+            for occurrence in occurrences {
+                for (code, role) in &recipients {
+                    if only.as_ref().is_some_and(|only| only != code) {
+                        continue;
+                    }
+                    let Some(department) = settings.departments.get(code) else { continue };
+                    for channel in &department.channels {
+                        let key = outbox::key_of(task.id.0, code.as_str(), &occurrence.rule.to_string(), occurrence.day, deadline.date, channel);
+                        items.push((occurrence.at, PreviewItem {
+                            at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
+                            department: code.to_string(),
+                            department_name: department.name.clone(),
+                            role: role.as_str(),
+                            task_id: task.id.0,
+                            task: task.summary.clone(),
+                            deadline: deadline.date,
+                            rule: occurrence.rule.to_string(),
+                            channel: channel.clone(),
+                            key,
+                            status: "planned".to_owned(),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    items.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.task_id.cmp(&y.task_id)).then(x.role.cmp(y.role)).then(x.department.cmp(&y.department)));
+    let mut items: Vec<PreviewItem> = items.into_iter().map(|(_, item)| item).collect();
+    let keys: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
+    let states = store.outbox_states(&keys).await?;
+    for item in &mut items {
+        if let Some(state) = states.get(&item.key) {
+            item.status = state.as_str().to_owned();
+        }
+    }
+    match args.format {
+        Format::Json => table::print_json(&items),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|i| {
+                    vec![
+                        i.at.get(..16).unwrap_or(&i.at).replace('T', " "),
+                        i.department.clone(),
+                        role_name(i.role).to_owned(),
+                        i.rule.clone(),
+                        i.channel.clone(),
+                        i.task_id.to_string(),
+                        i.deadline.format("%d/%m/%Y").to_string(),
+                        i.task.clone(),
+                    ]
+                })
+                .collect();
+            table::print(&["GỬI LÚC", "ĐƠN VỊ", "VAI TRÒ", "QUY TẮC", "KÊNH", "NV", "HẠN", "NHIỆM VỤ"], &rows);
+            outln!("{} nhắc việc", items.len());
+            Ok(())
+        }
+    }
+}
+
+fn role_name(role: &str) -> &'static str {
+    crate::domain::Role::parse(role).map_or("?", |r| r.vietnamese())
+}

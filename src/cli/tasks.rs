@@ -1,0 +1,191 @@
+//! `nhacviec task list|show|done|extend`.
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::Args;
+use serde::Serialize;
+
+use super::{Format, InputError, open_store, parse_date, table};
+use crate::config::Settings;
+use crate::domain::{Deadline, DepartmentCode, DirectiveId, TaskId, TaskStatus};
+use crate::plan::{self, Policy};
+use crate::store::{StoreError, TaskEvent, TaskFilter, TaskRecord};
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only tasks this department leads or coordinates (code, name or alias).
+    #[arg(long)]
+    department: Option<String>,
+    /// Only open tasks past their deadline.
+    #[arg(long)]
+    overdue: bool,
+    /// Only tasks due on or before this date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    due_before: Option<NaiveDate>,
+    /// Only tasks of this directive.
+    #[arg(long)]
+    directive: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// A task as the CLI shows it.
+#[derive(Serialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub directive_id: i64,
+    pub section: Option<String>,
+    pub summary: String,
+    pub lead: String,
+    pub coordinating: Vec<String>,
+    pub deadline: Option<NaiveDate>,
+    pub deadline_precision: Option<&'static str>,
+    pub deadline_phrase: Option<String>,
+    pub status: &'static str,
+    pub done_on: Option<NaiveDate>,
+    pub next_reminder_at: Option<String>,
+}
+
+fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
+    let task = &record.task;
+    TaskView {
+        id: task.id.0,
+        directive_id: task.directive_id.0,
+        section: task.section.clone(),
+        summary: task.summary.clone(),
+        lead: task.lead.to_string(),
+        coordinating: task.coordinating.iter().map(ToString::to_string).collect(),
+        deadline: task.deadline.as_ref().map(|d| d.date),
+        deadline_precision: task.deadline.as_ref().map(|d| d.precision.as_str()),
+        deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
+        status: task.status.as_str(),
+        done_on: task.done_on,
+        next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
+    }
+}
+
+fn department(settings: &Settings, label: &str) -> Result<DepartmentCode, InputError> {
+    settings
+        .departments
+        .resolve(label)
+        .map(|d| d.code.clone())
+        .ok_or_else(|| InputError(format!("unknown department '{label}': use a code, name or alias from the config")))
+}
+
+pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
+    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
+    let filter = TaskFilter {
+        department: args.department.as_deref().map(|d| department(settings, d)).transpose()?,
+        overdue_on: args.overdue.then_some(today),
+        due_before: args.due_before,
+        directive: args.directive.map(DirectiveId),
+    };
+    let store = open_store(settings).await?;
+    let views: Vec<TaskView> = store.tasks(&filter).await?.iter().map(|r| view(r, settings)).collect();
+    match args.format {
+        Format::Json => table::print_json(&views),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = views
+                .iter()
+                .map(|v| {
+                    vec![
+                        v.id.to_string(),
+                        v.status.to_owned(),
+                        v.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_else(|| "—".into()),
+                        v.lead.clone(),
+                        v.coordinating.join(","),
+                        v.summary.clone(),
+                    ]
+                })
+                .collect();
+            table::print(&["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"], &rows);
+            Ok(())
+        }
+    }
+}
+
+fn not_found(error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::NoSuchTask(id) => InputError(format!("no task with id {id}: see `nhacviec task list`")).into(),
+        other => other.into(),
+    }
+}
+
+pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let record = store.task(TaskId(id)).await.map_err(not_found)?;
+    let events = store.task_events(TaskId(id)).await?;
+    #[derive(Serialize)]
+    struct Shown {
+        #[serde(flatten)]
+        task: TaskView,
+        details: Option<String>,
+        history: Vec<TaskEvent>,
+    }
+    let shown = Shown { task: view(&record, settings), details: record.task.details.clone(), history: events };
+    match format {
+        Format::Json => table::print_json(&shown),
+        Format::Table => {
+            let t = &shown.task;
+            outln!("Nhiệm vụ {}: {}", t.id, t.summary);
+            if let Some(details) = &shown.details {
+                outln!("Nội dung: {details}");
+            }
+            outln!("Văn bản: {}{}", t.directive_id, t.section.as_deref().map(|s| format!(", mục {s}")).unwrap_or_default());
+            outln!("Chủ trì: {}", t.lead);
+            if !t.coordinating.is_empty() {
+                outln!("Phối hợp: {}", t.coordinating.join(", "));
+            }
+            match (t.deadline, &t.deadline_phrase) {
+                (Some(d), Some(p)) => outln!("Hạn: {} ({p})", d.format("%d/%m/%Y")),
+                (Some(d), None) => outln!("Hạn: {}", d.format("%d/%m/%Y")),
+                _ => outln!("Hạn: không có"),
+            }
+            outln!("Trạng thái: {}", t.status);
+            if let Some(next) = &t.next_reminder_at {
+                outln!("Lần lập kế hoạch nhắc tiếp theo: {next}");
+            }
+            outln!("Lịch sử:");
+            for event in &shown.history {
+                let at = event.at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M");
+                outln!("  {at}  {}  {}", event.kind, event.detail.as_deref().unwrap_or(""));
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let on = on.unwrap_or_else(|| now.with_timezone(&settings.timezone).date_naive());
+    let store = open_store(settings).await?;
+    if store.mark_done(TaskId(id), on, now).await.map_err(not_found)? {
+        outln!("task {id} done on {on}; its pending reminders are cancelled");
+    } else {
+        outln!("task {id} was already done");
+    }
+    Ok(())
+}
+
+pub async fn extend(settings: &Settings, id: i64, to: &str, reason: &str, phrase: Option<String>) -> anyhow::Result<()> {
+    let deadline = Deadline::parse(to, phrase).map_err(|e| InputError(format!("--to: {e}")))?;
+    if reason.trim().is_empty() {
+        return Err(InputError("--reason: say why the deadline is extended".into()).into());
+    }
+    let store = open_store(settings).await?;
+    let record = store.task(TaskId(id)).await.map_err(not_found)?;
+    if record.task.status == TaskStatus::Done {
+        return Err(InputError(format!("task {id} is done; it cannot be extended")).into());
+    }
+    let next = next_for_deadline(settings, &record, &deadline);
+    store.extend(TaskId(id), &deadline, reason.trim(), next, Utc::now()).await.context("cannot extend the task")?;
+    outln!("task {id} now due {}; pending reminders for the old deadline are cancelled", deadline.date.format("%d/%m/%Y"));
+    Ok(())
+}
+
+fn next_for_deadline(settings: &Settings, record: &TaskRecord, deadline: &Deadline) -> Option<chrono::DateTime<Utc>> {
+    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let mut task = record.task.clone();
+    task.deadline = Some(deadline.clone());
+    plan::first_planning_at(&task, settings.departments.escalate_to(&task.lead), &policy)
+}

@@ -1,0 +1,202 @@
+//! The daemon: opens the store, then plans and dispatches whenever something is due,
+//! sleeping in between until the next due instant, a poll interval, or a wake-up.
+//!
+//! Wiring and timing only: what to send is the planner's, how to send is dispatch's.
+//! SIGTERM and SIGINT stop claiming work, let in-flight sends finish within the grace
+//! period, and exit cleanly.
+
+mod lock;
+pub mod planning;
+pub mod shutdown;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+pub use lock::{LockError, StoreLock};
+pub use shutdown::Shutdown;
+
+use crate::channels::{ChannelBuildError, Channels};
+use crate::config::Settings;
+use crate::dispatch::{DispatchReport, Dispatcher};
+use crate::message::{RenderError, Renderer};
+use crate::plan::Policy;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Channel(#[from] ChannelBuildError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("cannot start the cron scheduler: {0}")]
+    Cron(String),
+    #[error("cannot listen for signals: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Everything the loop needs, built once from the settings.
+pub struct Daemon {
+    settings: Arc<Settings>,
+    store: Store,
+    policy: Policy,
+    dispatcher: Dispatcher,
+    wake: Arc<Notify>,
+    replan: Arc<Notify>,
+    _lock: Option<StoreLock>,
+}
+
+impl Daemon {
+    /// Takes the store's lock, applies migrations and builds the channels.
+    pub async fn build(settings: Settings) -> Result<Self, DaemonError> {
+        let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
+        let store = Store::open(&settings.store.url).await?;
+        store.check_schema().await?;
+        let settings = Arc::new(settings);
+        let channels = Channels::from_settings(&settings)?;
+        let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
+        let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+        Ok(Self {
+            settings,
+            store,
+            policy,
+            dispatcher,
+            wake: Arc::new(Notify::new()),
+            replan: Arc::new(Notify::new()),
+            _lock: lock,
+        })
+    }
+
+    /// A handle that wakes the loop at once, e.g. after a task changed.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Runs until `shutdown` fires.
+    pub async fn run(self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
+        let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
+        tracing::info!(changed, "planned every open task");
+        let scheduler = self.start_cron().await?;
+        notify_systemd(&[sd_notify::NotifyState::Ready]);
+        tracing::info!(store = %self.settings.store.url, "nhacviec is running");
+
+        while !shutdown.is_shutdown() {
+            if let Err(error) = self.tick_within_grace(&mut shutdown).await {
+                // The store may be busy or briefly unavailable: log, back off, try again.
+                tracing::error!(%error, "tick failed");
+            }
+            let sleep = self.time_to_next_work().await;
+            tracing::debug!(?sleep, "sleeping");
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                _ = self.replan.notified() => {
+                    match planning::replan_all(&self.store, &self.settings, &self.policy).await {
+                        Ok(changed) => tracing::info!(changed, "daily re-plan"),
+                        Err(error) => tracing::error!(%error, "daily re-plan failed"),
+                    }
+                }
+                _ = shutdown.recv() => {}
+            }
+        }
+        tracing::info!("stopping");
+        notify_systemd(&[sd_notify::NotifyState::Stopping]);
+        let mut scheduler = scheduler;
+        let _ = scheduler.shutdown().await;
+        self.store.close().await;
+        Ok(())
+    }
+
+    /// A tick that, once shutdown is asked for, gets `shutdown_grace` to finish its
+    /// in-flight sends. Sends cut off then stay claimed and go out again after their lease.
+    async fn tick_within_grace(&self, shutdown: &mut Shutdown) -> Result<(), StoreError> {
+        let tick_shutdown = shutdown.clone();
+        let tick = self.tick(&tick_shutdown);
+        tokio::pin!(tick);
+        tokio::select! {
+            result = &mut tick => result,
+            _ = shutdown.recv() => match tokio::time::timeout(self.settings.delivery.shutdown_grace, &mut tick).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!("grace period over: unfinished sends will be retried after their lease");
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// Plans what is due, then sends batches until nothing due is left or shutdown.
+    async fn tick(&self, shutdown: &Shutdown) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let planned = planning::plan_due(&self.store, &self.settings, &self.policy, now).await?;
+        if planned.tasks > 0 {
+            tracing::info!(tasks = planned.tasks, enqueued = planned.enqueued, superseded = planned.superseded, "planned");
+        }
+        let mut total = DispatchReport::default();
+        while !shutdown.is_shutdown() {
+            let report = self.dispatcher.dispatch_batch(Utc::now()).await?;
+            if report.total() == 0 {
+                break;
+            }
+            total.sent += report.sent;
+            total.retried += report.retried;
+            total.dead += report.dead;
+            total.cancelled += report.cancelled;
+        }
+        if total.total() > 0 {
+            tracing::info!(sent = total.sent, retried = total.retried, dead = total.dead, cancelled = total.cancelled, "dispatched");
+        }
+        Ok(())
+    }
+
+    /// Until the earliest of: a task to plan, an item to send, the poll interval.
+    async fn time_to_next_work(&self) -> Duration {
+        let poll = self.settings.schedule.poll_interval;
+        let next_task = self.store.next_task_due().await.ok().flatten();
+        let next_item = self.store.next_outbox_due().await.ok().flatten();
+        let Some(next) = next_task.into_iter().chain(next_item).min() else { return poll };
+        let until = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        // A whole second later, so that a due instant is never missed by rounding.
+        (until + Duration::from_millis(5)).min(poll)
+    }
+
+    /// The daily re-plan, at five past midnight local time.
+    async fn start_cron(&self) -> Result<JobScheduler, DaemonError> {
+        let cron = |e: tokio_cron_scheduler::JobSchedulerError| DaemonError::Cron(e.to_string());
+        let scheduler = JobScheduler::new().await.map_err(cron)?;
+        let replan = self.replan.clone();
+        let job = Job::new_tz("0 5 0 * * *", self.settings.timezone, move |_, _| replan.notify_one()).map_err(cron)?;
+        scheduler.add(job).await.map_err(cron)?;
+        scheduler.start().await.map_err(cron)?;
+        Ok(scheduler)
+    }
+}
+
+fn notify_systemd(states: &[sd_notify::NotifyState]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some() {
+        let _ = sd_notify::notify(states);
+    }
+}
+
+/// A shutdown that fires on the first SIGTERM or SIGINT.
+pub fn shutdown_on_signals() -> Result<Shutdown, DaemonError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (trigger, shutdown) = shutdown::channel();
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received: finishing in-flight sends"),
+            _ = int.recv() => tracing::info!("SIGINT received: finishing in-flight sends"),
+        }
+        trigger.trigger();
+    });
+    Ok(shutdown)
+}

@@ -1,0 +1,94 @@
+//! The planning step of the daemon: reads the tasks that are due from the store, asks the
+//! pure plan what to send, and writes it to the outbox.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::domain::TaskId;
+use crate::outbox;
+use crate::plan::{self, Policy};
+use crate::store::{PlanWrite, Store, StoreError, TaskRecord};
+
+/// What one planning step did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PlanReport {
+    pub tasks: usize,
+    pub enqueued: u64,
+    pub superseded: usize,
+}
+
+/// The outbox writes for one task at `now`.
+pub fn plan_record(record: &TaskRecord, settings: &Settings, policy: &Policy, now: DateTime<Utc>) -> (PlanWrite, usize) {
+    let task = &record.task;
+    let escalate_to = settings.departments.escalate_to(&task.lead);
+    let plan = plan::plan_task(task, escalate_to, policy, record.planned_until, now);
+    let mut items = Vec::new();
+    for reminder in &plan.reminders {
+        match settings.departments.get(&reminder.department) {
+            Some(department) => {
+                items.extend(department.channels.iter().map(|channel| outbox::item(reminder, channel)));
+            }
+            None => tracing::warn!(
+                task = task.id.0,
+                department = %reminder.department,
+                "department is not in the config; its reminder is skipped"
+            ),
+        }
+    }
+    let write = PlanWrite {
+        task_id: task.id,
+        deadline: task.deadline.as_ref().map(|d| d.date),
+        planned_until: now,
+        next_reminder_at: plan.next_at,
+        items,
+    };
+    (write, plan.superseded.len())
+}
+
+/// Plans every task due by `now`, a batch at a time. Reads only due tasks, by index.
+pub async fn plan_due(store: &Store, settings: &Settings, policy: &Policy, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
+    let batch = settings.delivery.batch_size.max(100);
+    let mut report = PlanReport::default();
+    // Each round moves every task it reads past `now`, so the rounds end; the bound only
+    // guards against another writer racing on the same tasks.
+    for _ in 0..10_000 {
+        let due = store.due_tasks(now, batch).await?;
+        let writes: Vec<PlanWrite> = due
+            .iter()
+            .map(|record| {
+                let (write, superseded) = plan_record(record, settings, policy, now);
+                report.superseded += superseded;
+                write
+            })
+            .collect();
+        report.tasks += due.len();
+        report.enqueued += store.record_plans(&writes, now).await?;
+        if due.len() < batch as usize {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Recomputes when every open task next needs planning, after the schedule or the
+/// calendar changed. Pages through the tasks; writes only what differs.
+pub async fn replan_all(store: &Store, settings: &Settings, policy: &Policy) -> Result<usize, StoreError> {
+    let mut after = TaskId(0);
+    let mut changed = 0;
+    loop {
+        let page = store.open_tasks_page(after, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.task.id;
+        let updates: Vec<(TaskId, Option<DateTime<Utc>>)> = page
+            .iter()
+            .filter_map(|record| {
+                let escalate_to = settings.departments.escalate_to(&record.task.lead);
+                let next = plan::next_planning_after(&record.task, escalate_to, policy, record.planned_until);
+                (next != record.next_reminder_at).then_some((record.task.id, next))
+            })
+            .collect();
+        changed += updates.len();
+        store.set_next_reminders(&updates).await?;
+    }
+    Ok(changed)
+}

@@ -1,0 +1,177 @@
+//! Dispatch: claims the outbox items that are due, checks each is still wanted, renders
+//! it, sends it on its channel, and records how every attempt ended.
+//!
+//! Delivery is at least once: an item is marked sent only after its channel accepted it,
+//! and an item whose sender died is claimed again when its lease runs out. It must not
+//! plan: what is in the outbox was decided by the planner.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+
+use crate::channels::{Channels, Outgoing, SendError};
+use crate::config::Settings;
+use crate::domain::{DepartmentCode, Directive, Role, TaskStatus};
+use crate::message::{self, Renderer};
+use crate::outbox::{may_retry, retry_at};
+use crate::plan::Policy;
+use crate::store::{OutboxItem, Outcome, Store, StoreError, TaskRecord};
+
+/// What one round of dispatch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub cancelled: usize,
+}
+
+impl DispatchReport {
+    pub fn total(&self) -> usize {
+        self.sent + self.retried + self.dead + self.cancelled
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Sent { .. } => self.sent += 1,
+            Outcome::Retry { .. } => self.retried += 1,
+            Outcome::Dead { .. } => self.dead += 1,
+            Outcome::Cancelled { .. } => self.cancelled += 1,
+        }
+    }
+}
+
+pub struct Dispatcher {
+    store: Store,
+    settings: Arc<Settings>,
+    policy: Policy,
+    channels: Channels,
+    renderer: Renderer,
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, settings: Arc<Settings>, channels: Channels, renderer: Renderer) -> Self {
+        let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+        Self { store, settings, policy, channels, renderer }
+    }
+
+    /// Claims and sends one batch of due items. An empty report means nothing was due.
+    pub async fn dispatch_batch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
+        let delivery = &self.settings.delivery;
+        let lease = chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
+        let items = self.store.claim(now, now + lease, delivery.batch_size).await?;
+        if items.is_empty() {
+            return Ok(DispatchReport::default());
+        }
+        let task_ids: Vec<i64> = unique(items.iter().map(|i| i.task_id));
+        let tasks = self.store.tasks_by_ids(&task_ids).await?;
+        let directive_ids: Vec<i64> = unique(tasks.values().map(|t| t.task.directive_id.0));
+        let directives = self.store.directives_by_ids(&directive_ids).await?;
+        let outcomes: Vec<(OutboxItem, Outcome)> = futures_util::stream::iter(items)
+            .map(|item| async {
+                let started = Instant::now();
+                let outcome = match self.send(&item, &tasks, &directives).await {
+                    Ok(()) => Outcome::Sent { duration_ms: elapsed_ms(started) },
+                    Err(Skip::Cancelled(reason)) => Outcome::Cancelled { reason },
+                    Err(Skip::Failed(error)) => self.failure_outcome(&item, error, elapsed_ms(started), Utc::now()),
+                };
+                (item, outcome)
+            })
+            .buffer_unordered(delivery.concurrency as usize)
+            .collect()
+            .await;
+        let mut report = DispatchReport::default();
+        for (item, outcome) in &outcomes {
+            report.count(outcome);
+            match outcome {
+                Outcome::Sent { .. } => tracing::debug!(key = %item.key, "sent"),
+                Outcome::Retry { error, at, .. } => tracing::warn!(key = %item.key, %error, retry_at = %at, "send failed, will retry"),
+                Outcome::Dead { error, .. } => tracing::error!(key = %item.key, %error, "send failed for good"),
+                Outcome::Cancelled { reason } => tracing::info!(key = %item.key, %reason, "not sent"),
+            }
+        }
+        self.store.finish(&outcomes, Utc::now()).await?;
+        Ok(report)
+    }
+
+    fn failure_outcome(&self, item: &OutboxItem, error: SendError, duration_ms: i64, now: DateTime<Utc>) -> Outcome {
+        let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
+        if error.permanent || !may_retry(&self.settings.delivery, attempt) {
+            return Outcome::Dead { error: error.message, duration_ms };
+        }
+        let mut at = retry_at(&self.settings.delivery, &self.policy, attempt, jitter(&item.key, attempt), now);
+        if let Some(wait) = error.retry_after.and_then(|w| chrono::Duration::from_std(w).ok()) {
+            at = at.max(crate::plan::next_send_moment(now + wait, &self.policy));
+        }
+        Outcome::Retry { at, error: error.message, duration_ms }
+    }
+
+    async fn send(
+        &self,
+        item: &OutboxItem,
+        tasks: &HashMap<i64, TaskRecord>,
+        directives: &HashMap<i64, Directive>,
+    ) -> Result<(), Skip> {
+        let record = tasks.get(&item.task_id).ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
+        let task = &record.task;
+        if task.status == TaskStatus::Done {
+            return Err(Skip::Cancelled("task done".into()));
+        }
+        if task.deadline.as_ref().map(|d| d.date) != Some(item.deadline) {
+            return Err(Skip::Cancelled("deadline changed".into()));
+        }
+        let directive = directives
+            .get(&task.directive_id.0)
+            .ok_or_else(|| Skip::Cancelled("the directive no longer exists".into()))?;
+        let department = DepartmentCode::parse(&item.department)
+            .ok()
+            .and_then(|code| self.settings.departments.get(&code))
+            .ok_or_else(|| Skip::Failed(SendError::permanent(format!("department '{}' is not in the config", item.department))))?;
+        let channel = self
+            .channels
+            .get(&item.channel)
+            .ok_or_else(|| Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel))))?;
+        let role = Role::parse(&item.role).unwrap_or(Role::Lead);
+        let today = self.policy.local_date(Utc::now());
+        let facts = message::facts(
+            &item.key,
+            task,
+            directive,
+            &item.department,
+            role,
+            &item.rule,
+            item.deadline,
+            today,
+            &self.settings.departments,
+        );
+        let rendered = self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
+        let outgoing = Outgoing { key: &item.key, department, message: &rendered, facts: &facts };
+        channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
+    }
+}
+
+/// Why an item was not delivered in this attempt.
+enum Skip {
+    Cancelled(String),
+    Failed(SendError),
+}
+
+fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let set: HashSet<i64> = ids.collect();
+    set.into_iter().collect()
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A stable jitter in [0, 1) per item and attempt, so retries of one outage spread out.
+fn jitter(key: &str, attempt: u32) -> f64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (key, attempt).hash(&mut hasher);
+    (hasher.finish() % 10_000) as f64 / 10_000.0
+}
