@@ -1,0 +1,241 @@
+//! `nhacviec run` as a process against a real SMTP server and a real HTTP server on
+//! loopback: delivery, content, keys, retries, dead letters, restarts and shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, wait_for};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn webhook_server(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+    server
+}
+
+fn env_with(smtp: &SmtpServer, webhook: &MockServer, max_attempts: u32) -> TestEnv {
+    TestEnv::new(ConfigParts {
+        smtp_port: smtp.port,
+        webhook_url: format!("{}/hook", webhook.uri()),
+        max_attempts,
+        ..ConfigParts::default()
+    })
+}
+
+fn states(outbox: &[Value]) -> Vec<String> {
+    outbox.iter().map(|i| i["state"].as_str().unwrap_or("?").to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    let deadline = days_from_today(7);
+    env.add_task("Sở Nội vụ", &["ubnd-tpnd"], deadline);
+
+    let daemon = env.spawn_daemon();
+    let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
+    let requests = wait_for("the webhook", WAIT, || {
+        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
+    })
+    .await;
+
+    let due = deadline.format("%d/%m/%Y").to_string();
+    assert_eq!(
+        mail["subject"],
+        format!("[Nhắc việc] Còn 7 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn {due})")
+    );
+    assert_eq!(mail["rcpt_tos"], serde_json::json!(["vanthu@snv.namdinh.example"]));
+    assert_eq!(mail["charset"], "utf-8");
+    assert_eq!(mail["defects"], serde_json::json!([]));
+    let key = format!("t1.snv.before-7d.{}.d{}.email", support::today().format("%Y%m%d"), deadline.format("%Y%m%d"));
+    assert_eq!(mail["message_id"], format!("<{key}@namdinh.example>"));
+    let body = mail["body"].as_str().unwrap();
+    for part in [
+        "Kính gửi: Sở Nội vụ",
+        "Văn bản: Văn bản số 123/TB-UBND ngày 21/09/2021 của UBND tỉnh Nam Định (mục 3)",
+        "Vai trò: chủ trì",
+        "Đơn vị phối hợp: UBND thành phố Nam Định",
+        &format!("Thời hạn: {due} (trong tháng)"),
+        "Tình trạng: còn 7 ngày đến hạn",
+    ] {
+        assert!(body.contains(part), "missing {part:?} in:\n{body}");
+    }
+
+    let request = &requests[0];
+    let hook_key = format!("t1.ubnd-tpnd.before-7d.{}.d{}.chat", support::today().format("%Y%m%d"), deadline.format("%Y%m%d"));
+    assert_eq!(request.headers.get("idempotency-key").unwrap().to_str().unwrap(), hook_key);
+    let json: Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(json["key"], hook_key);
+    assert_eq!(json["role"], "coordinating");
+    assert_eq!(json["department"], "ubnd-tpnd");
+    assert_eq!(json["days_left"], 7);
+    assert!(json["text"].as_str().unwrap().contains("đơn vị phối hợp"));
+
+    let outbox = wait_for("both sent", WAIT, || {
+        let outbox = env.outbox();
+        (states(&outbox) == ["sent", "sent"]).then_some(outbox)
+    })
+    .await;
+    assert!(outbox.iter().all(|i| i["attempts"] == 1), "{outbox:#?}");
+    drop(daemon);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(3));
+    env.add_task("snv", &[], days_from_today(14));
+
+    let mut daemon = env.spawn_daemon();
+    wait_for("two emails", WAIT, || (smtp.messages().len() == 2).then_some(())).await;
+    wait_for("everything sent", WAIT, || states(&env.outbox()).iter().all(|s| s == "sent").then_some(())).await;
+    daemon.signal("KILL");
+    daemon.wait_exit(WAIT).await;
+
+    for _ in 0..2 {
+        let mut daemon = env.spawn_daemon();
+        // Several ticks (poll every second) with nothing new to send.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        daemon.signal("KILL");
+        daemon.wait_exit(WAIT).await;
+    }
+    assert_eq!(smtp.messages().len(), 2, "{:#?}", smtp.messages());
+    assert_eq!(webhook.received_requests().await.unwrap().len(), 1);
+    assert_eq!(env.outbox().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_answering_500_is_retried_then_delivered() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500).set_body_string("máy chủ bận")).up_to_n_times(2).mount(&webhook).await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("ubnd-tpnd", &[], days_from_today(1));
+
+    let _daemon = env.spawn_daemon();
+    let item = wait_for("the item sent", WAIT, || {
+        env.outbox().into_iter().find(|i| i["state"] == "sent")
+    })
+    .await;
+    assert_eq!(item["attempts"], 3);
+    assert!(item["last_error"].as_str().unwrap().contains("HTTP 500"), "{item:#?}");
+    let requests = webhook.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 3);
+    // Every attempt carries the same key.
+    let keys: Vec<_> = requests.iter().map(|r| r.headers.get("idempotency-key").unwrap().clone()).collect();
+    assert!(keys.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_always_failing_webhook_goes_dead_with_its_error() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = webhook_server(503).await;
+    let env = env_with(&smtp, &webhook, 3);
+    env.add_task("ubnd-tpnd", &[], days_from_today(1));
+
+    let _daemon = env.spawn_daemon();
+    let item = wait_for("the item dead", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "dead")).await;
+    assert_eq!(item["attempts"], 3);
+    assert!(item["last_error"].as_str().unwrap().contains("HTTP 503 Service Unavailable"), "{item:#?}");
+    assert_eq!(webhook.received_requests().await.unwrap().len(), 3);
+
+    // An admin sends it again once the receiver is fixed.
+    webhook.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    let id = item["id"].to_string();
+    env.ok(&["outbox", "retry", &id]);
+    wait_for("the retried item sent", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "sent")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanent_refusal_goes_dead_at_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_with(scratch.path(), &["vanthu@snv.namdinh.example"]);
+    let webhook = webhook_server(404).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(1));
+
+    let _daemon = env.spawn_daemon();
+    let outbox = wait_for("both dead", WAIT, || {
+        let outbox = env.outbox();
+        (states(&outbox) == ["dead", "dead"]).then_some(outbox)
+    })
+    .await;
+    assert!(outbox.iter().all(|i| i["attempts"] == 1), "{outbox:#?}");
+    let errors: Vec<&str> = outbox.iter().map(|i| i["last_error"].as_str().unwrap()).collect();
+    assert!(errors.iter().any(|e| e.contains("550")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("HTTP 404")), "{errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_exits_zero_after_in_flight_sends_finish() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+        .mount(&webhook)
+        .await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("ubnd-tpnd", &[], days_from_today(7));
+
+    let mut daemon = env.spawn_daemon();
+    wait_for("the request in flight", WAIT, || {
+        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
+    })
+    .await;
+    daemon.signal("TERM");
+    let code = daemon.wait_exit(WAIT).await;
+    assert_eq!(code, Some(0), "{}", daemon.log());
+    // The send in flight finished and was recorded before the exit.
+    assert_eq!(states(&env.outbox()), ["sent"], "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_marked_done_while_the_daemon_runs_is_never_reminded_again() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    // Due in 3 days: reminded today; done now, so tomorrow's and later never go out.
+    env.add_task("snv", &[], days_from_today(3));
+    let _daemon = env.spawn_daemon();
+    wait_for("the email", WAIT, || (smtp.messages().len() == 1).then_some(())).await;
+    env.ok(&["task", "done", "1"]);
+    let explained = env.json(&["explain", "1"]);
+    assert!(explained["notes"].to_string().contains("done"), "{explained:#}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_on_the_same_store_refuses_to_start() {
+    let env = TestEnv::new(ConfigParts::default());
+    let _first = env.spawn_daemon();
+    // Wait until the first has taken the lock and opened the store.
+    wait_for("the first daemon to start", WAIT, || env.path("data/nhacviec.db.lock").exists().then_some(())).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let output = env.cli(&["run"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another `nhacviec run` is already using the store"), "{stderr}");
+}
+
+/// Runs a future to completion from synchronous polling code.
+fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}

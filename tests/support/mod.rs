@@ -1,0 +1,296 @@
+//! The test harness: a temporary store and config, a real SMTP server (aiosmtpd) and a
+//! real HTTP receiver (wiremock) on loopback, the `nhacviec` binary run as a process, and
+//! helpers that read what arrived. Each test is a short story on top of it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, Utc};
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_nhacviec");
+
+/// Today in Vietnam, the zone of every test config.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh).date_naive()
+}
+
+pub fn days_from_today(days: u64) -> NaiveDate {
+    today().checked_add_days(Days::new(days)).expect("date in range")
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A real SMTP server on loopback that records each message, parsed by Python's `email`.
+pub struct SmtpServer {
+    pub port: u16,
+    out: PathBuf,
+    child: Child,
+}
+
+impl SmtpServer {
+    pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// `reject` lists recipients the server answers with a permanent 550.
+    pub fn start_with(dir: &Path, reject: &[&str]) -> Self {
+        let port = free_port();
+        let out = dir.join(format!("smtp-{port}.jsonl"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let mut command = Command::new("python3");
+        command.arg(script).arg(port.to_string()).arg(&out);
+        for address in reject {
+            command.arg("--reject-rcpt").arg(address);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the SMTP server (pip install aiosmtpd)");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("SMTP server output");
+        assert_eq!(line.trim(), "READY", "the SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)");
+        Self { port, out, child }
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary home for one test: config, store and directive files.
+pub struct TestEnv {
+    pub dir: TempDir,
+    pub config: PathBuf,
+}
+
+/// The parts of a test config that tests vary.
+pub struct ConfigParts {
+    pub smtp_port: u16,
+    pub webhook_url: String,
+    pub max_attempts: u32,
+    pub extra: String,
+}
+
+impl Default for ConfigParts {
+    fn default() -> Self {
+        Self { smtp_port: 9, webhook_url: "http://127.0.0.1:9/hook".into(), max_attempts: 5, extra: String::new() }
+    }
+}
+
+impl TestEnv {
+    pub fn new(parts: ConfigParts) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("nhacviec.toml");
+        let store = dir.path().join("data/nhacviec.db");
+        // Send at midnight with a whole-day window, every day: whatever the hour the test
+        // runs, today's reminder is already due and may go out at once.
+        let text = format!(
+            r#"
+timezone = "Asia/Ho_Chi_Minh"
+[store]
+url = "sqlite://{store}"
+[schedule]
+send_at = "00:00"
+send_window = ["00:00", "23:59"]
+working_days_only = false
+before = ["14d", "7d", "3d", "1d"]
+on_due_date = true
+overdue_every = "3d"
+escalate_after = "7d"
+poll_interval = "1s"
+[delivery]
+max_attempts = {max_attempts}
+retry_initial = "1s"
+retry_max = "2s"
+shutdown_grace = "10s"
+lease = "30s"
+[channels.email]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+from = "Nhắc việc <nhacviec@namdinh.example>"
+timeout = "5s"
+[channels.chat]
+kind = "webhook"
+url = "{webhook_url}"
+timeout = "5s"
+[[departments]]
+code = "snv"
+name = "Sở Nội vụ"
+aliases = ["SNV", "Nội vụ"]
+emails = ["vanthu@snv.namdinh.example"]
+channels = ["email"]
+escalate_to = "vp-ubnd"
+[[departments]]
+code = "ubnd-tpnd"
+name = "UBND thành phố Nam Định"
+emails = ["vanthu@tpnd.namdinh.example"]
+channels = ["chat"]
+escalate_to = "vp-ubnd"
+[[departments]]
+code = "vp-ubnd"
+name = "Văn phòng UBND tỉnh"
+emails = ["vanthu@vpubnd.namdinh.example"]
+channels = ["email"]
+{extra}
+"#,
+            store = store.display(),
+            max_attempts = parts.max_attempts,
+            smtp_port = parts.smtp_port,
+            webhook_url = parts.webhook_url,
+            extra = parts.extra,
+        );
+        std::fs::write(&config, text).expect("write config");
+        Self { dir, config }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// Runs a CLI command to completion.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(BINARY)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("NHACVIEC_CONFIG")
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .expect("run nhacviec")
+    }
+
+    /// Runs a CLI command that must succeed, returning its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.cli(args);
+        assert!(
+            output.status.success(),
+            "nhacviec {args:?} failed: {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.extend(["--format", "json"]);
+        serde_json::from_str(&self.ok(&args)).expect("JSON output")
+    }
+
+    /// Adds a directive with one task led by `lead`, coordinated by `coordinating`.
+    pub fn add_task(&self, lead: &str, coordinating: &[&str], deadline: NaiveDate) {
+        let coordinating = coordinating.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let text = format!(
+            r#"
+[directive]
+number = "123/TB-UBND"
+title = "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định"
+issuer = "UBND tỉnh Nam Định"
+issued_on = "2021-09-21"
+[[tasks]]
+section = "3"
+summary = "Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định"
+lead = "{lead}"
+coordinating = [{coordinating}]
+deadline = "{deadline}"
+deadline_phrase = "trong tháng"
+"#
+        );
+        let file = self.write("directive.toml", &text);
+        self.ok(&["directive", "add", file.to_str().expect("path")]);
+    }
+
+    pub fn outbox(&self) -> Vec<Value> {
+        self.json(&["outbox", "list"]).as_array().cloned().unwrap_or_default()
+    }
+
+    /// Starts `nhacviec run`, its log going to a file in the test's folder.
+    pub fn spawn_daemon(&self) -> DaemonProcess {
+        let log = self.path(&format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(BINARY)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("run")
+            .env("NHACVIEC_LOG", "info,nhacviec=debug")
+            .env("RUST_BACKTRACE", "0")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("start nhacviec run");
+        DaemonProcess { child, log }
+    }
+}
+
+pub struct DaemonProcess {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl DaemonProcess {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let child = &mut self.child;
+        wait_for("the daemon to exit", timeout, || child.try_wait().expect("try_wait")).await.code()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for DaemonProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

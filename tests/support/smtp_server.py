@@ -1,0 +1,68 @@
+"""A real SMTP server on loopback for nhacviec's tests (aiosmtpd).
+
+Every message received is parsed with Python's `email` package and appended as one JSON
+line to the output file, so tests check what a real mail client would see.
+
+    python3 smtp_server.py PORT OUT.jsonl [--reject-rcpt ADDRESS]...
+"""
+
+import argparse
+import asyncio
+import email
+import json
+import signal
+import sys
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    def __init__(self, out, reject):
+        self.out = out
+        self.reject = set(reject)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        record = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "subject": str(message["subject"]),
+            "raw_subject": envelope.content.decode("ascii", "replace").split("Subject:", 1)[-1].split("\r\n", 1)[0].strip(),
+            "message_id": message["message-id"],
+            "date": message["date"],
+            "from": str(message["from"]),
+            "to": str(message["to"]),
+            "content_type": message.get_content_type(),
+            "charset": body.get_content_charset() if body else None,
+            "body": body.get_content() if body else None,
+            "defects": [type(d).__name__ for d in message.defects],
+        }
+        with open(self.out, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return "250 OK"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("out")
+    parser.add_argument("--reject-rcpt", action="append", default=[])
+    args = parser.parse_args()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    controller = Controller(Recorder(args.out, args.reject_rcpt), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    print("READY", flush=True)
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    controller.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
