@@ -13,12 +13,16 @@ pub struct Calendar {
 impl Calendar {
     /// Saturdays and Sundays are days off.
     pub fn weekends_off() -> Self {
-        Self { skip_weekends: true }
+        Self {
+            skip_weekends: true,
+        }
     }
 
     /// Every day is a working day (`schedule.working_days_only = false`).
     pub fn every_day() -> Self {
-        Self { skip_weekends: false }
+        Self {
+            skip_weekends: false,
+        }
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -35,7 +39,11 @@ impl Calendar {
         self.walk(date, |d| d.checked_sub_days(Days::new(1)))
     }
 
-    fn walk(&self, mut date: NaiveDate, step: impl Fn(NaiveDate) -> Option<NaiveDate>) -> NaiveDate {
+    fn walk(
+        &self,
+        mut date: NaiveDate,
+        step: impl Fn(NaiveDate) -> Option<NaiveDate>,
+    ) -> NaiveDate {
         // A year has far fewer than 370 consecutive days off; the bound only guards the
         // ends of the representable calendar.
         for _ in 0..370 {
@@ -72,8 +80,14 @@ mod tests {
     fn moves_to_the_nearest_working_day() {
         let calendar = Calendar::weekends_off();
         assert_eq!(calendar.on_or_after(date(2021, 11, 27)), date(2021, 11, 29));
-        assert_eq!(calendar.on_or_before(date(2021, 11, 28)), date(2021, 11, 26));
+        assert_eq!(
+            calendar.on_or_before(date(2021, 11, 28)),
+            date(2021, 11, 26)
+        );
         assert_eq!(calendar.on_or_after(date(2021, 11, 30)), date(2021, 11, 30));
-        assert_eq!(Calendar::every_day().on_or_before(date(2021, 11, 28)), date(2021, 11, 28));
+        assert_eq!(
+            Calendar::every_day().on_or_before(date(2021, 11, 28)),
+            date(2021, 11, 28)
+        );
     }
 }

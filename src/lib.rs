@@ -18,14 +18,14 @@
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
 pub mod calendar;
-pub mod config;
-pub mod domain;
-pub mod plan;
-pub mod outbox;
-pub mod store;
-pub mod directive_file;
-pub mod message;
 pub mod channels;
-pub mod dispatch;
-pub mod daemon;
 pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod directive_file;
+pub mod dispatch;
+pub mod domain;
+pub mod message;
+pub mod outbox;
+pub mod plan;
+pub mod store;

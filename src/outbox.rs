@@ -17,12 +17,30 @@ use crate::store::NewOutboxItem;
 /// It is also the local part of the email's Message-ID and the webhook's Idempotency-Key,
 /// so it uses only characters valid in both.
 pub fn key(reminder: &PlannedReminder, channel: &str) -> String {
-    key_of(reminder.task_id.0, reminder.department.as_str(), &reminder.rule.to_string(), reminder.day, reminder.deadline, channel)
+    key_of(
+        reminder.task_id.0,
+        reminder.department.as_str(),
+        &reminder.rule.to_string(),
+        reminder.day,
+        reminder.deadline,
+        channel,
+    )
 }
 
-pub fn key_of(task: i64, department: &str, rule: &str, day: NaiveDate, deadline: NaiveDate, channel: &str) -> String {
+pub fn key_of(
+    task: i64,
+    department: &str,
+    rule: &str,
+    day: NaiveDate,
+    deadline: NaiveDate,
+    channel: &str,
+) -> String {
     let rule = rule.replace(':', "-");
-    format!("t{task}.{department}.{rule}.{}.d{}.{channel}", day.format("%Y%m%d"), deadline.format("%Y%m%d"))
+    format!(
+        "t{task}.{department}.{rule}.{}.d{}.{channel}",
+        day.format("%Y%m%d"),
+        deadline.format("%Y%m%d")
+    )
 }
 
 /// The outbox item for a planned reminder on one of its department's channels.
@@ -45,14 +63,25 @@ pub fn item(reminder: &PlannedReminder, channel: &str) -> NewOutboxItem {
 /// backoff with up to a quarter of jitter, so that retries of one outage spread out.
 pub fn backoff(delivery: &Delivery, attempt: u32, jitter: f64) -> Duration {
     let exponent = attempt.saturating_sub(1).min(30);
-    let base = delivery.retry_initial.saturating_mul(1u32 << exponent).min(delivery.retry_max);
+    let base = delivery
+        .retry_initial
+        .saturating_mul(1u32 << exponent)
+        .min(delivery.retry_max);
     let jitter = jitter.clamp(0.0, 1.0);
-    base.mul_f64(1.0 - 0.25 * jitter).max(Duration::from_secs(1).min(delivery.retry_initial))
+    base.mul_f64(1.0 - 0.25 * jitter)
+        .max(Duration::from_secs(1).min(delivery.retry_initial))
 }
 
 /// When a failed attempt is tried again: after the backoff, and inside the send window.
-pub fn retry_at(delivery: &Delivery, policy: &Policy, attempt: u32, jitter: f64, now: DateTime<Utc>) -> DateTime<Utc> {
-    let delay = chrono::Duration::from_std(backoff(delivery, attempt, jitter)).unwrap_or(chrono::Duration::hours(1));
+pub fn retry_at(
+    delivery: &Delivery,
+    policy: &Policy,
+    attempt: u32,
+    jitter: f64,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let delay = chrono::Duration::from_std(backoff(delivery, attempt, jitter))
+        .unwrap_or(chrono::Duration::hours(1));
     next_send_moment(now + delay, policy)
 }
 
@@ -94,7 +123,10 @@ mod tests {
         };
         let key = key(&reminder, "email");
         assert_eq!(key, "t12.snv.before-7d.20211123.d20211130.email");
-        assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
+        assert!(
+            key.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        );
         assert_eq!(item(&reminder, "email").key, key);
     }
 

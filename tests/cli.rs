@@ -14,7 +14,10 @@ fn nam_dinh() -> TestEnv {
     let env = TestEnv::new(ConfigParts::default());
     let text = std::fs::read_to_string(Path::new(EXAMPLES).join("nam-dinh.toml")).unwrap();
     let store = env.path("data/nam-dinh.db");
-    let text = text.replace("sqlite://data/nam-dinh.db", &format!("sqlite://{}", store.display()));
+    let text = text.replace(
+        "sqlite://data/nam-dinh.db",
+        &format!("sqlite://{}", store.display()),
+    );
     std::fs::write(&env.config, text).unwrap();
     env
 }
@@ -31,14 +34,24 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
     let preview = env.json(&["preview", "--from", "2021-10-01", "--to", "2022-12-31"]);
     let items = preview.as_array().unwrap();
     let find = |department: &str, role: &str, deadline: &str| {
-        items.iter().filter(|i| i["department"] == department && i["role"] == role && i["deadline"] == deadline).count()
+        items
+            .iter()
+            .filter(|i| {
+                i["department"] == department && i["role"] == role && i["deadline"] == deadline
+            })
+            .count()
     };
     assert!(find("snv", "lead", "2021-11-30") > 0);
     assert!(find("sgddt", "lead", "2021-12-31") > 0);
     assert!(find("ubnd-tpnd", "lead", "2022-12-31") > 0);
     assert!(find("ubnd-tpnd", "coordinating", "2021-11-30") > 0);
     assert!(find("vp-ubnd", "escalation", "2021-11-30") > 0);
-    let department_name = |code: &str| items.iter().find(|i| i["department"] == code).map(|i| i["department_name"].clone());
+    let department_name = |code: &str| {
+        items
+            .iter()
+            .find(|i| i["department"] == code)
+            .map(|i| i["department_name"].clone())
+    };
     assert_eq!(department_name("snv"), Some(Value::from("Sở Nội vụ")));
 
     // The lead of the Đề án hears 14, 7, 3 and 1 days before 30/11/2021, on it, then every 3 days.
@@ -48,23 +61,46 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
         .map(|i| &i["at"].as_str().unwrap()[..10])
         .take(7)
         .collect();
-    assert_eq!(snv_days, ["2021-11-16", "2021-11-23", "2021-11-26", "2021-11-29", "2021-11-30", "2021-12-03", "2021-12-06"]);
+    assert_eq!(
+        snv_days,
+        [
+            "2021-11-16",
+            "2021-11-23",
+            "2021-11-26",
+            "2021-11-29",
+            "2021-11-30",
+            "2021-12-03",
+            "2021-12-06"
+        ]
+    );
 
     for item in items {
         let at = chrono::DateTime::parse_from_rfc3339(item["at"].as_str().unwrap()).unwrap();
         assert_eq!(at.offset().local_minus_utc(), 7 * 3600);
         let weekday = chrono::Datelike::weekday(&at.date_naive());
-        assert!(!matches!(weekday, chrono::Weekday::Sat | chrono::Weekday::Sun), "{item:#}");
+        assert!(
+            !matches!(weekday, chrono::Weekday::Sat | chrono::Weekday::Sun),
+            "{item:#}"
+        );
         for field in ["department_name", "task_id", "task", "rule", "channel"] {
             assert!(!item[field].is_null(), "{field} missing in {item:#}");
         }
     }
     // Tasks without a deadline are never reminded.
     let tasks = env.json(&["task", "list"]);
-    let with_deadline: Vec<i64> =
-        tasks.as_array().unwrap().iter().filter(|t| !t["deadline"].is_null()).map(|t| t["id"].as_i64().unwrap()).collect();
+    let with_deadline: Vec<i64> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["deadline"].is_null())
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(with_deadline.len(), 3);
-    assert!(items.iter().all(|i| with_deadline.contains(&i["task_id"].as_i64().unwrap())));
+    assert!(
+        items
+            .iter()
+            .all(|i| with_deadline.contains(&i["task_id"].as_i64().unwrap()))
+    );
     // Preview sends and writes nothing.
     assert_eq!(env.json(&["outbox", "list"]), serde_json::json!([]));
 }
@@ -73,18 +109,54 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
 fn extending_a_task_moves_its_reminders_and_keeps_the_reason() {
     let env = nam_dinh();
     env.ok(&["directive", "add", &seed()]);
-    let task = env.json(&["task", "list", "--department", "Sở Nội vụ", "--due-before", "2021-12-01"]);
+    let task = env.json(&[
+        "task",
+        "list",
+        "--department",
+        "Sở Nội vụ",
+        "--due-before",
+        "2021-12-01",
+    ]);
     let id = task[0]["id"].to_string();
-    env.ok(&["task", "extend", &id, "--to", "2022-Q1", "--reason", "Chờ ý kiến Bộ Nội vụ"]);
+    env.ok(&[
+        "task",
+        "extend",
+        &id,
+        "--to",
+        "2022-Q1",
+        "--reason",
+        "Chờ ý kiến Bộ Nội vụ",
+    ]);
     let shown = env.json(&["task", "show", &id]);
     assert_eq!(shown["deadline"], "2022-03-31");
-    assert!(shown["history"].to_string().contains("Chờ ý kiến Bộ Nội vụ"), "{shown:#}");
-    let preview = env.json(&["preview", "--from", "2021-11-01", "--to", "2022-03-31", "--department", "snv"]);
+    assert!(
+        shown["history"]
+            .to_string()
+            .contains("Chờ ý kiến Bộ Nội vụ"),
+        "{shown:#}"
+    );
+    let preview = env.json(&[
+        "preview",
+        "--from",
+        "2021-11-01",
+        "--to",
+        "2022-03-31",
+        "--department",
+        "snv",
+    ]);
     let first = &preview[0];
     assert_eq!(first["deadline"], "2022-03-31");
     assert_eq!(first["rule"], "before:14d");
     env.ok(&["task", "done", &id, "--on", "2022-03-01"]);
-    let preview = env.json(&["preview", "--from", "2021-11-01", "--to", "2022-12-31", "--department", "snv"]);
+    let preview = env.json(&[
+        "preview",
+        "--from",
+        "2021-11-01",
+        "--to",
+        "2022-12-31",
+        "--department",
+        "snv",
+    ]);
     assert_eq!(preview, serde_json::json!([]));
 }
 
@@ -99,10 +171,18 @@ fn explain_tells_what_is_scheduled_and_why_a_reminder_moved() {
     let first = &reminders[0];
     assert_eq!(first["rule"], "before:14d");
     assert_eq!(first["status"], "due");
-    let moved = reminders.iter().find(|r| r["rule"] == "before:3d" && r["department"] == "snv").unwrap();
+    let moved = reminders
+        .iter()
+        .find(|r| r["rule"] == "before:3d" && r["department"] == "snv")
+        .unwrap();
     assert_eq!(moved["moved_from"], "2021-11-27");
     assert_eq!(moved["status"], "scheduled");
-    assert!(moved["reason"].as_str().unwrap().contains("not a working day"));
+    assert!(
+        moved["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a working day")
+    );
 }
 
 fn assert_bad_input(env: &TestEnv, args: &[&str], message: &str) {
@@ -110,7 +190,10 @@ fn assert_bad_input(env: &TestEnv, args: &[&str], message: &str) {
     let output = env.cli(args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.contains(message), "{args:?}: expected {message:?} in:\n{stderr}");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: expected {message:?} in:\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(env.json(&["task", "list"]), before, "the store changed");
 }
@@ -122,38 +205,69 @@ fn bad_directive_files_are_refused_and_the_store_is_unchanged() {
     let env = nam_dinh();
     env.ok(&["directive", "add", &seed()]);
     let cases = [
-        ("malformed.toml", format!("{HEADER}[[tasks]]\nsummary = \"x\nlead = \"snv\"\n"), "malformed.toml:6: not valid TOML"),
+        (
+            "malformed.toml",
+            format!("{HEADER}[[tasks]]\nsummary = \"x\nlead = \"snv\"\n"),
+            "malformed.toml:6: not valid TOML",
+        ),
         (
             "unknown.toml",
-            format!("{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\n[[tasks]]\nsummary = \"b\"\nlead = \"so-xyz\"\n"),
+            format!(
+                "{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\n[[tasks]]\nsummary = \"b\"\nlead = \"so-xyz\"\n"
+            ),
             "unknown.toml:10: tasks[1].lead: unknown department 'so-xyz'",
         ),
         (
             "impossible.toml",
-            format!("{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n"),
+            format!(
+                "{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n"
+            ),
             "impossible.toml:8: tasks[0].deadline: '2022-02-30' is not a date in the calendar",
         ),
-        ("empty.toml", String::new(), "empty.toml:1: the file is empty"),
+        (
+            "empty.toml",
+            String::new(),
+            "empty.toml:1: the file is empty",
+        ),
     ];
     for (name, text, message) in cases {
         let file = env.write(name, &text);
         assert_bad_input(&env, &["directive", "add", file.to_str().unwrap()], message);
     }
-    assert_bad_input(&env, &["directive", "add", "/nonexistent/d.toml"], "cannot read /nonexistent/d.toml");
+    assert_bad_input(
+        &env,
+        &["directive", "add", "/nonexistent/d.toml"],
+        "cannot read /nonexistent/d.toml",
+    );
     assert_bad_input(&env, &["task", "done", "9999"], "no task with id 9999");
-    assert_bad_input(&env, &["task", "extend", "1", "--to", "2022-02-30", "--reason", "x"], "'2022-02-30' is not a date");
-    assert_bad_input(&env, &["task", "list", "--due-before", "2022-02-30"], "'2022-02-30' is not a date");
-    assert_eq!(env.json(&["directive", "list"]).as_array().unwrap().len(), 1);
+    assert_bad_input(
+        &env,
+        &["task", "extend", "1", "--to", "2022-02-30", "--reason", "x"],
+        "'2022-02-30' is not a date",
+    );
+    assert_bad_input(
+        &env,
+        &["task", "list", "--due-before", "2022-02-30"],
+        "'2022-02-30' is not a date",
+    );
+    assert_eq!(
+        env.json(&["directive", "list"]).as_array().unwrap().len(),
+        1
+    );
 }
 
 #[test]
 fn check_reports_every_config_problem_with_its_key_path() {
     let env = TestEnv::new(ConfigParts::default());
     assert!(env.ok(&["check"]).contains("valid"));
-    let text = std::fs::read_to_string(&env.config).unwrap()
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
         .replace("send_at = \"00:00\"", "send_at = \"25:00\"")
         .replace("channels = [\"chat\"]", "channels = [\"fax\"]")
-        .replace("escalate_to = \"vp-ubnd\"\n[[departments]]\ncode = \"ubnd-tpnd\"", "escalate_to = \"nobody\"\n[[departments]]\ncode = \"ubnd-tpnd\"")
+        .replace(
+            "escalate_to = \"vp-ubnd\"\n[[departments]]\ncode = \"ubnd-tpnd\"",
+            "escalate_to = \"nobody\"\n[[departments]]\ncode = \"ubnd-tpnd\"",
+        )
         + "\n[schedule2]\nx = 1\n";
     std::fs::write(&env.config, text).unwrap();
     let output = env.cli(&["check"]);
@@ -165,7 +279,10 @@ fn check_reports_every_config_problem_with_its_key_path() {
         "departments[1].channels[0]: unknown channel 'fax'",
         "departments[0].escalate_to: unknown department 'nobody'",
     ] {
-        assert!(stderr.contains(problem), "missing {problem:?} in:\n{stderr}");
+        assert!(
+            stderr.contains(problem),
+            "missing {problem:?} in:\n{stderr}"
+        );
     }
     // Every command refuses to run on an invalid config.
     let output = env.cli(&["task", "list"]);
@@ -175,11 +292,17 @@ fn check_reports_every_config_problem_with_its_key_path() {
 #[test]
 fn check_never_prints_secrets() {
     let env = TestEnv::new(ConfigParts::default());
-    let text = std::fs::read_to_string(&env.config).unwrap()
-        .replace("tls = \"none\"", "tls = \"none\"\nusername = \"u\"\npassword = \"hunter2-secret\"\npool_size = -1");
+    let text = std::fs::read_to_string(&env.config).unwrap().replace(
+        "tls = \"none\"",
+        "tls = \"none\"\nusername = \"u\"\npassword = \"hunter2-secret\"\npool_size = -1",
+    );
     std::fs::write(&env.config, text).unwrap();
     let output = env.cli(&["check"]);
-    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(output.status.code(), Some(2), "{all}");
     assert!(!all.contains("hunter2"), "{all}");
 }
@@ -191,9 +314,18 @@ fn a_config_file_that_is_not_toml_is_a_clear_error() {
     let output = env.cli(&["check"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr.contains("not valid TOML") && stderr.contains("line 1"), "{stderr}");
-    let output = std::process::Command::new(support::BINARY).args(["--config", "/nonexistent.toml", "check"]).output().unwrap();
+    assert!(
+        stderr.contains("not valid TOML") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+    let output = std::process::Command::new(support::BINARY)
+        .args(["--config", "/nonexistent.toml", "check"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr.trim(), "error: cannot read config file /nonexistent.toml: No such file or directory (os error 2)");
+    assert_eq!(
+        stderr.trim(),
+        "error: cannot read config file /nonexistent.toml: No such file or directory (os error 2)"
+    );
 }

@@ -14,7 +14,11 @@ const WAIT: Duration = Duration::from_secs(30);
 
 async fn webhook_server(status: u16) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/hook")).respond_with(ResponseTemplate::new(status)).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -28,7 +32,10 @@ fn env_with(smtp: &SmtpServer, webhook: &MockServer, max_attempts: u32) -> TestE
 }
 
 fn states(outbox: &[Value]) -> Vec<String> {
-    outbox.iter().map(|i| i["state"].as_str().unwrap_or("?").to_owned()).collect()
+    outbox
+        .iter()
+        .map(|i| i["state"].as_str().unwrap_or("?").to_owned())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -50,12 +57,21 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
     let due = deadline.format("%d/%m/%Y").to_string();
     assert_eq!(
         mail["subject"],
-        format!("[Nhắc việc] Còn 7 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn {due})")
+        format!(
+            "[Nhắc việc] Còn 7 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn {due})"
+        )
     );
-    assert_eq!(mail["rcpt_tos"], serde_json::json!(["vanthu@snv.namdinh.example"]));
+    assert_eq!(
+        mail["rcpt_tos"],
+        serde_json::json!(["vanthu@snv.namdinh.example"])
+    );
     assert_eq!(mail["charset"], "utf-8");
     assert_eq!(mail["defects"], serde_json::json!([]));
-    let key = format!("t1.snv.before-7d.{}.d{}.email", support::today().format("%Y%m%d"), deadline.format("%Y%m%d"));
+    let key = format!(
+        "t1.snv.before-7d.{}.d{}.email",
+        support::today().format("%Y%m%d"),
+        deadline.format("%Y%m%d")
+    );
     assert_eq!(mail["message_id"], format!("<{key}@namdinh.example>"));
     let body = mail["body"].as_str().unwrap();
     for part in [
@@ -70,8 +86,20 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
     }
 
     let request = &requests[0];
-    let hook_key = format!("t1.ubnd-tpnd.before-7d.{}.d{}.chat", support::today().format("%Y%m%d"), deadline.format("%Y%m%d"));
-    assert_eq!(request.headers.get("idempotency-key").unwrap().to_str().unwrap(), hook_key);
+    let hook_key = format!(
+        "t1.ubnd-tpnd.before-7d.{}.d{}.chat",
+        support::today().format("%Y%m%d"),
+        deadline.format("%Y%m%d")
+    );
+    assert_eq!(
+        request
+            .headers
+            .get("idempotency-key")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        hook_key
+    );
     let json: Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(json["key"], hook_key);
     assert_eq!(json["role"], "coordinating");
@@ -98,8 +126,17 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
     env.add_task("snv", &[], days_from_today(14));
 
     let mut daemon = env.spawn_daemon();
-    wait_for("two emails", WAIT, || (smtp.messages().len() == 2).then_some(())).await;
-    wait_for("everything sent", WAIT, || states(&env.outbox()).iter().all(|s| s == "sent").then_some(())).await;
+    wait_for("two emails", WAIT, || {
+        (smtp.messages().len() == 2).then_some(())
+    })
+    .await;
+    wait_for("everything sent", WAIT, || {
+        states(&env.outbox())
+            .iter()
+            .all(|s| s == "sent")
+            .then_some(())
+    })
+    .await;
     daemon.signal("KILL");
     daemon.wait_exit(WAIT).await;
 
@@ -120,8 +157,15 @@ async fn a_webhook_answering_500_is_retried_then_delivered() {
     let scratch = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(scratch.path());
     let webhook = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500).set_body_string("máy chủ bận")).up_to_n_times(2).mount(&webhook).await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("máy chủ bận"))
+        .up_to_n_times(2)
+        .mount(&webhook)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&webhook)
+        .await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(1));
 
@@ -131,11 +175,17 @@ async fn a_webhook_answering_500_is_retried_then_delivered() {
     })
     .await;
     assert_eq!(item["attempts"], 3);
-    assert!(item["last_error"].as_str().unwrap().contains("HTTP 500"), "{item:#?}");
+    assert!(
+        item["last_error"].as_str().unwrap().contains("HTTP 500"),
+        "{item:#?}"
+    );
     let requests = webhook.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3);
     // Every attempt carries the same key.
-    let keys: Vec<_> = requests.iter().map(|r| r.headers.get("idempotency-key").unwrap().clone()).collect();
+    let keys: Vec<_> = requests
+        .iter()
+        .map(|r| r.headers.get("idempotency-key").unwrap().clone())
+        .collect();
     assert!(keys.windows(2).all(|w| w[0] == w[1]));
 }
 
@@ -148,17 +198,32 @@ async fn an_always_failing_webhook_goes_dead_with_its_error() {
     env.add_task("ubnd-tpnd", &[], days_from_today(1));
 
     let _daemon = env.spawn_daemon();
-    let item = wait_for("the item dead", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "dead")).await;
+    let item = wait_for("the item dead", WAIT, || {
+        env.outbox().into_iter().find(|i| i["state"] == "dead")
+    })
+    .await;
     assert_eq!(item["attempts"], 3);
-    assert!(item["last_error"].as_str().unwrap().contains("HTTP 503 Service Unavailable"), "{item:#?}");
+    assert!(
+        item["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 503 Service Unavailable"),
+        "{item:#?}"
+    );
     assert_eq!(webhook.received_requests().await.unwrap().len(), 3);
 
     // An admin sends it again once the receiver is fixed.
     webhook.reset().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&webhook)
+        .await;
     let id = item["id"].to_string();
     env.ok(&["outbox", "retry", &id]);
-    wait_for("the retried item sent", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "sent")).await;
+    wait_for("the retried item sent", WAIT, || {
+        env.outbox().into_iter().find(|i| i["state"] == "sent")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -176,7 +241,10 @@ async fn a_permanent_refusal_goes_dead_at_once() {
     })
     .await;
     assert!(outbox.iter().all(|i| i["attempts"] == 1), "{outbox:#?}");
-    let errors: Vec<&str> = outbox.iter().map(|i| i["last_error"].as_str().unwrap()).collect();
+    let errors: Vec<&str> = outbox
+        .iter()
+        .map(|i| i["last_error"].as_str().unwrap())
+        .collect();
     assert!(errors.iter().any(|e| e.contains("550")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("HTTP 404")), "{errors:?}");
 }
@@ -214,10 +282,16 @@ async fn a_task_marked_done_while_the_daemon_runs_is_never_reminded_again() {
     // Due in 3 days: reminded today; done now, so tomorrow's and later never go out.
     env.add_task("snv", &[], days_from_today(3));
     let _daemon = env.spawn_daemon();
-    wait_for("the email", WAIT, || (smtp.messages().len() == 1).then_some(())).await;
+    wait_for("the email", WAIT, || {
+        (smtp.messages().len() == 1).then_some(())
+    })
+    .await;
     env.ok(&["task", "done", "1"]);
     let explained = env.json(&["explain", "1"]);
-    assert!(explained["notes"].to_string().contains("done"), "{explained:#}");
+    assert!(
+        explained["notes"].to_string().contains("done"),
+        "{explained:#}"
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(smtp.messages().len(), 1);
 }
@@ -227,12 +301,18 @@ async fn a_second_run_on_the_same_store_refuses_to_start() {
     let env = TestEnv::new(ConfigParts::default());
     let _first = env.spawn_daemon();
     // Wait until the first has taken the lock and opened the store.
-    wait_for("the first daemon to start", WAIT, || env.path("data/nhacviec.db.lock").exists().then_some(())).await;
+    wait_for("the first daemon to start", WAIT, || {
+        env.path("data/nhacviec.db.lock").exists().then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let output = env.cli(&["run"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("another `nhacviec run` is already using the store"), "{stderr}");
+    assert!(
+        stderr.contains("another `nhacviec run` is already using the store"),
+        "{stderr}"
+    );
 }
 
 /// Runs a future to completion from synchronous polling code.

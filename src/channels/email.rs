@@ -22,21 +22,36 @@ pub struct EmailChannel {
 impl EmailChannel {
     pub fn new(settings: &SmtpSettings) -> Result<Self, String> {
         let builder = match settings.tls {
-            TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host),
-            TlsMode::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
-                .map_err(|e| format!("cannot set up STARTTLS to {}: {e}", settings.host))?,
+            TlsMode::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            }
+            TlsMode::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host)
+                    .map_err(|e| format!("cannot set up STARTTLS to {}: {e}", settings.host))?
+            }
             TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host)
                 .map_err(|e| format!("cannot set up TLS to {}: {e}", settings.host))?,
         };
         let mut builder = builder
             .port(settings.port)
             .timeout(Some(settings.timeout))
-            .pool_config(PoolConfig::new().max_size(settings.pool_size).idle_timeout(Duration::from_secs(60)));
+            .pool_config(
+                PoolConfig::new()
+                    .max_size(settings.pool_size)
+                    .idle_timeout(Duration::from_secs(60)),
+            );
         if let Some((user, password)) = &settings.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.expose_secret().to_owned()));
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_owned(),
+            ));
         }
         let domain = settings.from.email.domain().to_owned();
-        Ok(Self { transport: builder.build(), from: settings.from.clone(), domain })
+        Ok(Self {
+            transport: builder.build(),
+            from: settings.from.clone(),
+            domain,
+        })
     }
 
     /// The email for an outgoing reminder: its Message-ID is the outbox key, so that a
@@ -49,12 +64,15 @@ impl EmailChannel {
             .date(SystemTime::now())
             .header(ContentType::TEXT_PLAIN);
         if outgoing.department.emails.is_empty() {
-            return Err(SendError::permanent(format!("department '{}' has no email address", outgoing.department.code)));
+            return Err(SendError::permanent(format!(
+                "department '{}' has no email address",
+                outgoing.department.code
+            )));
         }
         for address in &outgoing.department.emails {
-            let mailbox = address
-                .parse::<Mailbox>()
-                .map_err(|e| SendError::permanent(format!("'{address}' is not an email address: {e}")))?;
+            let mailbox = address.parse::<Mailbox>().map_err(|e| {
+                SendError::permanent(format!("'{address}' is not an email address: {e}"))
+            })?;
             builder = builder.to(mailbox);
         }
         builder
@@ -66,7 +84,9 @@ impl EmailChannel {
         let email = self.build(outgoing)?;
         match self.transport.send(email).await {
             Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::permanent(format!("SMTP server refused: {e}"))),
+            Err(e) if e.is_permanent() => {
+                Err(SendError::permanent(format!("SMTP server refused: {e}")))
+            }
             Err(e) => Err(SendError::transient(format!("SMTP: {e}"))),
         }
     }

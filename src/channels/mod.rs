@@ -28,11 +28,19 @@ pub struct SendError {
 
 impl SendError {
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: false, retry_after: None }
+        Self {
+            message: message.into(),
+            permanent: false,
+            retry_after: None,
+        }
     }
 
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self { message: message.into(), permanent: true, retry_after: None }
+        Self {
+            message: message.into(),
+            permanent: true,
+            retry_after: None,
+        }
     }
 }
 
@@ -75,10 +83,22 @@ impl Channels {
         let mut by_name = BTreeMap::new();
         for (name, channel) in &settings.channels {
             let built = match channel {
-                ChannelSettings::Smtp(smtp) => Channel::Email(EmailChannel::new(smtp).map_err(|message| ChannelBuildError { name: name.clone(), message })?),
-                ChannelSettings::Webhook(webhook) => Channel::Webhook(
-                    WebhookChannel::new(webhook).map_err(|message| ChannelBuildError { name: name.clone(), message })?,
-                ),
+                ChannelSettings::Smtp(smtp) => {
+                    Channel::Email(EmailChannel::new(smtp).map_err(|message| {
+                        ChannelBuildError {
+                            name: name.clone(),
+                            message,
+                        }
+                    })?)
+                }
+                ChannelSettings::Webhook(webhook) => {
+                    Channel::Webhook(WebhookChannel::new(webhook).map_err(|message| {
+                        ChannelBuildError {
+                            name: name.clone(),
+                            message,
+                        }
+                    })?)
+                }
             };
             by_name.insert(name.clone(), built);
         }

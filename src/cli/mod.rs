@@ -29,10 +29,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{ConfigError, ConfigSource, Settings};
 
 #[derive(Parser, Debug)]
-#[command(name = "nhacviec", version, about = "Nhắc việc: reminds departments of the tasks directives assign them")]
+#[command(
+    name = "nhacviec",
+    version,
+    about = "Nhắc việc: reminds departments of the tasks directives assign them"
+)]
 pub struct Cli {
     /// Config file; without it, the embedded default config.
-    #[arg(long, short, global = true, env = "NHACVIEC_CONFIG", value_name = "PATH")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "NHACVIEC_CONFIG",
+        value_name = "PATH"
+    )]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -121,11 +131,14 @@ pub enum Format {
 pub struct InputError(pub String);
 
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("'{text}' is not a date in the calendar: write YYYY-MM-DD"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date in the calendar: write YYYY-MM-DD"))
 }
 
 fn config_source(cli: &Cli) -> ConfigSource {
-    cli.config.clone().map_or(ConfigSource::Embedded, ConfigSource::File)
+    cli.config
+        .clone()
+        .map_or(ConfigSource::Embedded, ConfigSource::File)
 }
 
 /// Parses the command line, runs the command, returns the process's exit code.
@@ -133,7 +146,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     init_tracing(matches!(cli.command, Command::Run));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -144,7 +160,8 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", chain(&error));
-            let input = error.downcast_ref::<InputError>().is_some() || error.downcast_ref::<ConfigError>().is_some();
+            let input = error.downcast_ref::<InputError>().is_some()
+                || error.downcast_ref::<ConfigError>().is_some();
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
@@ -170,14 +187,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check => return Ok(check(&source).await),
         Command::Run => run_daemon(load()?).await,
-        Command::Directive(DirectiveCommand::Add { file }) => directives::add(&load()?, &file).await,
-        Command::Directive(DirectiveCommand::List { format }) => directives::list(&load()?, format).await,
+        Command::Directive(DirectiveCommand::Add { file }) => {
+            directives::add(&load()?, &file).await
+        }
+        Command::Directive(DirectiveCommand::List { format }) => {
+            directives::list(&load()?, format).await
+        }
         Command::Task(TaskCommand::List(args)) => tasks::list(&load()?, &args).await,
         Command::Task(TaskCommand::Show { id, format }) => tasks::show(&load()?, id, format).await,
         Command::Task(TaskCommand::Done { id, on }) => tasks::done(&load()?, id, on).await,
-        Command::Task(TaskCommand::Extend { id, to, reason, phrase }) => {
-            tasks::extend(&load()?, id, &to, &reason, phrase).await
-        }
+        Command::Task(TaskCommand::Extend {
+            id,
+            to,
+            reason,
+            phrase,
+        }) => tasks::extend(&load()?, id, &to, &reason, phrase).await,
         Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
         Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
         Command::Preview(args) => preview::run(&load()?, &args).await,
@@ -197,7 +221,10 @@ async fn run_daemon(settings: Settings) -> anyhow::Result<()> {
 async fn check(source: &ConfigSource) -> ExitCode {
     let settings = match Settings::load(source) {
         Ok(settings) => settings,
-        Err(ConfigError::Invalid { source_name, problems }) => {
+        Err(ConfigError::Invalid {
+            source_name,
+            problems,
+        }) => {
             eprintln!("{source_name}: {} problem(s)", problems.len());
             for problem in problems {
                 eprintln!("  {problem}");
@@ -242,13 +269,23 @@ async fn check(source: &ConfigSource) -> ExitCode {
 fn init_tracing(daemon: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::prelude::*;
-    let default = if daemon { "info,tokio_cron_scheduler=warn,sqlx=warn" } else { "warn,sqlx=error" };
-    let filter = EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let journald = std::env::var_os("JOURNAL_STREAM").is_some().then(|| tracing_journald::layer().ok()).flatten();
+    let default = if daemon {
+        "info,tokio_cron_scheduler=warn,sqlx=warn"
+    } else {
+        "warn,sqlx=error"
+    };
+    let filter =
+        EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let journald = std::env::var_os("JOURNAL_STREAM")
+        .is_some()
+        .then(|| tracing_journald::layer().ok())
+        .flatten();
     let registry = tracing_subscriber::registry().with(filter);
     match journald {
         Some(layer) => registry.with(layer).init(),
-        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
+        None => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init(),
     }
 }
 

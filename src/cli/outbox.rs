@@ -27,11 +27,17 @@ pub struct ListArgs {
 pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let state = args.state.as_deref().and_then(OutboxState::parse);
     let store = open_store(settings).await?;
-    let items = store.outbox(state, args.task.map(TaskId), args.limit).await?;
+    let items = store
+        .outbox(state, args.task.map(TaskId), args.limit)
+        .await?;
     match args.format {
         Format::Json => table::print_json(&items),
         Format::Table => {
-            let local = |at: chrono::DateTime<Utc>| at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M").to_string();
+            let local = |at: chrono::DateTime<Utc>| {
+                at.with_timezone(&settings.timezone)
+                    .format("%d/%m/%Y %H:%M")
+                    .to_string()
+            };
             let rows: Vec<Vec<String>> = items
                 .iter()
                 .map(|i| {
@@ -50,7 +56,18 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
                 })
                 .collect();
             table::print(
-                &["ID", "STATE", "TASK", "DEPARTMENT", "ROLE", "RULE", "CHANNEL", "SEND AFTER", "ATTEMPTS", "LAST ERROR"],
+                &[
+                    "ID",
+                    "STATE",
+                    "TASK",
+                    "DEPARTMENT",
+                    "ROLE",
+                    "RULE",
+                    "CHANNEL",
+                    "SEND AFTER",
+                    "ATTEMPTS",
+                    "LAST ERROR",
+                ],
                 &rows,
             );
             Ok(())
@@ -63,15 +80,26 @@ pub async fn retry(settings: &Settings, id: i64) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     let at = next_send_moment(Utc::now(), &policy);
     let state = store.retry(id, at).await.map_err(|e| match e {
-        StoreError::NoSuchOutboxItem(id) => anyhow::Error::from(InputError(format!("no outbox item with id {id}"))),
+        StoreError::NoSuchOutboxItem(id) => {
+            anyhow::Error::from(InputError(format!("no outbox item with id {id}")))
+        }
         other => other.into(),
     })?;
     match state {
         OutboxState::Dead | OutboxState::Cancelled => {
-            let local = at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M");
-            outln!("outbox item {id} ({}) is pending again; it goes out from {local}", state.as_str());
+            let local = at
+                .with_timezone(&settings.timezone)
+                .format("%d/%m/%Y %H:%M");
+            outln!(
+                "outbox item {id} ({}) is pending again; it goes out from {local}",
+                state.as_str()
+            );
             Ok(())
         }
-        other => Err(InputError(format!("outbox item {id} is {}: only dead or cancelled items can be retried", other.as_str())).into()),
+        other => Err(InputError(format!(
+            "outbox item {id} is {}: only dead or cancelled items can be retried",
+            other.as_str()
+        ))
+        .into()),
     }
 }

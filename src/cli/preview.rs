@@ -64,38 +64,60 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
     let mut items = Vec::new();
     for record in records.iter().filter(|r| r.task.status == TaskStatus::Open) {
         let task = &record.task;
-        let Some(deadline) = &task.deadline else { continue };
+        let Some(deadline) = &task.deadline else {
+            continue;
+        };
         let escalate_to = settings.departments.escalate_to(&task.lead);
         for series in [Series::Reminders, Series::Escalation] {
             let recipients = plan::recipients(task, series, escalate_to);
-            let occurrences = series.occurrences(deadline.date, &policy).take_while(|o| o.day <= args.to).filter(|o| o.day >= args.from);
+            let occurrences = series
+                .occurrences(deadline.date, &policy)
+                .take_while(|o| o.day <= args.to)
+                .filter(|o| o.day >= args.from);
             for occurrence in occurrences {
                 for (code, role) in &recipients {
                     if only.as_ref().is_some_and(|only| only != code) {
                         continue;
                     }
-                    let Some(department) = settings.departments.get(code) else { continue };
+                    let Some(department) = settings.departments.get(code) else {
+                        continue;
+                    };
                     for channel in &department.channels {
-                        let key = outbox::key_of(task.id.0, code.as_str(), &occurrence.rule.to_string(), occurrence.day, deadline.date, channel);
-                        items.push((occurrence.at, PreviewItem {
-                            at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
-                            department: code.to_string(),
-                            department_name: department.name.clone(),
-                            role: role.as_str(),
-                            task_id: task.id.0,
-                            task: task.summary.clone(),
-                            deadline: deadline.date,
-                            rule: occurrence.rule.to_string(),
-                            channel: channel.clone(),
-                            key,
-                            status: "planned".to_owned(),
-                        }));
+                        let key = outbox::key_of(
+                            task.id.0,
+                            code.as_str(),
+                            &occurrence.rule.to_string(),
+                            occurrence.day,
+                            deadline.date,
+                            channel,
+                        );
+                        items.push((
+                            occurrence.at,
+                            PreviewItem {
+                                at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
+                                department: code.to_string(),
+                                department_name: department.name.clone(),
+                                role: role.as_str(),
+                                task_id: task.id.0,
+                                task: task.summary.clone(),
+                                deadline: deadline.date,
+                                rule: occurrence.rule.to_string(),
+                                channel: channel.clone(),
+                                key,
+                                status: "planned".to_owned(),
+                            },
+                        ));
                     }
                 }
             }
         }
     }
-    items.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.task_id.cmp(&y.task_id)).then(x.role.cmp(y.role)).then(x.department.cmp(&y.department)));
+    items.sort_by(|(a, x), (b, y)| {
+        a.cmp(b)
+            .then(x.task_id.cmp(&y.task_id))
+            .then(x.role.cmp(y.role))
+            .then(x.department.cmp(&y.department))
+    });
     let mut items: Vec<PreviewItem> = items.into_iter().map(|(_, item)| item).collect();
     let keys: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
     let states = store.outbox_states(&keys).await?;
@@ -122,7 +144,19 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                     ]
                 })
                 .collect();
-            table::print(&["GỬI LÚC", "ĐƠN VỊ", "VAI TRÒ", "QUY TẮC", "KÊNH", "NV", "HẠN", "NHIỆM VỤ"], &rows);
+            table::print(
+                &[
+                    "GỬI LÚC",
+                    "ĐƠN VỊ",
+                    "VAI TRÒ",
+                    "QUY TẮC",
+                    "KÊNH",
+                    "NV",
+                    "HẠN",
+                    "NHIỆM VỤ",
+                ],
+                &rows,
+            );
             outln!("{} nhắc việc", items.len());
             Ok(())
         }

@@ -60,7 +60,9 @@ fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
         deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
         status: task.status.as_str(),
         done_on: task.done_on,
-        next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
+        next_reminder_at: record
+            .next_reminder_at
+            .map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
     }
 }
 
@@ -69,19 +71,32 @@ fn department(settings: &Settings, label: &str) -> Result<DepartmentCode, InputE
         .departments
         .resolve(label)
         .map(|d| d.code.clone())
-        .ok_or_else(|| InputError(format!("unknown department '{label}': use a code, name or alias from the config")))
+        .ok_or_else(|| {
+            InputError(format!(
+                "unknown department '{label}': use a code, name or alias from the config"
+            ))
+        })
 }
 
 pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let today = Utc::now().with_timezone(&settings.timezone).date_naive();
     let filter = TaskFilter {
-        department: args.department.as_deref().map(|d| department(settings, d)).transpose()?,
+        department: args
+            .department
+            .as_deref()
+            .map(|d| department(settings, d))
+            .transpose()?,
         overdue_on: args.overdue.then_some(today),
         due_before: args.due_before,
         directive: args.directive.map(DirectiveId),
     };
     let store = open_store(settings).await?;
-    let views: Vec<TaskView> = store.tasks(&filter).await?.iter().map(|r| view(r, settings)).collect();
+    let views: Vec<TaskView> = store
+        .tasks(&filter)
+        .await?
+        .iter()
+        .map(|r| view(r, settings))
+        .collect();
     match args.format {
         Format::Json => table::print_json(&views),
         Format::Table => {
@@ -91,14 +106,19 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
                     vec![
                         v.id.to_string(),
                         v.status.to_owned(),
-                        v.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_else(|| "—".into()),
+                        v.deadline
+                            .map(|d| d.format("%d/%m/%Y").to_string())
+                            .unwrap_or_else(|| "—".into()),
                         v.lead.clone(),
                         v.coordinating.join(","),
                         v.summary.clone(),
                     ]
                 })
                 .collect();
-            table::print(&["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"], &rows);
+            table::print(
+                &["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"],
+                &rows,
+            );
             Ok(())
         }
     }
@@ -106,7 +126,9 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
 
 fn not_found(error: StoreError) -> anyhow::Error {
     match error {
-        StoreError::NoSuchTask(id) => InputError(format!("no task with id {id}: see `nhacviec task list`")).into(),
+        StoreError::NoSuchTask(id) => {
+            InputError(format!("no task with id {id}: see `nhacviec task list`")).into()
+        }
         other => other.into(),
     }
 }
@@ -122,7 +144,11 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
         details: Option<String>,
         history: Vec<TaskEvent>,
     }
-    let shown = Shown { task: view(&record, settings), details: record.task.details.clone(), history: events };
+    let shown = Shown {
+        task: view(&record, settings),
+        details: record.task.details.clone(),
+        history: events,
+    };
     match format {
         Format::Json => table::print_json(&shown),
         Format::Table => {
@@ -131,7 +157,14 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
             if let Some(details) = &shown.details {
                 outln!("Nội dung: {details}");
             }
-            outln!("Văn bản: {}{}", t.directive_id, t.section.as_deref().map(|s| format!(", mục {s}")).unwrap_or_default());
+            outln!(
+                "Văn bản: {}{}",
+                t.directive_id,
+                t.section
+                    .as_deref()
+                    .map(|s| format!(", mục {s}"))
+                    .unwrap_or_default()
+            );
             outln!("Chủ trì: {}", t.lead);
             if !t.coordinating.is_empty() {
                 outln!("Phối hợp: {}", t.coordinating.join(", "));
@@ -147,8 +180,15 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
             }
             outln!("Lịch sử:");
             for event in &shown.history {
-                let at = event.at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M");
-                outln!("  {at}  {}  {}", event.kind, event.detail.as_deref().unwrap_or(""));
+                let at = event
+                    .at
+                    .with_timezone(&settings.timezone)
+                    .format("%d/%m/%Y %H:%M");
+                outln!(
+                    "  {at}  {}  {}",
+                    event.kind,
+                    event.detail.as_deref().unwrap_or("")
+                );
             }
             Ok(())
         }
@@ -159,7 +199,11 @@ pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow
     let now = Utc::now();
     let on = on.unwrap_or_else(|| now.with_timezone(&settings.timezone).date_naive());
     let store = open_store(settings).await?;
-    if store.mark_done(TaskId(id), on, now).await.map_err(not_found)? {
+    if store
+        .mark_done(TaskId(id), on, now)
+        .await
+        .map_err(not_found)?
+    {
         outln!("task {id} done on {on}; its pending reminders are cancelled");
     } else {
         outln!("task {id} was already done");
@@ -167,7 +211,13 @@ pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow
     Ok(())
 }
 
-pub async fn extend(settings: &Settings, id: i64, to: &str, reason: &str, phrase: Option<String>) -> anyhow::Result<()> {
+pub async fn extend(
+    settings: &Settings,
+    id: i64,
+    to: &str,
+    reason: &str,
+    phrase: Option<String>,
+) -> anyhow::Result<()> {
     let deadline = Deadline::parse(to, phrase).map_err(|e| InputError(format!("--to: {e}")))?;
     if reason.trim().is_empty() {
         return Err(InputError("--reason: say why the deadline is extended".into()).into());
@@ -178,12 +228,22 @@ pub async fn extend(settings: &Settings, id: i64, to: &str, reason: &str, phrase
         return Err(InputError(format!("task {id} is done; it cannot be extended")).into());
     }
     let next = next_for_deadline(settings, &record, &deadline);
-    store.extend(TaskId(id), &deadline, reason.trim(), next, Utc::now()).await.context("cannot extend the task")?;
-    outln!("task {id} now due {}; pending reminders for the old deadline are cancelled", deadline.date.format("%d/%m/%Y"));
+    store
+        .extend(TaskId(id), &deadline, reason.trim(), next, Utc::now())
+        .await
+        .context("cannot extend the task")?;
+    outln!(
+        "task {id} now due {}; pending reminders for the old deadline are cancelled",
+        deadline.date.format("%d/%m/%Y")
+    );
     Ok(())
 }
 
-fn next_for_deadline(settings: &Settings, record: &TaskRecord, deadline: &Deadline) -> Option<chrono::DateTime<Utc>> {
+fn next_for_deadline(
+    settings: &Settings,
+    record: &TaskRecord,
+    deadline: &Deadline,
+) -> Option<chrono::DateTime<Utc>> {
     let policy = Policy::new(settings.schedule.clone(), settings.timezone);
     let mut task = record.task.clone();
     task.deadline = Some(deadline.clone());

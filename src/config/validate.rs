@@ -20,7 +20,10 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem { path: path.into(), message: message.into() });
+        self.0.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     /// Runs a parse and records its error at `path`; `None` when it failed.
@@ -29,7 +32,10 @@ impl Problems {
     }
 }
 
-pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Settings, Vec<Problem>> {
+pub(super) fn validate(
+    value: serde_json::Value,
+    source_name: &str,
+) -> Result<Settings, Vec<Problem>> {
     let mut problems = Problems::default();
     let mut unknown = Vec::new();
     let raw: Option<RawSettings> = {
@@ -46,18 +52,36 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     for path in unknown {
         problems.add(path, "unknown key");
     }
-    let Some(raw) = raw else { return Err(problems.0) };
+    let Some(raw) = raw else {
+        return Err(problems.0);
+    };
 
-    let timezone = match raw.timezone.as_deref().unwrap_or("Asia/Ho_Chi_Minh").parse::<Tz>() {
+    let timezone = match raw
+        .timezone
+        .as_deref()
+        .unwrap_or("Asia/Ho_Chi_Minh")
+        .parse::<Tz>()
+    {
         Ok(tz) => Some(tz),
         Err(_) => {
-            problems.add("timezone", "not an IANA time zone name (e.g. 'Asia/Ho_Chi_Minh')");
+            problems.add(
+                "timezone",
+                "not an IANA time zone name (e.g. 'Asia/Ho_Chi_Minh')",
+            );
             None
         }
     };
-    let store = StoreSettings { url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()) };
+    let store = StoreSettings {
+        url: raw
+            .store
+            .url
+            .unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()),
+    };
     if !store.url.starts_with("sqlite://") || store.url.len() <= "sqlite://".len() {
-        problems.add("store.url", format!("'{}' is not a store URL: write sqlite://PATH", store.url));
+        problems.add(
+            "store.url",
+            format!("'{}' is not a store URL: write sqlite://PATH", store.url),
+        );
     }
     let schedule = schedule(raw.schedule, &mut problems);
     let delivery = delivery(raw.delivery, &mut problems);
@@ -65,8 +89,18 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let departments = departments(raw.departments, &channels, &mut problems);
 
     match (timezone, schedule, delivery, departments) {
-        (Some(timezone), Some(schedule), Some(delivery), Some(departments)) if problems.0.is_empty() => {
-            Ok(Settings { timezone, store, schedule, delivery, channels, departments, source: source_name.to_owned() })
+        (Some(timezone), Some(schedule), Some(delivery), Some(departments))
+            if problems.0.is_empty() =>
+        {
+            Ok(Settings {
+                timezone,
+                store,
+                schedule,
+                delivery,
+                channels,
+                departments,
+                source: source_name.to_owned(),
+            })
         }
         _ => Err(problems.0),
     }
@@ -92,8 +126,13 @@ fn optional_offset(text: &str) -> Result<Option<Offset>, String> {
 }
 
 fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
-    let send_at = problems.check("schedule.send_at", parse_time(raw.send_at.as_deref().unwrap_or("08:00")));
-    let window = raw.send_window.unwrap_or_else(|| vec!["07:30".into(), "17:00".into()]);
+    let send_at = problems.check(
+        "schedule.send_at",
+        parse_time(raw.send_at.as_deref().unwrap_or("08:00")),
+    );
+    let window = raw
+        .send_window
+        .unwrap_or_else(|| vec!["07:30".into(), "17:00".into()]);
     let send_window = match window.as_slice() {
         [start, end] => {
             let start = problems.check("schedule.send_window[0]", parse_time(start));
@@ -101,14 +140,20 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
             match (start, end) {
                 (Some(start), Some(end)) if start < end => Some((start, end)),
                 (Some(_), Some(_)) => {
-                    problems.add("schedule.send_window", "the window must start before it ends");
+                    problems.add(
+                        "schedule.send_window",
+                        "the window must start before it ends",
+                    );
                     None
                 }
                 _ => None,
             }
         }
         _ => {
-            problems.add("schedule.send_window", "write two times of day: [\"07:30\", \"17:00\"]");
+            problems.add(
+                "schedule.send_window",
+                "write two times of day: [\"07:30\", \"17:00\"]",
+            );
             None
         }
     };
@@ -118,23 +163,35 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         problems.add("schedule.send_at", "must fall inside schedule.send_window");
     }
     let mut before = Vec::new();
-    for (i, text) in raw.before.unwrap_or_else(|| vec!["14d".into(), "7d".into(), "3d".into(), "1d".into()]).iter().enumerate() {
+    for (i, text) in raw
+        .before
+        .unwrap_or_else(|| vec!["14d".into(), "7d".into(), "3d".into(), "1d".into()])
+        .iter()
+        .enumerate()
+    {
         match Offset::parse(text) {
-            Ok(offset) if offset.in_days() == 0 => {
-                problems.add(format!("schedule.before[{i}]"), "use on_due_date for the due date itself")
-            }
+            Ok(offset) if offset.in_days() == 0 => problems.add(
+                format!("schedule.before[{i}]"),
+                "use on_due_date for the due date itself",
+            ),
             Ok(offset) => before.push(offset),
             Err(e) => problems.add(format!("schedule.before[{i}]"), e.to_string()),
         }
     }
     before.sort_by(|a, b| b.cmp(a));
     before.dedup();
-    let overdue_every =
-        problems.check("schedule.overdue_every", optional_offset(raw.overdue_every.as_deref().unwrap_or("3d")));
-    let escalate_after =
-        problems.check("schedule.escalate_after", optional_offset(raw.escalate_after.as_deref().unwrap_or("7d")));
-    let poll_interval =
-        problems.check("schedule.poll_interval", parse_duration(raw.poll_interval.as_deref().unwrap_or("30s")));
+    let overdue_every = problems.check(
+        "schedule.overdue_every",
+        optional_offset(raw.overdue_every.as_deref().unwrap_or("3d")),
+    );
+    let escalate_after = problems.check(
+        "schedule.escalate_after",
+        optional_offset(raw.escalate_after.as_deref().unwrap_or("7d")),
+    );
+    let poll_interval = problems.check(
+        "schedule.poll_interval",
+        parse_duration(raw.poll_interval.as_deref().unwrap_or("30s")),
+    );
     if poll_interval.is_some_and(|d| d < Duration::from_secs(1)) {
         problems.add("schedule.poll_interval", "must be at least 1s");
     }
@@ -152,7 +209,10 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
 
 fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
     let mut duration = |key: &str, value: Option<String>, default: &str| {
-        problems.check(&format!("delivery.{key}"), parse_duration(value.as_deref().unwrap_or(default)))
+        problems.check(
+            &format!("delivery.{key}"),
+            parse_duration(value.as_deref().unwrap_or(default)),
+        )
     };
     let retry_initial = duration("retry_initial", raw.retry_initial, "1m");
     let retry_max = duration("retry_max", raw.retry_max, "6h");
@@ -161,15 +221,25 @@ fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
     let max_attempts = raw.max_attempts.unwrap_or(8);
     let batch_size = raw.batch_size.unwrap_or(256);
     let concurrency = raw.concurrency.unwrap_or(32);
-    for (key, value, max) in [("max_attempts", max_attempts, 100), ("batch_size", batch_size, 10_000), ("concurrency", concurrency, 1024)] {
+    for (key, value, max) in [
+        ("max_attempts", max_attempts, 100),
+        ("batch_size", batch_size, 10_000),
+        ("concurrency", concurrency, 1024),
+    ] {
         if value == 0 || value > max {
-            problems.add(format!("delivery.{key}"), format!("must be between 1 and {max}"));
+            problems.add(
+                format!("delivery.{key}"),
+                format!("must be between 1 and {max}"),
+            );
         }
     }
     if let (Some(initial), Some(max)) = (retry_initial, retry_max)
         && initial > max
     {
-        problems.add("delivery.retry_initial", "must not exceed delivery.retry_max");
+        problems.add(
+            "delivery.retry_initial",
+            "must not exceed delivery.retry_max",
+        );
     }
     Some(Delivery {
         max_attempts,
@@ -182,7 +252,10 @@ fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
     })
 }
 
-fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTreeMap<String, ChannelSettings> {
+fn channels(
+    raw: BTreeMap<String, RawChannel>,
+    problems: &mut Problems,
+) -> BTreeMap<String, ChannelSettings> {
     let mut channels = BTreeMap::new();
     for (name, raw) in raw {
         let path = format!("channels.{name}");
@@ -190,7 +263,10 @@ fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTree
             Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
             Some("webhook") => webhook(&path, raw, problems).map(ChannelSettings::Webhook),
             Some(other) => {
-                problems.add(format!("{path}.kind"), format!("unknown channel kind '{other}': use 'smtp' or 'webhook'"));
+                problems.add(
+                    format!("{path}.kind"),
+                    format!("unknown channel kind '{other}': use 'smtp' or 'webhook'"),
+                );
                 None
             }
             None => {
@@ -208,13 +284,24 @@ fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTree
 fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {
     for (key, present) in keys {
         if *present {
-            problems.add(format!("{path}.{key}"), format!("does not apply to a channel of kind '{kind}'"));
+            problems.add(
+                format!("{path}.{key}"),
+                format!("does not apply to a channel of kind '{kind}'"),
+            );
         }
     }
 }
 
 fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSettings> {
-    reject_keys(path, "smtp", &[("url", raw.url.is_some()), ("headers", raw.headers.is_some())], problems);
+    reject_keys(
+        path,
+        "smtp",
+        &[
+            ("url", raw.url.is_some()),
+            ("headers", raw.headers.is_some()),
+        ],
+        problems,
+    );
     let host = raw.host.unwrap_or_else(|| "127.0.0.1".to_owned());
     if host.trim().is_empty() {
         problems.add(format!("{path}.host"), "must not be empty");
@@ -224,7 +311,10 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         "starttls" => Some(TlsMode::StartTls),
         "tls" => Some(TlsMode::Tls),
         other => {
-            problems.add(format!("{path}.tls"), format!("'{other}' is not a TLS mode: use none, starttls or tls"));
+            problems.add(
+                format!("{path}.tls"),
+                format!("'{other}' is not a TLS mode: use none, starttls or tls"),
+            );
             None
         }
     };
@@ -233,22 +323,33 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         Some(TlsMode::StartTls) => 587,
         _ => 25,
     });
-    let from = raw.from.unwrap_or_else(|| "Nhắc việc <nhacviec@localhost>".to_owned());
+    let from = raw
+        .from
+        .unwrap_or_else(|| "Nhắc việc <nhacviec@localhost>".to_owned());
     let from = problems.check(
         &format!("{path}.from"),
-        from.parse::<lettre::message::Mailbox>().map_err(|e| format!("'{from}' is not a mailbox ({e})")),
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("'{from}' is not a mailbox ({e})")),
     );
     let username = raw.username.filter(|u| !u.is_empty());
     let password = match (raw.password, raw.password_file) {
         (Some(_), Some(_)) => {
-            problems.add(format!("{path}.password_file"), "set password or password_file, not both");
+            problems.add(
+                format!("{path}.password_file"),
+                "set password or password_file, not both",
+            );
             None
         }
         (Some(password), None) => Some(password),
         (None, Some(file)) => match std::fs::read_to_string(&file) {
-            Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
+            Ok(text) => Some(SecretString::from(
+                text.trim_end_matches(['\n', '\r']).to_owned(),
+            )),
             Err(e) => {
-                problems.add(format!("{path}.password_file"), format!("cannot read '{file}': {e}"));
+                problems.add(
+                    format!("{path}.password_file"),
+                    format!("cannot read '{file}': {e}"),
+                );
                 None
             }
         },
@@ -257,7 +358,10 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
     let credentials = match (username, password) {
         (Some(user), Some(password)) => Some((user, password)),
         (Some(_), None) => {
-            problems.add(format!("{path}.password"), "a username needs password or password_file");
+            problems.add(
+                format!("{path}.password"),
+                "a username needs password or password_file",
+            );
             None
         }
         (None, Some(_)) => {
@@ -266,12 +370,23 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         }
         (None, None) => None,
     };
-    let timeout = problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
+    let timeout = problems.check(
+        &format!("{path}.timeout"),
+        parse_duration(raw.timeout.as_deref().unwrap_or("30s")),
+    );
     let pool_size = raw.pool_size.unwrap_or(8);
     if pool_size == 0 {
         problems.add(format!("{path}.pool_size"), "must be at least 1");
     }
-    Some(SmtpSettings { host, port, tls: tls?, credentials, from: from?, pool_size, timeout: timeout? })
+    Some(SmtpSettings {
+        host,
+        port,
+        tls: tls?,
+        credentials,
+        from: from?,
+        pool_size,
+        timeout: timeout?,
+    })
 }
 
 fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<WebhookSettings> {
@@ -305,8 +420,15 @@ fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<Webho
             problems.add(format!("{path}.headers.{name}"), "not a valid HTTP header");
         }
     }
-    let timeout = problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("10s")));
-    Some(WebhookSettings { url: url?, headers, timeout: timeout? })
+    let timeout = problems.check(
+        &format!("{path}.timeout"),
+        parse_duration(raw.timeout.as_deref().unwrap_or("10s")),
+    );
+    Some(WebhookSettings {
+        url: url?,
+        headers,
+        timeout: timeout?,
+    })
 }
 
 pub(super) fn parse_http_url(text: &str) -> Result<reqwest::Url, String> {
@@ -338,15 +460,24 @@ fn departments(
         }
         for (j, email) in raw.emails.iter().enumerate() {
             if email.parse::<lettre::Address>().is_err() {
-                problems.add(format!("{path}.emails[{j}]"), format!("'{email}' is not an email address"));
+                problems.add(
+                    format!("{path}.emails[{j}]"),
+                    format!("'{email}' is not an email address"),
+                );
             }
         }
         if raw.channels.is_empty() {
-            problems.add(format!("{path}.channels"), "name at least one channel under [channels]");
+            problems.add(
+                format!("{path}.channels"),
+                "name at least one channel under [channels]",
+            );
         }
         for (j, channel) in raw.channels.iter().enumerate() {
             match channels.get(channel) {
-                None => problems.add(format!("{path}.channels[{j}]"), format!("unknown channel '{channel}'")),
+                None => problems.add(
+                    format!("{path}.channels[{j}]"),
+                    format!("unknown channel '{channel}'"),
+                ),
                 Some(ChannelSettings::Smtp(_)) if raw.emails.is_empty() => problems.add(
                     format!("{path}.emails"),
                     format!("channel '{channel}' sends email, but the department has no address"),
@@ -395,10 +526,18 @@ fn check_references(list: &[(String, Department)], problems: &mut Problems) {
     let mut labels: BTreeMap<String, &str> = BTreeMap::new();
     for (path, department) in list {
         if !codes.insert(department.code.as_str()) {
-            problems.add(format!("{path}.code"), format!("duplicate department code '{}'", department.code));
+            problems.add(
+                format!("{path}.code"),
+                format!("duplicate department code '{}'", department.code),
+            );
         }
-        let own_labels = std::iter::once((format!("{path}.name"), &department.name))
-            .chain(department.aliases.iter().enumerate().map(|(j, a)| (format!("{path}.aliases[{j}]"), a)));
+        let own_labels = std::iter::once((format!("{path}.name"), &department.name)).chain(
+            department
+                .aliases
+                .iter()
+                .enumerate()
+                .map(|(j, a)| (format!("{path}.aliases[{j}]"), a)),
+        );
         for (key, label) in own_labels {
             let normal = super::departments::normalize(label);
             match labels.get(&normal) {
@@ -414,9 +553,15 @@ fn check_references(list: &[(String, Department)], problems: &mut Problems) {
     for (path, department) in list {
         if let Some(target) = &department.escalate_to {
             if target == &department.code {
-                problems.add(format!("{path}.escalate_to"), "a department cannot escalate to itself");
+                problems.add(
+                    format!("{path}.escalate_to"),
+                    "a department cannot escalate to itself",
+                );
             } else if !codes.contains(target.as_str()) {
-                problems.add(format!("{path}.escalate_to"), format!("unknown department '{target}'"));
+                problems.add(
+                    format!("{path}.escalate_to"),
+                    format!("unknown department '{target}'"),
+                );
             }
         }
     }

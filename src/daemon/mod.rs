@@ -61,7 +61,8 @@ impl Daemon {
         store.check_schema().await?;
         let settings = Arc::new(settings);
         let channels = Channels::from_settings(&settings)?;
-        let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
+        let dispatcher =
+            Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
         let policy = Policy::new(settings.schedule.clone(), settings.timezone);
         Ok(Self {
             settings,
@@ -137,7 +138,12 @@ impl Daemon {
         let now = Utc::now();
         let planned = planning::plan_due(&self.store, &self.settings, &self.policy, now).await?;
         if planned.tasks > 0 {
-            tracing::info!(tasks = planned.tasks, enqueued = planned.enqueued, superseded = planned.superseded, "planned");
+            tracing::info!(
+                tasks = planned.tasks,
+                enqueued = planned.enqueued,
+                superseded = planned.superseded,
+                "planned"
+            );
         }
         let mut total = DispatchReport::default();
         while !shutdown.is_shutdown() {
@@ -151,7 +157,13 @@ impl Daemon {
             total.cancelled += report.cancelled;
         }
         if total.total() > 0 {
-            tracing::info!(sent = total.sent, retried = total.retried, dead = total.dead, cancelled = total.cancelled, "dispatched");
+            tracing::info!(
+                sent = total.sent,
+                retried = total.retried,
+                dead = total.dead,
+                cancelled = total.cancelled,
+                "dispatched"
+            );
         }
         Ok(())
     }
@@ -161,7 +173,9 @@ impl Daemon {
         let poll = self.settings.schedule.poll_interval;
         let next_task = self.store.next_task_due().await.ok().flatten();
         let next_item = self.store.next_outbox_due().await.ok().flatten();
-        let Some(next) = next_task.into_iter().chain(next_item).min() else { return poll };
+        let Some(next) = next_task.into_iter().chain(next_item).min() else {
+            return poll;
+        };
         let until = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
         // A whole second later, so that a due instant is never missed by rounding.
         (until + Duration::from_millis(5)).min(poll)
@@ -172,7 +186,10 @@ impl Daemon {
         let cron = |e: tokio_cron_scheduler::JobSchedulerError| DaemonError::Cron(e.to_string());
         let scheduler = JobScheduler::new().await.map_err(cron)?;
         let replan = self.replan.clone();
-        let job = Job::new_tz("0 5 0 * * *", self.settings.timezone, move |_, _| replan.notify_one()).map_err(cron)?;
+        let job = Job::new_tz("0 5 0 * * *", self.settings.timezone, move |_, _| {
+            replan.notify_one()
+        })
+        .map_err(cron)?;
         scheduler.add(job).await.map_err(cron)?;
         scheduler.start().await.map_err(cron)?;
         Ok(scheduler)

@@ -18,7 +18,12 @@ pub struct PlanReport {
 }
 
 /// The outbox writes for one task at `now`.
-pub fn plan_record(record: &TaskRecord, settings: &Settings, policy: &Policy, now: DateTime<Utc>) -> (PlanWrite, usize) {
+pub fn plan_record(
+    record: &TaskRecord,
+    settings: &Settings,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> (PlanWrite, usize) {
     let task = &record.task;
     let escalate_to = settings.departments.escalate_to(&task.lead);
     let plan = plan::plan_task(task, escalate_to, policy, record.planned_until, now);
@@ -26,7 +31,12 @@ pub fn plan_record(record: &TaskRecord, settings: &Settings, policy: &Policy, no
     for reminder in &plan.reminders {
         match settings.departments.get(&reminder.department) {
             Some(department) => {
-                items.extend(department.channels.iter().map(|channel| outbox::item(reminder, channel)));
+                items.extend(
+                    department
+                        .channels
+                        .iter()
+                        .map(|channel| outbox::item(reminder, channel)),
+                );
             }
             None => tracing::warn!(
                 task = task.id.0,
@@ -46,7 +56,12 @@ pub fn plan_record(record: &TaskRecord, settings: &Settings, policy: &Policy, no
 }
 
 /// Plans every task due by `now`, a batch at a time. Reads only due tasks, by index.
-pub async fn plan_due(store: &Store, settings: &Settings, policy: &Policy, now: DateTime<Utc>) -> Result<PlanReport, StoreError> {
+pub async fn plan_due(
+    store: &Store,
+    settings: &Settings,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<PlanReport, StoreError> {
     let batch = settings.delivery.batch_size.max(100);
     let mut report = PlanReport::default();
     // Each round moves every task it reads past `now`, so the rounds end; the bound only
@@ -72,7 +87,11 @@ pub async fn plan_due(store: &Store, settings: &Settings, policy: &Policy, now: 
 
 /// Recomputes when every open task next needs planning, after the schedule or the
 /// calendar changed. Pages through the tasks; writes only what differs.
-pub async fn replan_all(store: &Store, settings: &Settings, policy: &Policy) -> Result<usize, StoreError> {
+pub async fn replan_all(
+    store: &Store,
+    settings: &Settings,
+    policy: &Policy,
+) -> Result<usize, StoreError> {
     let mut after = TaskId(0);
     let mut changed = 0;
     loop {
@@ -83,7 +102,12 @@ pub async fn replan_all(store: &Store, settings: &Settings, policy: &Policy) -> 
             .iter()
             .filter_map(|record| {
                 let escalate_to = settings.departments.escalate_to(&record.task.lead);
-                let next = plan::next_planning_after(&record.task, escalate_to, policy, record.planned_until);
+                let next = plan::next_planning_after(
+                    &record.task,
+                    escalate_to,
+                    policy,
+                    record.planned_until,
+                );
                 (next != record.next_reminder_at).then_some((record.task.id, next))
             })
             .collect();

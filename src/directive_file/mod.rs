@@ -35,7 +35,11 @@ impl fmt::Display for DirectiveFileError {
             .problems
             .iter()
             .map(|p| {
-                let key = if p.key.is_empty() { String::new() } else { format!("{}: ", p.key) };
+                let key = if p.key.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", p.key)
+                };
                 format!("{}:{}: {key}{}", self.file, p.line, p.message)
             })
             .collect();
@@ -80,12 +84,19 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn line_of(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())].matches('\n').count() + 1
+        self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn add(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let line = self.line_of(span);
-        self.list.push(FileProblem { line, key: key.into(), message: message.into() });
+        self.list.push(FileProblem {
+            line,
+            key: key.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -100,11 +111,25 @@ fn date_text(value: &toml::Value) -> Option<String> {
 }
 
 /// Parses `text`, read from `file`, into a directive ready for the store.
-pub fn parse(text: &str, file: &str, departments: &Departments) -> Result<NewDirective, DirectiveFileError> {
-    let fail = |problems: Vec<FileProblem>| DirectiveFileError { file: file.to_owned(), problems };
-    let mut problems = Problems { text, list: Vec::new() };
+pub fn parse(
+    text: &str,
+    file: &str,
+    departments: &Departments,
+) -> Result<NewDirective, DirectiveFileError> {
+    let fail = |problems: Vec<FileProblem>| DirectiveFileError {
+        file: file.to_owned(),
+        problems,
+    };
+    let mut problems = Problems {
+        text,
+        list: Vec::new(),
+    };
     if text.trim().is_empty() {
-        problems.add(&(0..0), "", "the file is empty: a directive file needs a [directive] table and [[tasks]]");
+        problems.add(
+            &(0..0),
+            "",
+            "the file is empty: a directive file needs a [directive] table and [[tasks]]",
+        );
         return Err(fail(problems.list));
     }
     let shape: FileShape = match toml::from_str(text) {
@@ -116,7 +141,11 @@ pub fn parse(text: &str, file: &str, departments: &Departments) -> Result<NewDir
         }
     };
     let Some(header) = shape.directive else {
-        problems.add(&(0..0), "directive", "missing: the [directive] table with title, issuer and issued_on");
+        problems.add(
+            &(0..0),
+            "directive",
+            "missing: the [directive] table with title, issuer and issued_on",
+        );
         return Err(fail(problems.list));
     };
     let header_span = header.span();
@@ -135,9 +164,14 @@ pub fn parse(text: &str, file: &str, departments: &Departments) -> Result<NewDir
     let issued_on = match header.issued_on {
         Some(value) => {
             let span = value.span();
-            let parsed = date_text(value.get_ref()).and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
+            let parsed = date_text(value.get_ref())
+                .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
             if parsed.is_none() {
-                problems.add(&span, "directive.issued_on", "not a date in the calendar: write YYYY-MM-DD");
+                problems.add(
+                    &span,
+                    "directive.issued_on",
+                    "not a date in the calendar: write YYYY-MM-DD",
+                );
             }
             parsed
         }
@@ -156,14 +190,19 @@ pub fn parse(text: &str, file: &str, departments: &Departments) -> Result<NewDir
         }
     }
     match (title, issuer, issued_on) {
-        (Some(title), Some(issuer), Some(issued_on)) if problems.list.is_empty() => Ok(NewDirective {
-            number: header.number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
-            title,
-            issuer,
-            issued_on,
-            source: Some(file.to_owned()),
-            tasks,
-        }),
+        (Some(title), Some(issuer), Some(issued_on)) if problems.list.is_empty() => {
+            Ok(NewDirective {
+                number: header
+                    .number
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
+                title,
+                issuer,
+                issued_on,
+                source: Some(file.to_owned()),
+                tasks,
+            })
+        }
         _ => Err(fail(problems.list)),
     }
 }
@@ -187,25 +226,41 @@ fn resolve(
     }
 }
 
-fn parse_task(i: usize, task: Spanned<TaskShape>, departments: &Departments, problems: &mut Problems<'_>) -> Option<NewTask> {
+fn parse_task(
+    i: usize,
+    task: Spanned<TaskShape>,
+    departments: &Departments,
+    problems: &mut Problems<'_>,
+) -> Option<NewTask> {
     let span = task.span();
     let task = task.into_inner();
     let key = |field: &str| format!("tasks[{i}].{field}");
-    let summary = task.summary.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let summary = task
+        .summary
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
     if summary.is_none() {
         problems.add(&span, key("summary"), "missing");
     }
     let lead = match &task.lead {
         Some(label) => resolve(label, &key("lead"), departments, problems),
         None => {
-            problems.add(&span, key("lead"), "missing: the department that leads the task");
+            problems.add(
+                &span,
+                key("lead"),
+                "missing: the department that leads the task",
+            );
             None
         }
     };
     let mut coordinating = Vec::new();
     for (j, label) in task.coordinating.iter().enumerate() {
-        if let Some(code) = resolve(label, &key(&format!("coordinating[{j}]")), departments, problems)
-            && Some(&code) != lead.as_ref()
+        if let Some(code) = resolve(
+            label,
+            &key(&format!("coordinating[{j}]")),
+            departments,
+            problems,
+        ) && Some(&code) != lead.as_ref()
             && !coordinating.contains(&code)
         {
             coordinating.push(code);
@@ -223,14 +278,22 @@ fn parse_task(i: usize, task: Spanned<TaskShape>, departments: &Departments, pro
                     }
                 },
                 None => {
-                    problems.add(&span, key("deadline"), "write the deadline as text, e.g. \"2021-11\"");
+                    problems.add(
+                        &span,
+                        key("deadline"),
+                        "write the deadline as text, e.g. \"2021-11\"",
+                    );
                     None
                 }
             }
         }
         None => {
             if task.deadline_phrase.is_some() {
-                problems.add(&span, key("deadline_phrase"), "a phrase without a deadline: add deadline = \"…\"");
+                problems.add(
+                    &span,
+                    key("deadline_phrase"),
+                    "a phrase without a deadline: add deadline = \"…\"",
+                );
             }
             None
         }
@@ -238,7 +301,9 @@ fn parse_task(i: usize, task: Spanned<TaskShape>, departments: &Departments, pro
     Some(NewTask {
         section: task.section,
         summary: summary?,
-        details: task.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
+        details: task
+            .details
+            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
         lead: lead?,
         coordinating,
         deadline,

@@ -4,7 +4,9 @@ use crate::domain::Precision;
 
 fn departments() -> Departments {
     let text = include_str!("../../config/examples/nam-dinh.toml");
-    Settings::from_toml(text, "nam-dinh.toml", &[]).unwrap().departments
+    Settings::from_toml(text, "nam-dinh.toml", &[])
+        .unwrap()
+        .departments
 }
 
 fn problems(text: &str) -> Vec<String> {
@@ -18,12 +20,19 @@ const HEADER: &str = "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND t�
 fn the_seed_directive_parses_with_its_three_deadlines() {
     let text = include_str!("../../config/examples/nam-dinh-2021-09-21.toml");
     let directive = parse(text, "seed.toml", &departments()).unwrap();
-    assert_eq!(directive.issued_on, NaiveDate::from_ymd_opt(2021, 9, 21).unwrap());
+    assert_eq!(
+        directive.issued_on,
+        NaiveDate::from_ymd_opt(2021, 9, 21).unwrap()
+    );
     assert!(directive.tasks.len() >= 30, "{}", directive.tasks.len());
     let with_deadline: Vec<_> = directive
         .tasks
         .iter()
-        .filter_map(|t| t.deadline.as_ref().map(|d| (t.lead.as_str(), d.date.to_string(), d.precision)))
+        .filter_map(|t| {
+            t.deadline
+                .as_ref()
+                .map(|d| (t.lead.as_str(), d.date.to_string(), d.precision))
+        })
         .collect();
     assert_eq!(
         with_deadline,
@@ -43,7 +52,11 @@ fn names_and_aliases_resolve_to_codes() {
     let directive = parse(&text, "d.toml", &departments()).unwrap();
     assert_eq!(directive.tasks[0].lead.as_str(), "snv");
     // The lead and repeats are dropped from the coordinating list.
-    let coordinating: Vec<_> = directive.tasks[0].coordinating.iter().map(|c| c.as_str()).collect();
+    let coordinating: Vec<_> = directive.tasks[0]
+        .coordinating
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
     assert_eq!(coordinating, vec!["ubnd-tpnd"]);
 }
 
@@ -60,10 +73,18 @@ fn unknown_department_is_named_with_its_line_and_key() {
 
 #[test]
 fn impossible_date_is_named() {
-    let text = format!("{HEADER}[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n");
-    assert_eq!(problems(&text), vec!["d.toml:8: tasks[0].deadline: '2022-02-30' is not a date in the calendar"]);
-    let text = HEADER.replace("2021-09-21", "2021-02-29") + "[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\n";
-    assert_eq!(problems(&text), vec!["d.toml:4: directive.issued_on: not a date in the calendar: write YYYY-MM-DD"]);
+    let text =
+        format!("{HEADER}[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n");
+    assert_eq!(
+        problems(&text),
+        vec!["d.toml:8: tasks[0].deadline: '2022-02-30' is not a date in the calendar"]
+    );
+    let text =
+        HEADER.replace("2021-09-21", "2021-02-29") + "[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\n";
+    assert_eq!(
+        problems(&text),
+        vec!["d.toml:4: directive.issued_on: not a date in the calendar: write YYYY-MM-DD"]
+    );
 }
 
 #[test]
@@ -76,20 +97,32 @@ fn malformed_toml_names_its_line() {
 
 #[test]
 fn empty_file_is_rejected() {
-    assert_eq!(problems("  \n"), vec!["d.toml:1: the file is empty: a directive file needs a [directive] table and [[tasks]]"]);
+    assert_eq!(
+        problems("  \n"),
+        vec![
+            "d.toml:1: the file is empty: a directive file needs a [directive] table and [[tasks]]"
+        ]
+    );
     let got = problems("# only a comment\n");
     assert!(got[0].contains("directive: missing"), "{got:?}");
 }
 
 #[test]
 fn unknown_keys_and_missing_fields_are_rejected() {
-    let text = format!("{HEADER}[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\ndeadlin = \"2021-11\"\n");
+    let text =
+        format!("{HEADER}[[tasks]]\nsummary = \"x\"\nlead = \"snv\"\ndeadlin = \"2021-11\"\n");
     let got = problems(&text);
     assert!(got[0].contains("unknown field `deadlin`"), "{got:?}");
     let text = format!("{HEADER}[[tasks]]\nsummary = \" \"\n");
     let got = problems(&text);
-    assert!(got.iter().any(|p| p.ends_with("tasks[0].summary: missing")), "{got:?}");
-    assert!(got.iter().any(|p| p.contains("tasks[0].lead: missing")), "{got:?}");
+    assert!(
+        got.iter().any(|p| p.ends_with("tasks[0].summary: missing")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().any(|p| p.contains("tasks[0].lead: missing")),
+        "{got:?}"
+    );
 }
 
 #[test]

@@ -54,16 +54,31 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(store: Store, settings: Arc<Settings>, channels: Channels, renderer: Renderer) -> Self {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        channels: Channels,
+        renderer: Renderer,
+    ) -> Self {
         let policy = Policy::new(settings.schedule.clone(), settings.timezone);
-        Self { store, settings, policy, channels, renderer }
+        Self {
+            store,
+            settings,
+            policy,
+            channels,
+            renderer,
+        }
     }
 
     /// Claims and sends one batch of due items. An empty report means nothing was due.
     pub async fn dispatch_batch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let delivery = &self.settings.delivery;
-        let lease = chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
-        let items = self.store.claim(now, now + lease, delivery.batch_size).await?;
+        let lease =
+            chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
+        let items = self
+            .store
+            .claim(now, now + lease, delivery.batch_size)
+            .await?;
         if items.is_empty() {
             return Ok(DispatchReport::default());
         }
@@ -75,9 +90,13 @@ impl Dispatcher {
             .map(|item| async {
                 let started = Instant::now();
                 let outcome = match self.send(&item, &tasks, &directives).await {
-                    Ok(()) => Outcome::Sent { duration_ms: elapsed_ms(started) },
+                    Ok(()) => Outcome::Sent {
+                        duration_ms: elapsed_ms(started),
+                    },
                     Err(Skip::Cancelled(reason)) => Outcome::Cancelled { reason },
-                    Err(Skip::Failed(error)) => self.failure_outcome(&item, error, elapsed_ms(started), Utc::now()),
+                    Err(Skip::Failed(error)) => {
+                        self.failure_outcome(&item, error, elapsed_ms(started), Utc::now())
+                    }
                 };
                 (item, outcome)
             })
@@ -89,25 +108,53 @@ impl Dispatcher {
             report.count(outcome);
             match outcome {
                 Outcome::Sent { .. } => tracing::debug!(key = %item.key, "sent"),
-                Outcome::Retry { error, at, .. } => tracing::warn!(key = %item.key, %error, retry_at = %at, "send failed, will retry"),
-                Outcome::Dead { error, .. } => tracing::error!(key = %item.key, %error, "send failed for good"),
-                Outcome::Cancelled { reason } => tracing::info!(key = %item.key, %reason, "not sent"),
+                Outcome::Retry { error, at, .. } => {
+                    tracing::warn!(key = %item.key, %error, retry_at = %at, "send failed, will retry")
+                }
+                Outcome::Dead { error, .. } => {
+                    tracing::error!(key = %item.key, %error, "send failed for good")
+                }
+                Outcome::Cancelled { reason } => {
+                    tracing::info!(key = %item.key, %reason, "not sent")
+                }
             }
         }
         self.store.finish(&outcomes, Utc::now()).await?;
         Ok(report)
     }
 
-    fn failure_outcome(&self, item: &OutboxItem, error: SendError, duration_ms: i64, now: DateTime<Utc>) -> Outcome {
+    fn failure_outcome(
+        &self,
+        item: &OutboxItem,
+        error: SendError,
+        duration_ms: i64,
+        now: DateTime<Utc>,
+    ) -> Outcome {
         let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
         if error.permanent || !may_retry(&self.settings.delivery, attempt) {
-            return Outcome::Dead { error: error.message, duration_ms };
+            return Outcome::Dead {
+                error: error.message,
+                duration_ms,
+            };
         }
-        let mut at = retry_at(&self.settings.delivery, &self.policy, attempt, jitter(&item.key, attempt), now);
-        if let Some(wait) = error.retry_after.and_then(|w| chrono::Duration::from_std(w).ok()) {
+        let mut at = retry_at(
+            &self.settings.delivery,
+            &self.policy,
+            attempt,
+            jitter(&item.key, attempt),
+            now,
+        );
+        if let Some(wait) = error
+            .retry_after
+            .and_then(|w| chrono::Duration::from_std(w).ok())
+        {
             at = at.max(crate::plan::next_send_moment(now + wait, &self.policy));
         }
-        Outcome::Retry { at, error: error.message, duration_ms }
+        Outcome::Retry {
+            at,
+            error: error.message,
+            duration_ms,
+        }
     }
 
     async fn send(
@@ -116,7 +163,9 @@ impl Dispatcher {
         tasks: &HashMap<i64, TaskRecord>,
         directives: &HashMap<i64, Directive>,
     ) -> Result<(), Skip> {
-        let record = tasks.get(&item.task_id).ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
+        let record = tasks
+            .get(&item.task_id)
+            .ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
         let task = &record.task;
         if task.status == TaskStatus::Done {
             return Err(Skip::Cancelled("task done".into()));
@@ -130,11 +179,18 @@ impl Dispatcher {
         let department = DepartmentCode::parse(&item.department)
             .ok()
             .and_then(|code| self.settings.departments.get(&code))
-            .ok_or_else(|| Skip::Failed(SendError::permanent(format!("department '{}' is not in the config", item.department))))?;
-        let channel = self
-            .channels
-            .get(&item.channel)
-            .ok_or_else(|| Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel))))?;
+            .ok_or_else(|| {
+                Skip::Failed(SendError::permanent(format!(
+                    "department '{}' is not in the config",
+                    item.department
+                )))
+            })?;
+        let channel = self.channels.get(&item.channel).ok_or_else(|| {
+            Skip::Failed(SendError::permanent(format!(
+                "channel '{}' is not in the config",
+                item.channel
+            )))
+        })?;
         let role = Role::parse(&item.role).unwrap_or(Role::Lead);
         let today = self.policy.local_date(Utc::now());
         let facts = message::facts(
@@ -148,9 +204,20 @@ impl Dispatcher {
             today,
             &self.settings.departments,
         );
-        let rendered = self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
-        let outgoing = Outgoing { key: &item.key, department, message: &rendered, facts: &facts };
-        channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
+        let rendered = self
+            .renderer
+            .render(&facts)
+            .map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
+        let outgoing = Outgoing {
+            key: &item.key,
+            department,
+            message: &rendered,
+            facts: &facts,
+        };
+        channel
+            .send(&item.channel, &outgoing)
+            .await
+            .map_err(Skip::Failed)
     }
 }
 

@@ -79,7 +79,10 @@ impl Deadline {
         let (date, precision) = match parts.as_slice() {
             [year] => {
                 let year = year_of(year)?;
-                (NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(impossible)?, Precision::Year)
+                (
+                    NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(impossible)?,
+                    Precision::Year,
+                )
             }
             [year, quarter] if quarter.starts_with(['Q', 'q']) => {
                 let year = year_of(year)?;
@@ -87,21 +90,34 @@ impl Deadline {
                 if !(1..=4).contains(&quarter) {
                     return Err(impossible());
                 }
-                (last_day_of_month(year, quarter * 3).ok_or_else(impossible)?, Precision::Quarter)
+                (
+                    last_day_of_month(year, quarter * 3).ok_or_else(impossible)?,
+                    Precision::Quarter,
+                )
             }
             [year, month] => {
                 let year = year_of(year)?;
                 let month = number(month, 2)?;
-                (last_day_of_month(year, month).ok_or_else(impossible)?, Precision::Month)
+                (
+                    last_day_of_month(year, month).ok_or_else(impossible)?,
+                    Precision::Month,
+                )
             }
             [year, month, day] => {
                 let year = year_of(year)?;
                 let (month, day) = (number(month, 2)?, number(day, 2)?);
-                (NaiveDate::from_ymd_opt(year, month, day).ok_or_else(impossible)?, Precision::Day)
+                (
+                    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(impossible)?,
+                    Precision::Day,
+                )
             }
             _ => return Err(malformed()),
         };
-        Ok(Self { date, precision, phrase })
+        Ok(Self {
+            date,
+            precision,
+            phrase,
+        })
     }
 
     /// The deadline in the form a directive file writes it (`2022-Q4`), the inverse of `parse`.
@@ -123,7 +139,11 @@ impl fmt::Display for Deadline {
 }
 
 pub(crate) fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
-    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     if !(1..=12).contains(&month) {
         return None;
     }
@@ -154,7 +174,11 @@ mod tests {
         ];
         for (text, due, precision) in cases {
             let deadline = Deadline::parse(text, None).unwrap();
-            assert_eq!((deadline.date, deadline.precision), (due, precision), "{text}");
+            assert_eq!(
+                (deadline.date, deadline.precision),
+                (due, precision),
+                "{text}"
+            );
         }
     }
 
@@ -167,7 +191,14 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_named_as_such() {
-        for text in ["2022-02-30", "2021-13", "2022-Q5", "2022-Q0", "2021-00", "1800"] {
+        for text in [
+            "2022-02-30",
+            "2021-13",
+            "2022-Q5",
+            "2022-Q0",
+            "2021-00",
+            "1800",
+        ] {
             assert_eq!(
                 Deadline::parse(text, None),
                 Err(DeadlineError::ImpossibleDate(text.to_owned())),
@@ -178,9 +209,20 @@ mod tests {
 
     #[test]
     fn malformed_text_is_rejected() {
-        for text in ["", "tháng 11", "2021/11/30", "21-11-30", "2021-11-30-1", "2021-1", "Q4-2022"] {
+        for text in [
+            "",
+            "tháng 11",
+            "2021/11/30",
+            "21-11-30",
+            "2021-11-30-1",
+            "2021-1",
+            "Q4-2022",
+        ] {
             assert!(
-                matches!(Deadline::parse(text, None), Err(DeadlineError::Malformed(_))),
+                matches!(
+                    Deadline::parse(text, None),
+                    Err(DeadlineError::Malformed(_))
+                ),
                 "{text:?}"
             );
         }
@@ -188,6 +230,9 @@ mod tests {
 
     #[test]
     fn displays_as_vietnamese_date() {
-        assert_eq!(Deadline::parse("2021-11", None).unwrap().to_string(), "30/11/2021");
+        assert_eq!(
+            Deadline::parse("2021-11", None).unwrap().to_string(),
+            "30/11/2021"
+        );
     }
 }

@@ -66,7 +66,16 @@ mod tests {
 
     #[test]
     fn rejects_anything_else() {
-        for code in ["", "SNV", "sở", "-snv", "snv-", "s nv", "s_nv", &"a".repeat(65)] {
+        for code in [
+            "",
+            "SNV",
+            "sở",
+            "-snv",
+            "snv-",
+            "s nv",
+            "s_nv",
+            &"a".repeat(65),
+        ] {
             assert!(DepartmentCode::parse(code).is_err(), "{code:?} accepted");
         }
     }

@@ -87,9 +87,16 @@ pub fn facts(
     let (status, status_short) = match days_left {
         0 => ("đến hạn hôm nay".to_owned(), "Đến hạn hôm nay".to_owned()),
         n if n > 0 => (format!("còn {n} ngày đến hạn"), format!("Còn {n} ngày")),
-        n => (format!("đã quá hạn {} ngày", -n), format!("Quá hạn {} ngày", -n)),
+        n => (
+            format!("đã quá hạn {} ngày", -n),
+            format!("Quá hạn {} ngày", -n),
+        ),
     };
-    let phrase = task.deadline.as_ref().filter(|d| d.date == deadline).and_then(|d| d.phrase.clone());
+    let phrase = task
+        .deadline
+        .as_ref()
+        .filter(|d| d.date == deadline)
+        .and_then(|d| d.phrase.clone());
     ReminderFacts {
         key: key.to_owned(),
         department: department.to_owned(),
@@ -103,7 +110,12 @@ pub fn facts(
         details: task.details.clone(),
         section: task.section.clone(),
         lead_name: names.name_of(task.lead.as_str()),
-        coordinating_names: task.coordinating.iter().map(|c| names.name_of(c.as_str())).collect::<Vec<_>>().join(", "),
+        coordinating_names: task
+            .coordinating
+            .iter()
+            .map(|c| names.name_of(c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
         directive: directive.citation(),
         directive_number: directive.number.clone(),
         directive_issued_on: directive.issued_on.format("%d/%m/%Y").to_string(),
@@ -141,9 +153,18 @@ impl Renderer {
     }
 
     pub fn render(&self, facts: &ReminderFacts) -> Result<Message, RenderError> {
-        let subject = self.env.get_template("subject")?.render(minijinja::value::Serde(facts))?;
-        let text = self.env.get_template("body")?.render(minijinja::value::Serde(facts))?;
-        Ok(Message { subject: subject.split_whitespace().collect::<Vec<_>>().join(" "), text: text.trim().to_owned() + "\n" })
+        let subject = self
+            .env
+            .get_template("subject")?
+            .render(minijinja::value::Serde(facts))?;
+        let text = self
+            .env
+            .get_template("body")?
+            .render(minijinja::value::Serde(facts))?;
+        Ok(Message {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: text.trim().to_owned() + "\n",
+        })
     }
 }
 

@@ -29,9 +29,16 @@ pub struct Policy {
 
 impl Policy {
     pub fn new(schedule: Schedule, timezone: Tz) -> Self {
-        let calendar =
-            if schedule.working_days_only { Calendar::weekends_off() } else { Calendar::every_day() };
-        Self { schedule, calendar, timezone }
+        let calendar = if schedule.working_days_only {
+            Calendar::weekends_off()
+        } else {
+            Calendar::every_day()
+        };
+        Self {
+            schedule,
+            calendar,
+            timezone,
+        }
     }
 
     /// The local calendar date of an instant.
@@ -70,7 +77,11 @@ pub struct TaskPlan {
 
 /// Who receives each series of a task: the lead and coordinating departments share the
 /// reminder series; the escalation target gets the escalation series.
-pub fn recipients(task: &Task, series: Series, escalate_to: Option<&DepartmentCode>) -> Vec<(DepartmentCode, Role)> {
+pub fn recipients(
+    task: &Task,
+    series: Series,
+    escalate_to: Option<&DepartmentCode>,
+) -> Vec<(DepartmentCode, Role)> {
     match series {
         Series::Reminders => std::iter::once((task.lead.clone(), Role::Lead))
             .chain(
@@ -80,7 +91,9 @@ pub fn recipients(task: &Task, series: Series, escalate_to: Option<&DepartmentCo
                     .map(|code| (code.clone(), Role::Coordinating)),
             )
             .collect(),
-        Series::Escalation => escalate_to.map(|code| vec![(code.clone(), Role::Escalation)]).unwrap_or_default(),
+        Series::Escalation => escalate_to
+            .map(|code| vec![(code.clone(), Role::Escalation)])
+            .unwrap_or_default(),
     }
 }
 
@@ -94,27 +107,41 @@ pub fn plan_task(
     planned_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> TaskPlan {
-    let mut plan = TaskPlan { reminders: Vec::new(), superseded: Vec::new(), next_at: None };
-    let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else { return plan };
+    let mut plan = TaskPlan {
+        reminders: Vec::new(),
+        superseded: Vec::new(),
+        next_at: None,
+    };
+    let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else {
+        return plan;
+    };
     let send_after = next_send_moment(now, policy);
     for series in [Series::Reminders, Series::Escalation] {
         let recipients = recipients(task, series, escalate_to);
         if recipients.is_empty() {
             continue;
         }
-        let mut due: Vec<Occurrence> =
-            series.occurrences(deadline.date, policy).take_while(|o| o.at <= now).filter(|o| planned_until.is_none_or(|p| o.at > p)).collect();
+        let mut due: Vec<Occurrence> = series
+            .occurrences(deadline.date, policy)
+            .take_while(|o| o.at <= now)
+            .filter(|o| planned_until.is_none_or(|p| o.at > p))
+            .collect();
         if let Some(newest) = due.pop() {
-            plan.reminders.extend(recipients.into_iter().map(|(department, role)| PlannedReminder {
-                task_id: task.id,
-                department,
-                role,
-                rule: newest.rule,
-                day: newest.day,
-                deadline: deadline.date,
-                due_at: newest.at,
-                send_after: send_after.max(newest.at),
-            }));
+            plan.reminders
+                .extend(
+                    recipients
+                        .into_iter()
+                        .map(|(department, role)| PlannedReminder {
+                            task_id: task.id,
+                            department,
+                            role,
+                            rule: newest.rule,
+                            day: newest.day,
+                            deadline: deadline.date,
+                            due_at: newest.at,
+                            send_after: send_after.max(newest.at),
+                        }),
+                );
         }
         plan.superseded.extend(due);
     }
@@ -131,16 +158,27 @@ pub fn next_planning_after(
     policy: &Policy,
     after: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else { return None };
+    let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else {
+        return None;
+    };
     [Series::Reminders, Series::Escalation]
         .into_iter()
         .filter(|series| !recipients(task, *series, escalate_to).is_empty())
-        .filter_map(|series| series.occurrences(deadline.date, policy).find(|o| after.is_none_or(|a| o.at > a)).map(|o| o.at))
+        .filter_map(|series| {
+            series
+                .occurrences(deadline.date, policy)
+                .find(|o| after.is_none_or(|a| o.at > a))
+                .map(|o| o.at)
+        })
         .min()
 }
 
 /// When a new task first needs planning.
-pub fn first_planning_at(task: &Task, escalate_to: Option<&DepartmentCode>, policy: &Policy) -> Option<DateTime<Utc>> {
+pub fn first_planning_at(
+    task: &Task,
+    escalate_to: Option<&DepartmentCode>,
+    policy: &Policy,
+) -> Option<DateTime<Utc>> {
     next_planning_after(task, escalate_to, policy, None)
 }
 

@@ -14,9 +14,17 @@ fn code(text: &str) -> DepartmentCode {
 fn schedule() -> Schedule {
     Schedule {
         send_at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        send_window: (NaiveTime::from_hms_opt(7, 30, 0).unwrap(), NaiveTime::from_hms_opt(17, 0, 0).unwrap()),
+        send_window: (
+            NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+            NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+        ),
         working_days_only: true,
-        before: vec![Offset::days(14), Offset::days(7), Offset::days(3), Offset::days(1)],
+        before: vec![
+            Offset::days(14),
+            Offset::days(7),
+            Offset::days(3),
+            Offset::days(1),
+        ],
         on_due_date: true,
         overdue_every: Some(Offset::days(3)),
         escalate_after: Some(Offset::days(7)),
@@ -30,7 +38,10 @@ fn policy() -> Policy {
 
 /// Local Vietnamese time.
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    chrono_tz::Asia::Ho_Chi_Minh.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+    chrono_tz::Asia::Ho_Chi_Minh
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn task(deadline: &str) -> Task {
@@ -98,8 +109,14 @@ fn no_occurrence_ever_falls_on_a_weekend() {
     for _ in 0..800 {
         for series in [Series::Reminders, Series::Escalation] {
             for o in series.occurrences(deadline, &policy).take(40) {
-                assert!(!matches!(o.day.weekday(), Weekday::Sat | Weekday::Sun), "{deadline}: {o:?}");
-                assert_eq!(o.at, window::local_instant(o.day, policy.schedule.send_at, &policy));
+                assert!(
+                    !matches!(o.day.weekday(), Weekday::Sat | Weekday::Sun),
+                    "{deadline}: {o:?}"
+                );
+                assert_eq!(
+                    o.at,
+                    window::local_instant(o.day, policy.schedule.send_at, &policy)
+                );
             }
         }
         deadline = deadline.succ_opt().unwrap();
@@ -111,7 +128,11 @@ fn occurrences_are_strictly_increasing_in_time() {
     let policy = policy();
     let mut deadline = date(2023, 1, 1);
     for _ in 0..400 {
-        let ats: Vec<_> = Series::Reminders.occurrences(deadline, &policy).take(30).map(|o| o.at).collect();
+        let ats: Vec<_> = Series::Reminders
+            .occurrences(deadline, &policy)
+            .take(30)
+            .map(|o| o.at)
+            .collect();
         assert!(ats.windows(2).all(|w| w[0] < w[1]), "{deadline}: {ats:?}");
         deadline = deadline.succ_opt().unwrap();
     }
@@ -120,23 +141,53 @@ fn occurrences_are_strictly_increasing_in_time() {
 #[test]
 fn escalation_goes_out_once_on_the_first_working_day_after_the_threshold() {
     // 30/11/2021 + 7 days = Tue 7/12/2021.
-    assert_eq!(days(Series::Escalation, date(2021, 11, 30), date(2030, 1, 1)), vec![("escalate".to_owned(), date(2021, 12, 7))]);
+    assert_eq!(
+        days(Series::Escalation, date(2021, 11, 30), date(2030, 1, 1)),
+        vec![("escalate".to_owned(), date(2021, 12, 7))]
+    );
     // 31/12/2022 + 7 = Sat 7/1/2023 -> Mon 9/1/2023.
-    assert_eq!(days(Series::Escalation, date(2022, 12, 31), date(2030, 1, 1)), vec![("escalate".to_owned(), date(2023, 1, 9))]);
+    assert_eq!(
+        days(Series::Escalation, date(2022, 12, 31), date(2030, 1, 1)),
+        vec![("escalate".to_owned(), date(2023, 1, 9))]
+    );
 }
 
 #[test]
 fn a_tick_at_send_time_plans_the_lead_and_coordinating_departments() {
-    let plan = plan_task(&task("2021-11"), Some(&code("vp-ubnd")), &policy(), Some(at(2021, 11, 22, 8, 0)), at(2021, 11, 23, 8, 0));
-    let got: Vec<_> = plan.reminders.iter().map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day)).collect();
+    let plan = plan_task(
+        &task("2021-11"),
+        Some(&code("vp-ubnd")),
+        &policy(),
+        Some(at(2021, 11, 22, 8, 0)),
+        at(2021, 11, 23, 8, 0),
+    );
+    let got: Vec<_> = plan
+        .reminders
+        .iter()
+        .map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day))
+        .collect();
     assert_eq!(
         got,
         vec![
-            ("snv", Role::Lead, "before:7d".to_owned(), date(2021, 11, 23)),
-            ("ubnd-tpnd", Role::Coordinating, "before:7d".to_owned(), date(2021, 11, 23)),
+            (
+                "snv",
+                Role::Lead,
+                "before:7d".to_owned(),
+                date(2021, 11, 23)
+            ),
+            (
+                "ubnd-tpnd",
+                Role::Coordinating,
+                "before:7d".to_owned(),
+                date(2021, 11, 23)
+            ),
         ]
     );
-    assert!(plan.reminders.iter().all(|r| r.send_after == at(2021, 11, 23, 8, 0) && r.deadline == date(2021, 11, 30)));
+    assert!(
+        plan.reminders
+            .iter()
+            .all(|r| r.send_after == at(2021, 11, 23, 8, 0) && r.deadline == date(2021, 11, 30))
+    );
     assert_eq!(plan.next_at, Some(at(2021, 11, 26, 8, 0)));
     assert!(plan.superseded.is_empty());
 }
@@ -144,18 +195,42 @@ fn a_tick_at_send_time_plans_the_lead_and_coordinating_departments() {
 #[test]
 fn after_downtime_only_the_newest_reminder_of_each_series_is_sent() {
     // Planned last on 15/11; back on Thursday 9/12 at 20:00, outside the window.
-    let plan = plan_task(&task("2021-11"), Some(&code("vp-ubnd")), &policy(), Some(at(2021, 11, 15, 9, 0)), at(2021, 12, 9, 20, 0));
-    let got: Vec<_> = plan.reminders.iter().map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day)).collect();
+    let plan = plan_task(
+        &task("2021-11"),
+        Some(&code("vp-ubnd")),
+        &policy(),
+        Some(at(2021, 11, 15, 9, 0)),
+        at(2021, 12, 9, 20, 0),
+    );
+    let got: Vec<_> = plan
+        .reminders
+        .iter()
+        .map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day))
+        .collect();
     assert_eq!(
         got,
         vec![
             ("snv", Role::Lead, "overdue".to_owned(), date(2021, 12, 9)),
-            ("ubnd-tpnd", Role::Coordinating, "overdue".to_owned(), date(2021, 12, 9)),
-            ("vp-ubnd", Role::Escalation, "escalate".to_owned(), date(2021, 12, 7)),
+            (
+                "ubnd-tpnd",
+                Role::Coordinating,
+                "overdue".to_owned(),
+                date(2021, 12, 9)
+            ),
+            (
+                "vp-ubnd",
+                Role::Escalation,
+                "escalate".to_owned(),
+                date(2021, 12, 7)
+            ),
         ]
     );
     // Sent at the next moment inside the window: Friday 10/12 at 07:30.
-    assert!(plan.reminders.iter().all(|r| r.send_after == at(2021, 12, 10, 7, 30)));
+    assert!(
+        plan.reminders
+            .iter()
+            .all(|r| r.send_after == at(2021, 12, 10, 7, 30))
+    );
     // 16/11, 23/11, 26/11, 29/11, 30/11, 3/12, 6/12 were missed and replaced.
     assert_eq!(plan.superseded.len(), 7);
     assert_eq!(plan.next_at, Some(at(2021, 12, 13, 8, 0)));
@@ -163,11 +238,20 @@ fn after_downtime_only_the_newest_reminder_of_each_series_is_sent() {
 
 #[test]
 fn a_task_entered_late_gets_the_newest_past_reminder_at_once() {
-    let plan = plan_task(&task("2021-11"), None, &policy(), None, at(2021, 11, 24, 10, 15));
+    let plan = plan_task(
+        &task("2021-11"),
+        None,
+        &policy(),
+        None,
+        at(2021, 11, 24, 10, 15),
+    );
     assert_eq!(plan.reminders.len(), 2);
     assert_eq!(plan.reminders[0].rule, Rule::Before(Offset::days(7)));
     assert_eq!(plan.reminders[0].send_after, at(2021, 11, 24, 10, 15));
-    assert_eq!(first_planning_at(&task("2021-11"), None, &policy()), Some(at(2021, 11, 16, 8, 0)));
+    assert_eq!(
+        first_planning_at(&task("2021-11"), None, &policy()),
+        Some(at(2021, 11, 16, 8, 0))
+    );
 }
 
 #[test]
@@ -177,7 +261,13 @@ fn done_tasks_and_tasks_without_deadline_are_never_planned() {
     let mut open_ended = task("2021-11");
     open_ended.deadline = None;
     for task in [done, open_ended] {
-        let plan = plan_task(&task, Some(&code("vp-ubnd")), &policy(), None, at(2022, 1, 1, 8, 0));
+        let plan = plan_task(
+            &task,
+            Some(&code("vp-ubnd")),
+            &policy(),
+            None,
+            at(2022, 1, 1, 8, 0),
+        );
         assert!(plan.reminders.is_empty() && plan.next_at.is_none());
         assert_eq!(first_planning_at(&task, None, &policy()), None);
     }
@@ -185,7 +275,13 @@ fn done_tasks_and_tasks_without_deadline_are_never_planned() {
 
 #[test]
 fn a_tick_between_occurrences_plans_nothing() {
-    let plan = plan_task(&task("2021-11"), None, &policy(), Some(at(2021, 11, 23, 8, 0)), at(2021, 11, 24, 8, 0));
+    let plan = plan_task(
+        &task("2021-11"),
+        None,
+        &policy(),
+        Some(at(2021, 11, 23, 8, 0)),
+        at(2021, 11, 24, 8, 0),
+    );
     assert!(plan.reminders.is_empty());
     assert_eq!(plan.next_at, Some(at(2021, 11, 26, 8, 0)));
 }
@@ -194,13 +290,25 @@ fn a_tick_between_occurrences_plans_nothing() {
 fn send_moment_stays_inside_the_window_on_working_days() {
     let policy = policy();
     // Inside: unchanged.
-    assert_eq!(next_send_moment(at(2021, 11, 23, 9, 0), &policy), at(2021, 11, 23, 9, 0));
+    assert_eq!(
+        next_send_moment(at(2021, 11, 23, 9, 0), &policy),
+        at(2021, 11, 23, 9, 0)
+    );
     // Before the window: its start that day.
-    assert_eq!(next_send_moment(at(2021, 11, 23, 6, 0), &policy), at(2021, 11, 23, 7, 30));
+    assert_eq!(
+        next_send_moment(at(2021, 11, 23, 6, 0), &policy),
+        at(2021, 11, 23, 7, 30)
+    );
     // After it: next working day's start.
-    assert_eq!(next_send_moment(at(2021, 11, 26, 17, 1), &policy), at(2021, 11, 29, 7, 30));
+    assert_eq!(
+        next_send_moment(at(2021, 11, 26, 17, 1), &policy),
+        at(2021, 11, 29, 7, 30)
+    );
     // Weekend: Monday.
-    assert_eq!(next_send_moment(at(2021, 11, 27, 10, 0), &policy), at(2021, 11, 29, 7, 30));
+    assert_eq!(
+        next_send_moment(at(2021, 11, 27, 10, 0), &policy),
+        at(2021, 11, 29, 7, 30)
+    );
 }
 
 #[test]
@@ -208,8 +316,14 @@ fn overdue_off_means_one_overdue_reminder() {
     let mut schedule = schedule();
     schedule.overdue_every = None;
     let policy = Policy::new(schedule, chrono_tz::Asia::Ho_Chi_Minh);
-    let rules: Vec<_> = Series::Reminders.occurrences(date(2021, 11, 30), &policy).map(|o| (o.rule.to_string(), o.day)).collect();
-    assert_eq!(rules.last(), Some(&("overdue".to_owned(), date(2021, 12, 1))));
+    let rules: Vec<_> = Series::Reminders
+        .occurrences(date(2021, 11, 30), &policy)
+        .map(|o| (o.rule.to_string(), o.day))
+        .collect();
+    assert_eq!(
+        rules.last(),
+        Some(&("overdue".to_owned(), date(2021, 12, 1)))
+    );
     assert_eq!(rules.len(), 6);
 }
 

@@ -14,7 +14,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome, PlanWrite};
 pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
@@ -22,7 +24,10 @@ pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the store's folder {path}: {source}")]
-    CreateFolder { path: String, source: std::io::Error },
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the store {url}: {source}")]
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the store's migrations: {0}")]
@@ -61,13 +66,21 @@ impl Store {
     }
 
     async fn connect(url: &str, create: bool) -> Result<Self> {
-        let open_error = |source| StoreError::Open { url: url.to_owned(), source };
+        let open_error = |source| StoreError::Open {
+            url: url.to_owned(),
+            source,
+        };
         if create
-            && let Some(parent) = url.strip_prefix("sqlite://").map(Path::new).and_then(Path::parent)
+            && let Some(parent) = url
+                .strip_prefix("sqlite://")
+                .map(Path::new)
+                .and_then(Path::parent)
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::CreateFolder { path: parent.display().to_string(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateFolder {
+                path: parent.display().to_string(),
+                source,
+            })?;
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(open_error)?
@@ -86,9 +99,11 @@ impl Store {
 
     /// Whether the schema is at the version this binary expects.
     pub async fn check_schema(&self) -> Result<()> {
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(&self.pool)
-            .await?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
             return Err(StoreError::Corrupt(format!(
@@ -108,7 +123,8 @@ pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp(seconds, 0).ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
+    DateTime::from_timestamp(seconds, 0)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
 }
 
 #[cfg(test)]

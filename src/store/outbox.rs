@@ -31,7 +31,15 @@ impl OutboxState {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Sending, Self::Sent, Self::Dead, Self::Cancelled].into_iter().find(|s| s.as_str() == text)
+        [
+            Self::Pending,
+            Self::Sending,
+            Self::Sent,
+            Self::Dead,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 
@@ -122,13 +130,24 @@ fn items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>> {
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { duration_ms: i64 },
+    Sent {
+        duration_ms: i64,
+    },
     /// Failed; try again at `at`.
-    Retry { at: DateTime<Utc>, error: String, duration_ms: i64 },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+        duration_ms: i64,
+    },
     /// Failed for good.
-    Dead { error: String, duration_ms: i64 },
+    Dead {
+        error: String,
+        duration_ms: i64,
+    },
     /// Not sent: the task is done or its deadline changed since the item was planned.
-    Cancelled { reason: String },
+    Cancelled {
+        reason: String,
+    },
 }
 
 /// What a planning step writes for one task.
@@ -200,7 +219,12 @@ impl Store {
 
     /// Claims up to `limit` items due by `now` for sending until `lease_until`. Items whose
     /// lease ran out (their sender died) are claimed again.
-    pub async fn claim(&self, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxItem>> {
+    pub async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
         let sql = format!(
             "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id IN ( \
                SELECT id FROM outbox WHERE state = 'pending' AND send_after <= ? \
@@ -218,17 +242,33 @@ impl Store {
     }
 
     /// Records how each claimed item's attempt ended, in one transaction.
-    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
+    pub async fn finish(
+        &self,
+        outcomes: &[(OutboxItem, Outcome)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for (item, outcome) in outcomes {
             let (state, send_after, error, attempt_row) = match outcome {
-                Outcome::Sent { duration_ms } => ("sent", None, None, Some(("sent", None, *duration_ms))),
-                Outcome::Retry { at, error, duration_ms } => {
-                    ("pending", Some(*at), Some(error.as_str()), Some(("retry", Some(error.as_str()), *duration_ms)))
+                Outcome::Sent { duration_ms } => {
+                    ("sent", None, None, Some(("sent", None, *duration_ms)))
                 }
-                Outcome::Dead { error, duration_ms } => {
-                    ("dead", None, Some(error.as_str()), Some(("dead", Some(error.as_str()), *duration_ms)))
-                }
+                Outcome::Retry {
+                    at,
+                    error,
+                    duration_ms,
+                } => (
+                    "pending",
+                    Some(*at),
+                    Some(error.as_str()),
+                    Some(("retry", Some(error.as_str()), *duration_ms)),
+                ),
+                Outcome::Dead { error, duration_ms } => (
+                    "dead",
+                    None,
+                    Some(error.as_str()),
+                    Some(("dead", Some(error.as_str()), *duration_ms)),
+                ),
                 Outcome::Cancelled { reason } => ("cancelled", None, Some(reason.as_str()), None),
             };
             let finished = matches!(state, "sent" | "dead" | "cancelled").then_some(to_unix(now));
@@ -274,8 +314,14 @@ impl Store {
         next.map(from_unix).transpose()
     }
 
-    pub async fn outbox(&self, state: Option<OutboxState>, task: Option<TaskId>, limit: u32) -> Result<Vec<OutboxItem>> {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE 1 = 1"));
+    pub async fn outbox(
+        &self,
+        state: Option<OutboxState>,
+        task: Option<TaskId>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE 1 = 1"));
         if let Some(state) = state {
             query.push(" AND state = ").push_bind(state.as_str());
         }
@@ -288,10 +334,13 @@ impl Store {
 
     /// Sends a dead or cancelled item again, as soon as the window allows.
     pub async fn retry(&self, id: i64, send_after: DateTime<Utc>) -> Result<OutboxState> {
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM outbox WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM outbox WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let state = state.ok_or(StoreError::NoSuchOutboxItem(id))?;
-        let state = OutboxState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("outbox state '{state}'")))?;
+        let state = OutboxState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("outbox state '{state}'")))?;
         if matches!(state, OutboxState::Dead | OutboxState::Cancelled) {
             sqlx::query(
                 "UPDATE outbox SET state = 'pending', attempts = 0, send_after = ?, finished_at = NULL WHERE id = ?",
@@ -308,7 +357,8 @@ impl Store {
     pub async fn outbox_states(&self, keys: &[String]) -> Result<HashMap<String, OutboxState>> {
         let mut states = HashMap::new();
         for chunk in keys.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT key, state FROM outbox WHERE key IN (");
+            let mut query: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT key, state FROM outbox WHERE key IN (");
             let mut list = query.separated(", ");
             for key in chunk {
                 list.push_bind(key.clone());
@@ -326,7 +376,11 @@ impl Store {
 
     /// Counts of items in each state, for status lines and metrics.
     pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state").fetch_all(&self.pool).await?)
+        Ok(
+            sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 }
 

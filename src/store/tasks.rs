@@ -90,7 +90,11 @@ fn record(row: TaskRow) -> Result<TaskRecord> {
 
 impl Store {
     /// Inserts a directive and all its tasks in one transaction.
-    pub async fn add_directive(&self, directive: &NewDirective, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)> {
+    pub async fn add_directive(
+        &self,
+        directive: &NewDirective,
+        now: DateTime<Utc>,
+    ) -> Result<(DirectiveId, Vec<TaskId>)> {
         let mut tx = self.pool.begin().await?;
         let directive_id: i64 = sqlx::query_scalar(
             "INSERT INTO directives (number, title, issuer, issued_on, source, created_at) \
@@ -149,29 +153,43 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, number, title, issuer, issued_on, tasks)| {
-                (DirectiveRow { id, number, title, issuer, issued_on }.into(), tasks)
+                (
+                    DirectiveRow {
+                        id,
+                        number,
+                        title,
+                        issuer,
+                        issued_on,
+                    }
+                    .into(),
+                    tasks,
+                )
             })
             .collect())
     }
 
     pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>> {
-        let row: Option<DirectiveRow> =
-            sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<DirectiveRow> = sqlx::query_as(
+            "SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(Into::into))
     }
 
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
-        let row: Option<TaskRow> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
+        let row: Option<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
         record(row.ok_or(StoreError::NoSuchTask(id.0))?)
     }
 
     pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE 1 = 1"));
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE 1 = 1"));
         if let Some(department) = &filter.department {
             query
                 .push(" AND (t.lead = ")
@@ -181,7 +199,9 @@ impl Store {
                 .push("))");
         }
         if let Some(date) = filter.overdue_on {
-            query.push(" AND t.status = 'open' AND t.deadline < ").push_bind(date);
+            query
+                .push(" AND t.status = 'open' AND t.deadline < ")
+                .push_bind(date);
         }
         if let Some(date) = filter.due_before {
             query.push(" AND t.deadline <= ").push_bind(date);
@@ -198,7 +218,9 @@ impl Store {
     pub async fn tasks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, TaskRecord>> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("));
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("
+            ));
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
@@ -217,8 +239,9 @@ impl Store {
     pub async fn directives_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Directive>> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT id, number, title, issuer, issued_on FROM directives WHERE id IN (");
+            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT id, number, title, issuer, issued_on FROM directives WHERE id IN (",
+            );
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
@@ -234,12 +257,11 @@ impl Store {
 
     /// Open tasks whose next planning is due by `now`, the earliest first: an index range.
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TaskRecord>> {
-        let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
-             AND t.next_reminder_at <= ? ORDER BY t.next_reminder_at LIMIT ?"
-        );
-        let rows: Vec<TaskRow> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(to_unix(now)).bind(limit).fetch_all(&self.pool).await?;
+        let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(due_tasks_sql()))
+            .bind(to_unix(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
@@ -259,13 +281,19 @@ impl Store {
             "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.deadline IS NOT NULL AND t.id > ? \
              ORDER BY t.id LIMIT ?"
         );
-        let rows: Vec<TaskRow> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
+        let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
     /// Sets when each task next needs planning, in one transaction.
-    pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
+    pub async fn set_next_reminders(
+        &self,
+        updates: &[(TaskId, Option<DateTime<Utc>>)],
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for (task, next) in updates {
             sqlx::query("UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open'")
@@ -291,15 +319,24 @@ impl Store {
         .await?
         .rows_affected();
         if changed == 0 {
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM tasks WHERE id = ?").bind(id.0).fetch_optional(&mut *tx).await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
             return match exists {
                 Some(_) => Ok(false),
                 None => Err(StoreError::NoSuchTask(id.0)),
             };
         }
         super::outbox::cancel_pending(&mut tx, id, "task done", now).await?;
-        insert_event(&mut tx, id.0, now, "done", Some(&format!("hoàn thành ngày {on}"))).await?;
+        insert_event(
+            &mut tx,
+            id.0,
+            now,
+            "done",
+            Some(&format!("hoàn thành ngày {on}")),
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -315,10 +352,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let old: Option<Option<NaiveDate>> = sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let old: Option<Option<NaiveDate>> =
+            sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
         let old = old.ok_or(StoreError::NoSuchTask(id.0))?;
         sqlx::query(
             "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
@@ -340,13 +378,30 @@ impl Store {
     }
 
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>> {
-        let rows: Vec<(i64, String, Option<String>)> =
-            sqlx::query_as("SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id")
-                .bind(id.0)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter().map(|(at, kind, detail)| Ok(TaskEvent { at: from_unix(at)?, kind, detail })).collect()
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(at, kind, detail)| {
+                Ok(TaskEvent {
+                    at: from_unix(at)?,
+                    kind,
+                    detail,
+                })
+            })
+            .collect()
     }
+}
+
+/// The query of `due_tasks`: the partial index `tasks_due` gives the rows in order.
+pub(super) fn due_tasks_sql() -> String {
+    format!(
+        "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
+         AND t.next_reminder_at <= ? ORDER BY t.next_reminder_at LIMIT ?"
+    )
 }
 
 async fn insert_event(

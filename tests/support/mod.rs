@@ -18,11 +18,15 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_nhacviec");
 
 /// Today in Vietnam, the zone of every test config.
 pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh).date_naive()
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .date_naive()
 }
 
 pub fn days_from_today(days: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(days)).expect("date in range")
+    today()
+        .checked_add_days(Days::new(days))
+        .expect("date in range")
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
@@ -32,13 +36,19 @@ pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() 
         if let Some(value) = check() {
             return value;
         }
-        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// A real SMTP server on loopback that records each message, parsed by Python's `email`.
@@ -70,15 +80,23 @@ impl SmtpServer {
             .expect("python3 runs the SMTP server (pip install aiosmtpd)");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("SMTP server output");
-        assert_eq!(line.trim(), "READY", "the SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("SMTP server output");
+        assert_eq!(
+            line.trim(),
+            "READY",
+            "the SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)"
+        );
         Self { port, out, child }
     }
 
     /// Every message received so far.
     pub fn messages(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect()
     }
 }
 
@@ -105,7 +123,12 @@ pub struct ConfigParts {
 
 impl Default for ConfigParts {
     fn default() -> Self {
-        Self { smtp_port: 9, webhook_url: "http://127.0.0.1:9/hook".into(), max_attempts: 5, extra: String::new() }
+        Self {
+            smtp_port: 9,
+            webhook_url: "http://127.0.0.1:9/hook".into(),
+            max_attempts: 5,
+            extra: String::new(),
+        }
     }
 }
 
@@ -219,7 +242,11 @@ channels = ["email"]
 
     /// Adds a directive with one task led by `lead`, coordinated by `coordinating`.
     pub fn add_task(&self, lead: &str, coordinating: &[&str], deadline: NaiveDate) {
-        let coordinating = coordinating.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let coordinating = coordinating
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let text = format!(
             r#"
 [directive]
@@ -241,12 +268,18 @@ deadline_phrase = "trong tháng"
     }
 
     pub fn outbox(&self) -> Vec<Value> {
-        self.json(&["outbox", "list"]).as_array().cloned().unwrap_or_default()
+        self.json(&["outbox", "list"])
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Starts `nhacviec run`, its log going to a file in the test's folder.
     pub fn spawn_daemon(&self) -> DaemonProcess {
-        let log = self.path(&format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
+        let log = self.path(&format!(
+            "daemon-{}.log",
+            Instant::now().elapsed().as_nanos()
+        ));
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(BINARY)
             .arg("--config")
@@ -273,14 +306,22 @@ impl DaemonProcess {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
         assert!(status.success(), "kill -{signal} failed");
     }
 
     /// Waits for the process to exit and returns its exit code.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let child = &mut self.child;
-        wait_for("the daemon to exit", timeout, || child.try_wait().expect("try_wait")).await.code()
+        wait_for("the daemon to exit", timeout, || {
+            child.try_wait().expect("try_wait")
+        })
+        .await
+        .code()
     }
 
     pub fn kill(&mut self) {
