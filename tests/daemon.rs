@@ -153,6 +153,44 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(scratch.path());
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&webhook)
+        .await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("ubnd-tpnd", &[], days_from_today(7));
+
+    let mut daemon = env.spawn_daemon();
+    wait_for("the request in flight", WAIT, || {
+        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
+    })
+    .await;
+    daemon.signal("KILL");
+    daemon.wait_exit(WAIT).await;
+    assert_eq!(states(&env.outbox()), ["sending"]);
+
+    let _daemon = env.spawn_daemon();
+    wait_for("the item sent", WAIT, || {
+        (states(&env.outbox()) == ["sent"]).then_some(())
+    })
+    .await;
+    let requests = webhook.received_requests().await.unwrap();
+    assert_eq!(
+        requests.len(),
+        2,
+        "one repeat for the one send in flight at the kill"
+    );
+    assert_eq!(
+        requests[0].headers.get("idempotency-key"),
+        requests[1].headers.get("idempotency-key")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_answering_500_is_retried_then_delivered() {
     let scratch = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(scratch.path());

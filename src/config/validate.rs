@@ -259,6 +259,18 @@ fn channels(
     let mut channels = BTreeMap::new();
     for (name, raw) in raw {
         let path = format!("channels.{name}");
+        // The name is part of every outbox key, Message-ID and Idempotency-Key.
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            problems.add(
+                &path,
+                "a channel name uses lowercase ASCII letters, digits, '-' and '_' only",
+            );
+            continue;
+        }
         let channel = match raw.kind.as_deref() {
             Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
             Some("webhook") => webhook(&path, raw, problems).map(ChannelSettings::Webhook),

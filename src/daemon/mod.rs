@@ -82,6 +82,15 @@ impl Daemon {
 
     /// Runs until `shutdown` fires.
     pub async fn run(self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
+        // The lock says no other daemon uses this store: what was being sent when the
+        // last one stopped is sent again now rather than after its lease.
+        let released = self.store.release_claims().await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "reminders in flight at the last stop are sent again, with the same keys"
+            );
+        }
         let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
         tracing::info!(changed, "planned every open task");
         let scheduler = self.start_cron().await?;

@@ -303,6 +303,18 @@ impl Store {
         Ok(())
     }
 
+    /// Returns every claimed item to pending, for a daemon that holds the store alone and
+    /// starts after a crash: what was in flight then goes out again, with the same key.
+    pub async fn release_claims(&self) -> Result<u64> {
+        let released = sqlx::query(
+            "UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(released)
+    }
+
     /// The earliest instant a pending item may be sent, or a lease runs out.
     pub async fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>> {
         let next: Option<i64> = sqlx::query_scalar(
