@@ -329,3 +329,24 @@ fn a_config_file_that_is_not_toml_is_a_clear_error() {
         "error: cannot read config file /nonexistent.toml: No such file or directory (os error 2)"
     );
 }
+
+#[test]
+fn check_reports_a_store_that_is_not_a_database() {
+    let env = TestEnv::new(ConfigParts::default());
+    std::fs::create_dir_all(env.path("data")).unwrap();
+    std::fs::write(
+        env.path("data/nhacviec.db"),
+        "this is not a database, only text that is long enough to have a header",
+    )
+    .unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("store.url") && stderr.contains("not a database"),
+        "{stderr}"
+    );
+    let output = env.cli(&["task", "list"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a database"));
+}

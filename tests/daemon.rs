@@ -267,7 +267,7 @@ async fn an_always_failing_webhook_goes_dead_with_its_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_permanent_refusal_goes_dead_at_once() {
     let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start_with(scratch.path(), &["vanthu@snv.namdinh.example"]);
+    let smtp = SmtpServer::start_with(scratch.path(), &["vanthu@snv.namdinh.example"], None);
     let webhook = webhook_server(404).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("snv", &["ubnd-tpnd"], days_from_today(1));
@@ -285,6 +285,51 @@ async fn a_permanent_refusal_goes_dead_at_once() {
         .collect();
     assert!(errors.iter().any(|e| e.contains("550")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("HTTP 404")), "{errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smtp_authentication_uses_the_password_file() {
+    let scratch = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start_with(scratch.path(), &[], Some("nhacviec:mật-khẩu-bí-mật"));
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 2);
+    let password = env.write("smtp-password", "mật-khẩu-bí-mật\n");
+    let text = std::fs::read_to_string(&env.config).unwrap().replace(
+        "tls = \"none\"",
+        &format!(
+            "tls = \"none\"\nusername = \"nhacviec\"\npassword_file = \"{}\"",
+            password.display()
+        ),
+    );
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("snv", &[], days_from_today(1));
+    let _daemon = env.spawn_daemon();
+    let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
+    assert!(
+        mail["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("[Nhắc việc] Còn 1 ngày:"),
+        "{mail:#}"
+    );
+    // The wrong password is refused, and the reminder is not marked sent.
+    let env2 = env_with(&smtp, &webhook, 1);
+    let text = std::fs::read_to_string(&env2.config).unwrap().replace(
+        "tls = \"none\"",
+        "tls = \"none\"\nusername = \"nhacviec\"\npassword = \"sai\"",
+    );
+    std::fs::write(&env2.config, text).unwrap();
+    env2.add_task("snv", &[], days_from_today(1));
+    let _daemon2 = env2.spawn_daemon();
+    let item = wait_for("the item dead", WAIT, || {
+        env2.outbox().into_iter().find(|i| i["state"] == "dead")
+    })
+    .await;
+    assert!(
+        item["last_error"].as_str().unwrap().contains("535"),
+        "{item:#}"
+    );
+    assert_eq!(smtp.messages().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

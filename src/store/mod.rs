@@ -97,8 +97,17 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// Whether the schema is at the version this binary expects.
+    /// Whether the schema is one this binary can use: not newer than it knows. A store
+    /// not migrated yet is fine: `run` migrates it.
     pub async fn check_schema(&self) -> Result<()> {
+        let migrated: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if migrated.is_none() {
+            return Ok(());
+        }
         let applied: Vec<i64> = sqlx::query_scalar(
             "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
         )

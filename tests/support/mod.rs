@@ -60,11 +60,12 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start(dir: &Path) -> Self {
-        Self::start_with(dir, &[])
+        Self::start_with(dir, &[], None)
     }
 
-    /// `reject` lists recipients the server answers with a permanent 550.
-    pub fn start_with(dir: &Path, reject: &[&str]) -> Self {
+    /// `reject` lists recipients the server answers with a permanent 550; with `auth`
+    /// (`user:password`) the server requires AUTH.
+    pub fn start_with(dir: &Path, reject: &[&str], auth: Option<&str>) -> Self {
         let port = free_port();
         let out = dir.join(format!("smtp-{port}.jsonl"));
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
@@ -72,6 +73,9 @@ impl SmtpServer {
         command.arg(script).arg(port.to_string()).arg(&out);
         for address in reject {
             command.arg("--reject-rcpt").arg(address);
+        }
+        if let Some(auth) = auth {
+            command.arg("--auth").arg(auth);
         }
         let mut child = command
             .stdout(Stdio::piped())

@@ -3,7 +3,9 @@
 Every message received is parsed with Python's `email` package and appended as one JSON
 line to the output file, so tests check what a real mail client would see.
 
-    python3 smtp_server.py PORT OUT.jsonl [--reject-rcpt ADDRESS]...
+    python3 smtp_server.py PORT OUT.jsonl [--reject-rcpt ADDRESS]... [--auth USER:PASSWORD]
+
+With --auth, the server requires AUTH (PLAIN or LOGIN) before MAIL.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import sys
 from email import policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Recorder:
@@ -50,14 +53,29 @@ class Recorder:
         return "250 OK"
 
 
+class Authenticator:
+    def __init__(self, user, password):
+        self.user = user.encode()
+        self.password = password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (self.user, self.password)
+        return AuthResult(success=ok, handled=False)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("port", type=int)
     parser.add_argument("out")
     parser.add_argument("--reject-rcpt", action="append", default=[])
+    parser.add_argument("--auth")
     args = parser.parse_args()
+    auth = {}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+        auth = {"authenticator": Authenticator(user, password), "auth_required": True, "auth_require_tls": False}
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    controller = Controller(Recorder(args.out, args.reject_rcpt), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Recorder(args.out, args.reject_rcpt), hostname="127.0.0.1", port=args.port, **auth)
     controller.start()
     print("READY", flush=True)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
