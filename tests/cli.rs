@@ -350,3 +350,19 @@ fn check_reports_a_store_that_is_not_a_database() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a database"));
 }
+
+#[test]
+fn check_reports_a_store_that_cannot_be_created() {
+    let env = TestEnv::new(ConfigParts::default());
+    env.write("afile", "x");
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    let text = text.replace("data/nhacviec.db", "afile/sub/nhacviec.db");
+    std::fs::write(&env.config, text).unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("store.url") && stderr.contains("afile is not a folder"),
+        "{stderr}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::store::{OutboxItem, OutboxState, StoreError};
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     task: i64,
-    /// The moment to explain at (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time); now by default.
+    /// The moment to explain at: RFC 3339, or YYYY-MM-DD[THH:MM] in local time (a day means its end); now by default.
     #[arg(long)]
     at: Option<String>,
     /// How many reminders after that moment to show.
@@ -52,6 +52,9 @@ struct Explanation {
 }
 
 fn parse_at(text: &str, settings: &Settings) -> Result<DateTime<Utc>, InputError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
         .or_else(|_| {

@@ -248,11 +248,18 @@ async fn check(source: &ConfigSource) -> ExitCode {
             }
         }
         Err(e) => {
-            // A store that does not exist yet is created by `run`; only an unusable one is a problem.
-            let missing = settings.sqlite_path().is_some_and(|p| !p.exists());
-            if !missing {
-                eprintln!("store.url: {e}");
-                return ExitCode::from(2);
+            // A store that does not exist yet is created by `run`, if its folder can be.
+            match settings.sqlite_path().filter(|p| !p.exists()) {
+                Some(path) => {
+                    if let Err(problem) = creatable(path) {
+                        eprintln!("store.url: {problem}");
+                        return ExitCode::from(2);
+                    }
+                }
+                None => {
+                    eprintln!("store.url: {e}");
+                    return ExitCode::from(2);
+                }
             }
         }
     }
@@ -264,6 +271,37 @@ async fn check(source: &ConfigSource) -> ExitCode {
         settings.store.url
     );
     ExitCode::SUCCESS
+}
+
+/// Whether `run` could create the store file at `path`: its nearest existing folder takes
+/// a new file. The probe file is removed at once.
+fn creatable(path: &std::path::Path) -> Result<(), String> {
+    let mut folder = path.parent();
+    while let Some(dir) = folder {
+        if dir.as_os_str().is_empty() {
+            folder = Some(std::path::Path::new("."));
+            continue;
+        }
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(format!("{} is not a folder", dir.display()));
+            }
+            let probe = dir.join(format!(".nhacviec-check-{}", std::process::id()));
+            return match std::fs::File::create(&probe) {
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&probe);
+                    Ok(())
+                }
+                Err(e) => Err(format!(
+                    "cannot create the store {} in {}: {e}",
+                    path.display(),
+                    dir.display()
+                )),
+            };
+        }
+        folder = dir.parent();
+    }
+    Ok(())
 }
 
 fn init_tracing(daemon: bool) {
