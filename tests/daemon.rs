@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, wait_for};
+use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, requests, wait_for};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -40,8 +40,7 @@ fn states(outbox: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = webhook_server(200).await;
     let env = env_with(&smtp, &webhook, 5);
     let deadline = days_from_today(7);
@@ -49,10 +48,7 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
 
     let daemon = env.spawn_daemon();
     let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
-    let requests = wait_for("the webhook", WAIT, || {
-        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
-    })
-    .await;
+    let requests = requests(&webhook, 1, WAIT).await;
 
     let due = deadline.format("%d/%m/%Y").to_string();
     assert_eq!(
@@ -118,8 +114,7 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = webhook_server(200).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("snv", &["ubnd-tpnd"], days_from_today(3));
@@ -154,8 +149,7 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
@@ -165,10 +159,7 @@ async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
     let mut daemon = env.spawn_daemon();
-    wait_for("the request in flight", WAIT, || {
-        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
-    })
-    .await;
+    requests(&webhook, 1, WAIT).await;
     daemon.signal("KILL");
     daemon.wait_exit(WAIT).await;
     assert_eq!(states(&env.outbox()), ["sending"]);
@@ -192,8 +183,7 @@ async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_answering_500_is_retried_then_delivered() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500).set_body_string("máy chủ bận"))
@@ -229,8 +219,7 @@ async fn a_webhook_answering_500_is_retried_then_delivered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_always_failing_webhook_goes_dead_with_its_error() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = webhook_server(503).await;
     let env = env_with(&smtp, &webhook, 3);
     env.add_task("ubnd-tpnd", &[], days_from_today(1));
@@ -266,8 +255,7 @@ async fn an_always_failing_webhook_goes_dead_with_its_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_permanent_refusal_goes_dead_at_once() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start_with(scratch.path(), &["vanthu@snv.namdinh.example"], None);
+    let smtp = SmtpServer::start_with(&["vanthu@snv.namdinh.example"], None);
     let webhook = webhook_server(404).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("snv", &["ubnd-tpnd"], days_from_today(1));
@@ -289,8 +277,7 @@ async fn a_permanent_refusal_goes_dead_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn smtp_authentication_uses_the_password_file() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start_with(scratch.path(), &[], Some("nhacviec:mật-khẩu-bí-mật"));
+    let smtp = SmtpServer::start_with(&[], Some("nhacviec:mật-khẩu-bí-mật"));
     let webhook = webhook_server(200).await;
     let env = env_with(&smtp, &webhook, 2);
     let password = env.write("smtp-password", "mật-khẩu-bí-mật\n");
@@ -334,8 +321,7 @@ async fn smtp_authentication_uses_the_password_file() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_exits_zero_after_in_flight_sends_finish() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
@@ -345,10 +331,7 @@ async fn sigterm_exits_zero_after_in_flight_sends_finish() {
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
     let mut daemon = env.spawn_daemon();
-    wait_for("the request in flight", WAIT, || {
-        futures_lite_block(webhook.received_requests()).filter(|r| !r.is_empty())
-    })
-    .await;
+    requests(&webhook, 1, WAIT).await;
     daemon.signal("TERM");
     let code = daemon.wait_exit(WAIT).await;
     assert_eq!(code, Some(0), "{}", daemon.log());
@@ -358,8 +341,7 @@ async fn sigterm_exits_zero_after_in_flight_sends_finish() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_task_marked_done_while_the_daemon_runs_is_never_reminded_again() {
-    let scratch = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(scratch.path());
+    let smtp = SmtpServer::start();
     let webhook = webhook_server(200).await;
     let env = env_with(&smtp, &webhook, 5);
     // Due in 3 days: reminded today; done now, so tomorrow's and later never go out.
@@ -396,9 +378,4 @@ async fn a_second_run_on_the_same_store_refuses_to_start() {
         stderr.contains("another `nhacviec run` is already using the store"),
         "{stderr}"
     );
-}
-
-/// Runs a future to completion from synchronous polling code.
-fn futures_lite_block<F: std::future::Future>(future: F) -> F::Output {
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
 }

@@ -44,6 +44,26 @@ pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() 
     }
 }
 
+/// Waits until the HTTP receiver got at least `count` requests, and returns them all.
+pub async fn requests(
+    server: &wiremock::MockServer,
+    count: usize,
+    timeout: Duration,
+) -> Vec<wiremock::Request> {
+    let started = Instant::now();
+    loop {
+        let received = server.received_requests().await.unwrap_or_default();
+        if received.len() >= count {
+            return received;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {count} request(s)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -56,18 +76,20 @@ pub struct SmtpServer {
     pub port: u16,
     out: PathBuf,
     child: Child,
+    _dir: TempDir,
 }
 
 impl SmtpServer {
-    pub fn start(dir: &Path) -> Self {
-        Self::start_with(dir, &[], None)
+    pub fn start() -> Self {
+        Self::start_with(&[], None)
     }
 
     /// `reject` lists recipients the server answers with a permanent 550; with `auth`
     /// (`user:password`) the server requires AUTH.
-    pub fn start_with(dir: &Path, reject: &[&str], auth: Option<&str>) -> Self {
+    pub fn start_with(reject: &[&str], auth: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let out = dir.join(format!("smtp-{port}.jsonl"));
+        let out = dir.path().join("received.jsonl");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let mut command = Command::new("python3");
         command.arg(script).arg(port.to_string()).arg(&out);
@@ -92,7 +114,12 @@ impl SmtpServer {
             "READY",
             "the SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)"
         );
-        Self { port, out, child }
+        Self {
+            port,
+            out,
+            child,
+            _dir: dir,
+        }
     }
 
     /// Every message received so far.
