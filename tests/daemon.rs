@@ -22,6 +22,16 @@ async fn webhook_server(status: u16) -> MockServer {
     server
 }
 
+/// A receiver that takes `delay` to answer 200: a send stays in flight that long.
+async fn slow_webhook_server(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
+}
+
 fn env_with(smtp: &SmtpServer, webhook: &MockServer, max_attempts: u32) -> TestEnv {
     TestEnv::new(ConfigParts {
         smtp_port: smtp.port,
@@ -150,11 +160,7 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
     let smtp = SmtpServer::start();
-    let webhook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
-        .mount(&webhook)
-        .await;
+    let webhook = slow_webhook_server(Duration::from_secs(3)).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
@@ -322,11 +328,7 @@ async fn smtp_authentication_uses_the_password_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_exits_zero_after_in_flight_sends_finish() {
     let smtp = SmtpServer::start();
-    let webhook = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
-        .mount(&webhook)
-        .await;
+    let webhook = slow_webhook_server(Duration::from_secs(2)).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
