@@ -97,12 +97,20 @@ impl Daemon {
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %self.settings.store.url, "nhacviec is running");
 
+        let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
-            if let Err(error) = self.tick_within_grace(&mut shutdown).await {
-                // The store may be busy or briefly unavailable: log, back off, try again.
-                tracing::error!(%error, "tick failed");
+            let result = self.tick_within_grace(&mut shutdown).await;
+            let mut sleep = self.time_to_next_work().await;
+            if let Err(error) = result {
+                // The store may be busy, full or briefly unavailable: log, back off (2s, 4s…
+                // up to the poll interval) and try again; nothing is marked sent meanwhile.
+                failures += 1;
+                let backoff = Duration::from_secs(1 << failures.min(10));
+                sleep = sleep.max(backoff.min(self.settings.schedule.poll_interval));
+                tracing::error!(%error, retry_in = ?sleep, "tick failed");
+            } else {
+                failures = 0;
             }
-            let sleep = self.time_to_next_work().await;
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
@@ -186,7 +194,7 @@ impl Daemon {
             return poll;
         };
         let until = (next - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        // A whole second later, so that a due instant is never missed by rounding.
+        // A little after the instant, so that the tick finds it due.
         (until + Duration::from_millis(5)).min(poll)
     }
 
