@@ -3,6 +3,8 @@
 //! Today the calendar knows weekends; public holidays and the government's yearly swaps
 //! extend it in place. Pure: no clock, no I/O.
 
+pub mod lunar;
+
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
