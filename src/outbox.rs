@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::calendar::Calendar;
 use crate::config::Delivery;
 use crate::plan::{PlannedReminder, Policy, next_send_moment};
 use crate::store::NewOutboxItem;
@@ -72,17 +73,20 @@ pub fn backoff(delivery: &Delivery, attempt: u32, jitter: f64) -> Duration {
         .max(Duration::from_secs(1).min(delivery.retry_initial))
 }
 
-/// When a failed attempt is tried again: after the backoff, and inside the send window.
+/// When a failed attempt is tried again: after the backoff, or after the wait the peer asked
+/// for when that is longer, and inside the send window on a working day of `calendar`.
 pub fn retry_at(
     delivery: &Delivery,
     policy: &Policy,
+    calendar: &Calendar,
     attempt: u32,
     jitter: f64,
+    retry_after: Option<Duration>,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    let delay = chrono::Duration::from_std(backoff(delivery, attempt, jitter))
-        .unwrap_or(chrono::Duration::hours(1));
-    next_send_moment(now + delay, policy)
+    let delay = backoff(delivery, attempt, jitter).max(retry_after.unwrap_or_default());
+    let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+    next_send_moment(now + delay, policy, calendar)
 }
 
 /// Whether another attempt is allowed after `attempt` failed ones.

@@ -17,7 +17,7 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         .map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
     let mut directive = directive_file::parse(&text, &name, &settings.departments)
         .map_err(|e| InputError(e.to_string()))?;
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(settings);
     for task in &mut directive.tasks {
         let unsaved = task.as_unsaved_task(Utc::now());
         task.next_reminder_at = plan::first_planning_at(

@@ -93,7 +93,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
     })?;
     let rows = store.outbox(None, Some(TaskId(args.task)), 100_000).await?;
     let events = store.task_events(TaskId(args.task)).await?;
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(settings);
     let task = &record.task;
     let local = |t: DateTime<Utc>| {
         t.with_timezone(&settings.timezone)
@@ -127,16 +127,17 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
                 ));
             }
             for series in [Series::Reminders, Series::Escalation] {
-                let recipients = plan::recipients(task, series, escalate_to);
-                let mut upcoming = 0;
-                for occurrence in series.occurrences(deadline.date, &policy) {
-                    if occurrence.at > at {
-                        if upcoming == args.upcoming {
-                            break;
+                for (code, role) in &plan::recipients(task, series, escalate_to) {
+                    let mut upcoming = 0;
+                    for occurrence in
+                        series.occurrences(deadline.date, &policy, policy.calendar_for(code))
+                    {
+                        if occurrence.at > at {
+                            if upcoming == args.upcoming {
+                                break;
+                            }
+                            upcoming += 1;
                         }
-                        upcoming += 1;
-                    }
-                    for (code, role) in &recipients {
                         let channels = settings
                             .departments
                             .get(code)

@@ -76,9 +76,9 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
 }
 
 pub async fn retry(settings: &Settings, id: i64) -> anyhow::Result<()> {
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(settings);
     let store = open_store(settings).await?;
-    let at = next_send_moment(Utc::now(), &policy);
+    let at = next_send_moment(Utc::now(), &policy, &policy.calendar);
     let state = store.retry(id, at).await.map_err(|e| match e {
         StoreError::NoSuchOutboxItem(id) => {
             anyhow::Error::from(InputError(format!("no outbox item with id {id}")))

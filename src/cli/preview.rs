@@ -37,6 +37,9 @@ pub struct PreviewItem {
     pub task_id: i64,
     pub task: String,
     pub deadline: NaiveDate,
+    /// The day the task is due: the deadline, moved to the next working day when it falls
+    /// on a day off.
+    pub due_date: NaiveDate,
     pub rule: String,
     pub channel: String,
     pub key: String,
@@ -58,7 +61,7 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
         ),
         None => None,
     };
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(settings);
     let store = open_store(settings).await?;
     let records = store.tasks(&TaskFilter::default()).await?;
     let mut items = Vec::new();
@@ -69,16 +72,15 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
         };
         let escalate_to = settings.departments.escalate_to(&task.lead);
         for series in [Series::Reminders, Series::Escalation] {
-            let recipients = plan::recipients(task, series, escalate_to);
-            let occurrences = series
-                .occurrences(deadline.date, &policy)
-                .take_while(|o| o.day <= args.to)
-                .filter(|o| o.day >= args.from);
-            for occurrence in occurrences {
-                for (code, role) in &recipients {
-                    if only.as_ref().is_some_and(|only| only != code) {
-                        continue;
-                    }
+            for (code, role) in &plan::recipients(task, series, escalate_to) {
+                if only.as_ref().is_some_and(|only| only != code) {
+                    continue;
+                }
+                let occurrences = series
+                    .occurrences(deadline.date, &policy, policy.calendar_for(code))
+                    .take_while(|o| o.day <= args.to)
+                    .filter(|o| o.day >= args.from);
+                for occurrence in occurrences {
                     let Some(department) = settings.departments.get(code) else {
                         continue;
                     };
@@ -101,6 +103,7 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                                 task_id: task.id.0,
                                 task: task.summary.clone(),
                                 deadline: deadline.date,
+                                due_date: policy.due_date(deadline.date),
                                 rule: occurrence.rule.to_string(),
                                 channel: channel.clone(),
                                 key,

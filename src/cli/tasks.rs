@@ -244,7 +244,7 @@ fn next_for_deadline(
     record: &TaskRecord,
     deadline: &Deadline,
 ) -> Option<chrono::DateTime<Utc>> {
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(settings);
     let mut task = record.task.clone();
     task.deadline = Some(deadline.clone());
     plan::first_planning_at(&task, settings.departments.escalate_to(&task.lead), &policy)

@@ -15,6 +15,8 @@ pub struct Department {
     /// Per-channel webhook URLs that replace the channel's own URL for this department.
     pub webhooks: BTreeMap<String, reqwest::Url>,
     pub escalate_to: Option<DepartmentCode>,
+    /// Days off (or on) of this department alone, on top of the province's calendar.
+    pub calendar_days: Vec<crate::calendar::DayOverride>,
 }
 
 /// Every configured department, found by code, name or alias.

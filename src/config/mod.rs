@@ -33,6 +33,7 @@ pub struct Settings {
     pub store: StoreSettings,
     pub schedule: Schedule,
     pub delivery: Delivery,
+    pub calendar: CalendarSettings,
     pub channels: BTreeMap<String, ChannelSettings>,
     pub departments: Departments,
     /// Where the settings came from, for messages.
@@ -58,6 +59,15 @@ pub struct Schedule {
     /// `None` when overdue tasks are never escalated.
     pub escalate_after: Option<Offset>,
     pub poll_interval: Duration,
+}
+
+/// The working-day calendar and how deadlines meet it.
+#[derive(Debug, Clone)]
+pub struct CalendarSettings {
+    /// The province's calendar: statutory holidays and `[[calendar.days]]`.
+    pub calendar: crate::calendar::Calendar,
+    /// `deadline_on_day_off = "next_working_day"` (the default) or `"keep"`.
+    pub move_deadline_off_days_off: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub delivery: RawDelivery,
     #[serde(default)]
+    pub calendar: RawCalendar,
+    #[serde(default)]
     pub channels: BTreeMap<String, RawChannel>,
     #[serde(default)]
     pub departments: Vec<RawDepartment>,
@@ -47,6 +49,23 @@ pub struct RawDelivery {
     pub concurrency: Option<u32>,
     pub shutdown_grace: Option<String>,
     pub lease: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawCalendar {
+    pub deadline_on_day_off: Option<String>,
+    pub tet_first_day: Option<i8>,
+    pub tet_days: Option<u8>,
+    pub national_day_extra: Option<String>,
+    #[serde(default)]
+    pub days: Vec<RawDay>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawDay {
+    pub date: Option<String>,
+    pub off: Option<bool>,
+    pub reason: Option<String>,
 }
 
 /// Every key any channel kind accepts; `validate` checks which apply to the given kind.
@@ -82,4 +101,6 @@ pub struct RawDepartment {
     #[serde(default)]
     pub webhooks: BTreeMap<String, String>,
     pub escalate_to: Option<String>,
+    #[serde(default)]
+    pub calendar_days: Vec<RawDay>,
 }

@@ -7,11 +7,14 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
-use super::raw::{RawChannel, RawDelivery, RawDepartment, RawSchedule, RawSettings};
-use super::{
-    ChannelSettings, Delivery, Department, Departments, Problem, Schedule, Settings, SmtpSettings,
-    StoreSettings, TlsMode, WebhookSettings,
+use super::raw::{
+    RawCalendar, RawChannel, RawDay, RawDelivery, RawDepartment, RawSchedule, RawSettings,
 };
+use super::{
+    CalendarSettings, ChannelSettings, Delivery, Department, Departments, Problem, Schedule,
+    Settings, SmtpSettings, StoreSettings, TlsMode, WebhookSettings,
+};
+use crate::calendar::{AdjacentDay, Calendar, DayOverride, HolidayRules};
 use crate::domain::{DepartmentCode, Offset};
 
 /// Collects problems as a validation walks the tree.
@@ -85,11 +88,12 @@ pub(super) fn validate(
     }
     let schedule = schedule(raw.schedule, &mut problems);
     let delivery = delivery(raw.delivery, &mut problems);
+    let calendar = calendar(raw.calendar, &mut problems);
     let channels = channels(raw.channels, &mut problems);
     let departments = departments(raw.departments, &channels, &mut problems);
 
-    match (timezone, schedule, delivery, departments) {
-        (Some(timezone), Some(schedule), Some(delivery), Some(departments))
+    match (timezone, schedule, delivery, calendar, departments) {
+        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments))
             if problems.0.is_empty() =>
         {
             Ok(Settings {
@@ -97,6 +101,7 @@ pub(super) fn validate(
                 store,
                 schedule,
                 delivery,
+                calendar,
                 channels,
                 departments,
                 source: source_name.to_owned(),
@@ -122,7 +127,7 @@ fn optional_offset(text: &str) -> Result<Option<Offset>, String> {
         return Ok(None);
     }
     let offset = Offset::parse(text).map_err(|e| e.to_string())?;
-    Ok((offset.in_days() > 0).then_some(offset))
+    Ok((offset.count() > 0).then_some(offset))
 }
 
 fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
@@ -170,7 +175,7 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         .enumerate()
     {
         match Offset::parse(text) {
-            Ok(offset) if offset.in_days() == 0 => problems.add(
+            Ok(offset) if offset.count() == 0 => problems.add(
                 format!("schedule.before[{i}]"),
                 "use on_due_date for the due date itself",
             ),
@@ -249,6 +254,91 @@ fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
         concurrency,
         shutdown_grace: shutdown_grace?,
         lease: lease?,
+    })
+}
+
+fn days(path: &str, raw: Vec<RawDay>, problems: &mut Problems) -> Vec<DayOverride> {
+    let mut days = Vec::new();
+    for (i, day) in raw.into_iter().enumerate() {
+        let key = format!("{path}[{i}]");
+        let date = match day.date.as_deref() {
+            Some(text) => problems.check(
+                &format!("{key}.date"),
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                    format!("'{text}' is not a date in the calendar: write YYYY-MM-DD")
+                }),
+            ),
+            None => {
+                problems.add(format!("{key}.date"), "missing");
+                None
+            }
+        };
+        let off = day.off.unwrap_or(true);
+        let reason = day
+            .reason
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| {
+                if off {
+                    "Ngày nghỉ theo cấu hình".to_owned()
+                } else {
+                    "Ngày làm việc theo cấu hình".to_owned()
+                }
+            });
+        if let Some(date) = date {
+            days.push(DayOverride { date, off, reason });
+        }
+    }
+    days
+}
+
+fn calendar(raw: RawCalendar, problems: &mut Problems) -> Option<CalendarSettings> {
+    let move_deadline = match raw
+        .deadline_on_day_off
+        .as_deref()
+        .unwrap_or("next_working_day")
+    {
+        "next_working_day" => Some(true),
+        "keep" => Some(false),
+        other => {
+            problems.add(
+                "calendar.deadline_on_day_off",
+                format!("'{other}' is not a rule: use next_working_day or keep"),
+            );
+            None
+        }
+    };
+    let defaults = HolidayRules::default();
+    let tet_first_day = raw.tet_first_day.unwrap_or(defaults.tet_first_day);
+    if !(-3..=0).contains(&tet_first_day) {
+        problems.add(
+            "calendar.tet_first_day",
+            "must be between -3 and 0 (days before lunar New Year's Day)",
+        );
+    }
+    let tet_days = raw.tet_days.unwrap_or(defaults.tet_days);
+    if !(1..=9).contains(&tet_days) {
+        problems.add("calendar.tet_days", "must be between 1 and 9");
+    }
+    let national_day_extra = match raw.national_day_extra.as_deref().unwrap_or("before") {
+        "before" => Some(AdjacentDay::Before),
+        "after" => Some(AdjacentDay::After),
+        other => {
+            problems.add(
+                "calendar.national_day_extra",
+                format!("'{other}' is not a side: use before (1/9) or after (3/9)"),
+            );
+            None
+        }
+    };
+    let overrides = days("calendar.days", raw.days, problems);
+    let rules = HolidayRules {
+        tet_first_day,
+        tet_days,
+        national_day_extra: national_day_extra?,
+    };
+    Some(CalendarSettings {
+        calendar: Calendar::new(rules, overrides),
+        move_deadline_off_days_off: move_deadline?,
     })
 }
 
@@ -510,6 +600,11 @@ fn departments(
                 None => problems.add(key, format!("unknown channel '{channel}'")),
             }
         }
+        let calendar_days = days(
+            &format!("{path}.calendar_days"),
+            raw.calendar_days,
+            problems,
+        );
         let escalate_to = raw.escalate_to.as_deref().and_then(|text| {
             problems.check(&format!("{path}.escalate_to"), DepartmentCode::parse(text))
         });
@@ -524,6 +619,7 @@ fn departments(
                     channels: raw.channels,
                     webhooks,
                     escalate_to,
+                    calendar_days,
                 },
             ));
         }

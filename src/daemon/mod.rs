@@ -63,7 +63,7 @@ impl Daemon {
         let channels = Channels::from_settings(&settings)?;
         let dispatcher =
             Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
-        let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+        let policy = Policy::from_settings(&settings);
         Ok(Self {
             settings,
             store,

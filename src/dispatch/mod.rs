@@ -60,7 +60,7 @@ impl Dispatcher {
         channels: Channels,
         renderer: Renderer,
     ) -> Self {
-        let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+        let policy = Policy::from_settings(&settings);
         Self {
             store,
             settings,
@@ -137,19 +137,19 @@ impl Dispatcher {
                 duration_ms,
             };
         }
-        let mut at = retry_at(
+        let calendar = DepartmentCode::parse(&item.department)
+            .map_or(&self.policy.calendar, |code| {
+                self.policy.calendar_for(&code)
+            });
+        let at = retry_at(
             &self.settings.delivery,
             &self.policy,
+            calendar,
             attempt,
             jitter(&item.key, attempt),
+            error.retry_after,
             now,
         );
-        if let Some(wait) = error
-            .retry_after
-            .and_then(|w| chrono::Duration::from_std(w).ok())
-        {
-            at = at.max(crate::plan::next_send_moment(now + wait, &self.policy));
-        }
         Outcome::Retry {
             at,
             error: error.message,
@@ -193,17 +193,18 @@ impl Dispatcher {
         })?;
         let role = Role::parse(&item.role).unwrap_or(Role::Lead);
         let today = self.policy.local_date(Utc::now());
-        let facts = message::facts(
-            &item.key,
+        let reminder = message::Reminder {
+            key: &item.key,
             task,
             directive,
-            &item.department,
+            department: &item.department,
             role,
-            &item.rule,
-            item.deadline,
+            rule: &item.rule,
+            deadline: item.deadline,
+            due: self.policy.due_date(item.deadline),
             today,
-            &self.settings.departments,
-        );
+        };
+        let facts = message::facts(&reminder, &self.settings.departments);
         let rendered = self
             .renderer
             .render(&facts)

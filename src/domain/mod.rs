@@ -11,5 +11,5 @@ mod task;
 
 pub use deadline::{Deadline, DeadlineError, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
-pub use offset::{Offset, OffsetError};
+pub use offset::{Offset, OffsetError, Unit};
 pub use task::{Directive, DirectiveId, Role, Task, TaskId, TaskStatus};

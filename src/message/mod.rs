@@ -33,9 +33,11 @@ pub struct ReminderFacts {
     pub directive_number: Option<String>,
     pub directive_issued_on: String,
     pub directive_issuer: String,
-    /// dd/mm/yyyy.
+    /// The day the task is due, dd/mm/yyyy.
     pub deadline: String,
     pub deadline_iso: String,
+    /// The deadline as written, dd/mm/yyyy, when it fell on a day off and moved.
+    pub deadline_written: Option<String>,
     pub deadline_phrase: Option<String>,
     /// Days from the sending day to the deadline; negative when overdue.
     pub days_left: i64,
@@ -70,20 +72,36 @@ impl DepartmentNames for crate::config::Departments {
     }
 }
 
-/// The facts of a reminder to `department` as `role`, sent on local day `today`.
-#[allow(clippy::too_many_arguments)]
-pub fn facts(
-    key: &str,
-    task: &Task,
-    directive: &Directive,
-    department: &str,
-    role: Role,
-    rule: &str,
-    deadline: NaiveDate,
-    today: NaiveDate,
-    names: &impl DepartmentNames,
-) -> ReminderFacts {
-    let days_left = (deadline - today).num_days();
+/// One reminder as the dispatcher knows it, before it is put in words.
+pub struct Reminder<'a> {
+    pub key: &'a str,
+    pub task: &'a Task,
+    pub directive: &'a Directive,
+    pub department: &'a str,
+    pub role: Role,
+    pub rule: &'a str,
+    /// The deadline as the directive wrote it.
+    pub deadline: NaiveDate,
+    /// The day it is due: the deadline, or the next working day when it is a day off.
+    pub due: NaiveDate,
+    /// The local day the reminder is sent.
+    pub today: NaiveDate,
+}
+
+/// The facts of a reminder, with departments named by `names`.
+pub fn facts(reminder: &Reminder<'_>, names: &impl DepartmentNames) -> ReminderFacts {
+    let Reminder {
+        key,
+        task,
+        directive,
+        department,
+        role,
+        rule,
+        deadline,
+        due,
+        today,
+    } = *reminder;
+    let days_left = (due - today).num_days();
     let (status, status_short) = match days_left {
         0 => ("đến hạn hôm nay".to_owned(), "Đến hạn hôm nay".to_owned()),
         n if n > 0 => (format!("còn {n} ngày đến hạn"), format!("Còn {n} ngày")),
@@ -120,8 +138,9 @@ pub fn facts(
         directive_number: directive.number.clone(),
         directive_issued_on: directive.issued_on.format("%d/%m/%Y").to_string(),
         directive_issuer: directive.issuer.clone(),
-        deadline: deadline.format("%d/%m/%Y").to_string(),
-        deadline_iso: deadline.to_string(),
+        deadline: due.format("%d/%m/%Y").to_string(),
+        deadline_iso: due.to_string(),
+        deadline_written: (due != deadline).then(|| deadline.format("%d/%m/%Y").to_string()),
         deadline_phrase: phrase,
         days_left,
         status,

@@ -59,17 +59,19 @@ fn render(role: Role, today: NaiveDate, number: Option<&str>) -> Message {
         Role::Coordinating => "ubnd-tpnd",
         Role::Escalation => "vp-ubnd",
     };
-    let facts = facts(
-        "t1.snv.k",
-        &task(),
-        &directive(number),
+    let (task, directive) = (task(), directive(number));
+    let reminder = Reminder {
+        key: "t1.snv.k",
+        task: &task,
+        directive: &directive,
         department,
         role,
-        "before:7d",
-        date(2021, 11, 30),
+        rule: "before:7d",
+        deadline: date(2021, 11, 30),
+        due: date(2021, 11, 30),
         today,
-        &names(),
-    );
+    };
+    let facts = facts(&reminder, &names());
     Renderer::new().unwrap().render(&facts).unwrap()
 }
 

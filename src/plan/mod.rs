@@ -12,6 +12,8 @@ pub use rule::{Rule, RuleError};
 pub use series::{Occurrence, Series};
 pub use window::next_send_moment;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -23,21 +25,65 @@ use crate::domain::{DepartmentCode, Role, Task, TaskId, TaskStatus};
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub schedule: Schedule,
+    /// The province's working days: due dates and working-day counts.
     pub calendar: Calendar,
+    /// Departments with days off of their own.
+    pub department_calendars: HashMap<DepartmentCode, Calendar>,
+    /// Whether a deadline on a day off is due on the next working day, as Vietnamese law
+    /// counts time limits.
+    pub move_deadline_off_days_off: bool,
     pub timezone: Tz,
 }
 
 impl Policy {
-    pub fn new(schedule: Schedule, timezone: Tz) -> Self {
-        let calendar = if schedule.working_days_only {
-            Calendar::weekends_off()
-        } else {
-            Calendar::every_day()
-        };
+    /// A policy on `calendar` with no department calendars, deadlines moved off days off.
+    pub fn new(schedule: Schedule, calendar: Calendar, timezone: Tz) -> Self {
         Self {
             schedule,
             calendar,
+            department_calendars: HashMap::new(),
+            move_deadline_off_days_off: true,
             timezone,
+        }
+    }
+
+    /// The policy the settings describe.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        let calendar = settings.calendar.calendar.clone();
+        let department_calendars = settings
+            .departments
+            .iter()
+            .filter(|d| !d.calendar_days.is_empty())
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    calendar.with_overrides(d.calendar_days.clone()),
+                )
+            })
+            .collect();
+        Self {
+            schedule: settings.schedule.clone(),
+            calendar,
+            department_calendars,
+            move_deadline_off_days_off: settings.calendar.move_deadline_off_days_off,
+            timezone: settings.timezone,
+        }
+    }
+
+    /// The working days of a department.
+    pub fn calendar_for(&self, department: &DepartmentCode) -> &Calendar {
+        self.department_calendars
+            .get(department)
+            .unwrap_or(&self.calendar)
+    }
+
+    /// The day a task with this deadline is due: the deadline, or the next working day when
+    /// it falls on a day off and the policy moves it.
+    pub fn due_date(&self, deadline: NaiveDate) -> NaiveDate {
+        if self.move_deadline_off_days_off {
+            self.calendar.on_or_after(deadline)
+        } else {
+            deadline
         }
     }
 
@@ -54,9 +100,9 @@ pub struct PlannedReminder {
     pub department: DepartmentCode,
     pub role: Role,
     pub rule: Rule,
-    /// The local day the reminder belongs to (after moving off non-working days).
+    /// The local day the reminder belongs to (after moving off days off).
     pub day: NaiveDate,
-    /// The deadline it reminds of; a reminder for another deadline is stale.
+    /// The deadline as the task has it; a reminder for another deadline is stale.
     pub deadline: NaiveDate,
     /// When the occurrence fell due by the schedule.
     pub due_at: DateTime<Utc>,
@@ -97,9 +143,11 @@ pub fn recipients(
     }
 }
 
+const SERIES: [Series; 2] = [Series::Reminders, Series::Escalation];
+
 /// The reminders of `task` that fell due after `planned_until` and by `now`. Of each
-/// series only the newest is sent: after downtime a department gets one current
-/// reminder, not a burst of stale ones.
+/// series only the newest is sent to each recipient: after downtime a department gets one
+/// current reminder, not a burst of stale ones.
 pub fn plan_task(
     task: &Task,
     escalate_to: Option<&DepartmentCode>,
@@ -115,43 +163,40 @@ pub fn plan_task(
     let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else {
         return plan;
     };
-    let send_after = next_send_moment(now, policy);
-    for series in [Series::Reminders, Series::Escalation] {
-        let recipients = recipients(task, series, escalate_to);
-        if recipients.is_empty() {
-            continue;
+    for series in SERIES {
+        for (department, role) in recipients(task, series, escalate_to) {
+            let calendar = policy.calendar_for(&department);
+            let mut due: Vec<Occurrence> = series
+                .occurrences(deadline.date, policy, calendar)
+                .take_while(|o| o.at <= now)
+                .filter(|o| planned_until.is_none_or(|p| o.at > p))
+                .collect();
+            if let Some(newest) = due.pop() {
+                plan.reminders.push(PlannedReminder {
+                    task_id: task.id,
+                    department,
+                    role,
+                    rule: newest.rule,
+                    day: newest.day,
+                    deadline: deadline.date,
+                    due_at: newest.at,
+                    send_after: next_send_moment(now, policy, calendar).max(newest.at),
+                });
+            }
+            // Shared occurrences are counted once, for the first recipient.
+            if role != Role::Coordinating {
+                plan.superseded.extend(due);
+            }
         }
-        let mut due: Vec<Occurrence> = series
-            .occurrences(deadline.date, policy)
-            .take_while(|o| o.at <= now)
-            .filter(|o| planned_until.is_none_or(|p| o.at > p))
-            .collect();
-        if let Some(newest) = due.pop() {
-            plan.reminders
-                .extend(
-                    recipients
-                        .into_iter()
-                        .map(|(department, role)| PlannedReminder {
-                            task_id: task.id,
-                            department,
-                            role,
-                            rule: newest.rule,
-                            day: newest.day,
-                            deadline: deadline.date,
-                            due_at: newest.at,
-                            send_after: send_after.max(newest.at),
-                        }),
-                );
-        }
-        plan.superseded.extend(due);
     }
     plan.next_at = next_planning_after(task, escalate_to, policy, Some(now));
     plan
 }
 
 /// When a task next needs planning after `after`: its first occurrence past that
-/// instant. With `after` unset, its very first occurrence, past or future: a task entered
-/// after some reminders' days is planned at once and gets the newest of them.
+/// instant, for any recipient. With `after` unset, its very first occurrence, past or
+/// future: a task entered after some reminders' days is planned at once and gets the
+/// newest of them.
 pub fn next_planning_after(
     task: &Task,
     escalate_to: Option<&DepartmentCode>,
@@ -161,12 +206,17 @@ pub fn next_planning_after(
     let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else {
         return None;
     };
-    [Series::Reminders, Series::Escalation]
+    SERIES
         .into_iter()
-        .filter(|series| !recipients(task, *series, escalate_to).is_empty())
-        .filter_map(|series| {
+        .flat_map(|series| {
+            recipients(task, series, escalate_to)
+                .into_iter()
+                .map(move |(code, _)| (series, code))
+        })
+        .filter_map(|(series, code)| {
+            let calendar = policy.calendar_for(&code);
             series
-                .occurrences(deadline.date, policy)
+                .occurrences(deadline.date, policy, calendar)
                 .find(|o| after.is_none_or(|a| o.at > a))
                 .map(|o| o.at)
         })

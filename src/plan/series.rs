@@ -1,7 +1,8 @@
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::window::local_instant;
 use super::{Policy, Rule};
+use crate::calendar::Calendar;
 
 /// A line of reminders of one task that share recipients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,7 +17,7 @@ pub enum Series {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
     pub rule: Rule,
-    /// The day the schedule names, before moving off a non-working day.
+    /// The day the schedule names, before moving off a day off.
     pub nominal_day: NaiveDate,
     /// The working day it goes out.
     pub day: NaiveDate,
@@ -25,60 +26,68 @@ pub struct Occurrence {
 }
 
 impl Series {
-    /// The series' occurrences for a deadline, in time order; the overdue repeats never end.
-    pub fn occurrences(
+    /// The series' occurrences for a deadline, in time order, for a recipient whose working
+    /// days `calendar` tells; the overdue repeats never end. Offsets count from the due date:
+    /// the deadline, moved off a day off when the policy says so.
+    pub fn occurrences<'a>(
         self,
         deadline: NaiveDate,
-        policy: &Policy,
-    ) -> Box<dyn Iterator<Item = Occurrence> + '_> {
-        let calendar = &policy.calendar;
+        policy: &'a Policy,
+        calendar: &'a Calendar,
+    ) -> Box<dyn Iterator<Item = Occurrence> + 'a> {
         let schedule = &policy.schedule;
+        let due = policy.due_date(deadline);
         let occurrence = move |rule: Rule, nominal_day: NaiveDate, day: NaiveDate| Occurrence {
             rule,
             nominal_day,
             day,
             at: local_instant(day, schedule.send_at, policy),
         };
+        // Before and on the deadline a reminder moves earlier, so that the time left is never
+        // shorter than the schedule promises; overdue repeats move later.
+        let earlier = move |day: NaiveDate| {
+            if schedule.working_days_only {
+                calendar.on_or_before(day)
+            } else {
+                day
+            }
+        };
+        let later = move |day: NaiveDate| {
+            if schedule.working_days_only {
+                calendar.on_or_after(day)
+            } else {
+                day
+            }
+        };
         match self {
             Series::Reminders => {
-                // Before and on the deadline a reminder moves earlier, so that the time left
-                // is never shorter than the schedule promises; overdue repeats move later.
-                let before = schedule.before.iter().filter_map(move |offset| {
-                    let nominal = deadline.checked_sub_days(Days::new(offset.in_days().into()))?;
-                    Some(occurrence(
-                        Rule::Before(*offset),
-                        nominal,
-                        calendar.on_or_before(nominal),
-                    ))
-                });
-                let due = schedule
+                // In date order: "10wd" may fall before or after "14d" depending on holidays.
+                let mut before: Vec<Occurrence> = schedule
+                    .before
+                    .iter()
+                    .filter_map(|offset| {
+                        let nominal = calendar.before(due, *offset)?;
+                        Some(occurrence(Rule::Before(*offset), nominal, earlier(nominal)))
+                    })
+                    .collect();
+                before.sort_by_key(|o| (o.day, o.nominal_day));
+                let on_due = schedule
                     .on_due_date
-                    .then(|| occurrence(Rule::Due, deadline, calendar.on_or_before(deadline)));
-                let every = schedule.overdue_every.map_or(1, |o| o.in_days());
-                let repeats = if schedule.overdue_every.is_some() {
-                    u64::MAX
-                } else {
-                    1
-                };
-                let overdue = (1..=repeats).map_while(move |k| {
-                    let nominal =
-                        deadline.checked_add_days(Days::new(k.checked_mul(every.into())?))?;
-                    Some(occurrence(
-                        Rule::Overdue,
-                        nominal,
-                        calendar.on_or_after(nominal),
-                    ))
-                });
-                Box::new(merge_same_day(before.chain(due).chain(overdue)))
+                    .then(|| occurrence(Rule::Due, due, earlier(due)));
+                let every = schedule.overdue_every;
+                let first = calendar.after(due, every.unwrap_or(crate::domain::Offset::days(1)));
+                let nominals =
+                    std::iter::successors(first, move |previous| calendar.after(*previous, every?));
+                let overdue =
+                    nominals.map(move |nominal| occurrence(Rule::Overdue, nominal, later(nominal)));
+                Box::new(merge_same_day(
+                    before.into_iter().chain(on_due).chain(overdue),
+                ))
             }
             Series::Escalation => {
                 let escalation = schedule.escalate_after.and_then(|after| {
-                    let nominal = deadline.checked_add_days(Days::new(after.in_days().into()))?;
-                    Some(occurrence(
-                        Rule::Escalate,
-                        nominal,
-                        calendar.on_or_after(nominal),
-                    ))
+                    let nominal = calendar.after(due, after)?;
+                    Some(occurrence(Rule::Escalate, nominal, later(nominal)))
                 });
                 Box::new(escalation.into_iter())
             }

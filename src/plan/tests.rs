@@ -1,6 +1,7 @@
 use chrono::{Datelike, NaiveTime, TimeZone, Weekday};
 
 use super::*;
+use crate::calendar::Calendar;
 use crate::domain::{Deadline, DirectiveId, Offset};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -33,7 +34,11 @@ fn schedule() -> Schedule {
 }
 
 fn policy() -> Policy {
-    Policy::new(schedule(), chrono_tz::Asia::Ho_Chi_Minh)
+    Policy::new(
+        schedule(),
+        Calendar::vietnam(),
+        chrono_tz::Asia::Ho_Chi_Minh,
+    )
 }
 
 /// Local Vietnamese time.
@@ -63,7 +68,7 @@ fn task(deadline: &str) -> Task {
 fn days(series: Series, deadline: NaiveDate, until: NaiveDate) -> Vec<(String, NaiveDate)> {
     let policy = policy();
     series
-        .occurrences(deadline, &policy)
+        .occurrences(deadline, &policy, &policy.calendar)
         .take_while(|o| o.day <= until)
         .map(|o| (o.rule.to_string(), o.day))
         .collect()
@@ -89,8 +94,15 @@ fn reminder_series_for_a_month_deadline_skips_weekends() {
 
 #[test]
 fn weekend_deadline_is_reminded_on_the_friday_before() {
-    // 31/12/2022 is a Saturday; 1d before is Friday 30/12 and so is the due reminder: one wins.
-    let got = days(Series::Reminders, date(2022, 12, 31), date(2022, 12, 31));
+    // 31/12/2022 is a Saturday; kept as the due date, 1d before is Friday 30/12 and so is the
+    // due reminder: one wins.
+    let mut policy = policy();
+    policy.move_deadline_off_days_off = false;
+    let got: Vec<(String, NaiveDate)> = Series::Reminders
+        .occurrences(date(2022, 12, 31), &policy, &policy.calendar)
+        .take_while(|o| o.day <= date(2022, 12, 31))
+        .map(|o| (o.rule.to_string(), o.day))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -108,7 +120,10 @@ fn no_occurrence_ever_falls_on_a_weekend() {
     let mut deadline = date(2021, 1, 1);
     for _ in 0..800 {
         for series in [Series::Reminders, Series::Escalation] {
-            for o in series.occurrences(deadline, &policy).take(40) {
+            for o in series
+                .occurrences(deadline, &policy, &policy.calendar)
+                .take(40)
+            {
                 assert!(
                     !matches!(o.day.weekday(), Weekday::Sat | Weekday::Sun),
                     "{deadline}: {o:?}"
@@ -129,7 +144,7 @@ fn occurrences_are_strictly_increasing_in_time() {
     let mut deadline = date(2023, 1, 1);
     for _ in 0..400 {
         let ats: Vec<_> = Series::Reminders
-            .occurrences(deadline, &policy)
+            .occurrences(deadline, &policy, &policy.calendar)
             .take(30)
             .map(|o| o.at)
             .collect();
@@ -145,10 +160,11 @@ fn escalation_goes_out_once_on_the_first_working_day_after_the_threshold() {
         days(Series::Escalation, date(2021, 11, 30), date(2030, 1, 1)),
         vec![("escalate".to_owned(), date(2021, 12, 7))]
     );
-    // 31/12/2022 + 7 = Sat 7/1/2023 -> Mon 9/1/2023.
+    // 31/12/2022 is a Saturday, 1/1/2023 a holiday on a Sunday, 2/1 its compensatory day:
+    // due Tuesday 3/1/2023; + 7 days = Tuesday 10/1/2023.
     assert_eq!(
         days(Series::Escalation, date(2022, 12, 31), date(2030, 1, 1)),
-        vec![("escalate".to_owned(), date(2023, 1, 9))]
+        vec![("escalate".to_owned(), date(2023, 1, 10))]
     );
 }
 
@@ -291,22 +307,22 @@ fn send_moment_stays_inside_the_window_on_working_days() {
     let policy = policy();
     // Inside: unchanged.
     assert_eq!(
-        next_send_moment(at(2021, 11, 23, 9, 0), &policy),
+        next_send_moment(at(2021, 11, 23, 9, 0), &policy, &policy.calendar),
         at(2021, 11, 23, 9, 0)
     );
     // Before the window: its start that day.
     assert_eq!(
-        next_send_moment(at(2021, 11, 23, 6, 0), &policy),
+        next_send_moment(at(2021, 11, 23, 6, 0), &policy, &policy.calendar),
         at(2021, 11, 23, 7, 30)
     );
     // After it: next working day's start.
     assert_eq!(
-        next_send_moment(at(2021, 11, 26, 17, 1), &policy),
+        next_send_moment(at(2021, 11, 26, 17, 1), &policy, &policy.calendar),
         at(2021, 11, 29, 7, 30)
     );
     // Weekend: Monday.
     assert_eq!(
-        next_send_moment(at(2021, 11, 27, 10, 0), &policy),
+        next_send_moment(at(2021, 11, 27, 10, 0), &policy, &policy.calendar),
         at(2021, 11, 29, 7, 30)
     );
 }
@@ -315,9 +331,9 @@ fn send_moment_stays_inside_the_window_on_working_days() {
 fn overdue_off_means_one_overdue_reminder() {
     let mut schedule = schedule();
     schedule.overdue_every = None;
-    let policy = Policy::new(schedule, chrono_tz::Asia::Ho_Chi_Minh);
+    let policy = Policy::new(schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh);
     let rules: Vec<_> = Series::Reminders
-        .occurrences(date(2021, 11, 30), &policy)
+        .occurrences(date(2021, 11, 30), &policy, &policy.calendar)
         .map(|o| (o.rule.to_string(), o.day))
         .collect();
     assert_eq!(
@@ -334,4 +350,87 @@ fn rules_round_trip_through_text() {
     }
     assert!(Rule::parse("before:x").is_err());
     assert!(Rule::parse("after:3d").is_err());
+}
+
+#[test]
+fn a_deadline_on_a_day_off_is_due_on_the_next_working_day() {
+    let policy = policy();
+    // Quý IV/2022 ends on Saturday 31/12; Sunday 1/1/2023 is a holiday made up on Monday 2/1.
+    assert_eq!(policy.due_date(date(2022, 12, 31)), date(2023, 1, 3));
+    let got = days(Series::Reminders, date(2022, 12, 31), date(2023, 1, 3));
+    assert_eq!(
+        got,
+        vec![
+            ("before:14d".to_owned(), date(2022, 12, 20)),
+            ("before:7d".to_owned(), date(2022, 12, 27)),
+            // 3 days before (Saturday 31/12) and 1 day before (Monday 2/1, off) both move
+            // back to Friday 30/12: the nearer one is sent.
+            ("before:1d".to_owned(), date(2022, 12, 30)),
+            ("due".to_owned(), date(2023, 1, 3)),
+        ]
+    );
+}
+
+#[test]
+fn working_day_offsets_leave_that_many_working_days_across_tet() {
+    // Due Monday 23/02/2026, right after Tết Bính Ngọ (off 14–22/02): 3 working days
+    // before is Wednesday 11/02; 3 calendar days before (Friday 20/02, in Tết) moves back to
+    // Friday 13/02.
+    let mut schedule = schedule();
+    schedule.before = vec![Offset::days(3), Offset::working_days(3)];
+    let policy = Policy::new(schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh);
+    let got: Vec<(String, NaiveDate)> = Series::Reminders
+        .occurrences(date(2026, 2, 23), &policy, &policy.calendar)
+        .take(3)
+        .map(|o| (o.rule.to_string(), o.day))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("before:3wd".to_owned(), date(2026, 2, 11)),
+            ("before:3d".to_owned(), date(2026, 2, 13)),
+            ("due".to_owned(), date(2026, 2, 23)),
+        ]
+    );
+    assert_eq!(
+        policy
+            .calendar
+            .working_days_between(date(2026, 2, 11), date(2026, 2, 23)),
+        3
+    );
+}
+
+#[test]
+fn a_department_with_its_own_day_off_is_reminded_around_it() {
+    use crate::calendar::DayOverride;
+    let mut policy = policy();
+    let festival = DayOverride {
+        date: date(2021, 11, 23),
+        off: true,
+        reason: "Lễ hội".into(),
+    };
+    policy.department_calendars.insert(
+        code("ubnd-tpnd"),
+        policy.calendar.with_overrides(vec![festival]),
+    );
+    let plan = plan_task(
+        &task("2021-11"),
+        None,
+        &policy,
+        Some(at(2021, 11, 19, 9, 0)),
+        at(2021, 11, 23, 8, 0),
+    );
+    let got: Vec<_> = plan
+        .reminders
+        .iter()
+        .map(|r| (r.department.as_str(), r.day))
+        .collect();
+    // The lead hears on 23/11; the city, off that day, heard on Monday 22/11.
+    assert_eq!(
+        got,
+        vec![
+            ("snv", date(2021, 11, 23)),
+            ("ubnd-tpnd", date(2021, 11, 22))
+        ]
+    );
 }

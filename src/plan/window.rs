@@ -1,6 +1,7 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 
 use super::Policy;
+use crate::calendar::Calendar;
 
 /// The instant at `time` on local `date`. Time zones with a gap at that moment (none in
 /// Vietnam) get the first valid instant after it.
@@ -20,13 +21,16 @@ pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -
     }
 }
 
-/// The first moment at or after `at` that lies inside the send window on a working day.
-pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
+/// The first moment at or after `at` inside the send window, on a working day of
+/// `calendar` when the schedule sends on working days only.
+pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar) -> DateTime<Utc> {
     let (start, end) = policy.schedule.send_window;
     let local = at.with_timezone(&policy.timezone);
     let date = local.date_naive();
     let time = local.time();
-    if policy.calendar.is_working_day(date) {
+    let allowed =
+        |day: NaiveDate| !policy.schedule.working_days_only || calendar.is_working_day(day);
+    if allowed(date) {
         if time < start {
             return local_instant(date, start, policy);
         }
@@ -35,5 +39,10 @@ pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy) -> DateTime<Utc> {
         }
     }
     let next_day = date.checked_add_days(Days::new(1)).unwrap_or(date);
-    local_instant(policy.calendar.on_or_after(next_day), start, policy)
+    let next_day = if policy.schedule.working_days_only {
+        calendar.on_or_after(next_day)
+    } else {
+        next_day
+    };
+    local_instant(next_day, start, policy)
 }

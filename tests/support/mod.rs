@@ -184,6 +184,9 @@ on_due_date = true
 overdue_every = "3d"
 escalate_after = "7d"
 poll_interval = "1s"
+[calendar]
+# Deadlines stay on the day written, whatever day of the week the test runs.
+deadline_on_day_off = "keep"
 [delivery]
 max_attempts = {max_attempts}
 retry_initial = "1s"
