@@ -106,7 +106,7 @@ async fn prepare(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(Settings, Store)> {
     let settings = spec.settings()?;
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(&settings);
     let store = Store::open(&spec.store_url).await?;
     let codes: Vec<DepartmentCode> = department_codes(DEPARTMENTS)
         .iter()
@@ -432,17 +432,19 @@ fn sample_message(
 ) -> anyhow::Result<(ReminderFacts, Message)> {
     let (task, directive) = sample_task(now)?;
     let today = local_date(now);
-    let facts = nhacviec::message::facts(
-        "t1.so-01.before-7d.sample",
-        &task,
-        &directive,
-        "so-01",
-        Role::Lead,
-        "before:7d",
-        task.deadline.as_ref().map_or(today, |d| d.date),
+    let deadline = task.deadline.as_ref().map_or(today, |d| d.date);
+    let reminder = nhacviec::message::Reminder {
+        key: "t1.so-01.before-7d.sample",
+        task: &task,
+        directive: &directive,
+        department: "so-01",
+        role: Role::Lead,
+        rule: "before:7d",
+        deadline,
+        due: deadline,
         today,
-        &settings.departments,
-    );
+    };
+    let facts = nhacviec::message::facts(&reminder, &settings.departments);
     let message = Renderer::new()?.render(&facts)?;
     Ok((facts, message))
 }
@@ -531,17 +533,19 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
     let started = Instant::now();
     for i in 0..count {
         let key = format!("t{i}.so-01.before-7d.x.chat");
-        let facts = nhacviec::message::facts(
-            &key,
-            &task,
-            &directive,
-            "so-01",
-            Role::Lead,
-            "before:7d",
-            task.deadline.as_ref().map_or(today, |d| d.date),
+        let deadline = task.deadline.as_ref().map_or(today, |d| d.date);
+        let reminder = nhacviec::message::Reminder {
+            key: &key,
+            task: &task,
+            directive: &directive,
+            department: "so-01",
+            role: Role::Lead,
+            rule: "before:7d",
+            deadline,
+            due: deadline,
             today,
-            &settings.departments,
-        );
+        };
+        let facts = nhacviec::message::facts(&reminder, &settings.departments);
         renderer.render(&facts)?;
     }
     let render_rate = count as f64 / started.elapsed().as_secs_f64();

@@ -56,7 +56,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let meta = cache.with_extension("t0");
     let spec = ConfigSpec::new(sqlite_url(&cache));
     let settings = spec.settings()?;
-    let policy = Policy::new(settings.schedule.clone(), settings.timezone);
+    let policy = Policy::from_settings(&settings);
 
     let cached = read_t0(&meta).filter(|_| cache.is_file());
     let (t0, work, url, store) = match cached {

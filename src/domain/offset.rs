@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn orders_by_length() {
-        let mut offsets = vec![
+        let mut offsets = [
             Offset::days(1),
             Offset::working_days(3),
             Offset::days(14),
