@@ -127,6 +127,9 @@ fn items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>> {
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
+/// Rows per multi-row statement: well under SQLite's limit of 32,766 bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -163,55 +166,65 @@ pub struct PlanWrite {
 
 impl Store {
     /// Enqueues the planned reminders and moves each task's planning mark, all in one
-    /// transaction. A key already present is left as it is.
+    /// transaction and a few statements per batch. A key already present is left as it is;
+    /// a newer reminder cancels an older one still pending for the same department, channel
+    /// and task.
     pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64> {
+        let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
-        for plan in plans {
-            for item in &plan.items {
-                inserted += sqlx::query(
-                    "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
-                     send_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+        for chunk in items.chunks(ROWS_PER_STATEMENT) {
+            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
+                 send_after, created_at) ",
+            );
+            insert.push_values(chunk, |mut row, item| {
+                row.push_bind(&item.key)
+                    .push_bind(item.task_id.0)
+                    .push_bind(&item.department)
+                    .push_bind(&item.role)
+                    .push_bind(&item.rule)
+                    .push_bind(item.day)
+                    .push_bind(item.deadline)
+                    .push_bind(&item.channel)
+                    .push_bind(to_unix(item.due_at))
+                    .push_bind(to_unix(item.send_after))
+                    .push_bind(to_unix(now));
+            });
+            insert.push(" ON CONFLICT (key) DO NOTHING");
+            inserted += insert.build().execute(&mut *tx).await?.rows_affected();
+
+            let mut supersede: QueryBuilder<Sqlite> = QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");
+            supersede.push_values(chunk, |mut row, item| {
+                row.push_bind(item.task_id.0).push_bind(&item.department).push_bind(&item.channel).push_bind(to_unix(item.due_at));
+            });
+            supersede
+                .push(
+                    ") UPDATE outbox SET state = 'cancelled', last_error = 'superseded by a newer reminder', finished_at = ",
                 )
-                .bind(&item.key)
-                .bind(item.task_id.0)
-                .bind(&item.department)
-                .bind(&item.role)
-                .bind(&item.rule)
-                .bind(item.day)
-                .bind(item.deadline)
-                .bind(&item.channel)
-                .bind(to_unix(item.due_at))
-                .bind(to_unix(item.send_after))
-                .bind(to_unix(now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                // A newer reminder replaces an older one still waiting for the same recipient.
-                sqlx::query(
-                    "UPDATE outbox SET state = 'cancelled', last_error = 'superseded by a newer reminder', \
-                     finished_at = ? WHERE task_id = ? AND department = ? AND channel = ? AND state = 'pending' \
-                     AND due_at < ?",
-                )
-                .bind(to_unix(now))
-                .bind(item.task_id.0)
-                .bind(&item.department)
-                .bind(&item.channel)
-                .bind(to_unix(item.due_at))
-                .execute(&mut *tx)
-                .await?;
-            }
-            // A task closed or extended by another process meanwhile keeps its own marks.
-            sqlx::query(
-                "UPDATE tasks SET planned_until = ?, next_reminder_at = ? WHERE id = ? AND status = 'open' \
-                 AND deadline IS ?",
-            )
-            .bind(to_unix(plan.planned_until))
-            .bind(plan.next_reminder_at.map(to_unix))
-            .bind(plan.task_id.0)
-            .bind(plan.deadline)
-            .execute(&mut *tx)
-            .await?;
+                .push_bind(to_unix(now))
+                .push(
+                    " WHERE id IN (SELECT o.id FROM n JOIN outbox o ON o.task_id = n.task_id \
+                     WHERE o.state = 'pending' AND o.department = n.department AND o.channel = n.channel \
+                     AND o.due_at < n.due_at)",
+                );
+            supersede.build().execute(&mut *tx).await?;
+        }
+        // A task closed or extended by another process meanwhile keeps its own marks.
+        for chunk in plans.chunks(ROWS_PER_STATEMENT) {
+            let mut update: QueryBuilder<Sqlite> =
+                QueryBuilder::new("WITH p (id, planned_until, next_reminder_at, deadline) AS (");
+            update.push_values(chunk, |mut row, plan| {
+                row.push_bind(plan.task_id.0)
+                    .push_bind(to_unix(plan.planned_until))
+                    .push_bind(plan.next_reminder_at.map(to_unix))
+                    .push_bind(plan.deadline);
+            });
+            update.push(
+                ") UPDATE tasks SET planned_until = p.planned_until, next_reminder_at = p.next_reminder_at \
+                 FROM p WHERE tasks.id = p.id AND tasks.status = 'open' AND tasks.deadline IS p.deadline",
+            );
+            update.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(inserted)
@@ -241,63 +254,69 @@ impl Store {
         items(rows)
     }
 
-    /// Records how each claimed item's attempt ended, in one transaction.
-    pub async fn finish(
-        &self,
-        outcomes: &[(OutboxItem, Outcome)],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a
+    /// single statement, every attempt in a multi-row insert.
+    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let sent: Vec<i64> = outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Sent { .. }))
+            .map(|(item, _)| item.id)
+            .collect();
+        for chunk in sent.chunks(ROWS_PER_STATEMENT) {
+            let mut update: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ");
+            update.push_bind(to_unix(now)).push(" WHERE state = 'sending' AND id IN (");
+            let mut ids = update.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            update.push(")");
+            update.build().execute(&mut *tx).await?;
+        }
         for (item, outcome) in outcomes {
-            let (state, send_after, error, attempt_row) = match outcome {
-                Outcome::Sent { duration_ms } => {
-                    ("sent", None, None, Some(("sent", None, *duration_ms)))
-                }
-                Outcome::Retry {
-                    at,
-                    error,
-                    duration_ms,
-                } => (
-                    "pending",
-                    Some(*at),
-                    Some(error.as_str()),
-                    Some(("retry", Some(error.as_str()), *duration_ms)),
-                ),
-                Outcome::Dead { error, duration_ms } => (
-                    "dead",
-                    None,
-                    Some(error.as_str()),
-                    Some(("dead", Some(error.as_str()), *duration_ms)),
-                ),
-                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason.as_str()), None),
+            let (state, send_after, error) = match outcome {
+                Outcome::Sent { .. } => continue,
+                Outcome::Retry { at, error, .. } => ("pending", Some(*at), error),
+                Outcome::Dead { error, .. } => ("dead", None, error),
+                Outcome::Cancelled { reason } => ("cancelled", None, reason),
             };
-            let finished = matches!(state, "sent" | "dead" | "cancelled").then_some(to_unix(now));
+            let finished = (state != "pending").then_some(to_unix(now));
+            // A cancelled item was not attempted: its claim does not count.
+            let uncounted = i64::from(matches!(outcome, Outcome::Cancelled { .. }));
             sqlx::query(
-                "UPDATE outbox SET state = ?, send_after = coalesce(?, send_after), last_error = coalesce(?, last_error), \
+                "UPDATE outbox SET state = ?, send_after = coalesce(?, send_after), last_error = ?, \
                  lease_until = NULL, finished_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'sending'",
             )
             .bind(state)
             .bind(send_after.map(to_unix))
             .bind(error)
             .bind(finished)
-            .bind(i64::from(attempt_row.is_none()))
+            .bind(uncounted)
             .bind(item.id)
             .execute(&mut *tx)
             .await?;
-            if let Some((outcome, error, duration_ms)) = attempt_row {
-                sqlx::query(
-                    "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(item.id)
-                .bind(item.attempts)
-                .bind(to_unix(now))
-                .bind(outcome)
-                .bind(error)
-                .bind(duration_ms)
-                .execute(&mut *tx)
-                .await?;
-            }
+        }
+        let attempts: Vec<(&OutboxItem, &'static str, Option<&str>, i64)> = outcomes
+            .iter()
+            .filter_map(|(item, outcome)| match outcome {
+                Outcome::Sent { duration_ms } => Some((item, "sent", None, *duration_ms)),
+                Outcome::Retry { error, duration_ms, .. } => Some((item, "retry", Some(error.as_str()), *duration_ms)),
+                Outcome::Dead { error, duration_ms } => Some((item, "dead", Some(error.as_str()), *duration_ms)),
+                Outcome::Cancelled { .. } => None,
+            })
+            .collect();
+        for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+            let mut insert: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) ");
+            insert.push_values(chunk, |mut row, (item, outcome, error, duration_ms)| {
+                row.push_bind(item.id)
+                    .push_bind(item.attempts)
+                    .push_bind(to_unix(now))
+                    .push_bind(*outcome)
+                    .push_bind(*error)
+                    .push_bind(*duration_ms);
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
