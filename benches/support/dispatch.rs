@@ -212,18 +212,10 @@ pub async fn run(
 
     let before = receiver_count();
     let started = Instant::now();
-    let mut batches = 0;
-    let mut sent = 0;
-    let mut other = 0;
-    loop {
-        let round = dispatcher.dispatch_batch(now).await?;
-        if round.total() == 0 {
-            break;
-        }
-        batches += 1;
-        sent += round.sent;
-        other += round.total() - round.sent;
-    }
+    // As the daemon's tick does: every due item, a few batches in flight at once.
+    let round = dispatcher.dispatch_due(&|| true).await?;
+    let (sent, other) = (round.sent, round.total() - round.sent);
+    let batches = round.total().div_ceil(tuning.batch_size.max(1) as usize);
     let elapsed = started.elapsed().as_secs_f64();
     let received = receiver_count() - before;
     let counts = store.outbox_counts().await?;

@@ -308,7 +308,7 @@ fn init_tracing(daemon: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::prelude::*;
     let default = if daemon {
-        "info,tokio_cron_scheduler=warn,sqlx=warn"
+        "info,sqlx=warn"
     } else {
         "warn,sqlx=error"
     };

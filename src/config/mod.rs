@@ -59,6 +59,9 @@ pub struct Schedule {
     /// `None` when overdue tasks are never escalated.
     pub escalate_after: Option<Offset>,
     pub poll_interval: Duration,
+    /// When every open task is planned again (after the calendar turns a day, or the
+    /// schedule changed): a cron expression in local time, seconds first.
+    pub replan: croner::Cron,
 }
 
 /// The working-day calendar and how deadlines meet it.
@@ -120,6 +123,15 @@ pub struct WebhookSettings {
     pub url: reqwest::Url,
     pub headers: BTreeMap<String, String>,
     pub timeout: Duration,
+}
+
+/// Parses a cron expression of six fields, seconds first: `"0 5 0 * * *"`.
+pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .build()
+        .parse(text)
+        .map_err(|e| format!("'{text}' is not a cron expression of six fields, seconds first ({e}), e.g. '0 5 0 * * *'"))
 }
 
 /// One thing wrong with the config, at its key path.

@@ -38,6 +38,7 @@ pub struct RawSchedule {
     pub overdue_every: Option<String>,
     pub escalate_after: Option<String>,
     pub poll_interval: Option<String>,
+    pub replan: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -200,6 +200,10 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
     if poll_interval.is_some_and(|d| d < Duration::from_secs(1)) {
         problems.add("schedule.poll_interval", "must be at least 1s");
     }
+    let replan = problems.check(
+        "schedule.replan",
+        super::parse_cron(raw.replan.as_deref().unwrap_or("0 5 0 * * *")),
+    );
     Some(Schedule {
         send_at: send_at?,
         send_window: send_window?,
@@ -209,6 +213,7 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         overdue_every: overdue_every?,
         escalate_after: escalate_after?,
         poll_interval: poll_interval?,
+        replan: replan?,
     })
 }
 

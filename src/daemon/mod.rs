@@ -14,14 +14,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::Notify;
-use tokio_cron_scheduler::{Job, JobScheduler};
 
 pub use lock::{LockError, StoreLock};
 pub use shutdown::Shutdown;
 
 use crate::channels::{ChannelBuildError, Channels};
 use crate::config::Settings;
-use crate::dispatch::{DispatchReport, Dispatcher};
+use crate::dispatch::Dispatcher;
 use crate::message::{RenderError, Renderer};
 use crate::plan::Policy;
 use crate::store::{Store, StoreError};
@@ -36,8 +35,6 @@ pub enum DaemonError {
     Channel(#[from] ChannelBuildError),
     #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("cannot start the cron scheduler: {0}")]
-    Cron(String),
     #[error("cannot listen for signals: {0}")]
     Signal(std::io::Error),
 }
@@ -49,7 +46,6 @@ pub struct Daemon {
     policy: Policy,
     dispatcher: Dispatcher,
     wake: Arc<Notify>,
-    replan: Arc<Notify>,
     _lock: Option<StoreLock>,
 }
 
@@ -70,7 +66,6 @@ impl Daemon {
             policy,
             dispatcher,
             wake: Arc::new(Notify::new()),
-            replan: Arc::new(Notify::new()),
             _lock: lock,
         })
     }
@@ -93,7 +88,6 @@ impl Daemon {
         }
         let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
         tracing::info!(changed, "planned every open task");
-        let scheduler = self.start_cron().await?;
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %self.settings.store.url, "nhacviec is running");
 
@@ -115,10 +109,10 @@ impl Daemon {
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
                 _ = self.wake.notified() => {}
-                _ = self.replan.notified() => {
+                _ = tokio::time::sleep(self.time_to_replan()) => {
                     match planning::replan_all(&self.store, &self.settings, &self.policy).await {
-                        Ok(changed) => tracing::info!(changed, "daily re-plan"),
-                        Err(error) => tracing::error!(%error, "daily re-plan failed"),
+                        Ok(changed) => tracing::info!(changed, "re-planned every open task"),
+                        Err(error) => tracing::error!(%error, "re-plan failed"),
                     }
                 }
                 _ = shutdown.recv() => {}
@@ -126,8 +120,6 @@ impl Daemon {
         }
         tracing::info!("stopping");
         notify_systemd(&[sd_notify::NotifyState::Stopping]);
-        let mut scheduler = scheduler;
-        let _ = scheduler.shutdown().await;
         self.store.close().await;
         Ok(())
     }
@@ -162,16 +154,12 @@ impl Daemon {
                 "planned"
             );
         }
-        let mut total = DispatchReport::default();
-        while !shutdown.is_shutdown() {
-            let report = self.dispatcher.dispatch_batch(Utc::now()).await?;
-            if report.total() == 0 {
-                break;
-            }
-            total.sent += report.sent;
-            total.retried += report.retried;
-            total.dead += report.dead;
-            total.cancelled += report.cancelled;
+        let total = self
+            .dispatcher
+            .dispatch_due(&|| !shutdown.is_shutdown())
+            .await?;
+        if planned.tasks > 0 || total.total() > 0 {
+            self.store.checkpoint().await?;
         }
         if total.total() > 0 {
             tracing::info!(
@@ -198,18 +186,22 @@ impl Daemon {
         (until + Duration::from_millis(5)).min(poll)
     }
 
-    /// The daily re-plan, at five past midnight local time.
-    async fn start_cron(&self) -> Result<JobScheduler, DaemonError> {
-        let cron = |e: tokio_cron_scheduler::JobSchedulerError| DaemonError::Cron(e.to_string());
-        let scheduler = JobScheduler::new().await.map_err(cron)?;
-        let replan = self.replan.clone();
-        let job = Job::new_tz("0 5 0 * * *", self.settings.timezone, move |_, _| {
-            replan.notify_one()
-        })
-        .map_err(cron)?;
-        scheduler.add(job).await.map_err(cron)?;
-        scheduler.start().await.map_err(cron)?;
-        Ok(scheduler)
+    /// Until the next re-plan by `schedule.replan`. The daemon keeps its own time rather
+    /// than a cron ticker, so that it wakes only when something is due.
+    fn time_to_replan(&self) -> Duration {
+        let now = Utc::now().with_timezone(&self.settings.timezone);
+        match self
+            .settings
+            .schedule
+            .replan
+            .find_next_occurrence(&now, false)
+        {
+            Ok(next) => (next.with_timezone(&Utc) - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO),
+            // No next occurrence (an expression that never matches again): never.
+            Err(_) => Duration::from_secs(365 * 24 * 3600),
+        }
     }
 }
 

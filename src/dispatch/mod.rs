@@ -35,6 +35,13 @@ impl DispatchReport {
         self.sent + self.retried + self.dead + self.cancelled
     }
 
+    pub fn add(&mut self, other: &DispatchReport) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.dead += other.dead;
+        self.cancelled += other.cancelled;
+    }
+
     fn count(&mut self, outcome: &Outcome) {
         match outcome {
             Outcome::Sent { .. } => self.sent += 1,
@@ -44,6 +51,9 @@ impl DispatchReport {
         }
     }
 }
+
+/// Batches in flight at once.
+const WORKERS: usize = 2;
 
 pub struct Dispatcher {
     store: Store,
@@ -68,6 +78,32 @@ impl Dispatcher {
             channels,
             renderer,
         }
+    }
+
+    /// Sends everything due, a few batches at a time: claims are atomic, so two workers never
+    /// take the same item, and while one batch is on the wire another is being claimed or
+    /// recorded. Stops claiming when `keep_going` says so; the batches in hand finish.
+    pub async fn dispatch_due(
+        &self,
+        keep_going: &(dyn Fn() -> bool + Sync),
+    ) -> Result<DispatchReport, StoreError> {
+        let worker = || async {
+            let mut total = DispatchReport::default();
+            while keep_going() {
+                let report = self.dispatch_batch(Utc::now()).await?;
+                if report.total() == 0 {
+                    break;
+                }
+                total.add(&report);
+            }
+            Ok::<_, StoreError>(total)
+        };
+        let reports = futures_util::future::try_join_all((0..WORKERS).map(|_| worker())).await?;
+        let mut total = DispatchReport::default();
+        for report in &reports {
+            total.add(report);
+        }
+        Ok(total)
     }
 
     /// Claims and sends one batch of due items. An empty report means nothing was due.

@@ -30,6 +30,7 @@ fn schedule() -> Schedule {
         overdue_every: Some(Offset::days(3)),
         escalate_after: Some(Offset::days(7)),
         poll_interval: std::time::Duration::from_secs(30),
+        replan: crate::config::parse_cron("0 5 0 * * *").unwrap(),
     }
 }
 

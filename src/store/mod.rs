@@ -88,7 +88,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // Checkpoints run when the daemon goes idle (`checkpoint`), not inside the
+            // commit that crosses SQLite's default 1,000 pages; this is only the backstop.
+            .pragma("wal_autocheckpoint", "16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -119,6 +122,15 @@ impl Store {
                 "the store has schema version {newer}, newer than this binary knows; upgrade nhacviec"
             )));
         }
+        Ok(())
+    }
+
+    /// Copies the write-ahead log into the database while nothing else is going on, so
+    /// that no later commit pays for it.
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -194,9 +194,13 @@ impl Store {
             insert.push(" ON CONFLICT (key) DO NOTHING");
             inserted += insert.build().execute(&mut *tx).await?.rows_affected();
 
-            let mut supersede: QueryBuilder<Sqlite> = QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");
+            let mut supersede: QueryBuilder<Sqlite> =
+                QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");
             supersede.push_values(chunk, |mut row, item| {
-                row.push_bind(item.task_id.0).push_bind(&item.department).push_bind(&item.channel).push_bind(to_unix(item.due_at));
+                row.push_bind(item.task_id.0)
+                    .push_bind(&item.department)
+                    .push_bind(&item.channel)
+                    .push_bind(to_unix(item.due_at));
             });
             supersede
                 .push(
@@ -256,7 +260,11 @@ impl Store {
 
     /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a
     /// single statement, every attempt in a multi-row insert.
-    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
+    pub async fn finish(
+        &self,
+        outcomes: &[(OutboxItem, Outcome)],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let sent: Vec<i64> = outcomes
             .iter()
@@ -264,8 +272,12 @@ impl Store {
             .map(|(item, _)| item.id)
             .collect();
         for chunk in sent.chunks(ROWS_PER_STATEMENT) {
-            let mut update: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ");
-            update.push_bind(to_unix(now)).push(" WHERE state = 'sending' AND id IN (");
+            let mut update: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ",
+            );
+            update
+                .push_bind(to_unix(now))
+                .push(" WHERE state = 'sending' AND id IN (");
             let mut ids = update.separated(", ");
             for id in chunk {
                 ids.push_bind(*id);
@@ -300,14 +312,19 @@ impl Store {
             .iter()
             .filter_map(|(item, outcome)| match outcome {
                 Outcome::Sent { duration_ms } => Some((item, "sent", None, *duration_ms)),
-                Outcome::Retry { error, duration_ms, .. } => Some((item, "retry", Some(error.as_str()), *duration_ms)),
-                Outcome::Dead { error, duration_ms } => Some((item, "dead", Some(error.as_str()), *duration_ms)),
+                Outcome::Retry {
+                    error, duration_ms, ..
+                } => Some((item, "retry", Some(error.as_str()), *duration_ms)),
+                Outcome::Dead { error, duration_ms } => {
+                    Some((item, "dead", Some(error.as_str()), *duration_ms))
+                }
                 Outcome::Cancelled { .. } => None,
             })
             .collect();
         for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
-            let mut insert: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) ");
+            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) ",
+            );
             insert.push_values(chunk, |mut row, (item, outcome, error, duration_ms)| {
                 row.push_bind(item.id)
                     .push_bind(item.attempts)
