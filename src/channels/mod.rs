@@ -60,7 +60,7 @@ pub struct Outgoing<'a> {
 }
 
 pub enum Channel {
-    Email(EmailChannel),
+    Email(Box<EmailChannel>),
     Webhook(WebhookChannel),
 }
 
@@ -82,22 +82,16 @@ impl Channels {
     pub fn from_settings(settings: &Settings) -> Result<Self, ChannelBuildError> {
         let mut by_name = BTreeMap::new();
         for (name, channel) in &settings.channels {
+            let failed = |message| ChannelBuildError {
+                name: name.clone(),
+                message,
+            };
             let built = match channel {
                 ChannelSettings::Smtp(smtp) => {
-                    Channel::Email(EmailChannel::new(smtp).map_err(|message| {
-                        ChannelBuildError {
-                            name: name.clone(),
-                            message,
-                        }
-                    })?)
+                    Channel::Email(Box::new(EmailChannel::new(smtp).map_err(failed)?))
                 }
                 ChannelSettings::Webhook(webhook) => {
-                    Channel::Webhook(WebhookChannel::new(webhook).map_err(|message| {
-                        ChannelBuildError {
-                            name: name.clone(),
-                            message,
-                        }
-                    })?)
+                    Channel::Webhook(WebhookChannel::new(webhook).map_err(failed)?)
                 }
             };
             by_name.insert(name.clone(), built);
