@@ -85,11 +85,7 @@ fn main() -> ExitCode {
         .expect("the bench's tokio runtime starts");
     let report = runtime.block_on(run(&selection));
     report.print_summary();
-    if report.failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn heading(section: &str, what: &str) {
@@ -140,9 +136,7 @@ async fn run(selection: &Selection) -> Report {
                 if selection.has("webhooks") {
                     heading("webhooks", "dispatch to a loopback HTTP receiver");
                     let endpoint = Endpoint::Http(receiver.url());
-                    match dispatch::run(&mut report, Kind::Webhooks, endpoint, || receiver.count())
-                        .await
-                    {
+                    match dispatch::run(&mut report, Kind::Webhooks, endpoint, || receiver.count()).await {
                         Ok(rate) => ours = Some(rate),
                         Err(error) => report.failed("webhooks", &error),
                     }
@@ -177,8 +171,7 @@ async fn run(selection: &Selection) -> Report {
                 if selection.has("emails") {
                     heading("emails", "dispatch to a loopback SMTP sink");
                     let endpoint = Endpoint::Smtp(sink.port);
-                    match dispatch::run(&mut report, Kind::Emails, endpoint, || sink.count()).await
-                    {
+                    match dispatch::run(&mut report, Kind::Emails, endpoint, || sink.count()).await {
                         Ok(rate) => ours = Some(rate),
                         Err(error) => report.failed("emails", &error),
                     }
@@ -186,9 +179,7 @@ async fn run(selection: &Selection) -> Report {
                 if let Some(sample) = &sample_path {
                     heading("python", "smtplib, one connection, sequential");
                     let before = sink.count();
-                    match dispatch::python("smtp", &sink.port.to_string(), sample, python_seconds)
-                        .await
-                    {
+                    match dispatch::python("smtp", &sink.port.to_string(), sample, python_seconds).await {
                         Ok(baseline) => {
                             let received = sink.count() - before;
                             dispatch::report_baseline(
@@ -216,10 +207,7 @@ async fn run(selection: &Selection) -> Report {
     }
 
     if selection.has("idle") {
-        heading(
-            "idle",
-            "the release binary on an empty store, poll_interval 1h",
-        );
+        heading("idle", "the release binary on an empty store, poll_interval 1h");
         if let Err(error) = support::idle::run(&mut report).await {
             report.failed("idle", &error);
         }

@@ -37,11 +37,7 @@ pub fn key_of(
     channel: &str,
 ) -> String {
     let rule = rule.replace(':', "-");
-    format!(
-        "t{task}.{department}.{rule}.{}.d{}.{channel}",
-        day.format("%Y%m%d"),
-        deadline.format("%Y%m%d")
-    )
+    format!("t{task}.{department}.{rule}.{}.d{}.{channel}", day.format("%Y%m%d"), deadline.format("%Y%m%d"))
 }
 
 /// The outbox item for a planned reminder on one of its department's channels.
@@ -64,13 +60,9 @@ pub fn item(reminder: &PlannedReminder, channel: &str) -> NewOutboxItem {
 /// backoff with up to a quarter of jitter, so that retries of one outage spread out.
 pub fn backoff(delivery: &Delivery, attempt: u32, jitter: f64) -> Duration {
     let exponent = attempt.saturating_sub(1).min(30);
-    let base = delivery
-        .retry_initial
-        .saturating_mul(1u32 << exponent)
-        .min(delivery.retry_max);
+    let base = delivery.retry_initial.saturating_mul(1u32 << exponent).min(delivery.retry_max);
     let jitter = jitter.clamp(0.0, 1.0);
-    base.mul_f64(1.0 - 0.25 * jitter)
-        .max(Duration::from_secs(1).min(delivery.retry_initial))
+    base.mul_f64(1.0 - 0.25 * jitter).max(Duration::from_secs(1).min(delivery.retry_initial))
 }
 
 /// When a failed attempt is tried again: after the backoff, or after the wait the peer asked
@@ -127,10 +119,7 @@ mod tests {
         };
         let key = key(&reminder, "email");
         assert_eq!(key, "t12.snv.before-7d.20211123.d20211130.email");
-        assert!(
-            key.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-        );
+        assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
         assert_eq!(item(&reminder, "email").key, key);
     }
 

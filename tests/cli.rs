@@ -14,10 +14,7 @@ fn nam_dinh() -> TestEnv {
     let env = TestEnv::new(ConfigParts::default());
     let text = std::fs::read_to_string(Path::new(EXAMPLES).join("nam-dinh.toml")).unwrap();
     let store = env.path("data/nam-dinh.db");
-    let text = text.replace(
-        "sqlite://data/nam-dinh.db",
-        &format!("sqlite://{}", store.display()),
-    );
+    let text = text.replace("sqlite://data/nam-dinh.db", &format!("sqlite://{}", store.display()));
     std::fs::write(&env.config, text).unwrap();
     env
 }
@@ -36,9 +33,7 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
     let find = |department: &str, role: &str, deadline: &str| {
         items
             .iter()
-            .filter(|i| {
-                i["department"] == department && i["role"] == role && i["deadline"] == deadline
-            })
+            .filter(|i| i["department"] == department && i["role"] == role && i["deadline"] == deadline)
             .count()
     };
     assert!(find("snv", "lead", "2021-11-30") > 0);
@@ -46,12 +41,8 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
     assert!(find("ubnd-tpnd", "lead", "2022-12-31") > 0);
     assert!(find("ubnd-tpnd", "coordinating", "2021-11-30") > 0);
     assert!(find("vp-ubnd", "escalation", "2021-11-30") > 0);
-    let department_name = |code: &str| {
-        items
-            .iter()
-            .find(|i| i["department"] == code)
-            .map(|i| i["department_name"].clone())
-    };
+    let department_name =
+        |code: &str| items.iter().find(|i| i["department"] == code).map(|i| i["department_name"].clone());
     assert_eq!(department_name("snv"), Some(Value::from("Sở Nội vụ")));
 
     // The lead of the Đề án hears 14, 7, 3 and 1 days before 30/11/2021, on it, then every 3 days.
@@ -63,25 +54,14 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
         .collect();
     assert_eq!(
         snv_days,
-        [
-            "2021-11-16",
-            "2021-11-23",
-            "2021-11-26",
-            "2021-11-29",
-            "2021-11-30",
-            "2021-12-03",
-            "2021-12-06"
-        ]
+        ["2021-11-16", "2021-11-23", "2021-11-26", "2021-11-29", "2021-11-30", "2021-12-03", "2021-12-06"]
     );
 
     for item in items {
         let at = chrono::DateTime::parse_from_rfc3339(item["at"].as_str().unwrap()).unwrap();
         assert_eq!(at.offset().local_minus_utc(), 7 * 3600);
         let weekday = chrono::Datelike::weekday(&at.date_naive());
-        assert!(
-            !matches!(weekday, chrono::Weekday::Sat | chrono::Weekday::Sun),
-            "{item:#}"
-        );
+        assert!(!matches!(weekday, chrono::Weekday::Sat | chrono::Weekday::Sun), "{item:#}");
         for field in ["department_name", "task_id", "task", "rule", "channel"] {
             assert!(!item[field].is_null(), "{field} missing in {item:#}");
         }
@@ -96,11 +76,7 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
         .map(|t| t["id"].as_i64().unwrap())
         .collect();
     assert_eq!(with_deadline.len(), 3);
-    assert!(
-        items
-            .iter()
-            .all(|i| with_deadline.contains(&i["task_id"].as_i64().unwrap()))
-    );
+    assert!(items.iter().all(|i| with_deadline.contains(&i["task_id"].as_i64().unwrap())));
     // Preview sends and writes nothing.
     assert_eq!(env.json(&["outbox", "list"]), serde_json::json!([]));
 }
@@ -109,54 +85,18 @@ fn the_seed_preview_reminds_each_lead_and_marks_coordinators() {
 fn extending_a_task_moves_its_reminders_and_keeps_the_reason() {
     let env = nam_dinh();
     env.ok(&["directive", "add", &seed()]);
-    let task = env.json(&[
-        "task",
-        "list",
-        "--department",
-        "Sở Nội vụ",
-        "--due-before",
-        "2021-12-01",
-    ]);
+    let task = env.json(&["task", "list", "--department", "Sở Nội vụ", "--due-before", "2021-12-01"]);
     let id = task[0]["id"].to_string();
-    env.ok(&[
-        "task",
-        "extend",
-        &id,
-        "--to",
-        "2022-Q1",
-        "--reason",
-        "Chờ ý kiến Bộ Nội vụ",
-    ]);
+    env.ok(&["task", "extend", &id, "--to", "2022-Q1", "--reason", "Chờ ý kiến Bộ Nội vụ"]);
     let shown = env.json(&["task", "show", &id]);
     assert_eq!(shown["deadline"], "2022-03-31");
-    assert!(
-        shown["history"]
-            .to_string()
-            .contains("Chờ ý kiến Bộ Nội vụ"),
-        "{shown:#}"
-    );
-    let preview = env.json(&[
-        "preview",
-        "--from",
-        "2021-11-01",
-        "--to",
-        "2022-03-31",
-        "--department",
-        "snv",
-    ]);
+    assert!(shown["history"].to_string().contains("Chờ ý kiến Bộ Nội vụ"), "{shown:#}");
+    let preview = env.json(&["preview", "--from", "2021-11-01", "--to", "2022-03-31", "--department", "snv"]);
     let first = &preview[0];
     assert_eq!(first["deadline"], "2022-03-31");
     assert_eq!(first["rule"], "before:14d");
     env.ok(&["task", "done", &id, "--on", "2022-03-01"]);
-    let preview = env.json(&[
-        "preview",
-        "--from",
-        "2021-11-01",
-        "--to",
-        "2022-12-31",
-        "--department",
-        "snv",
-    ]);
+    let preview = env.json(&["preview", "--from", "2021-11-01", "--to", "2022-12-31", "--department", "snv"]);
     assert_eq!(preview, serde_json::json!([]));
 }
 
@@ -171,18 +111,10 @@ fn explain_tells_what_is_scheduled_and_why_a_reminder_moved() {
     let first = &reminders[0];
     assert_eq!(first["rule"], "before:14d");
     assert_eq!(first["status"], "due");
-    let moved = reminders
-        .iter()
-        .find(|r| r["rule"] == "before:3d" && r["department"] == "snv")
-        .unwrap();
+    let moved = reminders.iter().find(|r| r["rule"] == "before:3d" && r["department"] == "snv").unwrap();
     assert_eq!(moved["moved_from"], "2021-11-27");
     assert_eq!(moved["status"], "scheduled");
-    assert!(
-        moved["reason"]
-            .as_str()
-            .unwrap()
-            .contains("not a working day")
-    );
+    assert!(moved["reason"].as_str().unwrap().contains("not a working day"));
 }
 
 fn assert_bad_input(env: &TestEnv, args: &[&str], message: &str) {
@@ -190,15 +122,13 @@ fn assert_bad_input(env: &TestEnv, args: &[&str], message: &str) {
     let output = env.cli(args);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(message),
-        "{args:?}: expected {message:?} in:\n{stderr}"
-    );
+    assert!(stderr.contains(message), "{args:?}: expected {message:?} in:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(env.json(&["task", "list"]), before, "the store changed");
 }
 
-const HEADER: &str = "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2021-09-21\"\n";
+const HEADER: &str =
+    "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2021-09-21\"\n";
 
 #[test]
 fn bad_directive_files_are_refused_and_the_store_is_unchanged() {
@@ -219,41 +149,24 @@ fn bad_directive_files_are_refused_and_the_store_is_unchanged() {
         ),
         (
             "impossible.toml",
-            format!(
-                "{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n"
-            ),
+            format!("{HEADER}[[tasks]]\nsummary = \"a\"\nlead = \"snv\"\ndeadline = \"2022-02-30\"\n"),
             "impossible.toml:8: tasks[0].deadline: '2022-02-30' is not a date in the calendar",
         ),
-        (
-            "empty.toml",
-            String::new(),
-            "empty.toml:1: the file is empty",
-        ),
+        ("empty.toml", String::new(), "empty.toml:1: the file is empty"),
     ];
     for (name, text, message) in cases {
         let file = env.write(name, &text);
         assert_bad_input(&env, &["directive", "add", file.to_str().unwrap()], message);
     }
-    assert_bad_input(
-        &env,
-        &["directive", "add", "/nonexistent/d.toml"],
-        "cannot read /nonexistent/d.toml",
-    );
+    assert_bad_input(&env, &["directive", "add", "/nonexistent/d.toml"], "cannot read /nonexistent/d.toml");
     assert_bad_input(&env, &["task", "done", "9999"], "no task with id 9999");
     assert_bad_input(
         &env,
         &["task", "extend", "1", "--to", "2022-02-30", "--reason", "x"],
         "'2022-02-30' is not a date",
     );
-    assert_bad_input(
-        &env,
-        &["task", "list", "--due-before", "2022-02-30"],
-        "'2022-02-30' is not a date",
-    );
-    assert_eq!(
-        env.json(&["directive", "list"]).as_array().unwrap().len(),
-        1
-    );
+    assert_bad_input(&env, &["task", "list", "--due-before", "2022-02-30"], "'2022-02-30' is not a date");
+    assert_eq!(env.json(&["directive", "list"]).as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -279,10 +192,7 @@ fn check_reports_every_config_problem_with_its_key_path() {
         "departments[1].channels[0]: unknown channel 'fax'",
         "departments[0].escalate_to: unknown department 'nobody'",
     ] {
-        assert!(
-            stderr.contains(problem),
-            "missing {problem:?} in:\n{stderr}"
-        );
+        assert!(stderr.contains(problem), "missing {problem:?} in:\n{stderr}");
     }
     // Every command refuses to run on an invalid config.
     let output = env.cli(&["task", "list"]);
@@ -298,11 +208,8 @@ fn check_never_prints_secrets() {
     );
     std::fs::write(&env.config, text).unwrap();
     let output = env.cli(&["check"]);
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let all =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.status.code(), Some(2), "{all}");
     assert!(!all.contains("hunter2"), "{all}");
 }
@@ -314,10 +221,7 @@ fn a_config_file_that_is_not_toml_is_a_clear_error() {
     let output = env.cli(&["check"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr.contains("not valid TOML") && stderr.contains("line 1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("not valid TOML") && stderr.contains("line 1"), "{stderr}");
     let output = std::process::Command::new(support::BINARY)
         .args(["--config", "/nonexistent.toml", "check"])
         .output()
@@ -342,10 +246,7 @@ fn check_reports_a_store_that_is_not_a_database() {
     let output = env.cli(&["check"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("store.url") && stderr.contains("not a database"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("store.url") && stderr.contains("not a database"), "{stderr}");
     let output = env.cli(&["task", "list"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a database"));
@@ -361,8 +262,127 @@ fn check_reports_a_store_that_cannot_be_created() {
     let output = env.cli(&["check"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("store.url") && stderr.contains("afile is not a folder"),
-        "{stderr}"
+    assert!(stderr.contains("store.url") && stderr.contains("afile is not a folder"), "{stderr}");
+}
+
+#[test]
+fn the_calendar_lists_each_statutory_day_off_with_its_reason_and_the_overrides() {
+    let env = TestEnv::new(ConfigParts {
+        extra: r#"
+[[calendar.days]]
+date = "2026-01-02"
+off = true
+reason = "Nghỉ hoán đổi Tết Dương lịch"
+[[calendar.days]]
+date = "2026-01-10"
+off = false
+reason = "Làm bù thứ Bảy"
+"#
+        .into(),
+        ..ConfigParts::default()
+    });
+    let days = env.json(&["calendar", "2026"]);
+    let listed: Vec<(String, bool, String)> = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_owned(),
+                d["off"].as_bool().unwrap(),
+                d["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let off: Vec<&str> = listed.iter().filter(|d| d.1).map(|d| d.0.as_str()).collect();
+    assert_eq!(
+        off,
+        [
+            "2026-01-01",
+            "2026-01-02",
+            "2026-02-16",
+            "2026-02-17",
+            "2026-02-18",
+            "2026-02-19",
+            "2026-02-20",
+            "2026-04-26",
+            "2026-04-27",
+            "2026-04-30",
+            "2026-05-01",
+            "2026-09-01",
+            "2026-09-02"
+        ]
     );
+    let reason = |date: &str| listed.iter().find(|d| d.0 == date).map(|d| d.2.clone()).unwrap();
+    assert_eq!(reason("2026-02-17"), "Tết Nguyên đán, mùng 1");
+    assert!(reason("2026-04-27").starts_with("Nghỉ bù Giỗ Tổ Hùng Vương"));
+    assert_eq!(reason("2026-01-02"), "Nghỉ hoán đổi Tết Dương lịch");
+    assert!(listed.contains(&("2026-01-10".to_owned(), false, "Làm bù thứ Bảy".to_owned())));
+    assert!(days.as_array().unwrap().iter().all(|d| d["kind"].is_string() && d["weekday"].is_string()));
+}
+
+#[test]
+fn the_lunar_date_of_a_solar_one() {
+    let env = TestEnv::new(ConfigParts::default());
+    let lunar = env.json(&["calendar", "--lunar", "2023-03-22"]);
+    assert_eq!(lunar, serde_json::json!({"day": 1, "month": 2, "year": 2023, "leap": true}));
+    let lunar = env.json(&["calendar", "--lunar", "2026-02-16"]);
+    assert_eq!(lunar, serde_json::json!({"day": 29, "month": 12, "year": 2025, "leap": false}));
+    let solar = env.json(&["calendar", "--from-lunar", "2026-03-10"]);
+    assert_eq!(solar, serde_json::json!({"date": "2026-04-26"}));
+    let output = env.cli(&["calendar", "--from-lunar", "2023-03-01", "--leap"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no leap month 3"));
+}
+
+#[test]
+fn preview_across_tet_sends_nothing_on_a_holiday_and_counts_working_days() {
+    let env = TestEnv::new(ConfigParts::default());
+    // Reminders on working days only, 3 working days and 7 calendar days before.
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("working_days_only = false", "working_days_only = true")
+        .replace("before = [\"14d\", \"7d\", \"3d\", \"1d\"]", "before = [\"7d\", \"3wd\"]")
+        .replace("send_at = \"00:00\"", "send_at = \"08:00\"")
+        .replace("send_window = [\"00:00\", \"23:59\"]", "send_window = [\"07:30\", \"17:00\"]");
+    std::fs::write(&env.config, text).unwrap();
+    // Due Monday 23/02/2026, the first working day after Tết Bính Ngọ (off 14–22/02).
+    env.add_task("snv", &["ubnd-tpnd"], chrono::NaiveDate::from_ymd_opt(2026, 2, 23).unwrap());
+    let preview = env.json(&["preview", "--from", "2026-02-01", "--to", "2026-03-10", "--department", "snv"]);
+    let got: Vec<(String, String)> = preview
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["at"].as_str().unwrap()[..10].to_owned(), i["rule"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(
+        &got[..4],
+        [
+            // 7 days before is Monday 16/02, in Tết: the Friday before it.
+            ("2026-02-11".to_owned(), "before:3wd".to_owned()),
+            ("2026-02-13".to_owned(), "before:7d".to_owned()),
+            ("2026-02-23".to_owned(), "due".to_owned()),
+            ("2026-02-26".to_owned(), "overdue".to_owned()),
+        ]
+    );
+    let holidays = ["2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20"];
+    for item in preview.as_array().unwrap() {
+        let day = &item["at"].as_str().unwrap()[..10];
+        assert!(!holidays.contains(&day), "{item:#}");
+    }
+}
+
+#[test]
+fn a_relative_working_day_deadline_resolves_across_a_holiday() {
+    let env = TestEnv::new(ConfigParts::default());
+    let text = "[directive]\ntitle = \"Công văn\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-04-22\"\n\
+                [[tasks]]\nsummary = \"Báo cáo\"\nlead = \"snv\"\ndeadline = \"+5wd\"\n\
+                deadline_phrase = \"trong thời hạn 05 ngày làm việc kể từ ngày ký\"\n";
+    let file = env.write("relative.toml", text);
+    env.ok(&["directive", "add", file.to_str().unwrap()]);
+    // From Wednesday 22/04/2026: 23, 24, (25–27 weekend and Giỗ Tổ with its day off), 28, 29,
+    // (30/4 and 1/5 holidays), Monday 04/05.
+    let tasks = env.json(&["task", "list"]);
+    assert_eq!(tasks[0]["deadline"], "2026-05-04");
+    assert_eq!(tasks[0]["deadline_phrase"], "trong thời hạn 05 ngày làm việc kể từ ngày ký");
 }

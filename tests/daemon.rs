@@ -42,10 +42,7 @@ fn env_with(smtp: &SmtpServer, webhook: &MockServer, max_attempts: u32) -> TestE
 }
 
 fn states(outbox: &[Value]) -> Vec<String> {
-    outbox
-        .iter()
-        .map(|i| i["state"].as_str().unwrap_or("?").to_owned())
-        .collect()
+    outbox.iter().map(|i| i["state"].as_str().unwrap_or("?").to_owned()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,14 +60,9 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
     let due = deadline.format("%d/%m/%Y").to_string();
     assert_eq!(
         mail["subject"],
-        format!(
-            "[Nhắc việc] Còn 7 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn {due})"
-        )
+        format!("[Nhắc việc] Còn 7 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn {due})")
     );
-    assert_eq!(
-        mail["rcpt_tos"],
-        serde_json::json!(["vanthu@snv.namdinh.example"])
-    );
+    assert_eq!(mail["rcpt_tos"], serde_json::json!(["vanthu@snv.namdinh.example"]));
     assert_eq!(mail["charset"], "utf-8");
     assert_eq!(mail["defects"], serde_json::json!([]));
     let key = format!(
@@ -97,15 +89,7 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
         support::today().format("%Y%m%d"),
         deadline.format("%Y%m%d")
     );
-    assert_eq!(
-        request
-            .headers
-            .get("idempotency-key")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        hook_key
-    );
+    assert_eq!(request.headers.get("idempotency-key").unwrap().to_str().unwrap(), hook_key);
     let json: Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(json["key"], hook_key);
     assert_eq!(json["role"], "coordinating");
@@ -131,17 +115,9 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
     env.add_task("snv", &[], days_from_today(14));
 
     let mut daemon = env.spawn_daemon();
-    wait_for("two emails", WAIT, || {
-        (smtp.messages().len() == 2).then_some(())
-    })
-    .await;
-    wait_for("everything sent", WAIT, || {
-        states(&env.outbox())
-            .iter()
-            .all(|s| s == "sent")
-            .then_some(())
-    })
-    .await;
+    wait_for("two emails", WAIT, || (smtp.messages().len() == 2).then_some(())).await;
+    wait_for("everything sent", WAIT, || states(&env.outbox()).iter().all(|s| s == "sent").then_some(()))
+        .await;
     daemon.signal("KILL");
     daemon.wait_exit(WAIT).await;
 
@@ -171,20 +147,10 @@ async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
     assert_eq!(states(&env.outbox()), ["sending"]);
 
     let _daemon = env.spawn_daemon();
-    wait_for("the item sent", WAIT, || {
-        (states(&env.outbox()) == ["sent"]).then_some(())
-    })
-    .await;
+    wait_for("the item sent", WAIT, || (states(&env.outbox()) == ["sent"]).then_some(())).await;
     let requests = webhook.received_requests().await.unwrap();
-    assert_eq!(
-        requests.len(),
-        2,
-        "one repeat for the one send in flight at the kill"
-    );
-    assert_eq!(
-        requests[0].headers.get("idempotency-key"),
-        requests[1].headers.get("idempotency-key")
-    );
+    assert_eq!(requests.len(), 2, "one repeat for the one send in flight at the kill");
+    assert_eq!(requests[0].headers.get("idempotency-key"), requests[1].headers.get("idempotency-key"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,30 +162,19 @@ async fn a_webhook_answering_500_is_retried_then_delivered() {
         .up_to_n_times(2)
         .mount(&webhook)
         .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&webhook)
-        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(1));
 
     let _daemon = env.spawn_daemon();
-    let item = wait_for("the item sent", WAIT, || {
-        env.outbox().into_iter().find(|i| i["state"] == "sent")
-    })
-    .await;
+    let item =
+        wait_for("the item sent", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "sent")).await;
     assert_eq!(item["attempts"], 3);
-    assert!(
-        item["last_error"].as_str().unwrap().contains("HTTP 500"),
-        "{item:#?}"
-    );
+    assert!(item["last_error"].as_str().unwrap().contains("HTTP 500"), "{item:#?}");
     let requests = webhook.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3);
     // Every attempt carries the same key.
-    let keys: Vec<_> = requests
-        .iter()
-        .map(|r| r.headers.get("idempotency-key").unwrap().clone())
-        .collect();
+    let keys: Vec<_> = requests.iter().map(|r| r.headers.get("idempotency-key").unwrap().clone()).collect();
     assert!(keys.windows(2).all(|w| w[0] == w[1]));
 }
 
@@ -231,32 +186,18 @@ async fn an_always_failing_webhook_goes_dead_with_its_error() {
     env.add_task("ubnd-tpnd", &[], days_from_today(1));
 
     let _daemon = env.spawn_daemon();
-    let item = wait_for("the item dead", WAIT, || {
-        env.outbox().into_iter().find(|i| i["state"] == "dead")
-    })
-    .await;
+    let item =
+        wait_for("the item dead", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "dead")).await;
     assert_eq!(item["attempts"], 3);
-    assert!(
-        item["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("HTTP 503 Service Unavailable"),
-        "{item:#?}"
-    );
+    assert!(item["last_error"].as_str().unwrap().contains("HTTP 503 Service Unavailable"), "{item:#?}");
     assert_eq!(webhook.received_requests().await.unwrap().len(), 3);
 
     // An admin sends it again once the receiver is fixed.
     webhook.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&webhook)
-        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
     let id = item["id"].to_string();
     env.ok(&["outbox", "retry", &id]);
-    wait_for("the retried item sent", WAIT, || {
-        env.outbox().into_iter().find(|i| i["state"] == "sent")
-    })
-    .await;
+    wait_for("the retried item sent", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "sent")).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -273,10 +214,7 @@ async fn a_permanent_refusal_goes_dead_at_once() {
     })
     .await;
     assert!(outbox.iter().all(|i| i["attempts"] == 1), "{outbox:#?}");
-    let errors: Vec<&str> = outbox
-        .iter()
-        .map(|i| i["last_error"].as_str().unwrap())
-        .collect();
+    let errors: Vec<&str> = outbox.iter().map(|i| i["last_error"].as_str().unwrap()).collect();
     assert!(errors.iter().any(|e| e.contains("550")), "{errors:?}");
     assert!(errors.iter().any(|e| e.contains("HTTP 404")), "{errors:?}");
 }
@@ -289,39 +227,24 @@ async fn smtp_authentication_uses_the_password_file() {
     let password = env.write("smtp-password", "mật-khẩu-bí-mật\n");
     let text = std::fs::read_to_string(&env.config).unwrap().replace(
         "tls = \"none\"",
-        &format!(
-            "tls = \"none\"\nusername = \"nhacviec\"\npassword_file = \"{}\"",
-            password.display()
-        ),
+        &format!("tls = \"none\"\nusername = \"nhacviec\"\npassword_file = \"{}\"", password.display()),
     );
     std::fs::write(&env.config, text).unwrap();
     env.add_task("snv", &[], days_from_today(1));
     let _daemon = env.spawn_daemon();
     let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
-    assert!(
-        mail["subject"]
-            .as_str()
-            .unwrap()
-            .starts_with("[Nhắc việc] Còn 1 ngày:"),
-        "{mail:#}"
-    );
+    assert!(mail["subject"].as_str().unwrap().starts_with("[Nhắc việc] Còn 1 ngày:"), "{mail:#}");
     // The wrong password is refused, and the reminder is not marked sent.
     let env2 = env_with(&smtp, &webhook, 1);
-    let text = std::fs::read_to_string(&env2.config).unwrap().replace(
-        "tls = \"none\"",
-        "tls = \"none\"\nusername = \"nhacviec\"\npassword = \"sai\"",
-    );
+    let text = std::fs::read_to_string(&env2.config)
+        .unwrap()
+        .replace("tls = \"none\"", "tls = \"none\"\nusername = \"nhacviec\"\npassword = \"sai\"");
     std::fs::write(&env2.config, text).unwrap();
     env2.add_task("snv", &[], days_from_today(1));
     let _daemon2 = env2.spawn_daemon();
-    let item = wait_for("the item dead", WAIT, || {
-        env2.outbox().into_iter().find(|i| i["state"] == "dead")
-    })
-    .await;
-    assert!(
-        item["last_error"].as_str().unwrap().contains("535"),
-        "{item:#}"
-    );
+    let item =
+        wait_for("the item dead", WAIT, || env2.outbox().into_iter().find(|i| i["state"] == "dead")).await;
+    assert!(item["last_error"].as_str().unwrap().contains("535"), "{item:#}");
     assert_eq!(smtp.messages().len(), 1);
 }
 
@@ -349,16 +272,10 @@ async fn a_task_marked_done_while_the_daemon_runs_is_never_reminded_again() {
     // Due in 3 days: reminded today; done now, so tomorrow's and later never go out.
     env.add_task("snv", &[], days_from_today(3));
     let _daemon = env.spawn_daemon();
-    wait_for("the email", WAIT, || {
-        (smtp.messages().len() == 1).then_some(())
-    })
-    .await;
+    wait_for("the email", WAIT, || (smtp.messages().len() == 1).then_some(())).await;
     env.ok(&["task", "done", "1"]);
     let explained = env.json(&["explain", "1"]);
-    assert!(
-        explained["notes"].to_string().contains("done"),
-        "{explained:#}"
-    );
+    assert!(explained["notes"].to_string().contains("done"), "{explained:#}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(smtp.messages().len(), 1);
 }
@@ -368,16 +285,11 @@ async fn a_second_run_on_the_same_store_refuses_to_start() {
     let env = TestEnv::new(ConfigParts::default());
     let _first = env.spawn_daemon();
     // Wait until the first has taken the lock and opened the store.
-    wait_for("the first daemon to start", WAIT, || {
-        env.path("data/nhacviec.db.lock").exists().then_some(())
-    })
-    .await;
+    wait_for("the first daemon to start", WAIT, || env.path("data/nhacviec.db.lock").exists().then_some(()))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let output = env.cli(&["run"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("another `nhacviec run` is already using the store"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("another `nhacviec run` is already using the store"), "{stderr}");
 }

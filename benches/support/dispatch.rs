@@ -24,8 +24,7 @@ use nhacviec::store::{NewDirective, NewTask, Outcome, Store};
 use serde_json::Value;
 
 use super::{
-    ConfigSpec, Report, Schedule, department_codes, env_number, local_at, local_date, number,
-    sqlite_url,
+    ConfigSpec, Report, Schedule, department_codes, env_number, local_at, local_date, number, sqlite_url,
 };
 
 const CHUNK: usize = 50_000;
@@ -100,21 +99,13 @@ fn bench_now() -> anyhow::Result<DateTime<Utc>> {
 
 /// A store of `items` open tasks, each with one reminder (7 days before its deadline) due
 /// at `now`, planned into the outbox by `plan_due` as the daemon would.
-async fn prepare(
-    spec: &ConfigSpec,
-    items: usize,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(Settings, Store)> {
+async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow::Result<(Settings, Store)> {
     let settings = spec.settings()?;
     let policy = Policy::from_settings(&settings);
     let store = Store::open(&spec.store_url).await?;
-    let codes: Vec<DepartmentCode> = department_codes(DEPARTMENTS)
-        .iter()
-        .map(|c| DepartmentCode::parse(c))
-        .collect::<Result<_, _>>()?;
-    let deadline = local_date(now)
-        .checked_add_days(Days::new(7))
-        .context("deadline out of range")?;
+    let codes: Vec<DepartmentCode> =
+        department_codes(DEPARTMENTS).iter().map(|c| DepartmentCode::parse(c)).collect::<Result<_, _>>()?;
+    let deadline = local_date(now).checked_add_days(Days::new(7)).context("deadline out of range")?;
     let started = Instant::now();
     let mut start = 0;
     while start < items {
@@ -137,18 +128,14 @@ async fn prepare(
                     next_reminder_at: None,
                 };
                 let unsaved = task.as_unsaved_task(now);
-                task.next_reminder_at = first_planning_at(
-                    &unsaved,
-                    settings.departments.escalate_to(&task.lead),
-                    &policy,
-                );
+                task.next_reminder_at =
+                    first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), &policy);
                 task
             })
             .collect();
         let directive = NewDirective {
             number: Some("123/TB-UBND".to_owned()),
-            title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định"
-                .to_owned(),
+            title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định".to_owned(),
             issuer: "UBND tỉnh Nam Định".to_owned(),
             issued_on: local_date(now),
             source: None,
@@ -161,11 +148,7 @@ async fn prepare(
     let started = Instant::now();
     let planned = plan_due(&store, &settings, &policy, now).await?;
     if planned.tasks != items || planned.enqueued != items as u64 {
-        bail!(
-            "planning {items} tasks gave {} tasks and {} outbox items",
-            planned.tasks,
-            planned.enqueued
-        );
+        bail!("planning {items} tasks gave {} tasks and {} outbox items", planned.tasks, planned.enqueued);
     }
     println!(
         "  {items} tasks inserted in {inserted:.1} s; plan_due enqueued {} reminders in {:.1} s",
@@ -222,33 +205,20 @@ pub async fn run(
     store.close().await;
 
     let rate = sent as f64 / elapsed;
-    let shown_counts = counts
-        .iter()
-        .map(|(state, n)| format!("{state}={n}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let shown_counts = counts.iter().map(|(state, n)| format!("{state}={n}")).collect::<Vec<_>>().join(" ");
     println!(
         "  {sent} sent in {elapsed:.2} s over {batches} batches ({other} not sent); outbox: {shown_counts}"
     );
     let settings_shown = match kind {
         Kind::Webhooks => format!("batch {} conc {}", tuning.batch_size, tuning.concurrency),
-        Kind::Emails => format!(
-            "batch {} conc {} pool {}",
-            tuning.batch_size, tuning.concurrency, tuning.pool_size
-        ),
+        Kind::Emails => {
+            format!("batch {} conc {} pool {}", tuning.batch_size, tuning.concurrency, tuning.pool_size)
+        }
     };
     report.info(section, "delivery settings used", settings_shown);
-    report.at_least(
-        section,
-        "dispatch rate, all recorded",
-        rate,
-        kind.unit(),
-        kind.target(),
-    );
+    report.at_least(section, "dispatch rate, all recorded", rate, kind.unit(), kind.target());
     let all_sent = counts.len() == 1
-        && counts
-            .first()
-            .is_some_and(|(state, n)| state == "sent" && *n == tuning.items as i64);
+        && counts.first().is_some_and(|(state, n)| state == "sent" && *n == tuning.items as i64);
     report.check(
         section,
         "outbox items in state sent",
@@ -285,27 +255,16 @@ async fn channel_alone(
     let name = kind.channel().first().copied().context("channel name")?;
     let channel = channels.get(name).context("the bench channel is missing")?;
     let code = DepartmentCode::parse("so-01")?;
-    let department = settings
-        .departments
-        .get(&code)
-        .context("the bench department is missing")?;
+    let department = settings.departments.get(&code).context("the bench department is missing")?;
     let (facts, message) = sample_message(&settings, bench_now()?)?;
     // Emails through lettre's pool wait on the network, not the CPU: fewer are enough.
     let items = match kind {
         Kind::Webhooks => tuning.items.min(20_000),
         Kind::Emails => tuning.items.min(5_000),
     };
-    let keys: Vec<String> = (0..items)
-        .map(|i| format!("alone{i}.so-01.{name}"))
-        .collect();
+    let keys: Vec<String> = (0..items).map(|i| format!("alone{i}.so-01.{name}")).collect();
     let started = Instant::now();
-    let send = Send {
-        channel,
-        name,
-        department,
-        message: &message,
-        facts: &facts,
-    };
+    let send = Send { channel, name, department, message: &message, facts: &facts };
     let failures = send.all(&keys, tuning.concurrency).await;
     let rate = items as f64 / started.elapsed().as_secs_f64();
     let label = match kind {
@@ -314,10 +273,7 @@ async fn channel_alone(
     };
     report.info(
         section,
-        format!(
-            "channel alone, no store ({label}, conc {})",
-            tuning.concurrency
-        ),
+        format!("channel alone, no store ({label}, conc {})", tuning.concurrency),
         format!("{} {}", number(rate), kind.unit()),
     );
     if failures > 0 {
@@ -345,12 +301,7 @@ struct Send<'a> {
 
 impl Send<'_> {
     fn outgoing<'k>(&'k self, key: &'k str) -> Outgoing<'k> {
-        Outgoing {
-            key,
-            department: self.department,
-            message: self.message,
-            facts: self.facts,
-        }
+        Outgoing { key, department: self.department, message: self.message, facts: self.facts }
     }
 
     /// Sends once per key, `concurrency` at a time; returns how many failed.
@@ -394,19 +345,14 @@ async fn lettre_nodelay(
             let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
             stream.set_nodelay(true)?;
             let mut connection =
-                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &ClientId::default())
-                    .await?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &ClientId::default()).await?;
             for i in (c..items).step_by(connections) {
                 let key = format!("nodelay{i}.so-01.email");
-                let email = builder
-                    .build(&send.outgoing(&key))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let email = builder.build(&send.outgoing(&key)).map_err(|e| anyhow::anyhow!("{e}"))?;
                 if !connection.test_connected().await {
                     bail!("the sink closed the connection");
                 }
-                connection
-                    .send(email.envelope(), &email.formatted())
-                    .await?;
+                connection.send(email.envelope(), &email.formatted()).await?;
             }
             connection.quit().await?;
             anyhow::Ok(())
@@ -418,10 +364,7 @@ async fn lettre_nodelay(
     Ok(rate)
 }
 
-fn sample_message(
-    settings: &Settings,
-    now: DateTime<Utc>,
-) -> anyhow::Result<(ReminderFacts, Message)> {
+fn sample_message(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(ReminderFacts, Message)> {
     let (task, directive) = sample_task(now)?;
     let today = local_date(now);
     let deadline = task.deadline.as_ref().map_or(today, |d| d.date);
@@ -482,10 +425,8 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
         store.directives_by_ids(&directive_ids).await?;
         read += phase.elapsed().as_secs_f64();
         done += items.len();
-        let outcomes: Vec<_> = items
-            .into_iter()
-            .map(|item| (item, Outcome::Sent { duration_ms: 0 }))
-            .collect();
+        let outcomes: Vec<_> =
+            items.into_iter().map(|item| (item, Outcome::Sent { duration_ms: 0 })).collect();
         let phase = Instant::now();
         store.finish(&outcomes, now).await?;
         finish += phase.elapsed().as_secs_f64();
@@ -494,28 +435,13 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
     store.close().await;
     report.info(
         SECTION,
-        format!(
-            "store alone: claim+read+finish (batch {})",
-            tuning.batch_size
-        ),
+        format!("store alone: claim+read+finish (batch {})", tuning.batch_size),
         format!("{} items/s", number(store_rate)),
     );
     let per_item = |seconds: f64| format!("{:.1} µs/item", seconds * 1e6 / done.max(1) as f64);
-    report.info(
-        SECTION,
-        "  of which claim (UPDATE … RETURNING)",
-        per_item(claim),
-    );
-    report.info(
-        SECTION,
-        "  of which tasks_by_ids + directives_by_ids",
-        per_item(read),
-    );
-    report.info(
-        SECTION,
-        "  of which finish (UPDATE + INSERT per item)",
-        per_item(finish),
-    );
+    report.info(SECTION, "  of which claim (UPDATE … RETURNING)", per_item(claim));
+    report.info(SECTION, "  of which tasks_by_ids + directives_by_ids", per_item(read));
+    report.info(SECTION, "  of which finish (UPDATE + INSERT per item)", per_item(finish));
 
     // Rendering alone, on one thread.
     let renderer = Renderer::new()?;
@@ -541,11 +467,7 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
         renderer.render(&facts)?;
     }
     let render_rate = count as f64 / started.elapsed().as_secs_f64();
-    report.info(
-        SECTION,
-        "facts + render alone, one thread",
-        format!("{} msgs/s", number(render_rate)),
-    );
+    report.info(SECTION, "facts + render alone, one thread", format!("{} msgs/s", number(render_rate)));
     Ok(())
 }
 
@@ -555,8 +477,7 @@ fn sample_task(now: DateTime<Utc>) -> anyhow::Result<(Task, Directive)> {
         id: TaskId(1),
         directive_id: DirectiveId(1),
         section: Some("2".to_owned()),
-        summary: "Nhiệm vụ 1: hoàn thiện hồ sơ đề án và báo cáo UBND tỉnh trước thời hạn"
-            .to_owned(),
+        summary: "Nhiệm vụ 1: hoàn thiện hồ sơ đề án và báo cáo UBND tỉnh trước thời hạn".to_owned(),
         details: None,
         lead: DepartmentCode::parse("so-01")?,
         coordinating: Vec::new(),
@@ -572,8 +493,7 @@ fn sample_task(now: DateTime<Utc>) -> anyhow::Result<(Task, Directive)> {
     let directive = Directive {
         id: DirectiveId(1),
         number: Some("123/TB-UBND".to_owned()),
-        title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định"
-            .to_owned(),
+        title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định".to_owned(),
         issuer: "UBND tỉnh Nam Định".to_owned(),
         issued_on: today,
     };
@@ -604,12 +524,7 @@ pub enum Baseline {
 
 /// Runs benches/support/baseline.py in `mode` (`http` or `smtp`) against `target` for
 /// `seconds`.
-pub async fn python(
-    mode: &str,
-    target: &str,
-    sample: &Path,
-    seconds: f64,
-) -> anyhow::Result<Baseline> {
+pub async fn python(mode: &str, target: &str, sample: &Path, seconds: f64) -> anyhow::Result<Baseline> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/support/baseline.py");
     let output = tokio::process::Command::new("python3")
         .arg(&script)
@@ -658,27 +573,14 @@ pub fn report_baseline(
 ) {
     const SECTION: &str = "python";
     match baseline {
-        Baseline::Skipped(reason) => {
-            report.info(SECTION, what.to_owned(), format!("skipped: {reason}"))
-        }
-        Baseline::Rate {
-            count,
-            seconds,
-            rate,
-        } => {
+        Baseline::Skipped(reason) => report.info(SECTION, what.to_owned(), format!("skipped: {reason}")),
+        Baseline::Rate { count, seconds, rate } => {
             println!("  {what}: {count} in {seconds:.2} s, the receiver counted {received}");
-            report.info(
-                SECTION,
-                what.to_owned(),
-                format!("{} msgs/s", number(*rate)),
-            );
+            report.info(SECTION, what.to_owned(), format!("{} msgs/s", number(*rate)));
             match nhacviec {
                 Some(ours) if *rate > 0.0 => report.at_least(
                     SECTION,
-                    format!(
-                        "nhacviec / {}",
-                        what.split_whitespace().next().unwrap_or(what)
-                    ),
+                    format!("nhacviec / {}", what.split_whitespace().next().unwrap_or(what)),
                     ours / rate,
                     "×",
                     ratio_target,

@@ -24,17 +24,9 @@ fn daemon_binary() -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     let exe = std::env::current_exe().context("cannot find the bench's own path")?;
-    exe.ancestors()
-        .skip(1)
-        .take(3)
-        .map(|dir| dir.join("nhacviec"))
-        .find(|path| path.is_file())
-        .with_context(|| {
-            format!(
-                "no nhacviec binary near {}: run `cargo build --release` first",
-                exe.display()
-            )
-        })
+    exe.ancestors().skip(1).take(3).map(|dir| dir.join("nhacviec")).find(|path| path.is_file()).with_context(
+        || format!("no nhacviec binary near {}: run `cargo build --release` first", exe.display()),
+    )
 }
 
 /// Kills the daemon if the section ends early; only this child, by its handle.
@@ -55,9 +47,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())
-        .map_or(String::new(), |d| {
-            format!(", built {} min ago", d.as_secs() / 60)
-        });
+        .map_or(String::new(), |d| format!(", built {} min ago", d.as_secs() / 60));
     println!("  binary {}{age}", binary.display());
     let dir = tempfile::tempdir().context("temp dir")?;
     let mut spec = ConfigSpec::new(sqlite_url(&dir.path().join("data/nhacviec.db")));
@@ -87,11 +77,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         }
     }
     let started = Instant::now();
-    let mut daemon = Daemon(
-        command
-            .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?,
-    );
+    let mut daemon = Daemon(command.spawn().with_context(|| format!("cannot start {}", binary.display()))?);
     let pid = daemon.0.id();
 
     tokio::time::sleep(FIRST_SAMPLE.saturating_sub(started.elapsed())).await;
@@ -117,32 +103,20 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
             last.insert(tid, switches);
         }
     }
-    let wakeups: u64 = last
-        .iter()
-        .map(|(tid, n)| n.saturating_sub(base.get(tid).copied().unwrap_or(0)))
-        .sum();
+    let wakeups: u64 =
+        last.iter().map(|(tid, n)| n.saturating_sub(base.get(tid).copied().unwrap_or(0))).sum();
     let threads_at_end = thread_switches(pid).len();
-    let mut by_thread: Vec<(u32, u64)> = last
-        .iter()
-        .map(|(tid, n)| (*tid, n.saturating_sub(base.get(tid).copied().unwrap_or(0))))
-        .collect();
+    let mut by_thread: Vec<(u32, u64)> =
+        last.iter().map(|(tid, n)| (*tid, n.saturating_sub(base.get(tid).copied().unwrap_or(0)))).collect();
     by_thread.sort_unstable();
     for (tid, switches) in &by_thread {
-        let name =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
-        println!(
-            "  thread {tid} ({}): {switches} switches in t=3..13 s",
-            name.trim()
-        );
+        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
+        println!("  thread {tid} ({}): {switches} switches in t=3..13 s", name.trim());
     }
     let text = read_log(&log);
     let sleeping = count_sleeping(&text);
 
-    let term = Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status()
-        .context("cannot run kill")?;
+    let term = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().context("cannot run kill")?;
     if !term.success() {
         bail!("kill -TERM {pid} failed");
     }
@@ -160,30 +134,10 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let rss_mb = rss_kb as f64 / 1024.0;
     report.at_most(SECTION, "VmRSS after 3 s", rss_mb, "MB", RSS_TARGET_MB);
     let per_second = wakeups as f64 / WINDOW.as_secs_f64();
-    report.at_most(
-        SECTION,
-        "context switches while idle (t=3..13 s)",
-        per_second,
-        "/s",
-        1.0,
-    );
-    report.info(
-        SECTION,
-        "threads at t=3 s / t=13 s",
-        format!("{threads_at_start} / {threads_at_end}"),
-    );
-    report.check(
-        SECTION,
-        "'sleeping' log lines by t=13 s",
-        sleeping == 1,
-        sleeping.to_string(),
-        "1",
-    );
-    report.info(
-        SECTION,
-        "  of which in t=3..13 s",
-        (sleeping - sleeping_at_start).to_string(),
-    );
+    report.at_most(SECTION, "context switches while idle (t=3..13 s)", per_second, "/s", 1.0);
+    report.info(SECTION, "threads at t=3 s / t=13 s", format!("{threads_at_start} / {threads_at_end}"));
+    report.check(SECTION, "'sleeping' log lines by t=13 s", sleeping == 1, sleeping.to_string(), "1");
+    report.info(SECTION, "  of which in t=3..13 s", (sleeping - sleeping_at_start).to_string());
     match status {
         Some(status) => report.check(
             SECTION,
@@ -191,20 +145,12 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
             status.code() == Some(0),
             format!(
                 "{} in {:.0} ms",
-                status
-                    .code()
-                    .map_or("signal".to_owned(), |c| format!("code {c}")),
+                status.code().map_or("signal".to_owned(), |c| format!("code {c}")),
                 stop_started.elapsed().as_secs_f64() * 1000.0
             ),
             "code 0",
         ),
-        None => report.check(
-            SECTION,
-            "exit on SIGTERM",
-            false,
-            "still running after 15 s",
-            "code 0",
-        ),
+        None => report.check(SECTION, "exit on SIGTERM", false, "still running after 15 s", "code 0"),
     }
     Ok(())
 }
@@ -237,11 +183,7 @@ fn thread_switches(pid: u32) -> HashMap<u32, u64> {
         return switches;
     };
     for entry in entries.flatten() {
-        let Some(tid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
+        let Some(tid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
             continue;
         };
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {

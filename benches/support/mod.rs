@@ -39,15 +39,9 @@ impl Report {
             Some(false) => "MISS",
             None => "",
         };
-        let target = if figure.target.is_empty() {
-            String::new()
-        } else {
-            format!("target {}", figure.target)
-        };
-        println!(
-            "  {:<46} {:>16}   {:<24} {}",
-            figure.name, figure.shown, target, verdict
-        );
+        let target =
+            if figure.target.is_empty() { String::new() } else { format!("target {}", figure.target) };
+        println!("  {:<46} {:>16}   {:<24} {}", figure.name, figure.shown, target, verdict);
         self.figures.push(figure);
     }
 
@@ -106,12 +100,7 @@ impl Report {
     }
 
     /// A figure with no target.
-    pub fn info(
-        &mut self,
-        section: &'static str,
-        name: impl Into<String>,
-        shown: impl Into<String>,
-    ) {
+    pub fn info(&mut self, section: &'static str, name: impl Into<String>, shown: impl Into<String>) {
         self.push(Figure {
             section,
             name: name.into(),
@@ -131,10 +120,7 @@ impl Report {
     pub fn print_summary(&self) {
         println!();
         println!("== summary ==");
-        println!(
-            "{:<9} {:<46} {:>18}   {:<22} result",
-            "section", "figure", "measured", "target"
-        );
+        println!("{:<9} {:<46} {:>18}   {:<22} result", "section", "figure", "measured", "target");
         for figure in &self.figures {
             let verdict = match figure.pass {
                 Some(true) => "PASS",
@@ -149,16 +135,9 @@ impl Report {
         for (section, error) in &self.failures {
             println!("{section:<9} FAILED: {error}");
         }
-        let missed = self
-            .figures
-            .iter()
-            .filter(|f| f.pass == Some(false))
-            .count();
+        let missed = self.figures.iter().filter(|f| f.pass == Some(false)).count();
         let passed = self.figures.iter().filter(|f| f.pass == Some(true)).count();
-        println!(
-            "{passed} passed, {missed} missed, {} section(s) failed",
-            self.failures.len()
-        );
+        println!("{passed} passed, {missed} missed, {} section(s) failed", self.failures.len());
     }
 }
 
@@ -177,11 +156,7 @@ pub fn number(value: f64) -> String {
             }
             grouped.push(c);
         }
-        return if rounded < 0 {
-            format!("-{grouped}")
-        } else {
-            grouped
-        };
+        return if rounded < 0 { format!("-{grouped}") } else { grouped };
     }
     if value.abs() >= 100.0 {
         format!("{value:.0}")
@@ -217,10 +192,7 @@ pub fn local_at(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     TIMEZONE
         .from_local_datetime(&date.and_time(time))
         .earliest()
-        .map_or_else(
-            || date.and_time(time).and_utc(),
-            |at| at.with_timezone(&Utc),
-        )
+        .map_or_else(|| date.and_time(time).and_utc(), |at| at.with_timezone(&Utc))
 }
 
 pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
@@ -229,10 +201,7 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
 
 /// An integer from the environment, or `default`.
 pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
 }
 
 /// The `target/` folder this bench runs from (`target/release/deps/throughput-…`).
@@ -299,12 +268,7 @@ impl ConfigSpec {
                 "send_at = \"00:00\"\nsend_window = [\"00:00\", \"23:59\"]\nworking_days_only = false"
             }
         };
-        let channels = self
-            .channels
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let channels = self.channels.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let mut departments = String::new();
         for (i, code) in department_codes(self.departments).iter().enumerate() {
             departments.push_str(&format!(

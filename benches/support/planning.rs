@@ -24,8 +24,8 @@ use nhacviec::store::{NewDirective, NewTask, Store};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use super::{
-    ConfigSpec, Report, department_codes, env_number, local_at, local_date, median_max, ms,
-    sqlite_url, target_dir,
+    ConfigSpec, Report, department_codes, env_number, local_at, local_date, median_max, ms, sqlite_url,
+    target_dir,
 };
 
 const SECTION: &str = "planning";
@@ -100,11 +100,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
             planned.enqueued
         );
         if planned.tasks != *expected {
-            wrong.push(format!(
-                "tick {} planned {} of {expected}",
-                group + 1,
-                planned.tasks
-            ));
+            wrong.push(format!("tick {} planned {} of {expected}", group + 1, planned.tasks));
         }
     }
     let mut empty_ms = Vec::new();
@@ -123,31 +119,15 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
     let (median, max) = median_max(&due_ms);
     println!(
         "  ticks with {per_tick} due: {}",
-        due_ms
-            .iter()
-            .map(|v| format!("{v:.1}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        due_ms.iter().map(|v| format!("{v:.1}")).collect::<Vec<_>>().join(" ")
     );
     report.info(
         SECTION,
         "first tick after opening (cold)",
         format!("{:.2} ms", due_ms.first().copied().unwrap_or(0.0)),
     );
-    report.at_most(
-        SECTION,
-        format!("tick with {per_tick} due, median"),
-        median,
-        "ms",
-        TARGET_MS,
-    );
-    report.at_most(
-        SECTION,
-        format!("tick with {per_tick} due, max"),
-        max,
-        "ms",
-        TARGET_MS,
-    );
+    report.at_most(SECTION, format!("tick with {per_tick} due, median"), median, "ms", TARGET_MS);
+    report.at_most(SECTION, format!("tick with {per_tick} due, max"), max, "ms", TARGET_MS);
     let (median, max) = median_max(&empty_ms);
     report.at_most(SECTION, "empty tick, median", median, "ms", TARGET_MS);
     report.at_most(SECTION, "empty tick, max", max, "ms", TARGET_MS);
@@ -155,11 +135,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         SECTION,
         "each tick planned exactly the tasks due",
         wrong.is_empty(),
-        if wrong.is_empty() {
-            "yes".to_owned()
-        } else {
-            wrong.join("; ")
-        },
+        if wrong.is_empty() { "yes".to_owned() } else { wrong.join("; ") },
         "yes",
     );
     drop(work);
@@ -185,10 +161,7 @@ async fn phases(
         let due = store.due_tasks(now, batch).await?;
         read.push(ms(started.elapsed()));
         let started = Instant::now();
-        let writes: Vec<_> = due
-            .iter()
-            .map(|record| plan_record(record, settings, policy, now).0)
-            .collect();
+        let writes: Vec<_> = due.iter().map(|record| plan_record(record, settings, policy, now).0).collect();
         plan.push(ms(started.elapsed()));
         // Per task one UPDATE; per item one INSERT and one UPDATE (superseding).
         statements = writes.len() + 2 * writes.iter().map(|w| w.items.len()).sum::<usize>();
@@ -199,16 +172,8 @@ async fn phases(
     store.close().await;
     let round_trip = sqlx_round_trip(&url).await?;
     let median = |samples: &[f64]| median_max(samples).0;
-    report.info(
-        SECTION,
-        "  of which due_tasks read, median",
-        format!("{:.2} ms", median(&read)),
-    );
-    report.info(
-        SECTION,
-        "  of which plan (pure), median",
-        format!("{:.2} ms", median(&plan)),
-    );
+    report.info(SECTION, "  of which due_tasks read, median", format!("{:.2} ms", median(&read)));
+    report.info(SECTION, "  of which plan (pure), median", format!("{:.2} ms", median(&plan)));
     report.info(
         SECTION,
         format!("  of which record_plans ({statements} stmts), median"),
@@ -217,16 +182,9 @@ async fn phases(
     report.info(
         SECTION,
         "  record_plans per statement, median",
-        format!(
-            "{:.0} µs",
-            median(&write) * 1000.0 / statements.max(1) as f64
-        ),
+        format!("{:.0} µs", median(&write) * 1000.0 / statements.max(1) as f64),
     );
-    report.info(
-        SECTION,
-        "  sqlx round trip alone (SELECT 1 in a tx)",
-        format!("{round_trip:.0} µs"),
-    );
+    report.info(SECTION, "  sqlx round trip alone (SELECT 1 in a tx)", format!("{round_trip:.0} µs"));
     Ok(())
 }
 
@@ -236,10 +194,7 @@ async fn sqlx_round_trip(url: &str) -> anyhow::Result<f64> {
     let options = SqliteConnectOptions::from_str(url)?
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
         .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await?;
+    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
     let mut samples = Vec::new();
     for _ in 0..5 {
         let mut tx = pool.begin().await?;
@@ -260,9 +215,7 @@ async fn open_copy(cache: &Path) -> anyhow::Result<(tempfile::TempDir, String, S
     let work = tempfile::tempdir().context("temp dir")?;
     let db = work.path().join("x.db");
     let started = Instant::now();
-    tokio::fs::copy(cache, &db)
-        .await
-        .with_context(|| format!("cannot copy {}", cache.display()))?;
+    tokio::fs::copy(cache, &db).await.with_context(|| format!("cannot copy {}", cache.display()))?;
     let size_mb = std::fs::metadata(&db).map_or(0.0, |m| m.len() as f64 / 1e6);
     println!(
         "  copied the store ({size_mb:.0} MB) to {} in {:.1} s",
@@ -310,22 +263,16 @@ async fn build_cache(
     let noon = NaiveTime::from_hms_opt(12, 0, 0).context("noon")?;
     let t0 = local_at(local_date(Utc::now()), noon);
     let folder = cache.parent().context("cache folder")?;
-    std::fs::create_dir_all(folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let building = cache.with_extension("building.db");
     for path in [cache.to_path_buf(), building.clone(), meta.to_path_buf()] {
         remove_db(&path);
     }
-    println!(
-        "  building a store of {tasks} open tasks in {} (cached for later runs)",
-        building.display()
-    );
+    println!("  building a store of {tasks} open tasks in {} (cached for later runs)", building.display());
     let started = Instant::now();
     let store = Store::open(&sqlite_url(&building)).await?;
-    let codes: Vec<DepartmentCode> = department_codes(DEPARTMENTS)
-        .iter()
-        .map(|c| DepartmentCode::parse(c))
-        .collect::<Result<_, _>>()?;
+    let codes: Vec<DepartmentCode> =
+        department_codes(DEPARTMENTS).iter().map(|c| DepartmentCode::parse(c)).collect::<Result<_, _>>()?;
     let today = local_date(t0);
     let mut start = 0;
     while start < tasks {
@@ -344,10 +291,7 @@ async fn build_cache(
         };
         store.add_directive(&directive, t0).await?;
         start = end;
-        println!(
-            "  … {end} tasks inserted ({:.0} s)",
-            started.elapsed().as_secs_f64()
-        );
+        println!("  … {end} tasks inserted ({:.0} s)", started.elapsed().as_secs_f64());
     }
     store.close().await;
     for suffix in ["-wal", "-shm"] {
@@ -361,11 +305,7 @@ async fn build_cache(
     std::fs::write(meta, t0.timestamp().to_string())
         .with_context(|| format!("cannot write {}", meta.display()))?;
     let took = started.elapsed().as_secs_f64();
-    report.info(
-        SECTION,
-        format!("building the {tasks}-task store"),
-        format!("{took:.0} s"),
-    );
+    report.info(SECTION, format!("building the {tasks}-task store"), format!("{took:.0} s"));
     Ok(t0)
 }
 
@@ -386,20 +326,15 @@ fn make_task(
     policy: &Policy,
 ) -> anyhow::Result<NewTask> {
     let lead = codes[i % codes.len()].clone();
-    let coordinating = if i.is_multiple_of(4) {
-        vec![codes[(i + 7) % codes.len()].clone()]
-    } else {
-        Vec::new()
-    };
+    let coordinating =
+        if i.is_multiple_of(4) { vec![codes[(i + 7) % codes.len()].clone()] } else { Vec::new() };
     let group = due_group(i, tasks);
     // Due tasks: deadlines 1 to 12 days away. Others: 20 days to about 2 years away.
     let days = match group {
         Some(_) => 1 + (i / GROUPS) % 12,
         None => 20 + (i.wrapping_mul(7919)) % 726,
     };
-    let date = today
-        .checked_add_days(Days::new(days as u64))
-        .context("deadline out of range")?;
+    let date = today.checked_add_days(Days::new(days as u64)).context("deadline out of range")?;
     let mut task = NewTask {
         section: Some(format!("{}", i % 12 + 1)),
         summary: format!(
@@ -408,66 +343,39 @@ fn make_task(
         details: None,
         lead,
         coordinating,
-        deadline: Some(Deadline {
-            date,
-            precision: Precision::Day,
-            phrase: None,
-        }),
+        deadline: Some(Deadline { date, precision: Precision::Day, phrase: None }),
         next_reminder_at: None,
     };
     task.next_reminder_at = match group {
         Some(group) => Some(t0 + minutes(group + 1) - ChronoDuration::seconds(30)),
         None => {
             let unsaved = task.as_unsaved_task(t0);
-            first_planning_at(
-                &unsaved,
-                settings.departments.escalate_to(&task.lead),
-                policy,
-            )
+            first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), policy)
         }
     };
     Ok(task)
 }
 
 /// Asks SQLite, on a connection of its own, how it runs the due-tasks query.
-async fn explain_due_query(
-    url: &str,
-    t0: DateTime<Utc>,
-    report: &mut Report,
-) -> anyhow::Result<()> {
+async fn explain_due_query(url: &str, t0: DateTime<Utc>, report: &mut Report) -> anyhow::Result<()> {
     let options = SqliteConnectOptions::from_str(url)?.read_only(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
-    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(DUE_TASKS_PLAN)
-        .bind(t0.timestamp())
-        .bind(256_i64)
-        .fetch_all(&pool)
-        .await?;
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+    let rows: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(DUE_TASKS_PLAN).bind(t0.timestamp()).bind(256_i64).fetch_all(&pool).await?;
     pool.close().await;
     println!("  EXPLAIN QUERY PLAN of the due-tasks query:");
     for (_, _, _, detail) in &rows {
         println!("    {detail}");
     }
-    let uses_index = rows
-        .iter()
-        .any(|(.., d)| d.contains("USING INDEX tasks_due"));
-    let scans_tasks = rows
-        .iter()
-        .any(|(.., d)| d == "SCAN t" || d.starts_with("SCAN t ") || d.starts_with("SCAN tasks"));
+    let uses_index = rows.iter().any(|(.., d)| d.contains("USING INDEX tasks_due"));
+    let scans_tasks =
+        rows.iter().any(|(.., d)| d == "SCAN t" || d.starts_with("SCAN t ") || d.starts_with("SCAN tasks"));
     let sorts = rows.iter().any(|(.., d)| d.contains("TEMP B-TREE"));
     let ok = uses_index && !scans_tasks && !sorts;
     let shown = match (uses_index, scans_tasks, sorts) {
         (true, false, false) => "tasks_due".to_owned(),
         _ => format!("index:{uses_index} scan:{scans_tasks} sort:{sorts}"),
     };
-    report.check(
-        SECTION,
-        "due-tasks query plan",
-        ok,
-        shown,
-        "tasks_due, no SCAN",
-    );
+    report.check(SECTION, "due-tasks query plan", ok, shown, "tasks_due, no SCAN");
     Ok(())
 }

@@ -29,23 +29,18 @@ where
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
     let thread_name = name.to_owned();
-    std::thread::Builder::new()
-        .name(thread_name.clone())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => return eprintln!("{thread_name}: cannot start its runtime: {e}"),
-            };
-            runtime.block_on(async move {
-                match TcpListener::from_std(listener) {
-                    Ok(listener) => serve(listener).await,
-                    Err(e) => eprintln!("{thread_name}: cannot listen: {e}"),
-                }
-            });
-        })?;
+    std::thread::Builder::new().name(thread_name.clone()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => return eprintln!("{thread_name}: cannot start its runtime: {e}"),
+        };
+        runtime.block_on(async move {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => serve(listener).await,
+                Err(e) => eprintln!("{thread_name}: cannot listen: {e}"),
+            }
+        });
+    })?;
     Ok(port)
 }
 
@@ -59,9 +54,7 @@ impl HttpReceiver {
     pub fn start() -> std::io::Result<Self> {
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
-        let port = spawn_server("http-receiver", move |listener| {
-            serve_http(listener, counter)
-        })?;
+        let port = spawn_server("http-receiver", move |listener| serve_http(listener, counter))?;
         Ok(Self { port, requests })
     }
 
@@ -97,9 +90,7 @@ async fn serve_http(listener: TcpListener, requests: Arc<AtomicU64>) {
                     Ok::<_, Infallible>(response)
                 }
             });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
@@ -145,26 +136,19 @@ async fn smtp_session(stream: TcpStream, messages: &AtomicU64) -> std::io::Resul
     let (read, write) = stream.into_split();
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let mut writer = BufWriter::with_capacity(16 * 1024, write);
-    writer
-        .write_all(b"220 sink.localhost ESMTP bench sink\r\n")
-        .await?;
+    writer.write_all(b"220 sink.localhost ESMTP bench sink\r\n").await?;
     let mut line = Vec::with_capacity(1024);
     loop {
         if !next_line(&mut reader, &mut writer, &mut line).await? {
             return writer.flush().await;
         }
-        let verb = line
-            .get(..4)
-            .map(<[u8]>::to_ascii_uppercase)
-            .unwrap_or_default();
+        let verb = line.get(..4).map(<[u8]>::to_ascii_uppercase).unwrap_or_default();
         match verb.as_slice() {
             b"EHLO" => writer.write_all(EHLO).await?,
             b"HELO" => writer.write_all(b"250 sink.localhost\r\n").await?,
             b"MAIL" | b"RCPT" | b"RSET" | b"NOOP" => writer.write_all(b"250 2.0.0 OK\r\n").await?,
             b"DATA" => {
-                writer
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await?;
+                writer.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
                 loop {
                     if !next_line(&mut reader, &mut writer, &mut line).await? {
                         return writer.flush().await;
@@ -180,11 +164,7 @@ async fn smtp_session(stream: TcpStream, messages: &AtomicU64) -> std::io::Resul
                 writer.write_all(b"221 2.0.0 Bye\r\n").await?;
                 return writer.flush().await;
             }
-            _ => {
-                writer
-                    .write_all(b"502 5.5.2 command not recognised\r\n")
-                    .await?
-            }
+            _ => writer.write_all(b"502 5.5.2 command not recognised\r\n").await?,
         }
     }
 }

@@ -35,11 +35,7 @@ pub struct HolidayRules {
 
 impl Default for HolidayRules {
     fn default() -> Self {
-        Self {
-            tet_first_day: -1,
-            tet_days: 5,
-            national_day_extra: AdjacentDay::Before,
-        }
+        Self { tet_first_day: -1, tet_days: 5, national_day_extra: AdjacentDay::Before }
     }
 }
 
@@ -70,35 +66,22 @@ fn ymd(year: i32, month: u32, day: u32) -> Result<NaiveDate, LunarError> {
 
 /// The holidays of a year, in date order, without compensatory days.
 pub fn holidays(year: i32, rules: &HolidayRules) -> Result<Vec<StatutoryDay>, LunarError> {
-    let holiday = |date, reason: &str| StatutoryDay {
-        date,
-        kind: Kind::Holiday,
-        reason: reason.to_owned(),
-    };
+    let holiday = |date, reason: &str| StatutoryDay { date, kind: Kind::Holiday, reason: reason.to_owned() };
     let mut days = vec![holiday(ymd(year, 1, 1)?, "Tết Dương lịch")];
 
-    let (first_day, count) = if year >= 2013 {
-        (rules.tet_first_day, rules.tet_days)
-    } else {
-        (-1, 4)
-    };
+    let (first_day, count) = if year >= 2013 { (rules.tet_first_day, rules.tet_days) } else { (-1, 4) };
     let new_year = lunar::new_year(year)?;
     for offset in 0..i64::from(count) {
         let date = new_year + chrono::Duration::days(i64::from(first_day) + offset);
         let name = match i64::from(first_day) + offset {
-            n if n < 0 => "Tết Nguyên đán (cuối năm âm lịch)".to_owned(),
-            n => format!("Tết Nguyên đán (mùng {})", n + 1),
+            n if n < 0 => "Tết Nguyên đán, cuối năm âm lịch".to_owned(),
+            n => format!("Tết Nguyên đán, mùng {}", n + 1),
         };
         days.push(holiday(date, &name));
     }
     if year >= 2007 {
-        let gio_to = lunar::to_solar(LunarDate {
-            day: 10,
-            month: 3,
-            year,
-            leap: false,
-        })?;
-        days.push(holiday(gio_to, "Giỗ Tổ Hùng Vương (10/3 âm lịch)"));
+        let gio_to = lunar::to_solar(LunarDate { day: 10, month: 3, year, leap: false })?;
+        days.push(holiday(gio_to, "Giỗ Tổ Hùng Vương, 10/3 âm lịch"));
     }
     days.push(holiday(ymd(year, 4, 30)?, "Ngày Chiến thắng"));
     days.push(holiday(ymd(year, 5, 1)?, "Ngày Quốc tế Lao động"));
@@ -107,7 +90,7 @@ pub fn holidays(year: i32, rules: &HolidayRules) -> Result<Vec<StatutoryDay>, Lu
             AdjacentDay::Before => ymd(year, 9, 1)?,
             AdjacentDay::After => ymd(year, 9, 3)?,
         };
-        days.push(holiday(extra, "Quốc khánh (ngày liền kề)"));
+        days.push(holiday(extra, "Quốc khánh, ngày liền kề"));
     }
     days.push(holiday(ymd(year, 9, 2)?, "Quốc khánh"));
     days.sort_by_key(|d| d.date);
@@ -117,10 +100,7 @@ pub fn holidays(year: i32, rules: &HolidayRules) -> Result<Vec<StatutoryDay>, Lu
 
 /// The holidays of a year with their compensatory days: each holiday that falls on a
 /// Saturday or Sunday gives a day off on the next working day after its run of days off.
-pub fn statutory_days_off(
-    year: i32,
-    rules: &HolidayRules,
-) -> Result<Vec<StatutoryDay>, LunarError> {
+pub fn statutory_days_off(year: i32, rules: &HolidayRules) -> Result<Vec<StatutoryDay>, LunarError> {
     let holidays = holidays(year, rules)?;
     let is_holiday = |date: NaiveDate| holidays.iter().any(|h| h.date == date);
     let mut days = holidays.clone();
@@ -128,8 +108,7 @@ pub fn statutory_days_off(
     while index < holidays.len() {
         // A run: consecutive holidays, with the weekends between them.
         let start = index;
-        while index + 1 < holidays.len()
-            && (holidays[index + 1].date - holidays[index].date).num_days() == 1
+        while index + 1 < holidays.len() && (holidays[index + 1].date - holidays[index].date).num_days() == 1
         {
             index += 1;
         }
@@ -149,11 +128,7 @@ pub fn statutory_days_off(
             days.push(StatutoryDay {
                 date: next,
                 kind: Kind::Compensatory,
-                reason: format!(
-                    "Nghỉ bù {} ({})",
-                    holiday.reason,
-                    holiday.date.format("%d/%m/%Y")
-                ),
+                reason: format!("Nghỉ bù {} ({})", holiday.reason, holiday.date.format("%d/%m/%Y")),
             });
         }
         index += 1;
@@ -171,15 +146,7 @@ mod tests {
             .unwrap()
             .iter()
             .map(|d| {
-                format!(
-                    "{}{}",
-                    d.date.format("%d/%m"),
-                    if d.kind == Kind::Compensatory {
-                        "*"
-                    } else {
-                        ""
-                    }
-                )
+                format!("{}{}", d.date.format("%d/%m"), if d.kind == Kind::Compensatory { "*" } else { "" })
             })
             .collect()
     }
@@ -190,8 +157,8 @@ mod tests {
         assert_eq!(
             dates(2026),
             [
-                "01/01", "16/02", "17/02", "18/02", "19/02", "20/02", "26/04", "27/04*", "30/04",
-                "01/05", "01/09", "02/09"
+                "01/01", "16/02", "17/02", "18/02", "19/02", "20/02", "26/04", "27/04*", "30/04", "01/05",
+                "01/09", "02/09"
             ]
         );
     }
@@ -203,31 +170,18 @@ mod tests {
         let days = dates(2023);
         assert_eq!(
             &days[..9],
-            [
-                "01/01", "02/01*", "21/01", "22/01", "23/01", "24/01", "25/01", "26/01*", "27/01*"
-            ]
+            ["01/01", "02/01*", "21/01", "22/01", "23/01", "24/01", "25/01", "26/01*", "27/01*"]
         );
         // The government chose 29 Tết to mùng 3 that year: off 20–26/01/2023, as announced.
-        let rules = HolidayRules {
-            tet_first_day: -2,
-            ..HolidayRules::default()
-        };
+        let rules = HolidayRules { tet_first_day: -2, ..HolidayRules::default() };
         let chosen: Vec<String> = statutory_days_off(2023, &rules)
             .unwrap()
             .iter()
             .map(|d| d.date.format("%d/%m").to_string())
             .collect();
-        assert_eq!(
-            &chosen[2..9],
-            [
-                "20/01", "21/01", "22/01", "23/01", "24/01", "25/01", "26/01"
-            ]
-        );
+        assert_eq!(&chosen[2..9], ["20/01", "21/01", "22/01", "23/01", "24/01", "25/01", "26/01"]);
         // Giỗ Tổ on Saturday 29/04, 30/04 a Sunday, 1/5 Monday: 2 and 3/05 are owed.
-        assert!(
-            days.contains(&"02/05*".to_owned()) && days.contains(&"03/05*".to_owned()),
-            "{days:?}"
-        );
+        assert!(days.contains(&"02/05*".to_owned()) && days.contains(&"03/05*".to_owned()), "{days:?}");
         // 2/9/2023 a Saturday: Monday 4/9.
         assert!(days.contains(&"04/09*".to_owned()), "{days:?}");
     }
@@ -237,26 +191,13 @@ mod tests {
         // 2012: Tết 4 days, no Giỗ Tổ before 2007, Quốc khánh one day before 2021.
         let days = statutory_days_off(2006, &HolidayRules::default()).unwrap();
         assert!(!days.iter().any(|d| d.reason.starts_with("Giỗ Tổ")));
-        assert_eq!(
-            days.iter()
-                .filter(|d| d.reason.starts_with("Tết Nguyên đán"))
-                .count(),
-            4
-        );
-        assert!(
-            !days
-                .iter()
-                .any(|d| d.date == NaiveDate::from_ymd_opt(2006, 9, 1).unwrap())
-        );
+        assert_eq!(days.iter().filter(|d| d.reason.starts_with("Tết Nguyên đán")).count(), 4);
+        assert!(!days.iter().any(|d| d.date == NaiveDate::from_ymd_opt(2006, 9, 1).unwrap()));
     }
 
     #[test]
     fn rules_set_tet_and_the_national_day() {
-        let rules = HolidayRules {
-            tet_first_day: -2,
-            tet_days: 5,
-            national_day_extra: AdjacentDay::After,
-        };
+        let rules = HolidayRules { tet_first_day: -2, tet_days: 5, national_day_extra: AdjacentDay::After };
         let days = holidays(2025, &rules).unwrap();
         let tet: Vec<_> = days
             .iter()
@@ -264,9 +205,6 @@ mod tests {
             .map(|d| d.date.format("%d/%m").to_string())
             .collect();
         assert_eq!(tet, ["27/01", "28/01", "29/01", "30/01", "31/01"]);
-        assert!(
-            days.iter()
-                .any(|d| d.date == NaiveDate::from_ymd_opt(2025, 9, 3).unwrap())
-        );
+        assert!(days.iter().any(|d| d.date == NaiveDate::from_ymd_opt(2025, 9, 3).unwrap()));
     }
 }

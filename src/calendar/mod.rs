@@ -16,7 +16,7 @@ use serde::Serialize;
 
 pub use holidays::{AdjacentDay, HolidayRules};
 
-use crate::domain::{Offset, Unit};
+use crate::domain::{Deadline, DeadlineSpec, Offset, Precision, Unit};
 
 /// A day an admin declares off (an extra day, a swap) or on (a working Saturday, a holiday
 /// moved), with the reason shown to users.
@@ -79,13 +79,7 @@ impl Calendar {
     /// Vietnam's calendar with these rules and overrides (a later override of a date wins).
     pub fn new(rules: HolidayRules, overrides: Vec<DayOverride>) -> Self {
         let overrides = overrides.into_iter().map(|o| (o.date, o)).collect();
-        Self {
-            inner: Arc::new(Inner {
-                rules,
-                overrides,
-                years: Mutex::new(HashMap::new()),
-            }),
-        }
+        Self { inner: Arc::new(Inner { rules, overrides, years: Mutex::new(HashMap::new()) }) }
     }
 
     /// Vietnam's calendar with the usual rules and no overrides.
@@ -110,10 +104,7 @@ impl Calendar {
             Ok(years) => years,
             Err(poisoned) => poisoned.into_inner(),
         };
-        years
-            .entry(year)
-            .or_insert_with(|| Arc::new(self.compute_year(year)))
-            .clone()
+        years.entry(year).or_insert_with(|| Arc::new(self.compute_year(year))).clone()
     }
 
     fn compute_year(&self, year: i32) -> BTreeMap<NaiveDate, SpecialDay> {
@@ -124,15 +115,7 @@ impl Calendar {
                 holidays::Kind::Holiday => DayKind::Holiday,
                 holidays::Kind::Compensatory => DayKind::Compensatory,
             };
-            days.insert(
-                day.date,
-                SpecialDay {
-                    date: day.date,
-                    off: true,
-                    kind,
-                    reason: day.reason,
-                },
-            );
+            days.insert(day.date, SpecialDay { date: day.date, off: true, kind, reason: day.reason });
         }
         let start = NaiveDate::from_ymd_opt(year, 1, 1);
         let end = NaiveDate::from_ymd_opt(year, 12, 31);
@@ -176,11 +159,7 @@ impl Calendar {
         self.walk(date, |d| d.checked_sub_days(Days::new(1)))
     }
 
-    fn walk(
-        &self,
-        mut date: NaiveDate,
-        step: impl Fn(NaiveDate) -> Option<NaiveDate>,
-    ) -> NaiveDate {
+    fn walk(&self, mut date: NaiveDate, step: impl Fn(NaiveDate) -> Option<NaiveDate>) -> NaiveDate {
         for _ in 0..MAX_WALK {
             if self.is_working_day(date) {
                 return date;
@@ -238,14 +217,23 @@ impl Calendar {
         }
     }
 
+    /// The deadline a spec names: a relative one counts from its own date or `start` (the
+    /// directive's date), in calendar or working days of this calendar.
+    pub fn resolve(&self, spec: DeadlineSpec, start: NaiveDate) -> Option<Deadline> {
+        match spec {
+            DeadlineSpec::Absolute(deadline) => Some(deadline),
+            DeadlineSpec::Relative { offset, from, phrase } => Some(Deadline {
+                date: self.after(from.unwrap_or(start), offset)?,
+                precision: Precision::Day,
+                phrase,
+            }),
+        }
+    }
+
     /// How many working days lie after `from` up to and including `to` (negative when `to`
     /// is before `from`).
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
-        let (start, end, sign) = if from <= to {
-            (from, to, 1)
-        } else {
-            (to, from, -1)
-        };
+        let (start, end, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
         let mut count = 0;
         let mut date = start;
         while date < end {

@@ -8,26 +8,14 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// The swaps the government announced for 2026 (công văn 12729/VPCP-KGVX; Quốc khánh).
 fn calendar_2026() -> Calendar {
-    let day = |d: NaiveDate, off: bool, reason: &str| DayOverride {
-        date: d,
-        off,
-        reason: reason.to_owned(),
-    };
+    let day = |d: NaiveDate, off: bool, reason: &str| DayOverride { date: d, off, reason: reason.to_owned() };
     Calendar::new(
         HolidayRules::default(),
         vec![
             day(date(2026, 1, 2), true, "Hoán đổi: nghỉ thứ Sáu 02/01/2026"),
-            day(
-                date(2026, 1, 10),
-                false,
-                "Làm bù thứ Bảy cho ngày 02/01/2026",
-            ),
+            day(date(2026, 1, 10), false, "Làm bù thứ Bảy cho ngày 02/01/2026"),
             day(date(2026, 8, 31), true, "Hoán đổi: nghỉ thứ Hai 31/08/2026"),
-            day(
-                date(2026, 8, 22),
-                false,
-                "Làm bù thứ Bảy cho ngày 31/08/2026",
-            ),
+            day(date(2026, 8, 22), false, "Làm bù thứ Bảy cho ngày 31/08/2026"),
             // Re-stating a holiday or a weekend changes nothing.
             day(date(2026, 9, 2), true, "Quốc khánh"),
             day(date(2026, 3, 7), true, "thứ Bảy"),
@@ -52,10 +40,8 @@ fn overrides_make_days_off_and_working_saturdays() {
     assert!(!calendar.is_working_day(date(2026, 1, 2)));
     assert!(calendar.is_working_day(date(2026, 1, 10)));
     let special = calendar.special_days(2026);
-    let listed: Vec<_> = special
-        .iter()
-        .map(|d| (d.date.format("%d/%m").to_string(), d.off, d.kind))
-        .collect();
+    let listed: Vec<_> =
+        special.iter().map(|d| (d.date.format("%d/%m").to_string(), d.off, d.kind)).collect();
     assert_eq!(listed.len(), 16, "{listed:#?}");
     assert!(listed.contains(&("10/01".to_owned(), false, DayKind::Override)));
     assert!(listed.contains(&("31/08".to_owned(), true, DayKind::Override)));
@@ -78,41 +64,20 @@ fn moves_and_counts_across_tet() {
     // Tết Bính Ngọ: off Saturday 14 to Sunday 22/02/2026.
     assert_eq!(calendar.on_or_after(date(2026, 2, 14)), date(2026, 2, 23));
     assert_eq!(calendar.on_or_before(date(2026, 2, 22)), date(2026, 2, 13));
-    assert_eq!(
-        calendar.sub_working_days(date(2026, 2, 23), 3),
-        date(2026, 2, 11)
-    );
-    assert_eq!(
-        calendar.add_working_days(date(2026, 2, 12), 2),
-        date(2026, 2, 23)
-    );
-    assert_eq!(
-        calendar.working_days_between(date(2026, 2, 12), date(2026, 2, 23)),
-        2
-    );
-    assert_eq!(
-        calendar.working_days_between(date(2026, 2, 23), date(2026, 2, 12)),
-        -2
-    );
-    assert_eq!(
-        calendar.add_working_days(date(2026, 2, 12), 0),
-        date(2026, 2, 12)
-    );
+    assert_eq!(calendar.sub_working_days(date(2026, 2, 23), 3), date(2026, 2, 11));
+    assert_eq!(calendar.add_working_days(date(2026, 2, 12), 2), date(2026, 2, 23));
+    assert_eq!(calendar.working_days_between(date(2026, 2, 12), date(2026, 2, 23)), 2);
+    assert_eq!(calendar.working_days_between(date(2026, 2, 23), date(2026, 2, 12)), -2);
+    assert_eq!(calendar.add_working_days(date(2026, 2, 12), 0), date(2026, 2, 12));
 }
 
 #[test]
 fn ten_working_days_from_the_seed_notice() {
     // 21/09/2021 + 10 working days: no holiday in between, two weekends: 05/10/2021.
     let calendar = Calendar::vietnam();
-    assert_eq!(
-        calendar.add_working_days(date(2021, 9, 21), 10),
-        date(2021, 10, 5)
-    );
+    assert_eq!(calendar.add_working_days(date(2021, 9, 21), 10), date(2021, 10, 5));
     // Across Quốc khánh 2021 (1–2/09, Wed–Thu): 25/08 + 10 working days = 10/09.
-    assert_eq!(
-        calendar.add_working_days(date(2021, 8, 25), 10),
-        date(2021, 9, 10)
-    );
+    assert_eq!(calendar.add_working_days(date(2021, 8, 25), 10), date(2021, 9, 10));
 }
 
 proptest! {

@@ -50,9 +50,10 @@ impl EmailChannel {
                     .map_err(|e| format!("cannot set up TLS to {}: {e}", settings.host))?,
             ),
         };
-        let credentials = settings.credentials.as_ref().map(|(user, password)| {
-            Credentials::new(user.clone(), password.expose_secret().to_owned())
-        });
+        let credentials = settings
+            .credentials
+            .as_ref()
+            .map(|(user, password)| Credentials::new(user.clone(), password.expose_secret().to_owned()));
         Ok(Self {
             host: settings.host.clone(),
             port: settings.port,
@@ -84,9 +85,9 @@ impl EmailChannel {
             )));
         }
         for address in &outgoing.department.emails {
-            let mailbox = address.parse::<Mailbox>().map_err(|e| {
-                SendError::permanent(format!("'{address}' is not an email address: {e}"))
-            })?;
+            let mailbox = address
+                .parse::<Mailbox>()
+                .map_err(|e| SendError::permanent(format!("'{address}' is not an email address: {e}")))?;
             builder = builder.to(mailbox);
         }
         builder
@@ -98,11 +99,8 @@ impl EmailChannel {
         let email = self.build(outgoing)?;
         let envelope = email.envelope().clone();
         let bytes = email.formatted();
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| SendError::transient("the SMTP pool is closed"))?;
+        let _slot =
+            self.slots.acquire().await.map_err(|_| SendError::transient("the SMTP pool is closed"))?;
 
         // A pooled connection first. If the network failed under it (the server closed it
         // while idle), the message goes out once more on a fresh one.
@@ -134,12 +132,12 @@ impl EmailChannel {
     ) -> Result<(), Failure> {
         match tokio::time::timeout(self.timeout, connection.send(envelope, bytes)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.is_permanent() => Err(Failure::Answered(SendError::permanent(
-                format!("SMTP server refused: {e}"),
-            ))),
-            Ok(Err(e)) if e.is_transient() => Err(Failure::Answered(SendError::transient(
-                format!("SMTP server deferred: {e}"),
-            ))),
+            Ok(Err(e)) if e.is_permanent() => {
+                Err(Failure::Answered(SendError::permanent(format!("SMTP server refused: {e}"))))
+            }
+            Ok(Err(e)) if e.is_transient() => {
+                Err(Failure::Answered(SendError::transient(format!("SMTP server deferred: {e}"))))
+            }
             Ok(Err(e)) => Err(Failure::Network(SendError::transient(format!("SMTP: {e}")))),
             Err(_) => Err(Failure::Network(SendError::transient(format!(
                 "SMTP: no answer from {}:{} within {:?}",
@@ -151,12 +149,8 @@ impl EmailChannel {
     /// Opens, greets, secures and authenticates a connection.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let address = format!("{}:{}", self.host, self.port);
-        let timed_out = || {
-            SendError::transient(format!(
-                "SMTP: cannot connect to {address} within {:?}",
-                self.timeout
-            ))
-        };
+        let timed_out =
+            || SendError::transient(format!("SMTP: cannot connect to {address} within {:?}", self.timeout));
         let refused = |e: &dyn std::fmt::Display| {
             SendError::transient(format!("SMTP: cannot connect to {address}: {e}"))
         };
@@ -172,56 +166,39 @@ impl EmailChannel {
                 .await
                 .map_err(|e| refused(&e))?,
                 _ => {
-                    let stream = TcpStream::connect((self.host.as_str(), self.port))
-                        .await
-                        .map_err(|e| refused(&e))?;
+                    let stream =
+                        TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| refused(&e))?;
                     stream.set_nodelay(true).map_err(|e| refused(&e))?;
-                    let mut connection = AsyncSmtpConnection::connect_with_transport(
-                        Box::new(stream),
-                        &self.client_id,
-                    )
-                    .await
-                    .map_err(|e| refused(&e))?;
-                    if let (TlsMode::StartTls, Some(parameters)) = (&self.tls, &self.tls_parameters)
-                    {
-                        connection
-                            .starttls(parameters.clone(), &self.client_id)
+                    let mut connection =
+                        AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.client_id)
                             .await
-                            .map_err(|e| {
-                                SendError::transient(format!(
-                                    "SMTP: STARTTLS with {address} failed: {e}"
-                                ))
-                            })?;
+                            .map_err(|e| refused(&e))?;
+                    if let (TlsMode::StartTls, Some(parameters)) = (&self.tls, &self.tls_parameters) {
+                        connection.starttls(parameters.clone(), &self.client_id).await.map_err(|e| {
+                            SendError::transient(format!("SMTP: STARTTLS with {address} failed: {e}"))
+                        })?;
                     }
                     connection
                 }
             };
             if let Some(credentials) = &self.credentials {
-                connection
-                    .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                    .await
-                    .map_err(|e| {
-                        // A refused login is a config problem: retrying cannot fix it.
-                        let message = format!("SMTP: {address} refused the login: {e}");
-                        if e.is_permanent() {
-                            SendError::permanent(message)
-                        } else {
-                            SendError::transient(message)
-                        }
-                    })?;
+                connection.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await.map_err(|e| {
+                    // A refused login is a config problem: retrying cannot fix it.
+                    let message = format!("SMTP: {address} refused the login: {e}");
+                    if e.is_permanent() {
+                        SendError::permanent(message)
+                    } else {
+                        SendError::transient(message)
+                    }
+                })?;
             }
             Ok(connection)
         };
-        tokio::time::timeout(self.timeout, opening)
-            .await
-            .map_err(|_| timed_out())?
+        tokio::time::timeout(self.timeout, opening).await.map_err(|_| timed_out())?
     }
 
     fn take_idle(&self) -> Option<AsyncSmtpConnection> {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         while let Some((connection, last_used)) = idle.pop() {
             if last_used.elapsed() < IDLE_LIMIT {
                 return Some(connection);
@@ -231,10 +208,7 @@ impl EmailChannel {
     }
 
     fn put_idle(&self, connection: AsyncSmtpConnection) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         idle.push((connection, Instant::now()));
     }
 }

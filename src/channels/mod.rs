@@ -28,19 +28,11 @@ pub struct SendError {
 
 impl SendError {
     pub fn transient(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            permanent: false,
-            retry_after: None,
-        }
+        Self { message: message.into(), permanent: false, retry_after: None }
     }
 
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            permanent: true,
-            retry_after: None,
-        }
+        Self { message: message.into(), permanent: true, retry_after: None }
     }
 }
 
@@ -82,10 +74,7 @@ impl Channels {
     pub fn from_settings(settings: &Settings) -> Result<Self, ChannelBuildError> {
         let mut by_name = BTreeMap::new();
         for (name, channel) in &settings.channels {
-            let failed = |message| ChannelBuildError {
-                name: name.clone(),
-                message,
-            };
+            let failed = |message| ChannelBuildError { name: name.clone(), message };
             let built = match channel {
                 ChannelSettings::Smtp(smtp) => {
                     Channel::Email(Box::new(EmailChannel::new(smtp).map_err(failed)?))

@@ -29,10 +29,9 @@ impl WebhookChannel {
     pub fn new(settings: &WebhookSettings) -> Result<Self, String> {
         let mut headers = HeaderMap::new();
         for (name, value) in &settings.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| format!("header '{name}': {e}"))?;
-            let value =
-                HeaderValue::from_str(value).map_err(|e| format!("header '{name}': {e}"))?;
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header '{name}': {e}"))?;
+            let value = HeaderValue::from_str(value).map_err(|e| format!("header '{name}': {e}"))?;
             headers.insert(name, value);
         }
         let client = reqwest::Client::builder()
@@ -43,18 +42,11 @@ impl WebhookChannel {
             .user_agent(concat!("nhacviec/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Self {
-            client,
-            url: settings.url.clone(),
-        })
+        Ok(Self { client, url: settings.url.clone() })
     }
 
     pub async fn send(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
-        let url = outgoing
-            .department
-            .webhooks
-            .get(channel_name)
-            .unwrap_or(&self.url);
+        let url = outgoing.department.webhooks.get(channel_name).unwrap_or(&self.url);
         let body = Body {
             key: outgoing.key,
             subject: &outgoing.message.subject,
@@ -83,15 +75,8 @@ impl WebhookChannel {
         let answer: String = text.chars().take(300).collect();
         let message = format!("POST {url}: HTTP {status}: {answer}");
         let transient = status.is_server_error()
-            || matches!(
-                status,
-                StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
-            );
-        Err(SendError {
-            message,
-            permanent: !transient,
-            retry_after,
-        })
+            || matches!(status, StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS);
+        Err(SendError { message, permanent: !transient, retry_after })
     }
 }
 

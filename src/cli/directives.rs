@@ -13,29 +13,20 @@ use crate::plan::{self, Policy};
 
 pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let name = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
-    let mut directive = directive_file::parse(&text, &name, &settings.departments)
-        .map_err(|e| InputError(e.to_string()))?;
+    let text = std::fs::read_to_string(file).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
+    let mut directive =
+        directive_file::parse(&text, &name, &settings.departments, &settings.calendar.calendar)
+            .map_err(|e| InputError(e.to_string()))?;
     let policy = Policy::from_settings(settings);
     for task in &mut directive.tasks {
         let unsaved = task.as_unsaved_task(Utc::now());
-        task.next_reminder_at = plan::first_planning_at(
-            &unsaved,
-            settings.departments.escalate_to(&task.lead),
-            &policy,
-        );
+        task.next_reminder_at =
+            plan::first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), &policy);
     }
     let store = open_store(settings).await?;
-    let (id, tasks) = store
-        .add_directive(&directive, Utc::now())
-        .await
-        .context("cannot add the directive")?;
-    let with_deadline = directive
-        .tasks
-        .iter()
-        .filter(|t| t.deadline.is_some())
-        .count();
+    let (id, tasks) =
+        store.add_directive(&directive, Utc::now()).await.context("cannot add the directive")?;
+    let with_deadline = directive.tasks.iter().filter(|t| t.deadline.is_some()).count();
     outln!(
         "directive {} added: {} tasks ({} with a deadline), ids {}–{}",
         id.0,
@@ -88,17 +79,7 @@ pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            table::print(
-                &[
-                    "ID",
-                    "SỐ",
-                    "NGÀY",
-                    "CƠ QUAN BAN HÀNH",
-                    "NHIỆM VỤ",
-                    "TRÍCH YẾU",
-                ],
-                &cells,
-            );
+            table::print(&["ID", "SỐ", "NGÀY", "CƠ QUAN BAN HÀNH", "NHIỆM VỤ", "TRÍCH YẾU"], &cells);
             Ok(())
         }
     }

@@ -58,25 +58,17 @@ fn parse_at(text: &str, settings: &Settings) -> Result<DateTime<Utc>, InputError
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
         .or_else(|_| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(23, 59, 59).unwrap_or_default())
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_hms_opt(23, 59, 59).unwrap_or_default())
         })
         .map_err(|_| {
-            InputError(format!(
-                "--at: '{text}' is not a moment: write YYYY-MM-DD or YYYY-MM-DDTHH:MM"
-            ))
+            InputError(format!("--at: '{text}' is not a moment: write YYYY-MM-DD or YYYY-MM-DDTHH:MM"))
         })?;
     settings
         .timezone
         .from_local_datetime(&local)
         .earliest()
         .map(|at| at.with_timezone(&Utc))
-        .ok_or_else(|| {
-            InputError(format!(
-                "--at: '{text}' does not exist in {}",
-                settings.timezone
-            ))
-        })
+        .ok_or_else(|| InputError(format!("--at: '{text}' does not exist in {}", settings.timezone)))
 }
 
 pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> {
@@ -86,63 +78,42 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
     };
     let store = open_store(settings).await?;
     let record = store.task(TaskId(args.task)).await.map_err(|e| match e {
-        StoreError::NoSuchTask(id) => {
-            anyhow::Error::from(InputError(format!("no task with id {id}")))
-        }
+        StoreError::NoSuchTask(id) => anyhow::Error::from(InputError(format!("no task with id {id}"))),
         other => other.into(),
     })?;
     let rows = store.outbox(None, Some(TaskId(args.task)), 100_000).await?;
     let events = store.task_events(TaskId(args.task)).await?;
     let policy = Policy::from_settings(settings);
     let task = &record.task;
-    let local = |t: DateTime<Utc>| {
-        t.with_timezone(&settings.timezone)
-            .format("%d/%m/%Y %H:%M")
-            .to_string()
-    };
+    let local = |t: DateTime<Utc>| t.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M").to_string();
     let mut notes = Vec::new();
     for event in events.iter().filter(|e| e.kind != "created") {
-        notes.push(format!(
-            "{}: {} {}",
-            local(event.at),
-            event.kind,
-            event.detail.as_deref().unwrap_or("")
-        ));
+        notes.push(format!("{}: {} {}", local(event.at), event.kind, event.detail.as_deref().unwrap_or("")));
     }
     let mut entries = Vec::new();
     match (&task.deadline, task.status) {
         (None, _) => notes.push("the task has no deadline: it is never reminded".to_owned()),
         (Some(_), TaskStatus::Done) => notes.push(format!(
             "the task is done{}: no reminder goes out any more",
-            task.done_on
-                .map(|d| format!(" (on {d})"))
-                .unwrap_or_default()
+            task.done_on.map(|d| format!(" (on {d})")).unwrap_or_default()
         )),
         (Some(deadline), TaskStatus::Open) => {
             let escalate_to = settings.departments.escalate_to(&task.lead);
             if escalate_to.is_none() {
-                notes.push(format!(
-                    "lead '{}' has no escalate_to: no escalation",
-                    task.lead
-                ));
+                notes.push(format!("lead '{}' has no escalate_to: no escalation", task.lead));
             }
             for series in [Series::Reminders, Series::Escalation] {
                 for (code, role) in &plan::recipients(task, series, escalate_to) {
                     let mut upcoming = 0;
-                    for occurrence in
-                        series.occurrences(deadline.date, &policy, policy.calendar_for(code))
-                    {
+                    for occurrence in series.occurrences(deadline.date, &policy, policy.calendar_for(code)) {
                         if occurrence.at > at {
                             if upcoming == args.upcoming {
                                 break;
                             }
                             upcoming += 1;
                         }
-                        let channels = settings
-                            .departments
-                            .get(code)
-                            .map(|d| d.channels.clone())
-                            .unwrap_or_default();
+                        let channels =
+                            settings.departments.get(code).map(|d| d.channels.clone()).unwrap_or_default();
                         let base = Entry {
                             at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
                             day: occurrence.day,
@@ -173,14 +144,8 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
                                 &channel,
                             );
                             let row = rows.iter().find(|r| r.key == key);
-                            let (status, reason) = fate(
-                                row,
-                                occurrence.at,
-                                record.planned_until,
-                                at,
-                                settings,
-                                &local,
-                            );
+                            let (status, reason) =
+                                fate(row, occurrence.at, record.planned_until, at, settings, &local);
                             let mut reason = reason;
                             if let Some(from) = base.moved_from {
                                 reason = format!(
@@ -218,10 +183,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
             reason: format!(
                 "for the earlier deadline {}{}",
                 row.deadline,
-                row.last_error
-                    .as_deref()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
+                row.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
             ),
         });
     }
@@ -238,12 +200,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
     match args.format {
         Format::Json => table::print_json(&explanation),
         Format::Table => {
-            outln!(
-                "task {}: {} ({})",
-                explanation.task_id,
-                explanation.task,
-                explanation.status
-            );
+            outln!("task {}: {} ({})", explanation.task_id, explanation.task, explanation.status);
             if let Some(deadline) = explanation.deadline {
                 outln!("deadline: {}", deadline.format("%d/%m/%Y"));
             }
@@ -266,18 +223,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
                     ]
                 })
                 .collect();
-            table::print(
-                &[
-                    "DUE",
-                    "RULE",
-                    "DEPARTMENT",
-                    "ROLE",
-                    "CHANNEL",
-                    "STATUS",
-                    "WHY",
-                ],
-                &rows,
-            );
+            table::print(&["DUE", "RULE", "DEPARTMENT", "ROLE", "CHANNEL", "STATUS", "WHY"], &rows);
             Ok(())
         }
     }
@@ -328,13 +274,7 @@ fn fate(
         );
     }
     if due <= at {
-        return (
-            "due".to_owned(),
-            "due: the daemon sends it at its next tick".to_owned(),
-        );
+        return ("due".to_owned(), "due: the daemon sends it at its next tick".to_owned());
     }
-    (
-        "scheduled".to_owned(),
-        format!("will go out {}", local(due)),
-    )
+    ("scheduled".to_owned(), format!("will go out {}", local(due)))
 }

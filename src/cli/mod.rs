@@ -13,6 +13,7 @@ macro_rules! outln {
     }};
 }
 
+mod calendar;
 mod directives;
 mod explain;
 mod outbox;
@@ -36,13 +37,7 @@ use crate::config::{ConfigError, ConfigSource, Settings};
 )]
 pub struct Cli {
     /// Config file; without it, the embedded default config.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "NHACVIEC_CONFIG",
-        value_name = "PATH"
-    )]
+    #[arg(long, short, global = true, env = "NHACVIEC_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -65,6 +60,9 @@ enum Command {
     Outbox(OutboxCommand),
     /// Print every reminder that would go out between two dates, sending nothing.
     Preview(preview::PreviewArgs),
+    /// A year's days off other than weekends (holidays, compensatory days, overrides), or a
+    /// conversion to or from the lunar calendar.
+    Calendar(calendar::CalendarArgs),
     /// Tell, for one task, which reminders were sent, which are pending, and why any was skipped.
     Explain(explain::ExplainArgs),
 }
@@ -100,7 +98,7 @@ enum TaskCommand {
     /// Give a task a new deadline; the reason is kept in its history.
     Extend {
         id: i64,
-        /// The new deadline: 2021-12-15, 2021-12, 2022-Q1 or 2022.
+        /// The new deadline: 2021-12-15, 2021-12, 2022-Q1, 2022, or +10wd / +30d from today.
         #[arg(long)]
         to: String,
         #[arg(long)]
@@ -136,9 +134,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
 }
 
 fn config_source(cli: &Cli) -> ConfigSource {
-    cli.config
-        .clone()
-        .map_or(ConfigSource::Embedded, ConfigSource::File)
+    cli.config.clone().map_or(ConfigSource::Embedded, ConfigSource::File)
 }
 
 /// Parses the command line, runs the command, returns the process's exit code.
@@ -146,10 +142,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     init_tracing(matches!(cli.command, Command::Run));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -160,8 +153,8 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", chain(&error));
-            let input = error.downcast_ref::<InputError>().is_some()
-                || error.downcast_ref::<ConfigError>().is_some();
+            let input =
+                error.downcast_ref::<InputError>().is_some() || error.downcast_ref::<ConfigError>().is_some();
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
@@ -187,25 +180,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check => return Ok(check(&source).await),
         Command::Run => run_daemon(load()?).await,
-        Command::Directive(DirectiveCommand::Add { file }) => {
-            directives::add(&load()?, &file).await
-        }
-        Command::Directive(DirectiveCommand::List { format }) => {
-            directives::list(&load()?, format).await
-        }
+        Command::Directive(DirectiveCommand::Add { file }) => directives::add(&load()?, &file).await,
+        Command::Directive(DirectiveCommand::List { format }) => directives::list(&load()?, format).await,
         Command::Task(TaskCommand::List(args)) => tasks::list(&load()?, &args).await,
         Command::Task(TaskCommand::Show { id, format }) => tasks::show(&load()?, id, format).await,
         Command::Task(TaskCommand::Done { id, on }) => tasks::done(&load()?, id, on).await,
-        Command::Task(TaskCommand::Extend {
-            id,
-            to,
-            reason,
-            phrase,
-        }) => tasks::extend(&load()?, id, &to, &reason, phrase).await,
+        Command::Task(TaskCommand::Extend { id, to, reason, phrase }) => {
+            tasks::extend(&load()?, id, &to, &reason, phrase).await
+        }
         Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
         Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
         Command::Preview(args) => preview::run(&load()?, &args).await,
         Command::Explain(args) => explain::run(&load()?, &args).await,
+        Command::Calendar(args) => calendar::run(&load()?, &args),
     }
     .map(|()| ExitCode::SUCCESS)
 }
@@ -221,10 +208,7 @@ async fn run_daemon(settings: Settings) -> anyhow::Result<()> {
 async fn check(source: &ConfigSource) -> ExitCode {
     let settings = match Settings::load(source) {
         Ok(settings) => settings,
-        Err(ConfigError::Invalid {
-            source_name,
-            problems,
-        }) => {
+        Err(ConfigError::Invalid { source_name, problems }) => {
             eprintln!("{source_name}: {} problem(s)", problems.len());
             for problem in problems {
                 eprintln!("  {problem}");
@@ -292,11 +276,9 @@ fn creatable(path: &std::path::Path) -> Result<(), String> {
                     let _ = std::fs::remove_file(&probe);
                     Ok(())
                 }
-                Err(e) => Err(format!(
-                    "cannot create the store {} in {}: {e}",
-                    path.display(),
-                    dir.display()
-                )),
+                Err(e) => {
+                    Err(format!("cannot create the store {} in {}: {e}", path.display(), dir.display()))
+                }
             };
         }
         folder = dir.parent();
@@ -307,23 +289,14 @@ fn creatable(path: &std::path::Path) -> Result<(), String> {
 fn init_tracing(daemon: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::prelude::*;
-    let default = if daemon {
-        "info,sqlx=warn"
-    } else {
-        "warn,sqlx=error"
-    };
-    let filter =
-        EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let journald = std::env::var_os("JOURNAL_STREAM")
-        .is_some()
-        .then(|| tracing_journald::layer().ok())
-        .flatten();
+    let default = if daemon { "info,sqlx=warn" } else { "warn,sqlx=error" };
+    let filter = EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let journald =
+        std::env::var_os("JOURNAL_STREAM").is_some().then(|| tracing_journald::layer().ok()).flatten();
     let registry = tracing_subscriber::registry().with(filter);
     match journald {
         Some(layer) => registry.with(layer).init(),
-        None => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-            .init(),
+        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
     }
 }
 

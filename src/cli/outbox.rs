@@ -27,16 +27,12 @@ pub struct ListArgs {
 pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let state = args.state.as_deref().and_then(OutboxState::parse);
     let store = open_store(settings).await?;
-    let items = store
-        .outbox(state, args.task.map(TaskId), args.limit)
-        .await?;
+    let items = store.outbox(state, args.task.map(TaskId), args.limit).await?;
     match args.format {
         Format::Json => table::print_json(&items),
         Format::Table => {
             let local = |at: chrono::DateTime<Utc>| {
-                at.with_timezone(&settings.timezone)
-                    .format("%d/%m/%Y %H:%M")
-                    .to_string()
+                at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M").to_string()
             };
             let rows: Vec<Vec<String>> = items
                 .iter()
@@ -87,13 +83,8 @@ pub async fn retry(settings: &Settings, id: i64) -> anyhow::Result<()> {
     })?;
     match state {
         OutboxState::Dead | OutboxState::Cancelled => {
-            let local = at
-                .with_timezone(&settings.timezone)
-                .format("%d/%m/%Y %H:%M");
-            outln!(
-                "outbox item {id} ({}) is pending again; it goes out from {local}",
-                state.as_str()
-            );
+            let local = at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M");
+            outln!("outbox item {id} ({}) is pending again; it goes out from {local}", state.as_str());
             Ok(())
         }
         other => Err(InputError(format!(

@@ -148,16 +148,7 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                 })
                 .collect();
             table::print(
-                &[
-                    "GỬI LÚC",
-                    "ĐƠN VỊ",
-                    "VAI TRÒ",
-                    "QUY TẮC",
-                    "KÊNH",
-                    "NV",
-                    "HẠN",
-                    "NHIỆM VỤ",
-                ],
+                &["GỬI LÚC", "ĐƠN VỊ", "VAI TRÒ", "QUY TẮC", "KÊNH", "NV", "HẠN", "NHIỆM VỤ"],
                 &rows,
             );
             outln!("{} nhắc việc", items.len());

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Format, InputError, open_store, parse_date, table};
 use crate::config::Settings;
-use crate::domain::{Deadline, DepartmentCode, DirectiveId, TaskId, TaskStatus};
+use crate::domain::{Deadline, DeadlineSpec, DepartmentCode, DirectiveId, TaskId, TaskStatus};
 use crate::plan::{self, Policy};
 use crate::store::{StoreError, TaskEvent, TaskFilter, TaskRecord};
 
@@ -60,43 +60,26 @@ fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
         deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
         status: task.status.as_str(),
         done_on: task.done_on,
-        next_reminder_at: record
-            .next_reminder_at
-            .map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
+        next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
     }
 }
 
 fn department(settings: &Settings, label: &str) -> Result<DepartmentCode, InputError> {
-    settings
-        .departments
-        .resolve(label)
-        .map(|d| d.code.clone())
-        .ok_or_else(|| {
-            InputError(format!(
-                "unknown department '{label}': use a code, name or alias from the config"
-            ))
-        })
+    settings.departments.resolve(label).map(|d| d.code.clone()).ok_or_else(|| {
+        InputError(format!("unknown department '{label}': use a code, name or alias from the config"))
+    })
 }
 
 pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     let today = Utc::now().with_timezone(&settings.timezone).date_naive();
     let filter = TaskFilter {
-        department: args
-            .department
-            .as_deref()
-            .map(|d| department(settings, d))
-            .transpose()?,
+        department: args.department.as_deref().map(|d| department(settings, d)).transpose()?,
         overdue_on: args.overdue.then_some(today),
         due_before: args.due_before,
         directive: args.directive.map(DirectiveId),
     };
     let store = open_store(settings).await?;
-    let views: Vec<TaskView> = store
-        .tasks(&filter)
-        .await?
-        .iter()
-        .map(|r| view(r, settings))
-        .collect();
+    let views: Vec<TaskView> = store.tasks(&filter).await?.iter().map(|r| view(r, settings)).collect();
     match args.format {
         Format::Json => table::print_json(&views),
         Format::Table => {
@@ -106,19 +89,14 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
                     vec![
                         v.id.to_string(),
                         v.status.to_owned(),
-                        v.deadline
-                            .map(|d| d.format("%d/%m/%Y").to_string())
-                            .unwrap_or_else(|| "—".into()),
+                        v.deadline.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_else(|| "—".into()),
                         v.lead.clone(),
                         v.coordinating.join(","),
                         v.summary.clone(),
                     ]
                 })
                 .collect();
-            table::print(
-                &["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"],
-                &rows,
-            );
+            table::print(&["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"], &rows);
             Ok(())
         }
     }
@@ -144,11 +122,8 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
         details: Option<String>,
         history: Vec<TaskEvent>,
     }
-    let shown = Shown {
-        task: view(&record, settings),
-        details: record.task.details.clone(),
-        history: events,
-    };
+    let shown =
+        Shown { task: view(&record, settings), details: record.task.details.clone(), history: events };
     match format {
         Format::Json => table::print_json(&shown),
         Format::Table => {
@@ -160,10 +135,7 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
             outln!(
                 "Văn bản: {}{}",
                 t.directive_id,
-                t.section
-                    .as_deref()
-                    .map(|s| format!(", mục {s}"))
-                    .unwrap_or_default()
+                t.section.as_deref().map(|s| format!(", mục {s}")).unwrap_or_default()
             );
             outln!("Chủ trì: {}", t.lead);
             if !t.coordinating.is_empty() {
@@ -180,15 +152,8 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
             }
             outln!("Lịch sử:");
             for event in &shown.history {
-                let at = event
-                    .at
-                    .with_timezone(&settings.timezone)
-                    .format("%d/%m/%Y %H:%M");
-                outln!(
-                    "  {at}  {}  {}",
-                    event.kind,
-                    event.detail.as_deref().unwrap_or("")
-                );
+                let at = event.at.with_timezone(&settings.timezone).format("%d/%m/%Y %H:%M");
+                outln!("  {at}  {}  {}", event.kind, event.detail.as_deref().unwrap_or(""));
             }
             Ok(())
         }
@@ -199,11 +164,7 @@ pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow
     let now = Utc::now();
     let on = on.unwrap_or_else(|| now.with_timezone(&settings.timezone).date_naive());
     let store = open_store(settings).await?;
-    if store
-        .mark_done(TaskId(id), on, now)
-        .await
-        .map_err(not_found)?
-    {
+    if store.mark_done(TaskId(id), on, now).await.map_err(not_found)? {
         outln!("task {id} done on {on}; its pending reminders are cancelled");
     } else {
         outln!("task {id} was already done");
@@ -218,7 +179,13 @@ pub async fn extend(
     reason: &str,
     phrase: Option<String>,
 ) -> anyhow::Result<()> {
-    let deadline = Deadline::parse(to, phrase).map_err(|e| InputError(format!("--to: {e}")))?;
+    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
+    let spec = DeadlineSpec::parse(to, phrase).map_err(|e| InputError(format!("--to: {e}")))?;
+    let deadline = settings
+        .calendar
+        .calendar
+        .resolve(spec, today)
+        .ok_or_else(|| InputError(format!("--to: '{to}' is out of the calendar's range")))?;
     if reason.trim().is_empty() {
         return Err(InputError("--reason: say why the deadline is extended".into()).into());
     }

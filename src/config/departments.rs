@@ -28,11 +28,7 @@ pub struct Departments {
 
 /// Case and spacing do not matter when a directive names a department.
 pub(super) fn normalize(label: &str) -> String {
-    label
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 impl Departments {
@@ -43,9 +39,7 @@ impl Departments {
                 .chain(std::iter::once(department.name.as_str()))
                 .chain(department.aliases.iter().map(String::as_str));
             for label in labels {
-                by_label
-                    .entry(normalize(label))
-                    .or_insert_with(|| department.code.clone());
+                by_label.entry(normalize(label)).or_insert_with(|| department.code.clone());
             }
         }
         let by_code = list.into_iter().map(|d| (d.code.clone(), d)).collect();

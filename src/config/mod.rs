@@ -131,7 +131,11 @@ pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
         .seconds(croner::parser::Seconds::Required)
         .build()
         .parse(text)
-        .map_err(|e| format!("'{text}' is not a cron expression of six fields, seconds first ({e}), e.g. '0 5 0 * * *'"))
+        .map_err(|e| {
+            format!(
+                "'{text}' is not a cron expression of six fields, seconds first ({e}), e.g. '0 5 0 * * *'"
+            )
+        })
 }
 
 /// One thing wrong with the config, at its key path.
@@ -154,28 +158,15 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("config {source_name} is not valid TOML: {message}")]
-    Syntax {
-        source_name: String,
-        message: String,
-    },
+    Syntax { source_name: String, message: String },
     #[error("config {source_name} has {} problem(s):\n{}", problems.len(), list(problems))]
-    Invalid {
-        source_name: String,
-        problems: Vec<Problem>,
-    },
+    Invalid { source_name: String, problems: Vec<Problem> },
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("  - {p}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
 }
 
 /// Where to read settings from.
@@ -199,34 +190,20 @@ impl Settings {
     pub fn load(source: &ConfigSource) -> Result<Self, ConfigError> {
         let text = match source {
             ConfigSource::Embedded => DEFAULT_CONFIG.to_owned(),
-            ConfigSource::File(path) => {
-                std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?
-            }
+            ConfigSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.clone(), source })?,
         };
         let env: Vec<(String, String)> = std::env::vars().collect();
         Self::from_toml(&text, &source.name(), &env)
     }
 
     /// The pure part of `load`: `env` stands for the process environment.
-    pub fn from_toml(
-        text: &str,
-        source_name: &str,
-        env: &[(String, String)],
-    ) -> Result<Self, ConfigError> {
-        let syntax = |message: String| ConfigError::Syntax {
-            source_name: source_name.to_owned(),
-            message,
-        };
+    pub fn from_toml(text: &str, source_name: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let syntax = |message: String| ConfigError::Syntax { source_name: source_name.to_owned(), message };
         // Parse once with `toml` alone: its errors name the line and column.
         toml::from_str::<toml::Table>(text).map_err(|e| syntax(e.to_string()))?;
-        let env_map: config::Map<String, String> = env
-            .iter()
-            .filter(|(key, _)| key.starts_with(&format!("{ENV_PREFIX}__")))
-            .cloned()
-            .collect();
+        let env_map: config::Map<String, String> =
+            env.iter().filter(|(key, _)| key.starts_with(&format!("{ENV_PREFIX}__"))).cloned().collect();
         let merged = config::Config::builder()
             .add_source(config::File::from_str(text, config::FileFormat::Toml))
             .add_source(
@@ -240,13 +217,9 @@ impl Settings {
             )
             .build()
             .map_err(|e| syntax(e.to_string()))?;
-        let value: serde_json::Value = merged
-            .try_deserialize()
-            .map_err(|e| syntax(e.to_string()))?;
-        validate::validate(value, source_name).map_err(|problems| ConfigError::Invalid {
-            source_name: source_name.to_owned(),
-            problems,
-        })
+        let value: serde_json::Value = merged.try_deserialize().map_err(|e| syntax(e.to_string()))?;
+        validate::validate(value, source_name)
+            .map_err(|problems| ConfigError::Invalid { source_name: source_name.to_owned(), problems })
     }
 
     /// The store's SQLite path, when the store is SQLite.

@@ -6,9 +6,7 @@ fn load(text: &str) -> Result<Settings, ConfigError> {
 
 fn problems(text: &str) -> Vec<String> {
     match load(text) {
-        Err(ConfigError::Invalid { problems, .. }) => {
-            problems.iter().map(ToString::to_string).collect()
-        }
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(ToString::to_string).collect(),
         other => panic!("expected problems, got {other:?}"),
     }
 }
@@ -19,12 +17,7 @@ fn the_embedded_default_is_valid() {
     assert_eq!(settings.timezone, chrono_tz::Asia::Ho_Chi_Minh);
     assert_eq!(
         settings.schedule.before,
-        vec![
-            Offset::days(14),
-            Offset::days(7),
-            Offset::days(3),
-            Offset::days(1)
-        ]
+        vec![Offset::days(14), Offset::days(7), Offset::days(3), Offset::days(1)]
     );
     assert_eq!(settings.sqlite_path(), Some(Path::new("data/nhacviec.db")));
     assert!(settings.departments.resolve("Sở Nội vụ").is_some());
@@ -34,13 +27,8 @@ fn the_embedded_default_is_valid() {
 fn the_nam_dinh_example_is_valid() {
     let text = include_str!("../../config/examples/nam-dinh.toml");
     let settings = Settings::from_toml(text, "nam-dinh.toml", &[]).unwrap();
-    for label in [
-        "snv",
-        "Sở Nội vụ",
-        "SNV",
-        "UBND thành phố Nam Định",
-        "Văn phòng UBND tỉnh",
-    ] {
+    for label in ["snv", "Sở Nội vụ", "SNV", "UBND thành phố Nam Định", "Văn phòng UBND tỉnh"]
+    {
         assert!(settings.departments.resolve(label).is_some(), "{label}");
     }
 }
@@ -49,23 +37,14 @@ fn the_nam_dinh_example_is_valid() {
 fn environment_overrides_single_keys() {
     let env = vec![
         ("NHACVIEC__SCHEDULE__SEND_AT".to_owned(), "09:15".to_owned()),
-        (
-            "NHACVIEC__STORE__URL".to_owned(),
-            "sqlite:///tmp/x.db".to_owned(),
-        ),
+        ("NHACVIEC__STORE__URL".to_owned(), "sqlite:///tmp/x.db".to_owned()),
         ("NHACVIEC__SCHEDULE__BEFORE".to_owned(), "5d,2d".to_owned()),
         ("NHACVIEC_CONFIG".to_owned(), "/elsewhere.toml".to_owned()),
     ];
     let settings = Settings::from_toml(DEFAULT_CONFIG, "default", &env).unwrap();
-    assert_eq!(
-        settings.schedule.send_at,
-        NaiveTime::from_hms_opt(9, 15, 0).unwrap()
-    );
+    assert_eq!(settings.schedule.send_at, NaiveTime::from_hms_opt(9, 15, 0).unwrap());
     assert_eq!(settings.store.url, "sqlite:///tmp/x.db");
-    assert_eq!(
-        settings.schedule.before,
-        vec![Offset::days(5), Offset::days(2)]
-    );
+    assert_eq!(settings.schedule.before, vec![Offset::days(5), Offset::days(2)]);
 }
 
 #[test]
@@ -113,10 +92,7 @@ escalate_to = "vp-ubnd"
         "departments[1].escalate_to: unknown department 'vp-ubnd'",
     ];
     for want in expected {
-        assert!(
-            got.iter().any(|p| p.starts_with(want)),
-            "missing {want:?} in {got:#?}"
-        );
+        assert!(got.iter().any(|p| p.starts_with(want)), "missing {want:?} in {got:#?}");
     }
 }
 
@@ -144,13 +120,11 @@ channels = ["email"]
 "#;
     let got = problems(text);
     assert!(
-        got.iter()
-            .any(|p| p.starts_with("departments[1].code: duplicate department code 'snv'")),
+        got.iter().any(|p| p.starts_with("departments[1].code: duplicate department code 'snv'")),
         "{got:#?}"
     );
     assert!(
-        got.iter()
-            .any(|p| p.starts_with("departments[2].aliases[0]: 'sở nội  vụ' already names")),
+        got.iter().any(|p| p.starts_with("departments[2].aliases[0]: 'sở nội  vụ' already names")),
         "{got:#?}"
     );
 }
@@ -173,9 +147,7 @@ port = "not a port"
 "#;
     let err = load(text).unwrap_err().to_string();
     assert!(!err.contains("hunter2"), "{err}");
-    let settings = load(
-        "[channels.email]\nkind = \"smtp\"\nusername = \"u\"\npassword = \"hunter2-secret\"\n",
-    )
-    .unwrap();
+    let settings =
+        load("[channels.email]\nkind = \"smtp\"\nusername = \"u\"\npassword = \"hunter2-secret\"\n").unwrap();
     assert!(!format!("{settings:?}").contains("hunter2"));
 }

@@ -7,12 +7,10 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
-use super::raw::{
-    RawCalendar, RawChannel, RawDay, RawDelivery, RawDepartment, RawSchedule, RawSettings,
-};
+use super::raw::{RawCalendar, RawChannel, RawDay, RawDelivery, RawDepartment, RawSchedule, RawSettings};
 use super::{
-    CalendarSettings, ChannelSettings, Delivery, Department, Departments, Problem, Schedule,
-    Settings, SmtpSettings, StoreSettings, TlsMode, WebhookSettings,
+    CalendarSettings, ChannelSettings, Delivery, Department, Departments, Problem, Schedule, Settings,
+    SmtpSettings, StoreSettings, TlsMode, WebhookSettings,
 };
 use crate::calendar::{AdjacentDay, Calendar, DayOverride, HolidayRules};
 use crate::domain::{DepartmentCode, Offset};
@@ -23,10 +21,7 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.0.push(Problem { path: path.into(), message: message.into() });
     }
 
     /// Runs a parse and records its error at `path`; `None` when it failed.
@@ -35,10 +30,7 @@ impl Problems {
     }
 }
 
-pub(super) fn validate(
-    value: serde_json::Value,
-    source_name: &str,
-) -> Result<Settings, Vec<Problem>> {
+pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Settings, Vec<Problem>> {
     let mut problems = Problems::default();
     let mut unknown = Vec::new();
     let raw: Option<RawSettings> = {
@@ -59,32 +51,17 @@ pub(super) fn validate(
         return Err(problems.0);
     };
 
-    let timezone = match raw
-        .timezone
-        .as_deref()
-        .unwrap_or("Asia/Ho_Chi_Minh")
-        .parse::<Tz>()
-    {
+    let timezone = match raw.timezone.as_deref().unwrap_or("Asia/Ho_Chi_Minh").parse::<Tz>() {
         Ok(tz) => Some(tz),
         Err(_) => {
-            problems.add(
-                "timezone",
-                "not an IANA time zone name (e.g. 'Asia/Ho_Chi_Minh')",
-            );
+            problems.add("timezone", "not an IANA time zone name (e.g. 'Asia/Ho_Chi_Minh')");
             None
         }
     };
-    let store = StoreSettings {
-        url: raw
-            .store
-            .url
-            .unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()),
-    };
+    let store =
+        StoreSettings { url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()) };
     if !store.url.starts_with("sqlite://") || store.url.len() <= "sqlite://".len() {
-        problems.add(
-            "store.url",
-            format!("'{}' is not a store URL: write sqlite://PATH", store.url),
-        );
+        problems.add("store.url", format!("'{}' is not a store URL: write sqlite://PATH", store.url));
     }
     let schedule = schedule(raw.schedule, &mut problems);
     let delivery = delivery(raw.delivery, &mut problems);
@@ -131,13 +108,8 @@ fn optional_offset(text: &str) -> Result<Option<Offset>, String> {
 }
 
 fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
-    let send_at = problems.check(
-        "schedule.send_at",
-        parse_time(raw.send_at.as_deref().unwrap_or("08:00")),
-    );
-    let window = raw
-        .send_window
-        .unwrap_or_else(|| vec!["07:30".into(), "17:00".into()]);
+    let send_at = problems.check("schedule.send_at", parse_time(raw.send_at.as_deref().unwrap_or("08:00")));
+    let window = raw.send_window.unwrap_or_else(|| vec!["07:30".into(), "17:00".into()]);
     let send_window = match window.as_slice() {
         [start, end] => {
             let start = problems.check("schedule.send_window[0]", parse_time(start));
@@ -145,20 +117,14 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
             match (start, end) {
                 (Some(start), Some(end)) if start < end => Some((start, end)),
                 (Some(_), Some(_)) => {
-                    problems.add(
-                        "schedule.send_window",
-                        "the window must start before it ends",
-                    );
+                    problems.add("schedule.send_window", "the window must start before it ends");
                     None
                 }
                 _ => None,
             }
         }
         _ => {
-            problems.add(
-                "schedule.send_window",
-                "write two times of day: [\"07:30\", \"17:00\"]",
-            );
+            problems.add("schedule.send_window", "write two times of day: [\"07:30\", \"17:00\"]");
             None
         }
     };
@@ -175,35 +141,26 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         .enumerate()
     {
         match Offset::parse(text) {
-            Ok(offset) if offset.count() == 0 => problems.add(
-                format!("schedule.before[{i}]"),
-                "use on_due_date for the due date itself",
-            ),
+            Ok(offset) if offset.count() == 0 => {
+                problems.add(format!("schedule.before[{i}]"), "use on_due_date for the due date itself")
+            }
             Ok(offset) => before.push(offset),
             Err(e) => problems.add(format!("schedule.before[{i}]"), e.to_string()),
         }
     }
     before.sort_by(|a, b| b.cmp(a));
     before.dedup();
-    let overdue_every = problems.check(
-        "schedule.overdue_every",
-        optional_offset(raw.overdue_every.as_deref().unwrap_or("3d")),
-    );
-    let escalate_after = problems.check(
-        "schedule.escalate_after",
-        optional_offset(raw.escalate_after.as_deref().unwrap_or("7d")),
-    );
-    let poll_interval = problems.check(
-        "schedule.poll_interval",
-        parse_duration(raw.poll_interval.as_deref().unwrap_or("30s")),
-    );
+    let overdue_every = problems
+        .check("schedule.overdue_every", optional_offset(raw.overdue_every.as_deref().unwrap_or("3d")));
+    let escalate_after = problems
+        .check("schedule.escalate_after", optional_offset(raw.escalate_after.as_deref().unwrap_or("7d")));
+    let poll_interval = problems
+        .check("schedule.poll_interval", parse_duration(raw.poll_interval.as_deref().unwrap_or("30s")));
     if poll_interval.is_some_and(|d| d < Duration::from_secs(1)) {
         problems.add("schedule.poll_interval", "must be at least 1s");
     }
-    let replan = problems.check(
-        "schedule.replan",
-        super::parse_cron(raw.replan.as_deref().unwrap_or("0 5 0 * * *")),
-    );
+    let replan =
+        problems.check("schedule.replan", super::parse_cron(raw.replan.as_deref().unwrap_or("0 5 0 * * *")));
     Some(Schedule {
         send_at: send_at?,
         send_window: send_window?,
@@ -219,10 +176,7 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
 
 fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
     let mut duration = |key: &str, value: Option<String>, default: &str| {
-        problems.check(
-            &format!("delivery.{key}"),
-            parse_duration(value.as_deref().unwrap_or(default)),
-        )
+        problems.check(&format!("delivery.{key}"), parse_duration(value.as_deref().unwrap_or(default)))
     };
     let retry_initial = duration("retry_initial", raw.retry_initial, "1m");
     let retry_max = duration("retry_max", raw.retry_max, "6h");
@@ -237,19 +191,13 @@ fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
         ("concurrency", concurrency, 1024),
     ] {
         if value == 0 || value > max {
-            problems.add(
-                format!("delivery.{key}"),
-                format!("must be between 1 and {max}"),
-            );
+            problems.add(format!("delivery.{key}"), format!("must be between 1 and {max}"));
         }
     }
     if let (Some(initial), Some(max)) = (retry_initial, retry_max)
         && initial > max
     {
-        problems.add(
-            "delivery.retry_initial",
-            "must not exceed delivery.retry_max",
-        );
+        problems.add("delivery.retry_initial", "must not exceed delivery.retry_max");
     }
     Some(Delivery {
         max_attempts,
@@ -269,9 +217,8 @@ fn days(path: &str, raw: Vec<RawDay>, problems: &mut Problems) -> Vec<DayOverrid
         let date = match day.date.as_deref() {
             Some(text) => problems.check(
                 &format!("{key}.date"),
-                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                    format!("'{text}' is not a date in the calendar: write YYYY-MM-DD")
-                }),
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| format!("'{text}' is not a date in the calendar: write YYYY-MM-DD")),
             ),
             None => {
                 problems.add(format!("{key}.date"), "missing");
@@ -279,16 +226,13 @@ fn days(path: &str, raw: Vec<RawDay>, problems: &mut Problems) -> Vec<DayOverrid
             }
         };
         let off = day.off.unwrap_or(true);
-        let reason = day
-            .reason
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| {
-                if off {
-                    "Ngày nghỉ theo cấu hình".to_owned()
-                } else {
-                    "Ngày làm việc theo cấu hình".to_owned()
-                }
-            });
+        let reason = day.reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| {
+            if off {
+                "Ngày nghỉ theo cấu hình".to_owned()
+            } else {
+                "Ngày làm việc theo cấu hình".to_owned()
+            }
+        });
         if let Some(date) = date {
             days.push(DayOverride { date, off, reason });
         }
@@ -297,11 +241,7 @@ fn days(path: &str, raw: Vec<RawDay>, problems: &mut Problems) -> Vec<DayOverrid
 }
 
 fn calendar(raw: RawCalendar, problems: &mut Problems) -> Option<CalendarSettings> {
-    let move_deadline = match raw
-        .deadline_on_day_off
-        .as_deref()
-        .unwrap_or("next_working_day")
-    {
+    let move_deadline = match raw.deadline_on_day_off.as_deref().unwrap_or("next_working_day") {
         "next_working_day" => Some(true),
         "keep" => Some(false),
         other => {
@@ -315,10 +255,7 @@ fn calendar(raw: RawCalendar, problems: &mut Problems) -> Option<CalendarSetting
     let defaults = HolidayRules::default();
     let tet_first_day = raw.tet_first_day.unwrap_or(defaults.tet_first_day);
     if !(-3..=0).contains(&tet_first_day) {
-        problems.add(
-            "calendar.tet_first_day",
-            "must be between -3 and 0 (days before lunar New Year's Day)",
-        );
+        problems.add("calendar.tet_first_day", "must be between -3 and 0 (days before lunar New Year's Day)");
     }
     let tet_days = raw.tet_days.unwrap_or(defaults.tet_days);
     if !(1..=9).contains(&tet_days) {
@@ -336,34 +273,22 @@ fn calendar(raw: RawCalendar, problems: &mut Problems) -> Option<CalendarSetting
         }
     };
     let overrides = days("calendar.days", raw.days, problems);
-    let rules = HolidayRules {
-        tet_first_day,
-        tet_days,
-        national_day_extra: national_day_extra?,
-    };
+    let rules = HolidayRules { tet_first_day, tet_days, national_day_extra: national_day_extra? };
     Some(CalendarSettings {
         calendar: Calendar::new(rules, overrides),
         move_deadline_off_days_off: move_deadline?,
     })
 }
 
-fn channels(
-    raw: BTreeMap<String, RawChannel>,
-    problems: &mut Problems,
-) -> BTreeMap<String, ChannelSettings> {
+fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTreeMap<String, ChannelSettings> {
     let mut channels = BTreeMap::new();
     for (name, raw) in raw {
         let path = format!("channels.{name}");
         // The name is part of every outbox key, Message-ID and Idempotency-Key.
         if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         {
-            problems.add(
-                &path,
-                "a channel name uses lowercase ASCII letters, digits, '-' and '_' only",
-            );
+            problems.add(&path, "a channel name uses lowercase ASCII letters, digits, '-' and '_' only");
             continue;
         }
         let channel = match raw.kind.as_deref() {
@@ -391,24 +316,13 @@ fn channels(
 fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {
     for (key, present) in keys {
         if *present {
-            problems.add(
-                format!("{path}.{key}"),
-                format!("does not apply to a channel of kind '{kind}'"),
-            );
+            problems.add(format!("{path}.{key}"), format!("does not apply to a channel of kind '{kind}'"));
         }
     }
 }
 
 fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSettings> {
-    reject_keys(
-        path,
-        "smtp",
-        &[
-            ("url", raw.url.is_some()),
-            ("headers", raw.headers.is_some()),
-        ],
-        problems,
-    );
+    reject_keys(path, "smtp", &[("url", raw.url.is_some()), ("headers", raw.headers.is_some())], problems);
     let host = raw.host.unwrap_or_else(|| "127.0.0.1".to_owned());
     if host.trim().is_empty() {
         problems.add(format!("{path}.host"), "must not be empty");
@@ -430,33 +344,22 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         Some(TlsMode::StartTls) => 587,
         _ => 25,
     });
-    let from = raw
-        .from
-        .unwrap_or_else(|| "Nhắc việc <nhacviec@localhost>".to_owned());
+    let from = raw.from.unwrap_or_else(|| "Nhắc việc <nhacviec@localhost>".to_owned());
     let from = problems.check(
         &format!("{path}.from"),
-        from.parse::<lettre::message::Mailbox>()
-            .map_err(|e| format!("'{from}' is not a mailbox ({e})")),
+        from.parse::<lettre::message::Mailbox>().map_err(|e| format!("'{from}' is not a mailbox ({e})")),
     );
     let username = raw.username.filter(|u| !u.is_empty());
     let password = match (raw.password, raw.password_file) {
         (Some(_), Some(_)) => {
-            problems.add(
-                format!("{path}.password_file"),
-                "set password or password_file, not both",
-            );
+            problems.add(format!("{path}.password_file"), "set password or password_file, not both");
             None
         }
         (Some(password), None) => Some(password),
         (None, Some(file)) => match std::fs::read_to_string(&file) {
-            Ok(text) => Some(SecretString::from(
-                text.trim_end_matches(['\n', '\r']).to_owned(),
-            )),
+            Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
             Err(e) => {
-                problems.add(
-                    format!("{path}.password_file"),
-                    format!("cannot read '{file}': {e}"),
-                );
+                problems.add(format!("{path}.password_file"), format!("cannot read '{file}': {e}"));
                 None
             }
         },
@@ -465,10 +368,7 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
     let credentials = match (username, password) {
         (Some(user), Some(password)) => Some((user, password)),
         (Some(_), None) => {
-            problems.add(
-                format!("{path}.password"),
-                "a username needs password or password_file",
-            );
+            problems.add(format!("{path}.password"), "a username needs password or password_file");
             None
         }
         (None, Some(_)) => {
@@ -477,23 +377,13 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         }
         (None, None) => None,
     };
-    let timeout = problems.check(
-        &format!("{path}.timeout"),
-        parse_duration(raw.timeout.as_deref().unwrap_or("30s")),
-    );
+    let timeout =
+        problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
     let pool_size = raw.pool_size.unwrap_or(8);
     if pool_size == 0 {
         problems.add(format!("{path}.pool_size"), "must be at least 1");
     }
-    Some(SmtpSettings {
-        host,
-        port,
-        tls: tls?,
-        credentials,
-        from: from?,
-        pool_size,
-        timeout: timeout?,
-    })
+    Some(SmtpSettings { host, port, tls: tls?, credentials, from: from?, pool_size, timeout: timeout? })
 }
 
 fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<WebhookSettings> {
@@ -527,15 +417,9 @@ fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<Webho
             problems.add(format!("{path}.headers.{name}"), "not a valid HTTP header");
         }
     }
-    let timeout = problems.check(
-        &format!("{path}.timeout"),
-        parse_duration(raw.timeout.as_deref().unwrap_or("10s")),
-    );
-    Some(WebhookSettings {
-        url: url?,
-        headers,
-        timeout: timeout?,
-    })
+    let timeout =
+        problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("10s")));
+    Some(WebhookSettings { url: url?, headers, timeout: timeout? })
 }
 
 pub(super) fn parse_http_url(text: &str) -> Result<reqwest::Url, String> {
@@ -567,24 +451,15 @@ fn departments(
         }
         for (j, email) in raw.emails.iter().enumerate() {
             if email.parse::<lettre::Address>().is_err() {
-                problems.add(
-                    format!("{path}.emails[{j}]"),
-                    format!("'{email}' is not an email address"),
-                );
+                problems.add(format!("{path}.emails[{j}]"), format!("'{email}' is not an email address"));
             }
         }
         if raw.channels.is_empty() {
-            problems.add(
-                format!("{path}.channels"),
-                "name at least one channel under [channels]",
-            );
+            problems.add(format!("{path}.channels"), "name at least one channel under [channels]");
         }
         for (j, channel) in raw.channels.iter().enumerate() {
             match channels.get(channel) {
-                None => problems.add(
-                    format!("{path}.channels[{j}]"),
-                    format!("unknown channel '{channel}'"),
-                ),
+                None => problems.add(format!("{path}.channels[{j}]"), format!("unknown channel '{channel}'")),
                 Some(ChannelSettings::Smtp(_)) if raw.emails.is_empty() => problems.add(
                     format!("{path}.emails"),
                     format!("channel '{channel}' sends email, but the department has no address"),
@@ -605,14 +480,11 @@ fn departments(
                 None => problems.add(key, format!("unknown channel '{channel}'")),
             }
         }
-        let calendar_days = days(
-            &format!("{path}.calendar_days"),
-            raw.calendar_days,
-            problems,
-        );
-        let escalate_to = raw.escalate_to.as_deref().and_then(|text| {
-            problems.check(&format!("{path}.escalate_to"), DepartmentCode::parse(text))
-        });
+        let calendar_days = days(&format!("{path}.calendar_days"), raw.calendar_days, problems);
+        let escalate_to = raw
+            .escalate_to
+            .as_deref()
+            .and_then(|text| problems.check(&format!("{path}.escalate_to"), DepartmentCode::parse(text)));
         if let (Some(code), Some(name)) = (code, name) {
             list.push((
                 path,
@@ -639,18 +511,10 @@ fn check_references(list: &[(String, Department)], problems: &mut Problems) {
     let mut labels: BTreeMap<String, &str> = BTreeMap::new();
     for (path, department) in list {
         if !codes.insert(department.code.as_str()) {
-            problems.add(
-                format!("{path}.code"),
-                format!("duplicate department code '{}'", department.code),
-            );
+            problems.add(format!("{path}.code"), format!("duplicate department code '{}'", department.code));
         }
-        let own_labels = std::iter::once((format!("{path}.name"), &department.name)).chain(
-            department
-                .aliases
-                .iter()
-                .enumerate()
-                .map(|(j, a)| (format!("{path}.aliases[{j}]"), a)),
-        );
+        let own_labels = std::iter::once((format!("{path}.name"), &department.name))
+            .chain(department.aliases.iter().enumerate().map(|(j, a)| (format!("{path}.aliases[{j}]"), a)));
         for (key, label) in own_labels {
             let normal = super::departments::normalize(label);
             match labels.get(&normal) {
@@ -666,15 +530,9 @@ fn check_references(list: &[(String, Department)], problems: &mut Problems) {
     for (path, department) in list {
         if let Some(target) = &department.escalate_to {
             if target == &department.code {
-                problems.add(
-                    format!("{path}.escalate_to"),
-                    "a department cannot escalate to itself",
-                );
+                problems.add(format!("{path}.escalate_to"), "a department cannot escalate to itself");
             } else if !codes.contains(target.as_str()) {
-                problems.add(
-                    format!("{path}.escalate_to"),
-                    format!("unknown department '{target}'"),
-                );
+                problems.add(format!("{path}.escalate_to"), format!("unknown department '{target}'"));
             }
         }
     }

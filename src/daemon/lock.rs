@@ -10,10 +10,7 @@ pub enum LockError {
     )]
     Held { db: String, lock: String },
     #[error("cannot create the lock file {lock}: {source}")]
-    Io {
-        lock: String,
-        source: std::io::Error,
-    },
+    Io { lock: String, source: std::io::Error },
 }
 
 /// Held for as long as the daemon runs; the OS releases it when the process dies.
@@ -27,25 +24,16 @@ pub fn acquire(db: &Path) -> Result<StoreLock, LockError> {
     let mut name = db.as_os_str().to_owned();
     name.push(".lock");
     let path = PathBuf::from(name);
-    let io = |source| LockError::Io {
-        lock: path.display().to_string(),
-        source,
-    };
+    let io = |source| LockError::Io { lock: path.display().to_string(), source };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io)?;
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
     match file.try_lock() {
         Ok(()) => Ok(StoreLock { _file: file, path }),
-        Err(TryLockError::WouldBlock) => Err(LockError::Held {
-            db: db.display().to_string(),
-            lock: path.display().to_string(),
-        }),
+        Err(TryLockError::WouldBlock) => {
+            Err(LockError::Held { db: db.display().to_string(), lock: path.display().to_string() })
+        }
         Err(TryLockError::Error(source)) => Err(io(source)),
     }
 }

@@ -57,17 +57,9 @@ impl Daemon {
         store.check_schema().await?;
         let settings = Arc::new(settings);
         let channels = Channels::from_settings(&settings)?;
-        let dispatcher =
-            Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
+        let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
         let policy = Policy::from_settings(&settings);
-        Ok(Self {
-            settings,
-            store,
-            policy,
-            dispatcher,
-            wake: Arc::new(Notify::new()),
-            _lock: lock,
-        })
+        Ok(Self { settings, store, policy, dispatcher, wake: Arc::new(Notify::new()), _lock: lock })
     }
 
     /// A handle that wakes the loop at once, e.g. after a task changed.
@@ -154,10 +146,7 @@ impl Daemon {
                 "planned"
             );
         }
-        let total = self
-            .dispatcher
-            .dispatch_due(&|| !shutdown.is_shutdown())
-            .await?;
+        let total = self.dispatcher.dispatch_due(&|| !shutdown.is_shutdown()).await?;
         if planned.tasks > 0 || total.total() > 0 {
             self.store.checkpoint().await?;
         }
@@ -190,15 +179,8 @@ impl Daemon {
     /// than a cron ticker, so that it wakes only when something is due.
     fn time_to_replan(&self) -> Duration {
         let now = Utc::now().with_timezone(&self.settings.timezone);
-        match self
-            .settings
-            .schedule
-            .replan
-            .find_next_occurrence(&now, false)
-        {
-            Ok(next) => (next.with_timezone(&Utc) - Utc::now())
-                .to_std()
-                .unwrap_or(Duration::ZERO),
+        match self.settings.schedule.replan.find_next_occurrence(&now, false) {
+            Ok(next) => (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO),
             // No next occurrence (an expression that never matches again): never.
             Err(_) => Duration::from_secs(365 * 24 * 3600),
         }

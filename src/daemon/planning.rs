@@ -31,12 +31,7 @@ pub fn plan_record(
     for reminder in &plan.reminders {
         match settings.departments.get(&reminder.department) {
             Some(department) => {
-                items.extend(
-                    department
-                        .channels
-                        .iter()
-                        .map(|channel| outbox::item(reminder, channel)),
-                );
+                items.extend(department.channels.iter().map(|channel| outbox::item(reminder, channel)));
             }
             None => tracing::warn!(
                 task = task.id.0,
@@ -87,11 +82,7 @@ pub async fn plan_due(
 
 /// Recomputes when every open task next needs planning, after the schedule or the
 /// calendar changed. Pages through the tasks; writes only what differs.
-pub async fn replan_all(
-    store: &Store,
-    settings: &Settings,
-    policy: &Policy,
-) -> Result<usize, StoreError> {
+pub async fn replan_all(store: &Store, settings: &Settings, policy: &Policy) -> Result<usize, StoreError> {
     let mut after = TaskId(0);
     let mut changed = 0;
     loop {
@@ -102,12 +93,7 @@ pub async fn replan_all(
             .iter()
             .filter_map(|record| {
                 let escalate_to = settings.departments.escalate_to(&record.task.lead);
-                let next = plan::next_planning_after(
-                    &record.task,
-                    escalate_to,
-                    policy,
-                    record.planned_until,
-                );
+                let next = plan::next_planning_after(&record.task, escalate_to, policy, record.planned_until);
                 (next != record.next_reminder_at).then_some((record.task.id, next))
             })
             .collect();

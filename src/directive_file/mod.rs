@@ -11,8 +11,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::calendar::Calendar;
 use crate::config::Departments;
-use crate::domain::{Deadline, DepartmentCode};
+use crate::domain::{DeadlineSpec, DepartmentCode};
 use crate::store::{NewDirective, NewTask};
 
 /// One problem in a directive file.
@@ -35,11 +36,7 @@ impl fmt::Display for DirectiveFileError {
             .problems
             .iter()
             .map(|p| {
-                let key = if p.key.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}: ", p.key)
-                };
+                let key = if p.key.is_empty() { String::new() } else { format!("{}: ", p.key) };
                 format!("{}:{}: {key}{}", self.file, p.line, p.message)
             })
             .collect();
@@ -84,19 +81,12 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn line_of(&self, span: &Range<usize>) -> usize {
-        self.text[..span.start.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.text[..span.start.min(self.text.len())].matches('\n').count() + 1
     }
 
     fn add(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let line = self.line_of(span);
-        self.list.push(FileProblem {
-            line,
-            key: key.into(),
-            message: message.into(),
-        });
+        self.list.push(FileProblem { line, key: key.into(), message: message.into() });
     }
 }
 
@@ -111,19 +101,15 @@ fn date_text(value: &toml::Value) -> Option<String> {
 }
 
 /// Parses `text`, read from `file`, into a directive ready for the store.
+/// Departments are found in `departments`; relative deadlines are counted on `calendar`.
 pub fn parse(
     text: &str,
     file: &str,
     departments: &Departments,
+    calendar: &Calendar,
 ) -> Result<NewDirective, DirectiveFileError> {
-    let fail = |problems: Vec<FileProblem>| DirectiveFileError {
-        file: file.to_owned(),
-        problems,
-    };
-    let mut problems = Problems {
-        text,
-        list: Vec::new(),
-    };
+    let fail = |problems: Vec<FileProblem>| DirectiveFileError { file: file.to_owned(), problems };
+    let mut problems = Problems { text, list: Vec::new() };
     if text.trim().is_empty() {
         problems.add(
             &(0..0),
@@ -141,11 +127,7 @@ pub fn parse(
         }
     };
     let Some(header) = shape.directive else {
-        problems.add(
-            &(0..0),
-            "directive",
-            "missing: the [directive] table with title, issuer and issued_on",
-        );
+        problems.add(&(0..0), "directive", "missing: the [directive] table with title, issuer and issued_on");
         return Err(fail(problems.list));
     };
     let header_span = header.span();
@@ -164,14 +146,10 @@ pub fn parse(
     let issued_on = match header.issued_on {
         Some(value) => {
             let span = value.span();
-            let parsed = date_text(value.get_ref())
-                .and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
+            let parsed =
+                date_text(value.get_ref()).and_then(|t| NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok());
             if parsed.is_none() {
-                problems.add(
-                    &span,
-                    "directive.issued_on",
-                    "not a date in the calendar: write YYYY-MM-DD",
-                );
+                problems.add(&span, "directive.issued_on", "not a date in the calendar: write YYYY-MM-DD");
             }
             parsed
         }
@@ -185,24 +163,20 @@ pub fn parse(
     }
     let mut tasks = Vec::new();
     for (i, task) in shape.tasks.into_iter().enumerate() {
-        if let Some(task) = parse_task(i, task, departments, &mut problems) {
+        let context = TaskContext { departments, calendar, issued_on };
+        if let Some(task) = parse_task(i, task, &context, &mut problems) {
             tasks.push(task);
         }
     }
     match (title, issuer, issued_on) {
-        (Some(title), Some(issuer), Some(issued_on)) if problems.list.is_empty() => {
-            Ok(NewDirective {
-                number: header
-                    .number
-                    .map(|n| n.trim().to_owned())
-                    .filter(|n| !n.is_empty()),
-                title,
-                issuer,
-                issued_on,
-                source: Some(file.to_owned()),
-                tasks,
-            })
-        }
+        (Some(title), Some(issuer), Some(issued_on)) if problems.list.is_empty() => Ok(NewDirective {
+            number: header.number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            title,
+            issuer,
+            issued_on,
+            source: Some(file.to_owned()),
+            tasks,
+        }),
         _ => Err(fail(problems.list)),
     }
 }
@@ -219,48 +193,49 @@ fn resolve(
             problems.add(
                 &label.span(),
                 key,
-                format!("unknown department '{}': use a code, name or alias from the config's [[departments]]", label.get_ref()),
+                format!(
+                    "unknown department '{}': use a code, name or alias from the config's [[departments]]",
+                    label.get_ref()
+                ),
             );
             None
         }
     }
 }
 
+/// What a task's fields are read against.
+struct TaskContext<'a> {
+    departments: &'a Departments,
+    calendar: &'a Calendar,
+    /// Where relative deadlines count from, when they do not say.
+    issued_on: Option<NaiveDate>,
+}
+
 fn parse_task(
     i: usize,
     task: Spanned<TaskShape>,
-    departments: &Departments,
+    context: &TaskContext<'_>,
     problems: &mut Problems<'_>,
 ) -> Option<NewTask> {
+    let departments = context.departments;
     let span = task.span();
     let task = task.into_inner();
     let key = |field: &str| format!("tasks[{i}].{field}");
-    let summary = task
-        .summary
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
+    let summary = task.summary.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     if summary.is_none() {
         problems.add(&span, key("summary"), "missing");
     }
     let lead = match &task.lead {
         Some(label) => resolve(label, &key("lead"), departments, problems),
         None => {
-            problems.add(
-                &span,
-                key("lead"),
-                "missing: the department that leads the task",
-            );
+            problems.add(&span, key("lead"), "missing: the department that leads the task");
             None
         }
     };
     let mut coordinating = Vec::new();
     for (j, label) in task.coordinating.iter().enumerate() {
-        if let Some(code) = resolve(
-            label,
-            &key(&format!("coordinating[{j}]")),
-            departments,
-            problems,
-        ) && Some(&code) != lead.as_ref()
+        if let Some(code) = resolve(label, &key(&format!("coordinating[{j}]")), departments, problems)
+            && Some(&code) != lead.as_ref()
             && !coordinating.contains(&code)
         {
             coordinating.push(code);
@@ -270,19 +245,17 @@ fn parse_task(
         Some(value) => {
             let span = value.span();
             match date_text(value.get_ref()) {
-                Some(text) => match Deadline::parse(&text, task.deadline_phrase.clone()) {
-                    Ok(deadline) => Some(deadline),
+                Some(text) => match DeadlineSpec::parse(&text, task.deadline_phrase.clone()) {
+                    // Without the directive's date a relative deadline cannot be counted;
+                    // that problem is already reported.
+                    Ok(spec) => context.issued_on.and_then(|start| context.calendar.resolve(spec, start)),
                     Err(e) => {
                         problems.add(&span, key("deadline"), e.to_string());
                         None
                     }
                 },
                 None => {
-                    problems.add(
-                        &span,
-                        key("deadline"),
-                        "write the deadline as text, e.g. \"2021-11\"",
-                    );
+                    problems.add(&span, key("deadline"), "write the deadline as text, e.g. \"2021-11\"");
                     None
                 }
             }
@@ -301,9 +274,7 @@ fn parse_task(
     Some(NewTask {
         section: task.section,
         summary: summary?,
-        details: task
-            .details
-            .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
+        details: task.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
         lead: lead?,
         coordinating,
         deadline,

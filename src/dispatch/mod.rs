@@ -64,20 +64,9 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(
-        store: Store,
-        settings: Arc<Settings>,
-        channels: Channels,
-        renderer: Renderer,
-    ) -> Self {
+    pub fn new(store: Store, settings: Arc<Settings>, channels: Channels, renderer: Renderer) -> Self {
         let policy = Policy::from_settings(&settings);
-        Self {
-            store,
-            settings,
-            policy,
-            channels,
-            renderer,
-        }
+        Self { store, settings, policy, channels, renderer }
     }
 
     /// Sends everything due, a few batches at a time: claims are atomic, so two workers never
@@ -109,12 +98,8 @@ impl Dispatcher {
     /// Claims and sends one batch of due items. An empty report means nothing was due.
     pub async fn dispatch_batch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let delivery = &self.settings.delivery;
-        let lease =
-            chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
-        let items = self
-            .store
-            .claim(now, now + lease, delivery.batch_size)
-            .await?;
+        let lease = chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
+        let items = self.store.claim(now, now + lease, delivery.batch_size).await?;
         if items.is_empty() {
             return Ok(DispatchReport::default());
         }
@@ -126,9 +111,7 @@ impl Dispatcher {
             .map(|item| async {
                 let started = Instant::now();
                 let outcome = match self.send(&item, &tasks, &directives).await {
-                    Ok(()) => Outcome::Sent {
-                        duration_ms: elapsed_ms(started),
-                    },
+                    Ok(()) => Outcome::Sent { duration_ms: elapsed_ms(started) },
                     Err(Skip::Cancelled(reason)) => Outcome::Cancelled { reason },
                     Err(Skip::Failed(error)) => {
                         self.failure_outcome(&item, error, elapsed_ms(started), Utc::now())
@@ -168,15 +151,10 @@ impl Dispatcher {
     ) -> Outcome {
         let attempt = u32::try_from(item.attempts).unwrap_or(u32::MAX);
         if error.permanent || !may_retry(&self.settings.delivery, attempt) {
-            return Outcome::Dead {
-                error: error.message,
-                duration_ms,
-            };
+            return Outcome::Dead { error: error.message, duration_ms };
         }
         let calendar = DepartmentCode::parse(&item.department)
-            .map_or(&self.policy.calendar, |code| {
-                self.policy.calendar_for(&code)
-            });
+            .map_or(&self.policy.calendar, |code| self.policy.calendar_for(&code));
         let at = retry_at(
             &self.settings.delivery,
             &self.policy,
@@ -186,11 +164,7 @@ impl Dispatcher {
             error.retry_after,
             now,
         );
-        Outcome::Retry {
-            at,
-            error: error.message,
-            duration_ms,
-        }
+        Outcome::Retry { at, error: error.message, duration_ms }
     }
 
     async fn send(
@@ -199,9 +173,8 @@ impl Dispatcher {
         tasks: &HashMap<i64, TaskRecord>,
         directives: &HashMap<i64, Directive>,
     ) -> Result<(), Skip> {
-        let record = tasks
-            .get(&item.task_id)
-            .ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
+        let record =
+            tasks.get(&item.task_id).ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
         let task = &record.task;
         if task.status == TaskStatus::Done {
             return Err(Skip::Cancelled("task done".into()));
@@ -222,10 +195,7 @@ impl Dispatcher {
                 )))
             })?;
         let channel = self.channels.get(&item.channel).ok_or_else(|| {
-            Skip::Failed(SendError::permanent(format!(
-                "channel '{}' is not in the config",
-                item.channel
-            )))
+            Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel)))
         })?;
         let role = Role::parse(&item.role).unwrap_or(Role::Lead);
         let today = self.policy.local_date(Utc::now());
@@ -241,20 +211,10 @@ impl Dispatcher {
             today,
         };
         let facts = message::facts(&reminder, &self.settings.departments);
-        let rendered = self
-            .renderer
-            .render(&facts)
-            .map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
-        let outgoing = Outgoing {
-            key: &item.key,
-            department,
-            message: &rendered,
-            facts: &facts,
-        };
-        channel
-            .send(&item.channel, &outgoing)
-            .await
-            .map_err(Skip::Failed)
+        let rendered =
+            self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
+        let outgoing = Outgoing { key: &item.key, department, message: &rendered, facts: &facts };
+        channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
     }
 }
 

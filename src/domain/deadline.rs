@@ -44,10 +44,41 @@ pub struct Deadline {
     pub phrase: Option<String>,
 }
 
+/// A deadline as a directive may write it: a date, or a number of days from a date
+/// ("trong thời hạn 10 ngày làm việc kể từ ngày ký"): `+10wd`, `+10wd from 2021-09-21`,
+/// `+30d from 2021-09-21`. Without `from`, the count starts at the directive's date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineSpec {
+    Absolute(Deadline),
+    Relative { offset: super::Offset, from: Option<NaiveDate>, phrase: Option<String> },
+}
+
+impl DeadlineSpec {
+    pub fn parse(text: &str, phrase: Option<String>) -> Result<Self, DeadlineError> {
+        let text = text.trim();
+        let Some(relative) = text.strip_prefix('+') else {
+            return Deadline::parse(text, phrase).map(DeadlineSpec::Absolute);
+        };
+        let malformed = || DeadlineError::Malformed(text.to_owned());
+        let (count, from) = match relative.split_once(" from ") {
+            Some((count, from)) => {
+                let from = match Deadline::parse(from.trim(), None)? {
+                    Deadline { date, precision: Precision::Day, .. } => date,
+                    _ => return Err(malformed()),
+                };
+                (count.trim(), Some(from))
+            }
+            None => (relative.trim(), None),
+        };
+        let offset = super::Offset::parse(count).map_err(|_| malformed())?;
+        Ok(DeadlineSpec::Relative { offset, from, phrase })
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DeadlineError {
     #[error(
-        "'{0}' is not a deadline: write a day (2021-11-30), a month (2021-11), a quarter (2022-Q4) or a year (2021)"
+        "'{0}' is not a deadline: write a day (2021-11-30), a month (2021-11), a quarter (2022-Q4), a year (2021), or days from a date (+10wd from 2021-09-21, +30d)"
     )]
     Malformed(String),
     #[error("'{0}' is not a date in the calendar")]
@@ -79,10 +110,7 @@ impl Deadline {
         let (date, precision) = match parts.as_slice() {
             [year] => {
                 let year = year_of(year)?;
-                (
-                    NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(impossible)?,
-                    Precision::Year,
-                )
+                (NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(impossible)?, Precision::Year)
             }
             [year, quarter] if quarter.starts_with(['Q', 'q']) => {
                 let year = year_of(year)?;
@@ -90,34 +118,21 @@ impl Deadline {
                 if !(1..=4).contains(&quarter) {
                     return Err(impossible());
                 }
-                (
-                    last_day_of_month(year, quarter * 3).ok_or_else(impossible)?,
-                    Precision::Quarter,
-                )
+                (last_day_of_month(year, quarter * 3).ok_or_else(impossible)?, Precision::Quarter)
             }
             [year, month] => {
                 let year = year_of(year)?;
                 let month = number(month, 2)?;
-                (
-                    last_day_of_month(year, month).ok_or_else(impossible)?,
-                    Precision::Month,
-                )
+                (last_day_of_month(year, month).ok_or_else(impossible)?, Precision::Month)
             }
             [year, month, day] => {
                 let year = year_of(year)?;
                 let (month, day) = (number(month, 2)?, number(day, 2)?);
-                (
-                    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(impossible)?,
-                    Precision::Day,
-                )
+                (NaiveDate::from_ymd_opt(year, month, day).ok_or_else(impossible)?, Precision::Day)
             }
             _ => return Err(malformed()),
         };
-        Ok(Self {
-            date,
-            precision,
-            phrase,
-        })
+        Ok(Self { date, precision, phrase })
     }
 
     /// The deadline in the form a directive file writes it (`2022-Q4`), the inverse of `parse`.
@@ -139,11 +154,7 @@ impl fmt::Display for Deadline {
 }
 
 pub(crate) fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
-    let (next_year, next_month) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     if !(1..=12).contains(&month) {
         return None;
     }
@@ -174,11 +185,7 @@ mod tests {
         ];
         for (text, due, precision) in cases {
             let deadline = Deadline::parse(text, None).unwrap();
-            assert_eq!(
-                (deadline.date, deadline.precision),
-                (due, precision),
-                "{text}"
-            );
+            assert_eq!((deadline.date, deadline.precision), (due, precision), "{text}");
         }
     }
 
@@ -191,14 +198,7 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_named_as_such() {
-        for text in [
-            "2022-02-30",
-            "2021-13",
-            "2022-Q5",
-            "2022-Q0",
-            "2021-00",
-            "1800",
-        ] {
+        for text in ["2022-02-30", "2021-13", "2022-Q5", "2022-Q0", "2021-00", "1800"] {
             assert_eq!(
                 Deadline::parse(text, None),
                 Err(DeadlineError::ImpossibleDate(text.to_owned())),
@@ -209,30 +209,44 @@ mod tests {
 
     #[test]
     fn malformed_text_is_rejected() {
-        for text in [
-            "",
-            "tháng 11",
-            "2021/11/30",
-            "21-11-30",
-            "2021-11-30-1",
-            "2021-1",
-            "Q4-2022",
-        ] {
-            assert!(
-                matches!(
-                    Deadline::parse(text, None),
-                    Err(DeadlineError::Malformed(_))
-                ),
-                "{text:?}"
-            );
+        for text in ["", "tháng 11", "2021/11/30", "21-11-30", "2021-11-30-1", "2021-1", "Q4-2022"] {
+            assert!(matches!(Deadline::parse(text, None), Err(DeadlineError::Malformed(_))), "{text:?}");
         }
     }
 
     #[test]
-    fn displays_as_vietnamese_date() {
+    fn relative_deadlines_count_from_a_date_or_the_directive() {
+        use super::super::Offset;
         assert_eq!(
-            Deadline::parse("2021-11", None).unwrap().to_string(),
-            "30/11/2021"
+            DeadlineSpec::parse("+10wd from 2021-09-21", None),
+            Ok(DeadlineSpec::Relative {
+                offset: Offset::working_days(10),
+                from: Some(date(2021, 9, 21)),
+                phrase: None
+            })
         );
+        assert_eq!(
+            DeadlineSpec::parse(" +30d ", Some("30 ngày".into())),
+            Ok(DeadlineSpec::Relative {
+                offset: Offset::days(30),
+                from: None,
+                phrase: Some("30 ngày".into())
+            })
+        );
+        assert!(matches!(DeadlineSpec::parse("2021-11", None), Ok(DeadlineSpec::Absolute(_))));
+        for text in
+            ["+10", "+10wd from", "+10wd from 2021-09", "+x from 2021-09-21", "+10wd since 2021-09-21"]
+        {
+            assert!(DeadlineSpec::parse(text, None).is_err(), "{text}");
+        }
+        assert_eq!(
+            DeadlineSpec::parse("+10wd from 2022-02-30", None),
+            Err(DeadlineError::ImpossibleDate("2022-02-30".into()))
+        );
+    }
+
+    #[test]
+    fn displays_as_vietnamese_date() {
+        assert_eq!(Deadline::parse("2021-11", None).unwrap().to_string(), "30/11/2021");
     }
 }

@@ -22,11 +22,7 @@ impl DepartmentCode {
             && text.chars().all(valid_char)
             && !text.starts_with('-')
             && !text.ends_with('-');
-        if valid {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(DepartmentCodeError(text.to_owned()))
-        }
+        if valid { Ok(Self(text.to_owned())) } else { Err(DepartmentCodeError(text.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,16 +62,7 @@ mod tests {
 
     #[test]
     fn rejects_anything_else() {
-        for code in [
-            "",
-            "SNV",
-            "sở",
-            "-snv",
-            "snv-",
-            "s nv",
-            "s_nv",
-            &"a".repeat(65),
-        ] {
+        for code in ["", "SNV", "sở", "-snv", "snv-", "s nv", "s_nv", &"a".repeat(65)] {
             assert!(DepartmentCode::parse(code).is_err(), "{code:?} accepted");
         }
     }

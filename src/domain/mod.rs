@@ -9,7 +9,7 @@ mod department;
 mod offset;
 mod task;
 
-pub use deadline::{Deadline, DeadlineError, Precision};
+pub use deadline::{Deadline, DeadlineError, DeadlineSpec, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
 pub use offset::{Offset, OffsetError, Unit};
 pub use task::{Directive, DirectiveId, Role, Task, TaskId, TaskStatus};

@@ -29,17 +29,11 @@ pub struct OffsetError(pub String);
 
 impl Offset {
     pub const fn days(count: u32) -> Self {
-        Self {
-            count,
-            unit: Unit::Days,
-        }
+        Self { count, unit: Unit::Days }
     }
 
     pub const fn working_days(count: u32) -> Self {
-        Self {
-            count,
-            unit: Unit::WorkingDays,
-        }
+        Self { count, unit: Unit::WorkingDays }
     }
 
     pub fn count(self) -> u32 {
@@ -138,9 +132,7 @@ mod tests {
 
     #[test]
     fn rejects_other_units_and_garbage() {
-        for text in [
-            "", "d", "wd", "14", "-1d", "1.5d", "1w", "3 d", "99999d", "+3d", "3dw", "3wdd",
-        ] {
+        for text in ["", "d", "wd", "14", "-1d", "1.5d", "1w", "3 d", "99999d", "+3d", "3dw", "3wdd"] {
             assert!(Offset::parse(text).is_err(), "{text:?} accepted");
         }
     }

@@ -90,31 +90,14 @@ pub struct Reminder<'a> {
 
 /// The facts of a reminder, with departments named by `names`.
 pub fn facts(reminder: &Reminder<'_>, names: &impl DepartmentNames) -> ReminderFacts {
-    let Reminder {
-        key,
-        task,
-        directive,
-        department,
-        role,
-        rule,
-        deadline,
-        due,
-        today,
-    } = *reminder;
+    let Reminder { key, task, directive, department, role, rule, deadline, due, today } = *reminder;
     let days_left = (due - today).num_days();
     let (status, status_short) = match days_left {
         0 => ("đến hạn hôm nay".to_owned(), "Đến hạn hôm nay".to_owned()),
         n if n > 0 => (format!("còn {n} ngày đến hạn"), format!("Còn {n} ngày")),
-        n => (
-            format!("đã quá hạn {} ngày", -n),
-            format!("Quá hạn {} ngày", -n),
-        ),
+        n => (format!("đã quá hạn {} ngày", -n), format!("Quá hạn {} ngày", -n)),
     };
-    let phrase = task
-        .deadline
-        .as_ref()
-        .filter(|d| d.date == deadline)
-        .and_then(|d| d.phrase.clone());
+    let phrase = task.deadline.as_ref().filter(|d| d.date == deadline).and_then(|d| d.phrase.clone());
     ReminderFacts {
         key: key.to_owned(),
         department: department.to_owned(),
@@ -172,14 +155,8 @@ impl Renderer {
     }
 
     pub fn render(&self, facts: &ReminderFacts) -> Result<Message, RenderError> {
-        let subject = self
-            .env
-            .get_template("subject")?
-            .render(minijinja::value::Serde(facts))?;
-        let text = self
-            .env
-            .get_template("body")?
-            .render(minijinja::value::Serde(facts))?;
+        let subject = self.env.get_template("subject")?.render(minijinja::value::Serde(facts))?;
+        let text = self.env.get_template("body")?.render(minijinja::value::Serde(facts))?;
         Ok(Message {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
             text: text.trim().to_owned() + "\n",

@@ -9,9 +9,7 @@ struct Names(HashMap<&'static str, &'static str>);
 
 impl DepartmentNames for Names {
     fn name_of(&self, code: &str) -> String {
-        self.0
-            .get(code)
-            .map_or(code.to_owned(), |n| (*n).to_owned())
+        self.0.get(code).map_or(code.to_owned(), |n| (*n).to_owned())
     }
 }
 
@@ -92,11 +90,7 @@ fn lead_reminder_names_directive_task_role_deadline_and_days_left() {
         "Tình trạng: còn 7 ngày đến hạn",
         "Mã nhắc việc: t1.snv.k",
     ] {
-        assert!(
-            message.text.contains(part),
-            "missing {part:?} in\n{}",
-            message.text
-        );
+        assert!(message.text.contains(part), "missing {part:?} in\n{}", message.text);
     }
 }
 
@@ -107,23 +101,17 @@ fn coordinating_overdue_and_escalation_wordings() {
         message.subject,
         "[Nhắc việc] Quá hạn 3 ngày: Xây dựng Đề án mở rộng địa giới hành chính TP Nam Định (hạn 30/11/2021)"
     );
-    assert!(message.text.contains(
-        "là đơn vị phối hợp thực hiện nhiệm vụ dưới đây (Sở Nội vụ chủ trì), đã quá hạn 3 ngày"
-    ));
+    assert!(
+        message.text.contains(
+            "là đơn vị phối hợp thực hiện nhiệm vụ dưới đây (Sở Nội vụ chủ trì), đã quá hạn 3 ngày"
+        )
+    );
     assert!(message.text.contains("Văn bản: Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định ngày 21/09/2021 của UBND tỉnh Nam Định"));
     assert!(message.text.contains("khẩn trương hoàn thành"));
 
     let message = render(Role::Escalation, date(2021, 12, 7), None);
-    assert!(
-        message.subject.starts_with("[Đôn đốc] Quá hạn 7 ngày:"),
-        "{}",
-        message.subject
-    );
-    assert!(
-        message
-            .subject
-            .ends_with("(Sở Nội vụ chủ trì, hạn 30/11/2021)")
-    );
+    assert!(message.subject.starts_with("[Đôn đốc] Quá hạn 7 ngày:"), "{}", message.subject);
+    assert!(message.subject.ends_with("(Sở Nội vụ chủ trì, hạn 30/11/2021)"));
     assert!(message.text.contains("Kính gửi: Văn phòng UBND tỉnh"));
 
     let message = render(Role::Lead, date(2021, 11, 30), None);

@@ -54,12 +54,7 @@ impl Policy {
             .departments
             .iter()
             .filter(|d| !d.calendar_days.is_empty())
-            .map(|d| {
-                (
-                    d.code.clone(),
-                    calendar.with_overrides(d.calendar_days.clone()),
-                )
-            })
+            .map(|d| (d.code.clone(), calendar.with_overrides(d.calendar_days.clone())))
             .collect();
         Self {
             schedule: settings.schedule.clone(),
@@ -72,19 +67,13 @@ impl Policy {
 
     /// The working days of a department.
     pub fn calendar_for(&self, department: &DepartmentCode) -> &Calendar {
-        self.department_calendars
-            .get(department)
-            .unwrap_or(&self.calendar)
+        self.department_calendars.get(department).unwrap_or(&self.calendar)
     }
 
     /// The day a task with this deadline is due: the deadline, or the next working day when
     /// it falls on a day off and the policy moves it.
     pub fn due_date(&self, deadline: NaiveDate) -> NaiveDate {
-        if self.move_deadline_off_days_off {
-            self.calendar.on_or_after(deadline)
-        } else {
-            deadline
-        }
+        if self.move_deadline_off_days_off { self.calendar.on_or_after(deadline) } else { deadline }
     }
 
     /// The local calendar date of an instant.
@@ -137,9 +126,9 @@ pub fn recipients(
                     .map(|code| (code.clone(), Role::Coordinating)),
             )
             .collect(),
-        Series::Escalation => escalate_to
-            .map(|code| vec![(code.clone(), Role::Escalation)])
-            .unwrap_or_default(),
+        Series::Escalation => {
+            escalate_to.map(|code| vec![(code.clone(), Role::Escalation)]).unwrap_or_default()
+        }
     }
 }
 
@@ -155,11 +144,7 @@ pub fn plan_task(
     planned_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> TaskPlan {
-    let mut plan = TaskPlan {
-        reminders: Vec::new(),
-        superseded: Vec::new(),
-        next_at: None,
-    };
+    let mut plan = TaskPlan { reminders: Vec::new(), superseded: Vec::new(), next_at: None };
     let (Some(deadline), TaskStatus::Open) = (&task.deadline, task.status) else {
         return plan;
     };
@@ -209,9 +194,7 @@ pub fn next_planning_after(
     SERIES
         .into_iter()
         .flat_map(|series| {
-            recipients(task, series, escalate_to)
-                .into_iter()
-                .map(move |(code, _)| (series, code))
+            recipients(task, series, escalate_to).into_iter().map(move |(code, _)| (series, code))
         })
         .filter_map(|(series, code)| {
             let calendar = policy.calendar_for(&code);

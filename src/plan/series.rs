@@ -46,18 +46,10 @@ impl Series {
         // Before and on the deadline a reminder moves earlier, so that the time left is never
         // shorter than the schedule promises; overdue repeats move later.
         let earlier = move |day: NaiveDate| {
-            if schedule.working_days_only {
-                calendar.on_or_before(day)
-            } else {
-                day
-            }
+            if schedule.working_days_only { calendar.on_or_before(day) } else { day }
         };
         let later = move |day: NaiveDate| {
-            if schedule.working_days_only {
-                calendar.on_or_after(day)
-            } else {
-                day
-            }
+            if schedule.working_days_only { calendar.on_or_after(day) } else { day }
         };
         match self {
             Series::Reminders => {
@@ -71,18 +63,13 @@ impl Series {
                     })
                     .collect();
                 before.sort_by_key(|o| (o.day, o.nominal_day));
-                let on_due = schedule
-                    .on_due_date
-                    .then(|| occurrence(Rule::Due, due, earlier(due)));
+                let on_due = schedule.on_due_date.then(|| occurrence(Rule::Due, due, earlier(due)));
                 let every = schedule.overdue_every;
                 let first = calendar.after(due, every.unwrap_or(crate::domain::Offset::days(1)));
                 let nominals =
                     std::iter::successors(first, move |previous| calendar.after(*previous, every?));
-                let overdue =
-                    nominals.map(move |nominal| occurrence(Rule::Overdue, nominal, later(nominal)));
-                Box::new(merge_same_day(
-                    before.into_iter().chain(on_due).chain(overdue),
-                ))
+                let overdue = nominals.map(move |nominal| occurrence(Rule::Overdue, nominal, later(nominal)));
+                Box::new(merge_same_day(before.into_iter().chain(on_due).chain(overdue)))
             }
             Series::Escalation => {
                 let escalation = schedule.escalate_after.and_then(|after| {
@@ -97,9 +84,7 @@ impl Series {
 
 /// Two occurrences moved onto the same working day become one: the later rule, which is
 /// the nearer to the deadline, wins.
-fn merge_same_day(
-    occurrences: impl Iterator<Item = Occurrence>,
-) -> impl Iterator<Item = Occurrence> {
+fn merge_same_day(occurrences: impl Iterator<Item = Occurrence>) -> impl Iterator<Item = Occurrence> {
     let mut occurrences = occurrences.peekable();
     std::iter::from_fn(move || {
         let mut current = occurrences.next()?;

@@ -15,17 +15,9 @@ fn code(text: &str) -> DepartmentCode {
 fn schedule() -> Schedule {
     Schedule {
         send_at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        send_window: (
-            NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
-            NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-        ),
+        send_window: (NaiveTime::from_hms_opt(7, 30, 0).unwrap(), NaiveTime::from_hms_opt(17, 0, 0).unwrap()),
         working_days_only: true,
-        before: vec![
-            Offset::days(14),
-            Offset::days(7),
-            Offset::days(3),
-            Offset::days(1),
-        ],
+        before: vec![Offset::days(14), Offset::days(7), Offset::days(3), Offset::days(1)],
         on_due_date: true,
         overdue_every: Some(Offset::days(3)),
         escalate_after: Some(Offset::days(7)),
@@ -35,19 +27,12 @@ fn schedule() -> Schedule {
 }
 
 fn policy() -> Policy {
-    Policy::new(
-        schedule(),
-        Calendar::vietnam(),
-        chrono_tz::Asia::Ho_Chi_Minh,
-    )
+    Policy::new(schedule(), Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh)
 }
 
 /// Local Vietnamese time.
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    chrono_tz::Asia::Ho_Chi_Minh
-        .with_ymd_and_hms(y, m, d, h, min, 0)
-        .unwrap()
-        .with_timezone(&Utc)
+    chrono_tz::Asia::Ho_Chi_Minh.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
 }
 
 fn task(deadline: &str) -> Task {
@@ -121,21 +106,46 @@ fn no_occurrence_ever_falls_on_a_weekend() {
     let mut deadline = date(2021, 1, 1);
     for _ in 0..800 {
         for series in [Series::Reminders, Series::Escalation] {
-            for o in series
-                .occurrences(deadline, &policy, &policy.calendar)
-                .take(40)
-            {
-                assert!(
-                    !matches!(o.day.weekday(), Weekday::Sat | Weekday::Sun),
-                    "{deadline}: {o:?}"
-                );
-                assert_eq!(
-                    o.at,
-                    window::local_instant(o.day, policy.schedule.send_at, &policy)
-                );
+            for o in series.occurrences(deadline, &policy, &policy.calendar).take(40) {
+                assert!(!matches!(o.day.weekday(), Weekday::Sat | Weekday::Sun), "{deadline}: {o:?}");
+                assert_eq!(o.at, window::local_instant(o.day, policy.schedule.send_at, &policy));
             }
         }
         deadline = deadline.succ_opt().unwrap();
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the deadline, the offsets (calendar or working days) and the department's
+    /// own days off, every reminder goes out on a working day of that department.
+    #[test]
+    fn no_computed_reminder_falls_on_a_day_off(
+        days_since in 0i64..(30 * 365),
+        before in proptest::collection::vec((1u32..30, proptest::bool::ANY), 0..5),
+        every in 1u32..10,
+        every_working in proptest::bool::ANY,
+        own_day_off in 0i64..60,
+    ) {
+        let offset = |(n, working): (u32, bool)| if working { Offset::working_days(n) } else { Offset::days(n) };
+        let mut schedule = schedule();
+        schedule.before = before.into_iter().map(offset).collect();
+        schedule.overdue_every = Some(offset((every, every_working)));
+        let deadline = date(2000, 1, 1) + chrono::Duration::days(days_since);
+        let own = crate::calendar::DayOverride {
+            date: deadline - chrono::Duration::days(30) + chrono::Duration::days(own_day_off),
+            off: true,
+            reason: "riêng".into(),
+        };
+        let policy = Policy::new(schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh);
+        let calendar = policy.calendar.with_overrides(vec![own]);
+        for series in [Series::Reminders, Series::Escalation] {
+            let mut previous = None;
+            for o in series.occurrences(deadline, &policy, &calendar).take(25) {
+                proptest::prop_assert!(calendar.is_working_day(o.day), "{} {:?}", deadline, o);
+                proptest::prop_assert!(previous.is_none_or(|p| p < o.at), "{} {:?}", deadline, o);
+                previous = Some(o.at);
+            }
+        }
     }
 }
 
@@ -178,26 +188,13 @@ fn a_tick_at_send_time_plans_the_lead_and_coordinating_departments() {
         Some(at(2021, 11, 22, 8, 0)),
         at(2021, 11, 23, 8, 0),
     );
-    let got: Vec<_> = plan
-        .reminders
-        .iter()
-        .map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day))
-        .collect();
+    let got: Vec<_> =
+        plan.reminders.iter().map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day)).collect();
     assert_eq!(
         got,
         vec![
-            (
-                "snv",
-                Role::Lead,
-                "before:7d".to_owned(),
-                date(2021, 11, 23)
-            ),
-            (
-                "ubnd-tpnd",
-                Role::Coordinating,
-                "before:7d".to_owned(),
-                date(2021, 11, 23)
-            ),
+            ("snv", Role::Lead, "before:7d".to_owned(), date(2021, 11, 23)),
+            ("ubnd-tpnd", Role::Coordinating, "before:7d".to_owned(), date(2021, 11, 23)),
         ]
     );
     assert!(
@@ -219,35 +216,18 @@ fn after_downtime_only_the_newest_reminder_of_each_series_is_sent() {
         Some(at(2021, 11, 15, 9, 0)),
         at(2021, 12, 9, 20, 0),
     );
-    let got: Vec<_> = plan
-        .reminders
-        .iter()
-        .map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day))
-        .collect();
+    let got: Vec<_> =
+        plan.reminders.iter().map(|r| (r.department.as_str(), r.role, r.rule.to_string(), r.day)).collect();
     assert_eq!(
         got,
         vec![
             ("snv", Role::Lead, "overdue".to_owned(), date(2021, 12, 9)),
-            (
-                "ubnd-tpnd",
-                Role::Coordinating,
-                "overdue".to_owned(),
-                date(2021, 12, 9)
-            ),
-            (
-                "vp-ubnd",
-                Role::Escalation,
-                "escalate".to_owned(),
-                date(2021, 12, 7)
-            ),
+            ("ubnd-tpnd", Role::Coordinating, "overdue".to_owned(), date(2021, 12, 9)),
+            ("vp-ubnd", Role::Escalation, "escalate".to_owned(), date(2021, 12, 7)),
         ]
     );
     // Sent at the next moment inside the window: Friday 10/12 at 07:30.
-    assert!(
-        plan.reminders
-            .iter()
-            .all(|r| r.send_after == at(2021, 12, 10, 7, 30))
-    );
+    assert!(plan.reminders.iter().all(|r| r.send_after == at(2021, 12, 10, 7, 30)));
     // 16/11, 23/11, 26/11, 29/11, 30/11, 3/12, 6/12 were missed and replaced.
     assert_eq!(plan.superseded.len(), 7);
     assert_eq!(plan.next_at, Some(at(2021, 12, 13, 8, 0)));
@@ -255,20 +235,11 @@ fn after_downtime_only_the_newest_reminder_of_each_series_is_sent() {
 
 #[test]
 fn a_task_entered_late_gets_the_newest_past_reminder_at_once() {
-    let plan = plan_task(
-        &task("2021-11"),
-        None,
-        &policy(),
-        None,
-        at(2021, 11, 24, 10, 15),
-    );
+    let plan = plan_task(&task("2021-11"), None, &policy(), None, at(2021, 11, 24, 10, 15));
     assert_eq!(plan.reminders.len(), 2);
     assert_eq!(plan.reminders[0].rule, Rule::Before(Offset::days(7)));
     assert_eq!(plan.reminders[0].send_after, at(2021, 11, 24, 10, 15));
-    assert_eq!(
-        first_planning_at(&task("2021-11"), None, &policy()),
-        Some(at(2021, 11, 16, 8, 0))
-    );
+    assert_eq!(first_planning_at(&task("2021-11"), None, &policy()), Some(at(2021, 11, 16, 8, 0)));
 }
 
 #[test]
@@ -278,13 +249,7 @@ fn done_tasks_and_tasks_without_deadline_are_never_planned() {
     let mut open_ended = task("2021-11");
     open_ended.deadline = None;
     for task in [done, open_ended] {
-        let plan = plan_task(
-            &task,
-            Some(&code("vp-ubnd")),
-            &policy(),
-            None,
-            at(2022, 1, 1, 8, 0),
-        );
+        let plan = plan_task(&task, Some(&code("vp-ubnd")), &policy(), None, at(2022, 1, 1, 8, 0));
         assert!(plan.reminders.is_empty() && plan.next_at.is_none());
         assert_eq!(first_planning_at(&task, None, &policy()), None);
     }
@@ -292,13 +257,8 @@ fn done_tasks_and_tasks_without_deadline_are_never_planned() {
 
 #[test]
 fn a_tick_between_occurrences_plans_nothing() {
-    let plan = plan_task(
-        &task("2021-11"),
-        None,
-        &policy(),
-        Some(at(2021, 11, 23, 8, 0)),
-        at(2021, 11, 24, 8, 0),
-    );
+    let plan =
+        plan_task(&task("2021-11"), None, &policy(), Some(at(2021, 11, 23, 8, 0)), at(2021, 11, 24, 8, 0));
     assert!(plan.reminders.is_empty());
     assert_eq!(plan.next_at, Some(at(2021, 11, 26, 8, 0)));
 }
@@ -307,25 +267,13 @@ fn a_tick_between_occurrences_plans_nothing() {
 fn send_moment_stays_inside_the_window_on_working_days() {
     let policy = policy();
     // Inside: unchanged.
-    assert_eq!(
-        next_send_moment(at(2021, 11, 23, 9, 0), &policy, &policy.calendar),
-        at(2021, 11, 23, 9, 0)
-    );
+    assert_eq!(next_send_moment(at(2021, 11, 23, 9, 0), &policy, &policy.calendar), at(2021, 11, 23, 9, 0));
     // Before the window: its start that day.
-    assert_eq!(
-        next_send_moment(at(2021, 11, 23, 6, 0), &policy, &policy.calendar),
-        at(2021, 11, 23, 7, 30)
-    );
+    assert_eq!(next_send_moment(at(2021, 11, 23, 6, 0), &policy, &policy.calendar), at(2021, 11, 23, 7, 30));
     // After it: next working day's start.
-    assert_eq!(
-        next_send_moment(at(2021, 11, 26, 17, 1), &policy, &policy.calendar),
-        at(2021, 11, 29, 7, 30)
-    );
+    assert_eq!(next_send_moment(at(2021, 11, 26, 17, 1), &policy, &policy.calendar), at(2021, 11, 29, 7, 30));
     // Weekend: Monday.
-    assert_eq!(
-        next_send_moment(at(2021, 11, 27, 10, 0), &policy, &policy.calendar),
-        at(2021, 11, 29, 7, 30)
-    );
+    assert_eq!(next_send_moment(at(2021, 11, 27, 10, 0), &policy, &policy.calendar), at(2021, 11, 29, 7, 30));
 }
 
 #[test]
@@ -337,10 +285,7 @@ fn overdue_off_means_one_overdue_reminder() {
         .occurrences(date(2021, 11, 30), &policy, &policy.calendar)
         .map(|o| (o.rule.to_string(), o.day))
         .collect();
-    assert_eq!(
-        rules.last(),
-        Some(&("overdue".to_owned(), date(2021, 12, 1)))
-    );
+    assert_eq!(rules.last(), Some(&("overdue".to_owned(), date(2021, 12, 1))));
     assert_eq!(rules.len(), 6);
 }
 
@@ -393,45 +338,18 @@ fn working_day_offsets_leave_that_many_working_days_across_tet() {
             ("due".to_owned(), date(2026, 2, 23)),
         ]
     );
-    assert_eq!(
-        policy
-            .calendar
-            .working_days_between(date(2026, 2, 11), date(2026, 2, 23)),
-        3
-    );
+    assert_eq!(policy.calendar.working_days_between(date(2026, 2, 11), date(2026, 2, 23)), 3);
 }
 
 #[test]
 fn a_department_with_its_own_day_off_is_reminded_around_it() {
     use crate::calendar::DayOverride;
     let mut policy = policy();
-    let festival = DayOverride {
-        date: date(2021, 11, 23),
-        off: true,
-        reason: "Lễ hội".into(),
-    };
-    policy.department_calendars.insert(
-        code("ubnd-tpnd"),
-        policy.calendar.with_overrides(vec![festival]),
-    );
-    let plan = plan_task(
-        &task("2021-11"),
-        None,
-        &policy,
-        Some(at(2021, 11, 19, 9, 0)),
-        at(2021, 11, 23, 8, 0),
-    );
-    let got: Vec<_> = plan
-        .reminders
-        .iter()
-        .map(|r| (r.department.as_str(), r.day))
-        .collect();
+    let festival = DayOverride { date: date(2021, 11, 23), off: true, reason: "Lễ hội".into() };
+    policy.department_calendars.insert(code("ubnd-tpnd"), policy.calendar.with_overrides(vec![festival]));
+    let plan =
+        plan_task(&task("2021-11"), None, &policy, Some(at(2021, 11, 19, 9, 0)), at(2021, 11, 23, 8, 0));
+    let got: Vec<_> = plan.reminders.iter().map(|r| (r.department.as_str(), r.day)).collect();
     // The lead hears on 23/11; the city, off that day, heard on Monday 22/11.
-    assert_eq!(
-        got,
-        vec![
-            ("snv", date(2021, 11, 23)),
-            ("ubnd-tpnd", date(2021, 11, 22))
-        ]
-    );
+    assert_eq!(got, vec![("snv", date(2021, 11, 23)), ("ubnd-tpnd", date(2021, 11, 22))]);
 }

@@ -28,8 +28,7 @@ pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar)
     let local = at.with_timezone(&policy.timezone);
     let date = local.date_naive();
     let time = local.time();
-    let allowed =
-        |day: NaiveDate| !policy.schedule.working_days_only || calendar.is_working_day(day);
+    let allowed = |day: NaiveDate| !policy.schedule.working_days_only || calendar.is_working_day(day);
     if allowed(date) {
         if time < start {
             return local_instant(date, start, policy);
@@ -39,10 +38,6 @@ pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar)
         }
     }
     let next_day = date.checked_add_days(Days::new(1)).unwrap_or(date);
-    let next_day = if policy.schedule.working_days_only {
-        calendar.on_or_after(next_day)
-    } else {
-        next_day
-    };
+    let next_day = if policy.schedule.working_days_only { calendar.on_or_after(next_day) } else { next_day };
     local_instant(next_day, start, policy)
 }

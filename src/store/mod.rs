@@ -24,10 +24,7 @@ pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the store's folder {path}: {source}")]
-    CreateFolder {
-        path: String,
-        source: std::io::Error,
-    },
+    CreateFolder { path: String, source: std::io::Error },
     #[error("cannot open the store {url}: {source}")]
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply the store's migrations: {0}")]
@@ -66,21 +63,13 @@ impl Store {
     }
 
     async fn connect(url: &str, create: bool) -> Result<Self> {
-        let open_error = |source| StoreError::Open {
-            url: url.to_owned(),
-            source,
-        };
+        let open_error = |source| StoreError::Open { url: url.to_owned(), source };
         if create
-            && let Some(parent) = url
-                .strip_prefix("sqlite://")
-                .map(Path::new)
-                .and_then(Path::parent)
+            && let Some(parent) = url.strip_prefix("sqlite://").map(Path::new).and_then(Path::parent)
             && !parent.as_os_str().is_empty()
         {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateFolder {
-                path: parent.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|source| StoreError::CreateFolder { path: parent.display().to_string(), source })?;
         }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(open_error)?
@@ -92,11 +81,8 @@ impl Store {
             // Checkpoints run when the daemon goes idle (`checkpoint`), not inside the
             // commit that crosses SQLite's default 1,000 pages; this is only the backstop.
             .pragma("wal_autocheckpoint", "16384");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
+        let pool =
+            SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
         Ok(Self { pool })
     }
 
@@ -111,11 +97,10 @@ impl Store {
         if migrated.is_none() {
             return Ok(());
         }
-        let applied: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await?;
         let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
             return Err(StoreError::Corrupt(format!(
@@ -128,9 +113,7 @@ impl Store {
     /// Copies the write-ahead log into the database while nothing else is going on, so
     /// that no later commit pays for it.
     pub async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -144,8 +127,7 @@ pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
 }
 
 pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp(seconds, 0)
-        .ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
+    DateTime::from_timestamp(seconds, 0).ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
 }
 
 #[cfg(test)]

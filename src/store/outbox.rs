@@ -31,15 +31,9 @@ impl OutboxState {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Sending,
-            Self::Sent,
-            Self::Dead,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        [Self::Pending, Self::Sending, Self::Sent, Self::Dead, Self::Cancelled]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -260,11 +254,7 @@ impl Store {
 
     /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a
     /// single statement, every attempt in a multi-row insert.
-    pub async fn finish(
-        &self,
-        outcomes: &[(OutboxItem, Outcome)],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
+    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let sent: Vec<i64> = outcomes
             .iter()
@@ -272,12 +262,9 @@ impl Store {
             .map(|(item, _)| item.id)
             .collect();
         for chunk in sent.chunks(ROWS_PER_STATEMENT) {
-            let mut update: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ",
-            );
-            update
-                .push_bind(to_unix(now))
-                .push(" WHERE state = 'sending' AND id IN (");
+            let mut update: QueryBuilder<Sqlite> =
+                QueryBuilder::new("UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ");
+            update.push_bind(to_unix(now)).push(" WHERE state = 'sending' AND id IN (");
             let mut ids = update.separated(", ");
             for id in chunk {
                 ids.push_bind(*id);
@@ -312,9 +299,9 @@ impl Store {
             .iter()
             .filter_map(|(item, outcome)| match outcome {
                 Outcome::Sent { duration_ms } => Some((item, "sent", None, *duration_ms)),
-                Outcome::Retry {
-                    error, duration_ms, ..
-                } => Some((item, "retry", Some(error.as_str()), *duration_ms)),
+                Outcome::Retry { error, duration_ms, .. } => {
+                    Some((item, "retry", Some(error.as_str()), *duration_ms))
+                }
                 Outcome::Dead { error, duration_ms } => {
                     Some((item, "dead", Some(error.as_str()), *duration_ms))
                 }
@@ -342,12 +329,11 @@ impl Store {
     /// Returns every claimed item to pending, for a daemon that holds the store alone and
     /// starts after a crash: what was in flight then goes out again, with the same key.
     pub async fn release_claims(&self) -> Result<u64> {
-        let released = sqlx::query(
-            "UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'",
-        )
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let released =
+            sqlx::query("UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'")
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
         Ok(released)
     }
 
@@ -424,11 +410,9 @@ impl Store {
 
     /// Counts of items in each state, for status lines and metrics.
     pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 

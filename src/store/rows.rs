@@ -3,9 +3,7 @@
 use chrono::NaiveDate;
 
 use super::{Result, StoreError, from_unix};
-use crate::domain::{
-    Deadline, DepartmentCode, Directive, DirectiveId, Precision, Task, TaskId, TaskStatus,
-};
+use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Precision, Task, TaskId, TaskStatus};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DirectiveRow {
@@ -63,17 +61,13 @@ impl TaskRow {
         let deadline = match (self.deadline, self.deadline_precision.as_deref()) {
             (Some(date), precision) => Some(Deadline {
                 date,
-                precision: precision
-                    .and_then(Precision::parse)
-                    .unwrap_or(Precision::Day),
+                precision: precision.and_then(Precision::parse).unwrap_or(Precision::Day),
                 phrase: self.deadline_phrase,
             }),
             (None, _) => None,
         };
         let coordinating = match self.coordinating.as_deref() {
-            Some(list) if !list.is_empty() => {
-                list.split(',').map(code).collect::<Result<Vec<_>>>()?
-            }
+            Some(list) if !list.is_empty() => list.split(',').map(code).collect::<Result<Vec<_>>>()?,
             _ => Vec::new(),
         };
         let task = Task {

@@ -153,37 +153,24 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(id, number, title, issuer, issued_on, tasks)| {
-                (
-                    DirectiveRow {
-                        id,
-                        number,
-                        title,
-                        issuer,
-                        issued_on,
-                    }
-                    .into(),
-                    tasks,
-                )
+                (DirectiveRow { id, number, title, issuer, issued_on }.into(), tasks)
             })
             .collect())
     }
 
     pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>> {
-        let row: Option<DirectiveRow> = sqlx::query_as(
-            "SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?",
-        )
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<DirectiveRow> =
+            sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(Into::into))
     }
 
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
-        let row: Option<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
         record(row.ok_or(StoreError::NoSuchTask(id.0))?)
     }
 
@@ -199,9 +186,7 @@ impl Store {
                 .push("))");
         }
         if let Some(date) = filter.overdue_on {
-            query
-                .push(" AND t.status = 'open' AND t.deadline < ")
-                .push_bind(date);
+            query.push(" AND t.status = 'open' AND t.deadline < ").push_bind(date);
         }
         if let Some(date) = filter.due_before {
             query.push(" AND t.deadline <= ").push_bind(date);
@@ -218,9 +203,8 @@ impl Store {
     pub async fn tasks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, TaskRecord>> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("
-            ));
+            let mut query: QueryBuilder<Sqlite> =
+                QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("));
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
@@ -281,19 +265,13 @@ impl Store {
             "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.deadline IS NOT NULL AND t.id > ? \
              ORDER BY t.id LIMIT ?"
         );
-        let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(after.0)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
         rows.into_iter().map(record).collect()
     }
 
     /// Sets when each task next needs planning, in one transaction.
-    pub async fn set_next_reminders(
-        &self,
-        updates: &[(TaskId, Option<DateTime<Utc>>)],
-    ) -> Result<()> {
+    pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for (task, next) in updates {
             sqlx::query("UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open'")
@@ -329,14 +307,7 @@ impl Store {
             };
         }
         super::outbox::cancel_pending(&mut tx, id, "task done", now).await?;
-        insert_event(
-            &mut tx,
-            id.0,
-            now,
-            "done",
-            Some(&format!("hoàn thành ngày {on}")),
-        )
-        .await?;
+        insert_event(&mut tx, id.0, now, "done", Some(&format!("hoàn thành ngày {on}"))).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -352,11 +323,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let old: Option<Option<NaiveDate>> =
-            sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let old: Option<Option<NaiveDate>> = sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
         let old = old.ok_or(StoreError::NoSuchTask(id.0))?;
         sqlx::query(
             "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
@@ -378,20 +348,13 @@ impl Store {
     }
 
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as("SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
-            .map(|(at, kind, detail)| {
-                Ok(TaskEvent {
-                    at: from_unix(at)?,
-                    kind,
-                    detail,
-                })
-            })
+            .map(|(at, kind, detail)| Ok(TaskEvent { at: from_unix(at)?, kind, detail }))
             .collect()
     }
 }

@@ -65,167 +65,68 @@ fn plan(items: Vec<NewOutboxItem>, next: Option<DateTime<Utc>>) -> PlanWrite {
 #[tokio::test]
 async fn tasks_round_trip_with_coordinators_in_order() {
     let (_dir, store) = store().await;
-    let (_, ids) = store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
     let record = store.task(ids[0]).await.unwrap();
-    assert_eq!(
-        record.task.coordinating,
-        vec![code("ubnd-tpnd"), code("stc")]
-    );
-    assert_eq!(
-        record.task.deadline.as_ref().unwrap().phrase.as_deref(),
-        Some("vào tháng 11/2021")
-    );
+    assert_eq!(record.task.coordinating, vec![code("ubnd-tpnd"), code("stc")]);
+    assert_eq!(record.task.deadline.as_ref().unwrap().phrase.as_deref(), Some("vào tháng 11/2021"));
     assert_eq!(record.next_reminder_at, Some(now()));
-    let filter = TaskFilter {
-        department: Some(code("stc")),
-        ..TaskFilter::default()
-    };
+    let filter = TaskFilter { department: Some(code("stc")), ..TaskFilter::default() };
     assert_eq!(store.tasks(&filter).await.unwrap().len(), 1);
-    let filter = TaskFilter {
-        department: Some(code("sxd")),
-        ..TaskFilter::default()
-    };
+    let filter = TaskFilter { department: Some(code("sxd")), ..TaskFilter::default() };
     assert!(store.tasks(&filter).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn inserting_the_same_key_twice_is_a_no_op() {
     let (_dir, store) = store().await;
-    store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
+    store.add_directive(&directive(Some(now())), now()).await.unwrap();
     let write = plan(vec![item("k1", now())], Some(now() + Duration::days(3)));
-    assert_eq!(
-        store
-            .record_plans(std::slice::from_ref(&write), now())
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(store.record_plans(std::slice::from_ref(&write), now()).await.unwrap(), 1);
     assert_eq!(store.record_plans(&[write], now()).await.unwrap(), 0);
     assert_eq!(store.outbox(None, None, 10).await.unwrap().len(), 1);
-    assert_eq!(
-        store.next_task_due().await.unwrap(),
-        Some(now() + Duration::days(3))
-    );
+    assert_eq!(store.next_task_due().await.unwrap(), Some(now() + Duration::days(3)));
 }
 
 #[tokio::test]
 async fn a_newer_reminder_replaces_an_older_one_still_pending() {
     let (_dir, store) = store().await;
-    store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
-    store
-        .record_plans(
-            &[plan(vec![item("old", now() - Duration::days(3))], None)],
-            now(),
-        )
-        .await
-        .unwrap();
-    store
-        .record_plans(&[plan(vec![item("new", now())], None)], now())
-        .await
-        .unwrap();
+    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.record_plans(&[plan(vec![item("old", now() - Duration::days(3))], None)], now()).await.unwrap();
+    store.record_plans(&[plan(vec![item("new", now())], None)], now()).await.unwrap();
     let items = store.outbox(None, None, 10).await.unwrap();
     let states: Vec<_> = items.iter().map(|i| (i.key.as_str(), i.state)).collect();
-    assert_eq!(
-        states,
-        vec![
-            ("old", OutboxState::Cancelled),
-            ("new", OutboxState::Pending)
-        ]
-    );
+    assert_eq!(states, vec![("old", OutboxState::Cancelled), ("new", OutboxState::Pending)]);
 }
 
 #[tokio::test]
 async fn claims_lease_items_and_outcomes_move_them() {
     let (_dir, store) = store().await;
-    store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
-    let items: Vec<_> = (0..4)
-        .rev()
-        .map(|i| item(&format!("k{i}"), now() - Duration::minutes(i)))
-        .collect();
-    store
-        .record_plans(&[plan(items, None)], now())
-        .await
-        .unwrap();
+    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    let items: Vec<_> = (0..4).rev().map(|i| item(&format!("k{i}"), now() - Duration::minutes(i))).collect();
+    store.record_plans(&[plan(items, None)], now()).await.unwrap();
     // The newest supersedes the older pending ones of the same recipient and channel.
-    let pending = store
-        .outbox(Some(OutboxState::Pending), None, 10)
-        .await
-        .unwrap();
+    let pending = store.outbox(Some(OutboxState::Pending), None, 10).await.unwrap();
     assert_eq!(pending.len(), 1);
 
-    let claimed = store
-        .claim(now(), now() + Duration::minutes(5), 10)
-        .await
-        .unwrap();
+    let claimed = store.claim(now(), now() + Duration::minutes(5), 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
-    assert!(
-        store
-            .claim(now(), now() + Duration::minutes(5), 10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "claimed twice"
-    );
+    assert!(store.claim(now(), now() + Duration::minutes(5), 10).await.unwrap().is_empty(), "claimed twice");
     // A lease that ran out (the sender died) is claimed again.
-    let again = store
-        .claim(
-            now() + Duration::minutes(6),
-            now() + Duration::minutes(11),
-            10,
-        )
-        .await
-        .unwrap();
+    let again = store.claim(now() + Duration::minutes(6), now() + Duration::minutes(11), 10).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
 
     let retry_at = now() + Duration::minutes(20);
-    let outcome = Outcome::Retry {
-        at: retry_at,
-        error: "HTTP 500".into(),
-        duration_ms: 3,
-    };
-    store
-        .finish(&[(again[0].clone(), outcome)], now())
-        .await
-        .unwrap();
-    let item = &store
-        .outbox(Some(OutboxState::Pending), None, 10)
-        .await
-        .unwrap()[0];
-    assert_eq!(
-        (item.send_after, item.last_error.as_deref()),
-        (retry_at, Some("HTTP 500"))
-    );
+    let outcome = Outcome::Retry { at: retry_at, error: "HTTP 500".into(), duration_ms: 3 };
+    store.finish(&[(again[0].clone(), outcome)], now()).await.unwrap();
+    let item = &store.outbox(Some(OutboxState::Pending), None, 10).await.unwrap()[0];
+    assert_eq!((item.send_after, item.last_error.as_deref()), (retry_at, Some("HTTP 500")));
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(retry_at));
 
-    let claimed = store
-        .claim(retry_at, retry_at + Duration::minutes(5), 10)
-        .await
-        .unwrap();
-    store
-        .finish(
-            &[(claimed[0].clone(), Outcome::Sent { duration_ms: 2 })],
-            retry_at,
-        )
-        .await
-        .unwrap();
-    let sent = store
-        .outbox(Some(OutboxState::Sent), None, 10)
-        .await
-        .unwrap();
+    let claimed = store.claim(retry_at, retry_at + Duration::minutes(5), 10).await.unwrap();
+    store.finish(&[(claimed[0].clone(), Outcome::Sent { duration_ms: 2 })], retry_at).await.unwrap();
+    let sent = store.outbox(Some(OutboxState::Sent), None, 10).await.unwrap();
     assert_eq!(sent[0].attempts, 3);
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
 }
@@ -233,64 +134,27 @@ async fn claims_lease_items_and_outcomes_move_them() {
 #[tokio::test]
 async fn marking_done_cancels_pending_reminders_and_stops_planning() {
     let (_dir, store) = store().await;
-    let (_, ids) = store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
-    store
-        .record_plans(&[plan(vec![item("k", now())], Some(now()))], now())
-        .await
-        .unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.record_plans(&[plan(vec![item("k", now())], Some(now()))], now()).await.unwrap();
     let on = NaiveDate::from_ymd_opt(2021, 11, 24).unwrap();
     assert!(store.mark_done(ids[0], on, now()).await.unwrap());
     assert!(!store.mark_done(ids[0], on, now()).await.unwrap());
-    assert!(matches!(
-        store.mark_done(TaskId(99), on, now()).await,
-        Err(StoreError::NoSuchTask(99))
-    ));
-    assert_eq!(
-        store
-            .outbox(Some(OutboxState::Cancelled), None, 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert!(
-        store
-            .due_tasks(now() + Duration::days(999), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let kinds: Vec<_> = store
-        .task_events(ids[0])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    assert!(matches!(store.mark_done(TaskId(99), on, now()).await, Err(StoreError::NoSuchTask(99))));
+    assert_eq!(store.outbox(Some(OutboxState::Cancelled), None, 10).await.unwrap().len(), 1);
+    assert!(store.due_tasks(now() + Duration::days(999), 10).await.unwrap().is_empty());
+    let kinds: Vec<_> = store.task_events(ids[0]).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, vec!["created", "done"]);
 }
 
 #[tokio::test]
 async fn a_plan_made_for_an_old_deadline_leaves_an_extended_task_alone() {
     let (_dir, store) = store().await;
-    let (_, ids) = store
-        .add_directive(&directive(Some(now())), now())
-        .await
-        .unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
     let extended = Deadline::parse("2021-12-31", None).unwrap();
     let next = now() + Duration::days(20);
-    store
-        .extend(ids[0], &extended, "chờ ý kiến", Some(next), now())
-        .await
-        .unwrap();
+    store.extend(ids[0], &extended, "chờ ý kiến", Some(next), now()).await.unwrap();
     // A planner that read the task before the extension writes its plan afterwards.
-    store
-        .record_plans(&[plan(vec![], Some(now() + Duration::days(1)))], now())
-        .await
-        .unwrap();
+    store.record_plans(&[plan(vec![], Some(now() + Duration::days(1)))], now()).await.unwrap();
     let record = store.task(ids[0]).await.unwrap();
     assert_eq!(record.next_reminder_at, Some(next));
     assert_eq!(record.planned_until, None);
@@ -300,21 +164,9 @@ async fn a_plan_made_for_an_old_deadline_leaves_an_extended_task_alone() {
 async fn the_due_tasks_query_reads_an_index_not_the_table() {
     let (_dir, store) = store().await;
     let sql = format!("EXPLAIN QUERY PLAN {}", tasks::due_tasks_sql());
-    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(0i64)
-        .bind(10i64)
-        .fetch_all(&store.pool)
-        .await
-        .unwrap();
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(0i64).bind(10i64).fetch_all(&store.pool).await.unwrap();
     let detail: Vec<_> = plan.iter().map(|row| row.3.as_str()).collect();
-    assert!(
-        detail
-            .iter()
-            .any(|d| d.starts_with("SEARCH t USING INDEX tasks_due")),
-        "{detail:?}"
-    );
-    assert!(
-        !detail.iter().any(|d| d.starts_with("SCAN t")),
-        "{detail:?}"
-    );
+    assert!(detail.iter().any(|d| d.starts_with("SEARCH t USING INDEX tasks_due")), "{detail:?}");
+    assert!(!detail.iter().any(|d| d.starts_with("SCAN t")), "{detail:?}");
 }

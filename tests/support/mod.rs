@@ -18,15 +18,11 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_nhacviec");
 
 /// Today in Vietnam, the zone of every test config.
 pub fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
-        .date_naive()
+    Utc::now().with_timezone(&chrono_tz::Asia::Ho_Chi_Minh).date_naive()
 }
 
 pub fn days_from_today(days: u64) -> NaiveDate {
-    today()
-        .checked_add_days(Days::new(days))
-        .expect("date in range")
+    today().checked_add_days(Days::new(days)).expect("date in range")
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
@@ -36,10 +32,7 @@ pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() 
         if let Some(value) = check() {
             return value;
         }
-        assert!(
-            started.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -56,19 +49,13 @@ pub async fn requests(
         if received.len() >= count {
             return received;
         }
-        assert!(
-            started.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {count} request(s)"
-        );
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {count} request(s)");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
 /// A real SMTP server on loopback that records each message, parsed by Python's `email`.
@@ -106,28 +93,19 @@ impl SmtpServer {
             .expect("python3 runs the SMTP server (pip install aiosmtpd)");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("SMTP server output");
+        BufReader::new(stdout).read_line(&mut line).expect("SMTP server output");
         assert_eq!(
             line.trim(),
             "READY",
             "the SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)"
         );
-        Self {
-            port,
-            out,
-            child,
-            _dir: dir,
-        }
+        Self { port, out, child, _dir: dir }
     }
 
     /// Every message received so far.
     pub fn messages(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-        text.lines()
-            .map(|l| serde_json::from_str(l).expect("JSON line"))
-            .collect()
+        text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
     }
 }
 
@@ -276,11 +254,7 @@ channels = ["email"]
 
     /// Adds a directive with one task led by `lead`, coordinated by `coordinating`.
     pub fn add_task(&self, lead: &str, coordinating: &[&str], deadline: NaiveDate) {
-        let coordinating = coordinating
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let coordinating = coordinating.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let text = format!(
             r#"
 [directive]
@@ -302,18 +276,12 @@ deadline_phrase = "trong tháng"
     }
 
     pub fn outbox(&self) -> Vec<Value> {
-        self.json(&["outbox", "list"])
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        self.json(&["outbox", "list"]).as_array().cloned().unwrap_or_default()
     }
 
     /// Starts `nhacviec run`, its log going to a file in the test's folder.
     pub fn spawn_daemon(&self) -> DaemonProcess {
-        let log = self.path(&format!(
-            "daemon-{}.log",
-            Instant::now().elapsed().as_nanos()
-        ));
+        let log = self.path(&format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(BINARY)
             .arg("--config")
@@ -351,11 +319,7 @@ impl DaemonProcess {
     /// Waits for the process to exit and returns its exit code.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let child = &mut self.child;
-        wait_for("the daemon to exit", timeout, || {
-            child.try_wait().expect("try_wait")
-        })
-        .await
-        .code()
+        wait_for("the daemon to exit", timeout, || child.try_wait().expect("try_wait")).await.code()
     }
 
     pub fn kill(&mut self) {

@@ -25,11 +25,7 @@ struct Vietnamese;
 
 impl ChineseBased for Vietnamese {
     fn utc_offset(fixed: RataDie) -> f64 {
-        if fixed < const { fixed_from_gregorian(1967, 8, 8) } {
-            8.0 / 24.0
-        } else {
-            7.0 / 24.0
-        }
+        if fixed < const { fixed_from_gregorian(1967, 8, 8) } { 8.0 / 24.0 } else { 7.0 / 24.0 }
     }
 
     // The same reckoning of cycles as the Chinese calendar; only year boundaries matter here.
@@ -54,13 +50,7 @@ pub enum LunarError {
     #[error("lunar year {year} has no {}month {month}", if *leap { "leap " } else { "" })]
     NoSuchMonth { year: i32, month: u8, leap: bool },
     #[error("lunar month {month}{} of {year} has {days} days, not {day}", if *leap { " (leap)" } else { "" })]
-    NoSuchDay {
-        year: i32,
-        month: u8,
-        leap: bool,
-        day: u8,
-        days: u8,
-    },
+    NoSuchDay { year: i32, month: u8, leap: bool, day: u8, days: u8 },
 }
 
 /// The years whose conversions are tested and supported.
@@ -83,10 +73,8 @@ impl LunarYear {
     /// Computes the lunar year that contains `fixed`: the costly part (solstices, new moons).
     fn compute(fixed: RataDie) -> Option<Self> {
         let bounds = YearBounds::compute::<Vietnamese>(fixed);
-        let (lengths, leap_index) = chinese_based::month_structure_for_year::<Vietnamese>(
-            bounds.new_year,
-            bounds.next_new_year,
-        );
+        let (lengths, leap_index) =
+            chinese_based::month_structure_for_year::<Vietnamese>(bounds.new_year, bounds.next_new_year);
         let new_year = from_fixed(bounds.new_year)?;
         let count = if leap_index.is_some() { 13 } else { 12 };
         let mut months = Vec::with_capacity(count);
@@ -97,20 +85,12 @@ impl LunarYear {
                 Some(leap) if ordinal > leap => (ordinal - 1, false),
                 _ => (ordinal, false),
             };
-            let length = if lengths[usize::from(ordinal - 1)] {
-                30
-            } else {
-                29
-            };
+            let length = if lengths[usize::from(ordinal - 1)] { 30 } else { 29 };
             months.push((number, leap, start, length));
             start = start.checked_add_days(Days::new(u64::from(length)))?;
         }
         debug_assert_eq!(Some(start), from_fixed(bounds.next_new_year));
-        Some(Self {
-            year: new_year.year(),
-            new_year,
-            months,
-        })
+        Some(Self { year: new_year.year(), new_year, months })
     }
 
     /// The lunar year that began in Gregorian `year`, computed once per process.
@@ -131,11 +111,7 @@ impl LunarYear {
     /// The lunar year that contains a solar date.
     fn containing(date: NaiveDate) -> Option<&'static Self> {
         let this = Self::of(date.year())?;
-        if date >= this.new_year {
-            Some(this)
-        } else {
-            Self::of(date.year() - 1)
-        }
+        if date >= this.new_year { Some(this) } else { Self::of(date.year() - 1) }
     }
 }
 
@@ -154,22 +130,12 @@ pub fn to_lunar(date: NaiveDate) -> Result<LunarDate, LunarError> {
         .copied()
         .ok_or_else(out_of_range)?;
     let day = u8::try_from((date - start).num_days() + 1).map_err(|_| out_of_range())?;
-    Ok(LunarDate {
-        day,
-        month,
-        year: lunar.year,
-        leap,
-    })
+    Ok(LunarDate { day, month, year: lunar.year, leap })
 }
 
 /// The solar (Gregorian) date of a lunar date.
 pub fn to_solar(lunar: LunarDate) -> Result<NaiveDate, LunarError> {
-    let LunarDate {
-        day,
-        month,
-        year,
-        leap,
-    } = lunar;
+    let LunarDate { day, month, year, leap } = lunar;
     let out_of_range = || LunarError::OutOfRange(format!("lunar year {year}"));
     if !YEARS.contains(&year) {
         return Err(out_of_range());
@@ -182,17 +148,9 @@ pub fn to_solar(lunar: LunarDate) -> Result<NaiveDate, LunarError> {
         .copied()
         .ok_or(LunarError::NoSuchMonth { year, month, leap })?;
     if day == 0 || day > days {
-        return Err(LunarError::NoSuchDay {
-            year,
-            month,
-            leap,
-            day,
-            days,
-        });
+        return Err(LunarError::NoSuchDay { year, month, leap, day, days });
     }
-    start
-        .checked_add_days(Days::new(u64::from(day - 1)))
-        .ok_or_else(out_of_range)
+    start.checked_add_days(Days::new(u64::from(day - 1))).ok_or_else(out_of_range)
 }
 
 /// Tết: the first day of the lunar year that begins in Gregorian `year`.
@@ -204,8 +162,7 @@ pub fn new_year(year: i32) -> Result<NaiveDate, LunarError> {
 
 /// The leap month of the lunar year that begins in `year`, if it has one.
 pub fn leap_month(year: i32) -> Result<Option<u8>, LunarError> {
-    let lunar =
-        LunarYear::of(year).ok_or_else(|| LunarError::OutOfRange(format!("lunar year {year}")))?;
+    let lunar = LunarYear::of(year).ok_or_else(|| LunarError::OutOfRange(format!("lunar year {year}")))?;
     Ok(lunar.months.iter().find(|m| m.1).map(|m| m.0))
 }
 

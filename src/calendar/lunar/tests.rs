@@ -49,27 +49,12 @@ const PUBLISHED: [(i32, MonthDay, MonthDay); 31] = [
 #[test]
 fn tet_and_gio_to_match_the_published_dates_2000_to_2030() {
     for (year, (tet_m, tet_d), (gio_m, gio_d)) in PUBLISHED {
-        assert_eq!(
-            new_year(year).unwrap(),
-            date(year, tet_m, tet_d),
-            "Tết {year}"
-        );
+        assert_eq!(new_year(year).unwrap(), date(year, tet_m, tet_d), "Tết {year}");
         assert_eq!(
             to_lunar(date(year, tet_m, tet_d)).unwrap(),
-            LunarDate {
-                day: 1,
-                month: 1,
-                year,
-                leap: false
-            }
+            LunarDate { day: 1, month: 1, year, leap: false }
         );
-        let gio_to = to_solar(LunarDate {
-            day: 10,
-            month: 3,
-            year,
-            leap: false,
-        })
-        .unwrap();
+        let gio_to = to_solar(LunarDate { day: 10, month: 3, year, leap: false }).unwrap();
         assert_eq!(gio_to, date(year, gio_m, gio_d), "Giỗ Tổ {year}");
     }
 }
@@ -88,63 +73,19 @@ fn leap_months_are_numbered_and_flagged() {
     // 2023: leap month 2 from 22/03/2023 (not a leap month 1 from 20/02, as the simplified
     // algorithm gives).
     assert_eq!(leap_month(2023).unwrap(), Some(2));
-    assert_eq!(
-        to_lunar(date(2023, 2, 20)).unwrap(),
-        LunarDate {
-            day: 1,
-            month: 2,
-            year: 2023,
-            leap: false
-        }
-    );
-    assert_eq!(
-        to_lunar(date(2023, 3, 22)).unwrap(),
-        LunarDate {
-            day: 1,
-            month: 2,
-            year: 2023,
-            leap: true
-        }
-    );
+    assert_eq!(to_lunar(date(2023, 2, 20)).unwrap(), LunarDate { day: 1, month: 2, year: 2023, leap: false });
+    assert_eq!(to_lunar(date(2023, 3, 22)).unwrap(), LunarDate { day: 1, month: 2, year: 2023, leap: true });
     assert_eq!(
         to_lunar(date(2023, 3, 21)).unwrap(),
-        LunarDate {
-            day: 30,
-            month: 2,
-            year: 2023,
-            leap: false
-        }
+        LunarDate { day: 30, month: 2, year: 2023, leap: false }
     );
     assert_eq!(leap_month(2020).unwrap(), Some(4));
-    assert_eq!(
-        to_lunar(date(2020, 5, 23)).unwrap(),
-        LunarDate {
-            day: 1,
-            month: 4,
-            year: 2020,
-            leap: true
-        }
-    );
+    assert_eq!(to_lunar(date(2020, 5, 23)).unwrap(), LunarDate { day: 1, month: 4, year: 2020, leap: true });
     assert_eq!(leap_month(2025).unwrap(), Some(6));
-    assert_eq!(
-        to_lunar(date(2025, 7, 25)).unwrap(),
-        LunarDate {
-            day: 1,
-            month: 6,
-            year: 2025,
-            leap: true
-        }
-    );
-    for (year, month) in [
-        (2001, 4),
-        (2004, 2),
-        (2006, 7),
-        (2009, 5),
-        (2012, 4),
-        (2014, 9),
-        (2017, 6),
-        (2028, 5),
-    ] {
+    assert_eq!(to_lunar(date(2025, 7, 25)).unwrap(), LunarDate { day: 1, month: 6, year: 2025, leap: true });
+    for (year, month) in
+        [(2001, 4), (2004, 2), (2006, 7), (2009, 5), (2012, 4), (2014, 9), (2017, 6), (2028, 5)]
+    {
         assert_eq!(leap_month(year).unwrap(), Some(month), "{year}");
     }
     for year in [2021, 2022, 2024, 2026, 2027] {
@@ -163,49 +104,22 @@ fn the_last_day_of_a_lunar_year_is_the_eve_of_tet() {
 #[test]
 fn impossible_lunar_dates_are_errors() {
     assert_eq!(
-        to_solar(LunarDate {
-            day: 1,
-            month: 3,
-            year: 2023,
-            leap: true
-        }),
-        Err(LunarError::NoSuchMonth {
-            year: 2023,
-            month: 3,
-            leap: true
-        })
+        to_solar(LunarDate { day: 1, month: 3, year: 2023, leap: true }),
+        Err(LunarError::NoSuchMonth { year: 2023, month: 3, leap: true })
     );
     assert!(matches!(
-        to_solar(LunarDate {
-            day: 31,
-            month: 1,
-            year: 2023,
-            leap: false
-        }),
+        to_solar(LunarDate { day: 31, month: 1, year: 2023, leap: false }),
         Err(LunarError::NoSuchDay { .. })
     ));
     assert!(matches!(
-        to_solar(LunarDate {
-            day: 0,
-            month: 1,
-            year: 2023,
-            leap: false
-        }),
+        to_solar(LunarDate { day: 0, month: 1, year: 2023, leap: false }),
         Err(LunarError::NoSuchDay { .. })
     ));
     assert!(matches!(
-        to_solar(LunarDate {
-            day: 1,
-            month: 13,
-            year: 2023,
-            leap: false
-        }),
+        to_solar(LunarDate { day: 1, month: 13, year: 2023, leap: false }),
         Err(LunarError::NoSuchMonth { .. })
     ));
-    assert!(matches!(
-        to_lunar(date(1850, 1, 1)),
-        Err(LunarError::OutOfRange(_))
-    ));
+    assert!(matches!(to_lunar(date(1850, 1, 1)), Err(LunarError::OutOfRange(_))));
 }
 
 #[test]
@@ -219,14 +133,8 @@ fn every_day_from_1900_to_2100_round_trips() {
         assert_eq!(to_solar(lunar), Ok(day), "{day} -> {lunar:?}");
         // Consecutive days are consecutive lunar days, or the first of a new month.
         if let Some(previous) = previous {
-            assert!(
-                lunar.day == previous.day + 1 || lunar.day == 1,
-                "{day}: {previous:?} -> {lunar:?}"
-            );
-            assert!(
-                (1..=30).contains(&lunar.day) && (1..=12).contains(&lunar.month),
-                "{day}: {lunar:?}"
-            );
+            assert!(lunar.day == previous.day + 1 || lunar.day == 1, "{day}: {previous:?} -> {lunar:?}");
+            assert!((1..=30).contains(&lunar.day) && (1..=12).contains(&lunar.month), "{day}: {lunar:?}");
         }
         previous = Some(lunar);
         checked += 1;
