@@ -30,7 +30,7 @@ use super::{
 
 const SECTION: &str = "planning";
 /// Bump when the way the store is filled changes, so that old caches are not reused.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 const CHUNK: usize = 50_000;
 const GROUPS: usize = 10;
 const PER_GROUP: usize = 200;

@@ -121,8 +121,17 @@ fn items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>> {
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
-/// Rows per multi-row statement: well under SQLite's limit of 32,766 bound values.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Splits rows for multi-row statements into chunks of a few fixed sizes (256, 64, 16, 4
+/// or 1 rows), so that each statement's SQL is one of a handful that sqlx has prepared and
+/// cached, and stays well under SQLite's limit of 32,766 bound values.
+fn shaped_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = [256, 64, 16, 4, 1].into_iter().find(|size| *size <= rows.len())?;
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
 
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +176,7 @@ impl Store {
         let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
-        for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&items) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
                  send_after, created_at) ",
@@ -202,14 +211,16 @@ impl Store {
                 )
                 .push_bind(to_unix(now))
                 .push(
-                    " WHERE id IN (SELECT o.id FROM n JOIN outbox o ON o.task_id = n.task_id \
-                     WHERE o.state = 'pending' AND o.department = n.department AND o.channel = n.channel \
+                    // CROSS JOIN keeps `n` outside: SQLite would otherwise build an automatic
+                    // index over the whole outbox for every statement.
+                    " WHERE id IN (SELECT o.id FROM n CROSS JOIN outbox o WHERE o.task_id = n.task_id \
+                     AND o.state = 'pending' AND o.department = n.department AND o.channel = n.channel \
                      AND o.due_at < n.due_at)",
                 );
             supersede.build().execute(&mut *tx).await?;
         }
         // A task closed or extended by another process meanwhile keeps its own marks.
-        for chunk in plans.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(plans) {
             let mut update: QueryBuilder<Sqlite> =
                 QueryBuilder::new("WITH p (id, planned_until, next_reminder_at, deadline) AS (");
             update.push_values(chunk, |mut row, plan| {
@@ -261,7 +272,7 @@ impl Store {
             .filter(|(_, outcome)| matches!(outcome, Outcome::Sent { .. }))
             .map(|(item, _)| item.id)
             .collect();
-        for chunk in sent.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&sent) {
             let mut update: QueryBuilder<Sqlite> =
                 QueryBuilder::new("UPDATE outbox SET state = 'sent', lease_until = NULL, finished_at = ");
             update.push_bind(to_unix(now)).push(" WHERE state = 'sending' AND id IN (");
@@ -308,7 +319,7 @@ impl Store {
                 Outcome::Cancelled { .. } => None,
             })
             .collect();
-        for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        for chunk in shaped_chunks(&attempts) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO delivery_attempts (outbox_id, attempt, at, outcome, error, duration_ms) ",
             );

@@ -29,9 +29,7 @@ impl From<DirectiveRow> for Directive {
 /// The columns every task query selects, in this order.
 pub(super) const TASK_COLUMNS: &str = "t.id, t.directive_id, t.section, t.summary, t.details, t.lead, \
      t.deadline, t.deadline_precision, t.deadline_phrase, t.status, t.done_on, t.created_at, \
-     t.planned_until, t.next_reminder_at, \
-     (SELECT group_concat(c.department, ',') FROM \
-        (SELECT department FROM task_coordinators WHERE task_id = t.id ORDER BY position) c) AS coordinating";
+     t.planned_until, t.next_reminder_at, t.coordinating";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TaskRow {

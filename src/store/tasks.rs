@@ -113,7 +113,8 @@ impl Store {
             let deadline = task.deadline.as_ref();
             let task_id: i64 = sqlx::query_scalar(
                 "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
-                 deadline_phrase, created_at, next_reminder_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 deadline_phrase, created_at, next_reminder_at, coordinating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 RETURNING id",
             )
             .bind(directive_id)
             .bind(&task.section)
@@ -125,6 +126,7 @@ impl Store {
             .bind(deadline.and_then(|d| d.phrase.clone()))
             .bind(to_unix(now))
             .bind(task.next_reminder_at.map(to_unix))
+            .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
             .fetch_one(&mut *tx)
             .await?;
             for (position, department) in task.coordinating.iter().enumerate() {
