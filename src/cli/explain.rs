@@ -98,6 +98,18 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
             task.done_on.map(|d| format!(" (on {d})")).unwrap_or_default()
         )),
         (Some(deadline), TaskStatus::Open) => {
+            let due = policy.due_date(deadline.date);
+            if due != deadline.date {
+                let why = policy
+                    .calendar
+                    .special_day(deadline.date)
+                    .map_or_else(|| "weekend".to_owned(), |d| d.reason);
+                notes.push(format!(
+                    "the deadline {} is not a working day ({why}): the task is due {}",
+                    deadline.date.format("%d/%m/%Y"),
+                    due.format("%d/%m/%Y")
+                ));
+            }
             let escalate_to = settings.departments.escalate_to(&task.lead);
             if escalate_to.is_none() {
                 notes.push(format!("lead '{}' has no escalate_to: no escalation", task.lead));
@@ -105,6 +117,7 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
             for series in [Series::Reminders, Series::Escalation] {
                 for (code, role) in &plan::recipients(task, series, escalate_to) {
                     let mut upcoming = 0;
+                    let mut occurrences = Vec::new();
                     for occurrence in series.occurrences(deadline.date, &policy, policy.calendar_for(code)) {
                         if occurrence.at > at {
                             if upcoming == args.upcoming {
@@ -112,6 +125,11 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
                             }
                             upcoming += 1;
                         }
+                        occurrences.push(occurrence);
+                    }
+                    for (index, occurrence) in occurrences.iter().enumerate() {
+                        // A newer reminder also due by `at` replaces this one if it was not sent.
+                        let newer = occurrences.get(index + 1).map(|next| next.at).filter(|next| *next <= at);
                         let channels =
                             settings.departments.get(code).map(|d| d.channels.clone()).unwrap_or_default();
                         let base = Entry {
@@ -145,11 +163,15 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
                             );
                             let row = rows.iter().find(|r| r.key == key);
                             let (status, reason) =
-                                fate(row, occurrence.at, record.planned_until, at, settings, &local);
+                                fate(row, (occurrence.at, newer), record.planned_until, at, settings, &local);
                             let mut reason = reason;
                             if let Some(from) = base.moved_from {
+                                let why = policy
+                                    .calendar_for(code)
+                                    .special_day(from)
+                                    .map_or_else(|| "weekend".to_owned(), |day| day.reason);
                                 reason = format!(
-                                    "{reason}; moved from {} (not a working day)",
+                                    "{reason}; moved from {} (not a working day: {why})",
                                     from.format("%a %d/%m/%Y")
                                 );
                             }
@@ -230,9 +252,11 @@ pub async fn run(settings: &Settings, args: &ExplainArgs) -> anyhow::Result<()> 
 }
 
 /// What became of one reminder, and why.
+/// `due` is when the reminder fell due and when a newer one of its series did, if that was
+/// by `at` too.
 fn fate(
     row: Option<&OutboxItem>,
-    due: DateTime<Utc>,
+    (due, newer): (DateTime<Utc>, Option<DateTime<Utc>>),
     planned_until: Option<DateTime<Utc>>,
     at: DateTime<Utc>,
     settings: &Settings,
@@ -271,6 +295,12 @@ fn fate(
         return (
             "skipped".to_owned(),
             "replaced by a newer reminder (missed while the daemon was not running, or before the task was entered)".to_owned(),
+        );
+    }
+    if let Some(newer) = newer {
+        return (
+            "skipped".to_owned(),
+            format!("replaced by the newer reminder due {}: only the newest is sent", local(newer)),
         );
     }
     if due <= at {

@@ -1,6 +1,7 @@
 //! Plain-text tables for the terminal, aligned by characters (Vietnamese is precomposed).
 
-/// Prints rows under headers, each column as wide as its widest cell (capped).
+/// Prints rows under headers, each column as wide as its widest cell (capped, but for the
+/// last, which is printed whole).
 pub fn print(headers: &[&str], rows: &[Vec<String>]) {
     const MAX: usize = 60;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -15,8 +16,10 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(cell, width)| {
-                let cell = fit(cell, MAX);
+            .enumerate()
+            .map(|(i, (cell, width))| {
+                let last = i + 1 == headers.len();
+                let cell = if last { cell.clone() } else { fit(cell, MAX) };
                 let pad = width.saturating_sub(cell.chars().count());
                 format!("{cell}{}", " ".repeat(pad))
             })
