@@ -1,5 +1,5 @@
 //! The daemon: opens the store, then plans and dispatches whenever something is due,
-//! sleeping in between until the next due instant, a poll interval, or a wake-up.
+//! sleeping in between until the next due instant, the next re-plan or the poll interval.
 //!
 //! Wiring and timing only: what to send is the planner's, how to send is dispatch's.
 //! SIGTERM and SIGINT stop claiming work, let in-flight sends finish within the grace
@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Notify;
 
 pub use lock::{LockError, StoreLock};
 pub use shutdown::Shutdown;
@@ -45,7 +44,6 @@ pub struct Daemon {
     store: Store,
     policy: Policy,
     dispatcher: Dispatcher,
-    wake: Arc<Notify>,
     _lock: Option<StoreLock>,
 }
 
@@ -59,12 +57,7 @@ impl Daemon {
         let channels = Channels::from_settings(&settings)?;
         let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
         let policy = Policy::from_settings(&settings);
-        Ok(Self { settings, store, policy, dispatcher, wake: Arc::new(Notify::new()), _lock: lock })
-    }
-
-    /// A handle that wakes the loop at once, e.g. after a task changed.
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
+        Ok(Self { settings, store, policy, dispatcher, _lock: lock })
     }
 
     /// Runs until `shutdown` fires.
@@ -100,7 +93,6 @@ impl Daemon {
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
-                _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.time_to_replan()) => {
                     match planning::replan_all(&self.store, &self.settings, &self.policy).await {
                         Ok(changed) => tracing::info!(changed, "re-planned every open task"),
