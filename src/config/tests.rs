@@ -151,3 +151,47 @@ port = "not a port"
         load("[channels.email]\nkind = \"smtp\"\nusername = \"u\"\npassword = \"hunter2-secret\"\n").unwrap();
     assert!(!format!("{settings:?}").contains("hunter2"));
 }
+
+#[test]
+fn calendar_settings_are_checked() {
+    let text = r#"
+[calendar]
+deadline_on_day_off = "previous"
+tet_days = 0
+national_day_extra = "both"
+[[calendar.days]]
+date = "2026-02-30"
+[[calendar.days]]
+off = false
+[channels.email]
+kind = "smtp"
+[[departments]]
+code = "snv"
+name = "Sở Nội vụ"
+emails = ["a@b.example"]
+channels = ["email"]
+[[departments.calendar_days]]
+date = "26/04/2026"
+"#;
+    let got = problems(text);
+    for want in [
+        "calendar.deadline_on_day_off: 'previous' is not a rule",
+        "calendar.tet_days: must be between 1 and 9",
+        "calendar.national_day_extra: 'both' is not a side",
+        "calendar.days[0].date: '2026-02-30' is not a date in the calendar",
+        "calendar.days[1].date: missing",
+        "departments[0].calendar_days[0].date: '26/04/2026' is not a date",
+    ] {
+        assert!(got.iter().any(|p| p.starts_with(want)), "missing {want:?} in {got:#?}");
+    }
+}
+
+#[test]
+fn the_default_calendar_carries_the_2026_swaps() {
+    let settings = Settings::from_toml(DEFAULT_CONFIG, "default", &[]).unwrap();
+    let calendar = &settings.calendar.calendar;
+    let date = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    assert!(!calendar.is_working_day(date(1, 2)));
+    assert!(calendar.is_working_day(date(1, 10)));
+    assert!(settings.calendar.move_deadline_off_days_off);
+}
