@@ -364,14 +364,19 @@ async fn lettre_nodelay(
     Ok(rate)
 }
 
-fn sample_message(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(ReminderFacts, Message)> {
-    let (task, directive) = sample_task(now)?;
-    let today = local_date(now);
+/// The facts of a reminder 7 days before the task's deadline to its lead, `so-01`.
+fn lead_facts(
+    key: &str,
+    task: &Task,
+    directive: &Directive,
+    today: chrono::NaiveDate,
+    settings: &Settings,
+) -> ReminderFacts {
     let deadline = task.deadline.as_ref().map_or(today, |d| d.date);
     let reminder = nhacviec::message::Reminder {
-        key: "t1.so-01.before-7d.sample",
-        task: &task,
-        directive: &directive,
+        key,
+        task,
+        directive,
         department: "so-01",
         role: Role::Lead,
         rule: "before:7d",
@@ -379,7 +384,13 @@ fn sample_message(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(Re
         due: deadline,
         today,
     };
-    let facts = nhacviec::message::facts(&reminder, &settings.departments);
+    nhacviec::message::facts(&reminder, &settings.departments)
+}
+
+fn sample_message(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(ReminderFacts, Message)> {
+    let (task, directive) = sample_task(now)?;
+    let today = local_date(now);
+    let facts = lead_facts("t1.so-01.before-7d.sample", &task, &directive, today, settings);
     let message = Renderer::new()?.render(&facts)?;
     Ok((facts, message))
 }
@@ -451,19 +462,7 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
     let started = Instant::now();
     for i in 0..count {
         let key = format!("t{i}.so-01.before-7d.x.chat");
-        let deadline = task.deadline.as_ref().map_or(today, |d| d.date);
-        let reminder = nhacviec::message::Reminder {
-            key: &key,
-            task: &task,
-            directive: &directive,
-            department: "so-01",
-            role: Role::Lead,
-            rule: "before:7d",
-            deadline,
-            due: deadline,
-            today,
-        };
-        let facts = nhacviec::message::facts(&reminder, &settings.departments);
+        let facts = lead_facts(&key, &task, &directive, today, &settings);
         renderer.render(&facts)?;
     }
     let render_rate = count as f64 / started.elapsed().as_secs_f64();
