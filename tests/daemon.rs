@@ -283,7 +283,8 @@ async fn a_task_marked_done_while_the_daemon_runs_is_never_reminded_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_on_the_same_store_refuses_to_start() {
     let env = TestEnv::new(ConfigParts::default());
-    let _first = env.spawn_daemon();
+    env.add_task("snv", &[], days_from_today(30));
+    let mut first = env.spawn_daemon();
     // Wait until the first has taken the lock and opened the store.
     wait_for("the first daemon to start", WAIT, || env.path("data/nhacviec.db.lock").exists().then_some(()))
         .await;
@@ -292,4 +293,8 @@ async fn a_second_run_on_the_same_store_refuses_to_start() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("another `nhacviec run` is already using the store"), "{stderr}");
+    // The first goes on undisturbed, and the store is as it was.
+    assert!(first.child.try_wait().unwrap().is_none(), "{}", first.log());
+    assert_eq!(env.json(&["task", "list"]).as_array().unwrap().len(), 1);
+    assert_eq!(env.outbox(), Vec::<Value>::new());
 }
