@@ -64,6 +64,13 @@ async fn reminders_arrive_with_vietnamese_content_and_their_keys() {
     );
     assert_eq!(mail["rcpt_tos"], serde_json::json!(["vanthu@snv.namdinh.example"]));
     assert_eq!(mail["charset"], "utf-8");
+    // Multipart: plain text and HTML, parsed by Python's email package; Date in Vietnam's zone.
+    assert_eq!(mail["content_type"], "multipart/alternative");
+    assert_eq!(mail["parts"], serde_json::json!(["multipart/alternative", "text/plain", "text/html"]));
+    let html = mail["html"].as_str().unwrap();
+    assert!(html.contains("<strong>Sở Nội vụ</strong>") && html.contains("Thời hạn"), "{html}");
+    assert!(mail["date"].as_str().unwrap().ends_with("+0700"), "{}", mail["date"]);
+    assert!(mail["raw_subject"].as_str().unwrap().starts_with("=?utf-8?"), "{}", mail["raw_subject"]);
     assert_eq!(mail["defects"], serde_json::json!([]));
     let key = format!(
         "t1.snv.before-7d.{}.d{}.email",

@@ -190,7 +190,7 @@ pub async fn run(
     let (settings, store) = prepare(&spec, tuning.items, now).await?;
     let settings = Arc::new(settings);
     let channels = Channels::from_settings(&settings)?;
-    let renderer = Renderer::new()?;
+    let renderer = Renderer::new(None)?;
     let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, renderer);
 
     let before = receiver_count();
@@ -264,7 +264,8 @@ async fn channel_alone(
     };
     let keys: Vec<String> = (0..items).map(|i| format!("alone{i}.so-01.{name}")).collect();
     let started = Instant::now();
-    let send = Send { channel, name, department, message: &message, facts: &facts };
+    let renderer = Renderer::new(None)?;
+    let send = Send { channel, name, department, message: &message, facts: &facts, renderer: &renderer };
     let failures = send.all(&keys, tuning.concurrency).await;
     let rate = items as f64 / started.elapsed().as_secs_f64();
     let label = match kind {
@@ -297,11 +298,18 @@ struct Send<'a> {
     department: &'a nhacviec::config::Department,
     message: &'a Message,
     facts: &'a ReminderFacts,
+    renderer: &'a Renderer,
 }
 
 impl Send<'_> {
     fn outgoing<'k>(&'k self, key: &'k str) -> Outgoing<'k> {
-        Outgoing { key, department: self.department, message: self.message, facts: self.facts }
+        Outgoing {
+            key,
+            department: self.department,
+            message: self.message,
+            facts: self.facts,
+            renderer: self.renderer,
+        }
     }
 
     /// Sends once per key, `concurrency` at a time; returns how many failed.
@@ -336,7 +344,8 @@ async fn lettre_nodelay(
             nhacviec::config::ChannelSettings::Webhook(_) => None,
         })
         .context("no smtp channel")?;
-    let builder = nhacviec::channels::EmailChannel::new(smtp).map_err(anyhow::Error::msg)?;
+    let builder =
+        nhacviec::channels::EmailChannel::new(smtp, settings.timezone).map_err(anyhow::Error::msg)?;
     let connections = connections.max(1) as usize;
     let started = Instant::now();
     let results = futures_util::future::join_all((0..connections).map(|c| {
@@ -391,7 +400,7 @@ fn sample_message(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(Re
     let (task, directive) = sample_task(now)?;
     let today = local_date(now);
     let facts = lead_facts("t1.so-01.before-7d.sample", &task, &directive, today, settings);
-    let message = Renderer::new()?.render(&facts)?;
+    let message = Renderer::new(None)?.render(&facts)?;
     Ok((facts, message))
 }
 
@@ -455,7 +464,7 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
     report.info(SECTION, "  of which finish (UPDATE + INSERT per item)", per_item(finish));
 
     // Rendering alone, on one thread.
-    let renderer = Renderer::new()?;
+    let renderer = Renderer::new(None)?;
     let (task, directive) = sample_task(now)?;
     let today = local_date(now);
     let count = 20_000;

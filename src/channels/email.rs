@@ -7,10 +7,10 @@
 //! connections are opened on sockets with TCP_NODELAY and handed to lettre's SMTP client.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use chrono_tz::Tz;
+use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -35,6 +35,8 @@ pub struct EmailChannel {
     from: Mailbox,
     /// The domain of Message-IDs: the sender's.
     domain: String,
+    /// The zone of the `Date` header.
+    timezone: Tz,
     /// Open connections not in use, with when each was last used.
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
     /// At most `pool_size` connections at once.
@@ -42,7 +44,7 @@ pub struct EmailChannel {
 }
 
 impl EmailChannel {
-    pub fn new(settings: &SmtpSettings) -> Result<Self, String> {
+    pub fn new(settings: &SmtpSettings, timezone: Tz) -> Result<Self, String> {
         let tls_parameters = match settings.tls {
             TlsMode::None => None,
             TlsMode::StartTls | TlsMode::Tls => Some(
@@ -64,6 +66,7 @@ impl EmailChannel {
             client_id: ClientId::default(),
             from: settings.from.clone(),
             domain: settings.from.email.domain().to_owned(),
+            timezone,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.pool_size as usize),
         })
@@ -75,9 +78,7 @@ impl EmailChannel {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .subject(outgoing.message.subject.clone())
-            .message_id(Some(format!("<{}@{}>", outgoing.key, self.domain)))
-            .date(SystemTime::now())
-            .header(ContentType::TEXT_PLAIN);
+            .message_id(Some(format!("<{}@{}>", outgoing.key, self.domain)));
         if outgoing.department.emails.is_empty() {
             return Err(SendError::permanent(format!(
                 "department '{}' has no email address",
@@ -90,15 +91,22 @@ impl EmailChannel {
                 .map_err(|e| SendError::permanent(format!("'{address}' is not an email address: {e}")))?;
             builder = builder.to(mailbox);
         }
-        builder
-            .body(outgoing.message.text.clone())
-            .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))
+        let body =
+            MultiPart::alternative_plain_html(outgoing.message.text.clone(), outgoing.message.html.clone());
+        builder.multipart(body).map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))
+    }
+
+    /// The email as sent: lettre's bytes with the `Date` header in the configured zone
+    /// (lettre writes UTC).
+    pub fn formatted(&self, email: &Message) -> Vec<u8> {
+        let date = chrono::Utc::now().with_timezone(&self.timezone).to_rfc2822();
+        with_date(email.formatted(), &date)
     }
 
     pub async fn send(&self, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
         let email = self.build(outgoing)?;
         let envelope = email.envelope().clone();
-        let bytes = email.formatted();
+        let bytes = self.formatted(&email);
         let _slot =
             self.slots.acquire().await.map_err(|_| SendError::transient("the SMTP pool is closed"))?;
 
@@ -213,9 +221,47 @@ impl EmailChannel {
     }
 }
 
+/// `message` with its top-level `Date` header's value replaced by `date`.
+fn with_date(message: Vec<u8>, date: &str) -> Vec<u8> {
+    let head_end = message.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(message.len());
+    let head = &message[..head_end];
+    let start = if head.starts_with(b"Date: ") {
+        Some(0)
+    } else {
+        head.windows(8).position(|w| w == b"\r\nDate: ").map(|at| at + 2)
+    };
+    let Some(start) = start else { return message };
+    let value_start = start + b"Date: ".len();
+    let value_end =
+        head[value_start..].windows(2).position(|w| w == b"\r\n").map_or(head_end, |at| value_start + at);
+    let mut out = Vec::with_capacity(message.len() + 8);
+    out.extend_from_slice(&message[..value_start]);
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(&message[value_end..]);
+    out
+}
+
 /// Why a transmission failed: the server answered (the connection is not reused), or the
 /// network failed (a pooled connection may simply have been closed).
 enum Failure {
     Answered(SendError),
     Network(SendError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_date;
+
+    #[test]
+    fn replaces_only_the_top_level_date() {
+        let message =
+            b"From: a@b\r\nDate: Sat, 28 Nov 2026 11:30:23 +0000\r\nSubject: x\r\n\r\nDate: in the body\r\n"
+                .to_vec();
+        let out = with_date(message, "Sat, 28 Nov 2026 18:30:23 +0700");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "From: a@b\r\nDate: Sat, 28 Nov 2026 18:30:23 +0700\r\nSubject: x\r\n\r\nDate: in the body\r\n"
+        );
+        assert_eq!(with_date(b"Subject: x\r\n\r\nbody".to_vec(), "d"), b"Subject: x\r\n\r\nbody".to_vec());
+    }
 }

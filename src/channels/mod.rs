@@ -4,16 +4,17 @@
 //! a failure is worth retrying. It must not read the store or decide what to send.
 
 mod email;
+pub mod presets;
 mod webhook;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub use email::EmailChannel;
-pub use webhook::WebhookChannel;
+pub use webhook::{WebhookChannel, signature};
 
 use crate::config::{ChannelSettings, Department, Settings};
-use crate::message::{Message, ReminderFacts};
+use crate::message::{Message, ReminderFacts, Renderer};
 
 /// Why a send failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +50,8 @@ pub struct Outgoing<'a> {
     pub department: &'a Department,
     pub message: &'a Message,
     pub facts: &'a ReminderFacts,
+    /// For bodies rendered at the channel: a generic webhook's template.
+    pub renderer: &'a Renderer,
 }
 
 pub enum Channel {
@@ -77,7 +80,7 @@ impl Channels {
             let failed = |message| ChannelBuildError { name: name.clone(), message };
             let built = match channel {
                 ChannelSettings::Smtp(smtp) => {
-                    Channel::Email(Box::new(EmailChannel::new(smtp).map_err(failed)?))
+                    Channel::Email(Box::new(EmailChannel::new(smtp, settings.timezone).map_err(failed)?))
                 }
                 ChannelSettings::Webhook(webhook) => {
                     Channel::Webhook(WebhookChannel::new(webhook).map_err(failed)?)

@@ -220,8 +220,12 @@ async fn check(source: &ConfigSource) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = crate::message::Renderer::new() {
-        eprintln!("templates: {e}");
+    let template_problems = check_templates(&settings);
+    if !template_problems.is_empty() {
+        eprintln!("{}: {} problem(s)", settings.source, template_problems.len());
+        for problem in template_problems {
+            eprintln!("  {problem}");
+        }
         return ExitCode::from(2);
     }
     match crate::store::Store::open_existing(&settings.store.url).await {
@@ -255,6 +259,29 @@ async fn check(source: &ConfigSource) -> ExitCode {
         settings.store.url
     );
     ExitCode::SUCCESS
+}
+
+/// Every template compiles, renders a sample reminder, and each generic webhook's body
+/// template exists and renders JSON.
+fn check_templates(settings: &Settings) -> Vec<String> {
+    let renderer = match crate::message::Renderer::new(settings.templates_dir.as_deref()) {
+        Ok(renderer) => renderer,
+        Err(e) => return vec![format!("templates: {e}")],
+    };
+    let facts = crate::message::sample_facts("snv", "Sở Nội vụ");
+    let mut problems = Vec::new();
+    if let Err(e) = renderer.render(&facts) {
+        problems.push(format!("templates: {e}"));
+    }
+    for (name, channel) in &settings.channels {
+        if let crate::config::ChannelSettings::Webhook(webhook) = channel
+            && webhook.preset == crate::config::Preset::Webhook
+            && let Err(e) = renderer.render_webhook(&webhook.template, &facts)
+        {
+            problems.push(format!("channels.{name}.template: {e}"));
+        }
+    }
+    problems
 }
 
 /// Whether `run` could create the store file at `path`: its nearest existing folder takes

@@ -14,6 +14,8 @@ pub struct Department {
     pub channels: Vec<String>,
     /// Per-channel webhook URLs that replace the channel's own URL for this department.
     pub webhooks: BTreeMap<String, reqwest::Url>,
+    /// Per-channel Telegram chat ids for this department.
+    pub chat_ids: BTreeMap<String, String>,
     pub escalate_to: Option<DepartmentCode>,
     /// Days off (or on) of this department alone, on top of the province's calendar.
     pub calendar_days: Vec<crate::calendar::DayOverride>,

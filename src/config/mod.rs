@@ -34,6 +34,8 @@ pub struct Settings {
     pub schedule: Schedule,
     pub delivery: Delivery,
     pub calendar: CalendarSettings,
+    /// A folder of templates that replace or add to the built-in ones (`templates.dir`).
+    pub templates_dir: Option<PathBuf>,
     pub channels: BTreeMap<String, ChannelSettings>,
     pub departments: Departments,
     /// Where the settings came from, for messages.
@@ -95,8 +97,51 @@ impl ChannelSettings {
     pub fn kind(&self) -> &'static str {
         match self {
             ChannelSettings::Smtp(_) => "smtp",
-            ChannelSettings::Webhook(_) => "webhook",
+            ChannelSettings::Webhook(webhook) => webhook.preset.name(),
         }
+    }
+}
+
+/// The HTTP services a channel can post to, each with the payload it documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// A JSON body from a template, signed with HMAC-SHA256 when a secret is set.
+    Webhook,
+    Slack,
+    /// Microsoft Teams Workflows (incoming webhook) with an Adaptive Card.
+    Teams,
+    GoogleChat,
+    Discord,
+    Mattermost,
+    /// The Telegram Bot API's `sendMessage`.
+    Telegram,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 7] = [
+        Preset::Webhook,
+        Preset::Slack,
+        Preset::Teams,
+        Preset::GoogleChat,
+        Preset::Discord,
+        Preset::Mattermost,
+        Preset::Telegram,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Webhook => "webhook",
+            Preset::Slack => "slack",
+            Preset::Teams => "teams",
+            Preset::GoogleChat => "google_chat",
+            Preset::Discord => "discord",
+            Preset::Mattermost => "mattermost",
+            Preset::Telegram => "telegram",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == text)
     }
 }
 
@@ -118,11 +163,24 @@ pub struct SmtpSettings {
     pub timeout: Duration,
 }
 
+/// A channel that POSTs to an HTTP service.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
+    pub preset: Preset,
+    /// The webhook URL; for Telegram, the Bot API's base URL.
     pub url: reqwest::Url,
     pub headers: BTreeMap<String, String>,
     pub timeout: Duration,
+    /// Generic webhook: the HMAC-SHA256 key that signs each body.
+    pub secret: Option<SecretString>,
+    /// Generic webhook: the header carrying `sha256=<hex>`.
+    pub signature_header: String,
+    /// Generic webhook: the template of the body, by name (built in, or in `templates.dir`).
+    pub template: String,
+    /// Telegram: the bot's token.
+    pub bot_token: Option<SecretString>,
+    /// Telegram: the chat a department without its own `chat_ids` entry is sent to.
+    pub chat_id: Option<String>,
 }
 
 /// Parses a cron expression of six fields, seconds first: `"0 5 0 * * *"`.

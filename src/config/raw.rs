@@ -18,6 +18,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub calendar: RawCalendar,
     #[serde(default)]
+    pub templates: RawTemplates,
+    #[serde(default)]
     pub channels: BTreeMap<String, RawChannel>,
     #[serde(default)]
     pub departments: Vec<RawDepartment>,
@@ -53,6 +55,11 @@ pub struct RawDelivery {
 }
 
 #[derive(Debug, Deserialize, Default)]
+pub struct RawTemplates {
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
 pub struct RawCalendar {
     pub deadline_on_day_off: Option<String>,
     pub tet_first_day: Option<i8>,
@@ -82,9 +89,18 @@ pub struct RawChannel {
     pub password_file: Option<String>,
     pub from: Option<String>,
     pub pool_size: Option<u32>,
-    // webhook
+    // webhook and chat presets
     pub url: Option<String>,
     pub headers: Option<BTreeMap<String, String>>,
+    pub secret: Option<SecretString>,
+    pub secret_file: Option<String>,
+    pub signature_header: Option<String>,
+    pub template: Option<String>,
+    // telegram
+    pub bot_token: Option<SecretString>,
+    pub bot_token_file: Option<String>,
+    pub chat_id: Option<String>,
+    pub api_url: Option<String>,
     // both
     pub timeout: Option<String>,
 }
@@ -101,6 +117,8 @@ pub struct RawDepartment {
     pub channels: Vec<String>,
     #[serde(default)]
     pub webhooks: BTreeMap<String, String>,
+    #[serde(default)]
+    pub chat_ids: BTreeMap<String, String>,
     pub escalate_to: Option<String>,
     #[serde(default)]
     pub calendar_days: Vec<RawDay>,

@@ -9,8 +9,8 @@ use secrecy::SecretString;
 
 use super::raw::{RawCalendar, RawChannel, RawDay, RawDelivery, RawDepartment, RawSchedule, RawSettings};
 use super::{
-    CalendarSettings, ChannelSettings, Delivery, Department, Departments, Problem, Schedule, Settings,
-    SmtpSettings, StoreSettings, TlsMode, WebhookSettings,
+    CalendarSettings, ChannelSettings, Delivery, Department, Departments, Preset, Problem, Schedule,
+    Settings, SmtpSettings, StoreSettings, TlsMode, WebhookSettings,
 };
 use crate::calendar::{AdjacentDay, Calendar, DayOverride, HolidayRules};
 use crate::domain::{DepartmentCode, Offset};
@@ -66,6 +66,12 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let schedule = schedule(raw.schedule, &mut problems);
     let delivery = delivery(raw.delivery, &mut problems);
     let calendar = calendar(raw.calendar, &mut problems);
+    let templates_dir = raw.templates.dir.map(std::path::PathBuf::from);
+    if let Some(dir) = &templates_dir
+        && !dir.is_dir()
+    {
+        problems.add("templates.dir", format!("'{}' is not a folder", dir.display()));
+    }
     let channels = channels(raw.channels, &mut problems);
     let departments = departments(raw.departments, &channels, &mut problems);
 
@@ -79,6 +85,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 schedule,
                 delivery,
                 calendar,
+                templates_dir,
                 channels,
                 departments,
                 source: source_name.to_owned(),
@@ -293,16 +300,19 @@ fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTree
         }
         let channel = match raw.kind.as_deref() {
             Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
-            Some("webhook") => webhook(&path, raw, problems).map(ChannelSettings::Webhook),
-            Some(other) => {
-                problems.add(
-                    format!("{path}.kind"),
-                    format!("unknown channel kind '{other}': use 'smtp' or 'webhook'"),
-                );
-                None
-            }
+            Some(other) => match Preset::parse(other) {
+                Some(preset) => http_channel(&path, preset, raw, problems).map(ChannelSettings::Webhook),
+                None => {
+                    let kinds: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+                    problems.add(
+                        format!("{path}.kind"),
+                        format!("unknown channel kind '{other}': use smtp, {}", kinds.join(", ")),
+                    );
+                    None
+                }
+            },
             None => {
-                problems.add(format!("{path}.kind"), "missing: use 'smtp' or 'webhook'");
+                problems.add(format!("{path}.kind"), "missing: use smtp, webhook or a chat preset");
                 None
             }
         };
@@ -322,7 +332,23 @@ fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Pro
 }
 
 fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSettings> {
-    reject_keys(path, "smtp", &[("url", raw.url.is_some()), ("headers", raw.headers.is_some())], problems);
+    reject_keys(
+        path,
+        "smtp",
+        &[
+            ("url", raw.url.is_some()),
+            ("headers", raw.headers.is_some()),
+            ("secret", raw.secret.is_some()),
+            ("secret_file", raw.secret_file.is_some()),
+            ("signature_header", raw.signature_header.is_some()),
+            ("template", raw.template.is_some()),
+            ("bot_token", raw.bot_token.is_some()),
+            ("bot_token_file", raw.bot_token_file.is_some()),
+            ("chat_id", raw.chat_id.is_some()),
+            ("api_url", raw.api_url.is_some()),
+        ],
+        problems,
+    );
     let host = raw.host.unwrap_or_else(|| "127.0.0.1".to_owned());
     if host.trim().is_empty() {
         problems.add(format!("{path}.host"), "must not be empty");
@@ -350,21 +376,7 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
         from.parse::<lettre::message::Mailbox>().map_err(|e| format!("'{from}' is not a mailbox ({e})")),
     );
     let username = raw.username.filter(|u| !u.is_empty());
-    let password = match (raw.password, raw.password_file) {
-        (Some(_), Some(_)) => {
-            problems.add(format!("{path}.password_file"), "set password or password_file, not both");
-            None
-        }
-        (Some(password), None) => Some(password),
-        (None, Some(file)) => match std::fs::read_to_string(&file) {
-            Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
-            Err(e) => {
-                problems.add(format!("{path}.password_file"), format!("cannot read '{file}': {e}"));
-                None
-            }
-        },
-        (None, None) => None,
-    };
+    let password = secret(path, "password", raw.password, raw.password_file, problems);
     let credentials = match (username, password) {
         (Some(user), Some(password)) => Some((user, password)),
         (Some(_), None) => {
@@ -386,10 +398,43 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
     Some(SmtpSettings { host, port, tls: tls?, credentials, from: from?, pool_size, timeout: timeout? })
 }
 
-fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<WebhookSettings> {
+/// A secret given inline or in a file (trailing newline dropped), not both.
+fn secret(
+    path: &str,
+    key: &str,
+    inline: Option<SecretString>,
+    file: Option<String>,
+    problems: &mut Problems,
+) -> Option<SecretString> {
+    match (inline, file) {
+        (Some(_), Some(_)) => {
+            problems.add(format!("{path}.{key}_file"), format!("set {key} or {key}_file, not both"));
+            None
+        }
+        (Some(inline), None) => Some(inline),
+        (None, Some(file)) => match std::fs::read_to_string(&file) {
+            Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
+            Err(e) => {
+                problems.add(format!("{path}.{key}_file"), format!("cannot read '{file}': {e}"));
+                None
+            }
+        },
+        (None, None) => None,
+    }
+}
+
+fn http_channel(
+    path: &str,
+    preset: Preset,
+    raw: RawChannel,
+    problems: &mut Problems,
+) -> Option<WebhookSettings> {
+    let kind = preset.name();
+    let generic = preset == Preset::Webhook;
+    let telegram = preset == Preset::Telegram;
     reject_keys(
         path,
-        "webhook",
+        kind,
         &[
             ("host", raw.host.is_some()),
             ("port", raw.port.is_some()),
@@ -399,14 +444,28 @@ fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<Webho
             ("password_file", raw.password_file.is_some()),
             ("from", raw.from.is_some()),
             ("pool_size", raw.pool_size.is_some()),
+            ("secret", !generic && raw.secret.is_some()),
+            ("secret_file", !generic && raw.secret_file.is_some()),
+            ("signature_header", !generic && raw.signature_header.is_some()),
+            ("template", !generic && raw.template.is_some()),
+            ("url", telegram && raw.url.is_some()),
+            ("bot_token", !telegram && raw.bot_token.is_some()),
+            ("bot_token_file", !telegram && raw.bot_token_file.is_some()),
+            ("chat_id", !telegram && raw.chat_id.is_some()),
+            ("api_url", !telegram && raw.api_url.is_some()),
         ],
         problems,
     );
-    let url = match raw.url.as_deref() {
-        Some(url) => problems.check(&format!("{path}.url"), parse_http_url(url)),
-        None => {
-            problems.add(format!("{path}.url"), "missing: the URL to POST to");
-            None
+    let url = if telegram {
+        let api_url = raw.api_url.as_deref().unwrap_or("https://api.telegram.org");
+        problems.check(&format!("{path}.api_url"), parse_http_url(api_url))
+    } else {
+        match raw.url.as_deref() {
+            Some(url) => problems.check(&format!("{path}.url"), parse_http_url(url)),
+            None => {
+                problems.add(format!("{path}.url"), format!("missing: the {kind} webhook URL to POST to"));
+                None
+            }
         }
     };
     let headers = raw.headers.unwrap_or_default();
@@ -417,9 +476,31 @@ fn webhook(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<Webho
             problems.add(format!("{path}.headers.{name}"), "not a valid HTTP header");
         }
     }
+    let signature_header = raw.signature_header.unwrap_or_else(|| "X-Nhacviec-Signature".to_owned());
+    if reqwest::header::HeaderName::from_bytes(signature_header.as_bytes()).is_err() {
+        problems.add(
+            format!("{path}.signature_header"),
+            format!("'{signature_header}' is not an HTTP header name"),
+        );
+    }
+    let signing_key = secret(path, "secret", raw.secret, raw.secret_file, problems);
+    let bot_token = secret(path, "bot_token", raw.bot_token, raw.bot_token_file, problems);
+    if telegram && bot_token.is_none() {
+        problems.add(format!("{path}.bot_token"), "missing: set bot_token or bot_token_file");
+    }
     let timeout =
         problems.check(&format!("{path}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("10s")));
-    Some(WebhookSettings { url: url?, headers, timeout: timeout? })
+    Some(WebhookSettings {
+        preset,
+        url: url?,
+        headers,
+        timeout: timeout?,
+        secret: signing_key,
+        signature_header,
+        template: raw.template.unwrap_or_else(|| "webhook.json".to_owned()),
+        bot_token,
+        chat_id: raw.chat_id,
+    })
 }
 
 pub(super) fn parse_http_url(text: &str) -> Result<reqwest::Url, String> {
@@ -471,13 +552,33 @@ fn departments(
         for (channel, url) in &raw.webhooks {
             let key = format!("{path}.webhooks.{channel}");
             match channels.get(channel) {
-                Some(ChannelSettings::Webhook(_)) => {
+                Some(ChannelSettings::Webhook(webhook)) if webhook.preset != Preset::Telegram => {
                     if let Some(url) = problems.check(&key, parse_http_url(url)) {
                         webhooks.insert(channel.clone(), url);
                     }
                 }
-                Some(_) => problems.add(key, format!("channel '{channel}' is not a webhook")),
+                Some(_) => problems.add(key, format!("channel '{channel}' does not post to a webhook URL")),
                 None => problems.add(key, format!("unknown channel '{channel}'")),
+            }
+        }
+        for channel in raw.chat_ids.keys() {
+            let key = format!("{path}.chat_ids.{channel}");
+            match channels.get(channel) {
+                Some(ChannelSettings::Webhook(webhook)) if webhook.preset == Preset::Telegram => {}
+                Some(_) => problems.add(key, format!("channel '{channel}' is not a telegram channel")),
+                None => problems.add(key, format!("unknown channel '{channel}'")),
+            }
+        }
+        for channel in &raw.channels {
+            if let Some(ChannelSettings::Webhook(webhook)) = channels.get(channel)
+                && webhook.preset == Preset::Telegram
+                && webhook.chat_id.is_none()
+                && !raw.chat_ids.contains_key(channel)
+            {
+                problems.add(
+                    format!("{path}.chat_ids.{channel}"),
+                    format!("telegram channel '{channel}' has no chat_id for this department"),
+                );
             }
         }
         let calendar_days = days(&format!("{path}.calendar_days"), raw.calendar_days, problems);
@@ -495,6 +596,7 @@ fn departments(
                     emails: raw.emails,
                     channels: raw.channels,
                     webhooks,
+                    chat_ids: raw.chat_ids,
                     escalate_to,
                     calendar_days,
                 },

@@ -20,7 +20,7 @@ pub use shutdown::Shutdown;
 use crate::channels::{ChannelBuildError, Channels};
 use crate::config::Settings;
 use crate::dispatch::Dispatcher;
-use crate::message::{RenderError, Renderer};
+use crate::message::{Renderer, TemplateError};
 use crate::plan::Policy;
 use crate::store::{Store, StoreError};
 
@@ -33,7 +33,7 @@ pub enum DaemonError {
     #[error(transparent)]
     Channel(#[from] ChannelBuildError),
     #[error(transparent)]
-    Render(#[from] RenderError),
+    Template(#[from] TemplateError),
     #[error("cannot listen for signals: {0}")]
     Signal(std::io::Error),
 }
@@ -55,7 +55,12 @@ impl Daemon {
         store.check_schema().await?;
         let settings = Arc::new(settings);
         let channels = Channels::from_settings(&settings)?;
-        let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, Renderer::new()?);
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            settings.clone(),
+            channels,
+            Renderer::new(settings.templates_dir.as_deref())?,
+        );
         let policy = Policy::from_settings(&settings);
         Ok(Self { settings, store, policy, dispatcher, _lock: lock })
     }

@@ -213,7 +213,13 @@ impl Dispatcher {
         let facts = message::facts(&reminder, &self.settings.departments);
         let rendered =
             self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
-        let outgoing = Outgoing { key: &item.key, department, message: &rendered, facts: &facts };
+        let outgoing = Outgoing {
+            key: &item.key,
+            department,
+            message: &rendered,
+            facts: &facts,
+            renderer: &self.renderer,
+        };
         channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
     }
 }

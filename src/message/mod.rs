@@ -1,17 +1,17 @@
-//! The words of a reminder: subject and text, in Vietnamese, rendered from the templates
-//! under `templates/` (embedded in the binary).
+//! The words of a reminder: subject, plain text and HTML, in Vietnamese, rendered from the
+//! templates under `templates/` (embedded in the binary), or from an admin's own.
 //!
 //! Pure: given the facts of a reminder and the day it is sent, it returns text. It must
 //! not decide whom to remind or when.
 
 use chrono::NaiveDate;
-use minijinja::Environment;
 use serde::Serialize;
 
 use crate::domain::{Directive, Role, Task};
 
-const SUBJECT: &str = include_str!("../../templates/subject.txt.j2");
-const BODY: &str = include_str!("../../templates/body.txt.j2");
+mod templates;
+
+pub use templates::{Renderer, TemplateError};
 
 /// Everything a reminder says, as the templates see it.
 #[derive(Debug, Clone, Serialize)]
@@ -52,11 +52,8 @@ pub struct ReminderFacts {
 pub struct Message {
     pub subject: String,
     pub text: String,
+    pub html: String,
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("cannot render the reminder template: {0}")]
-pub struct RenderError(#[from] minijinja::Error);
 
 /// Who is who, for the words of a message: department codes to names.
 pub trait DepartmentNames {
@@ -131,6 +128,37 @@ pub fn facts(reminder: &Reminder<'_>, names: &impl DepartmentNames) -> ReminderF
     }
 }
 
+/// A reminder with every field filled, to try templates on (`nhacviec check`, `send-test`).
+pub fn sample_facts(department: &str, department_name: &str) -> ReminderFacts {
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    ReminderFacts {
+        key: "t0.sample.before-7d.20211123.d20211130.sample".to_owned(),
+        department: department.to_owned(),
+        department_name: department_name.to_owned(),
+        role: Role::Lead,
+        role_name: Role::Lead.vietnamese(),
+        rule: "before:7d".to_owned(),
+        task_id: 0,
+        summary: "Tin nhắn thử của hệ thống Nhắc việc".to_owned(),
+        summary_short: "Tin nhắn thử của hệ thống Nhắc việc".to_owned(),
+        details: Some("Đây là tin nhắn thử: không cần thực hiện gì.".to_owned()),
+        section: Some("1".to_owned()),
+        lead_name: department_name.to_owned(),
+        coordinating_names: String::new(),
+        directive: "Tin nhắn thử".to_owned(),
+        directive_number: None,
+        directive_issued_on: date(2021, 9, 21).format("%d/%m/%Y").to_string(),
+        directive_issuer: "Nhắc việc".to_owned(),
+        deadline: date(2021, 11, 30).format("%d/%m/%Y").to_string(),
+        deadline_iso: date(2021, 11, 30).to_string(),
+        deadline_written: None,
+        deadline_phrase: Some("vào tháng 11/2021".to_owned()),
+        days_left: 7,
+        status: "còn 7 ngày đến hạn".to_owned(),
+        status_short: "Còn 7 ngày".to_owned(),
+    }
+}
+
 /// At most `max` characters, cut at a word and marked with an ellipsis.
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -139,29 +167,6 @@ fn shorten(text: &str, max: usize) -> String {
     let cut: String = text.chars().take(max).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
     format!("{}…", cut.trim_end_matches([',', ';', ':']))
-}
-
-/// Renders reminders; built once, shared by the senders.
-pub struct Renderer {
-    env: Environment<'static>,
-}
-
-impl Renderer {
-    pub fn new() -> Result<Self, RenderError> {
-        let mut env = Environment::new();
-        env.add_template("subject", SUBJECT)?;
-        env.add_template("body", BODY)?;
-        Ok(Self { env })
-    }
-
-    pub fn render(&self, facts: &ReminderFacts) -> Result<Message, RenderError> {
-        let subject = self.env.get_template("subject")?.render(minijinja::value::Serde(facts))?;
-        let text = self.env.get_template("body")?.render(minijinja::value::Serde(facts))?;
-        Ok(Message {
-            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: text.trim().to_owned() + "\n",
-        })
-    }
 }
 
 #[cfg(test)]

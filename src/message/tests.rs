@@ -70,7 +70,7 @@ fn render(role: Role, today: NaiveDate, number: Option<&str>) -> Message {
         today,
     };
     let facts = facts(&reminder, &names());
-    Renderer::new().unwrap().render(&facts).unwrap()
+    Renderer::new(None).unwrap().render(&facts).unwrap()
 }
 
 #[test]

@@ -34,6 +34,7 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         body = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
@@ -46,6 +47,8 @@ class Recorder:
             "content_type": message.get_content_type(),
             "charset": body.get_content_charset() if body else None,
             "body": body.get_content() if body else None,
+            "html": html.get_content() if html else None,
+            "parts": [part.get_content_type() for part in message.walk()],
             "defects": [type(d).__name__ for d in message.defects],
         }
         with open(self.out, "a", encoding="utf-8") as f:
