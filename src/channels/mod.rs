@@ -55,7 +55,7 @@ pub struct Outgoing<'a> {
 }
 
 pub enum Channel {
-    Email(Box<EmailChannel>),
+    Email(EmailChannel),
     Webhook(WebhookChannel),
 }
 
@@ -80,7 +80,7 @@ impl Channels {
             let failed = |message| ChannelBuildError { name: name.clone(), message };
             let built = match channel {
                 ChannelSettings::Smtp(smtp) => {
-                    Channel::Email(Box::new(EmailChannel::new(smtp, settings.timezone).map_err(failed)?))
+                    Channel::Email(EmailChannel::new(smtp, settings.timezone).map_err(failed)?)
                 }
                 ChannelSettings::Webhook(webhook) => {
                     Channel::Webhook(WebhookChannel::new(webhook).map_err(failed)?)
