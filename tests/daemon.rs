@@ -186,6 +186,33 @@ async fn a_webhook_answering_500_is_retried_then_delivered() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_429_with_retry_after_is_retried_after_that_delay() {
+    let smtp = SmtpServer::start();
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3"))
+        .up_to_n_times(1)
+        .mount(&webhook)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("ubnd-tpnd", &[], days_from_today(1));
+
+    let _daemon = env.spawn_daemon();
+    requests(&webhook, 1, WAIT).await;
+    let refused = std::time::Instant::now();
+    let both = requests(&webhook, 2, WAIT).await;
+    let waited = refused.elapsed();
+    // Backoff alone would try again after 1 second; the receiver asked for 3.
+    assert!(waited >= Duration::from_millis(2_900), "retried after {waited:?}");
+    assert!(waited < Duration::from_secs(10), "retried after {waited:?}");
+    assert_eq!(both[0].headers.get("idempotency-key"), both[1].headers.get("idempotency-key"));
+    let item =
+        wait_for("the item sent", WAIT, || env.outbox().into_iter().find(|i| i["state"] == "sent")).await;
+    assert_eq!(item["attempts"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_always_failing_webhook_goes_dead_with_its_error() {
     let smtp = SmtpServer::start();
     let webhook = webhook_server(503).await;

@@ -26,10 +26,9 @@ pub struct WebhookChannel {
 }
 
 /// What a generic webhook's template sees as `reminder`: the rendered text for people, the
-/// facts for programs.
+/// facts (with the key) for programs.
 #[derive(Serialize)]
 struct WebhookReminder<'a> {
-    key: &'a str,
     subject: &'a str,
     text: &'a str,
     #[serde(flatten)]
@@ -100,7 +99,6 @@ impl WebhookChannel {
         let value = match self.preset {
             Preset::Webhook => {
                 let reminder = WebhookReminder {
-                    key: outgoing.key,
                     subject: &outgoing.message.subject,
                     text: &outgoing.message.text,
                     facts: outgoing.facts,

@@ -126,6 +126,11 @@ pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {
     at.timestamp()
 }
 
+/// Rounded up to the second: for "not before" instants, which must never come early.
+pub(crate) fn to_unix_ceil(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
 pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0).ok_or_else(|| StoreError::Corrupt(format!("instant {seconds}")))
 }

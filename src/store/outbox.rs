@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::{Result, Store, StoreError, from_unix, to_unix};
+use super::{Result, Store, StoreError, from_unix, to_unix, to_unix_ceil};
 use crate::domain::TaskId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -298,7 +298,7 @@ impl Store {
                  lease_until = NULL, finished_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'sending'",
             )
             .bind(state)
-            .bind(send_after.map(to_unix))
+            .bind(send_after.map(to_unix_ceil))
             .bind(error)
             .bind(finished)
             .bind(uncounted)
@@ -390,7 +390,7 @@ impl Store {
             sqlx::query(
                 "UPDATE outbox SET state = 'pending', attempts = 0, send_after = ?, finished_at = NULL WHERE id = ?",
             )
-            .bind(to_unix(send_after))
+            .bind(to_unix_ceil(send_after))
             .bind(id)
             .execute(&self.pool)
             .await?;
