@@ -386,3 +386,83 @@ fn a_relative_working_day_deadline_resolves_across_a_holiday() {
     assert_eq!(tasks[0]["deadline"], "2026-05-04");
     assert_eq!(tasks[0]["deadline_phrase"], "trong thời hạn 05 ngày làm việc kể từ ngày ký");
 }
+
+#[test]
+fn check_names_a_broken_template_by_file_and_line_and_an_unknown_preset_by_key() {
+    let env = TestEnv::new(ConfigParts::default());
+    let templates = env.path("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("body.txt.j2"),
+        "Kính gửi: {{ department_name }}\n\n{% if days_left > 0 %}\ncòn hạn\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&env.config).unwrap()
+        + &format!("\n[templates]\ndir = \"{}\"\n", templates.display());
+    std::fs::write(&env.config, text).unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let file = templates.join("body.txt.j2");
+    assert!(stderr.contains(&format!("{}:3: syntax error", file.display())), "{stderr}");
+
+    std::fs::write(templates.join("body.txt.j2"), "Kính gửi: {{ department_name | no_such_filter }}\n")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&env.cli(&["check"]).stderr).into_owned();
+    assert!(
+        stderr.contains(&format!("{}:1:", file.display())) && stderr.contains("no_such_filter"),
+        "{stderr}"
+    );
+
+    std::fs::remove_file(templates.join("body.txt.j2")).unwrap();
+    let text = std::fs::read_to_string(&env.config).unwrap().replace("kind = \"webhook\"", "kind = \"zalo\"");
+    std::fs::write(&env.config, text).unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("channels.chat.kind: unknown channel kind 'zalo': use smtp, webhook, slack, teams"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_generic_webhook_template_that_does_not_render_json_is_a_check_error() {
+    let env = TestEnv::new(ConfigParts::default());
+    let templates = env.path("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("ticket.json.j2"), "title: {{ reminder.subject }}\n").unwrap();
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("kind = \"webhook\"", "kind = \"webhook\"\ntemplate = \"ticket.json\"")
+        + &format!("\n[templates]\ndir = \"{}\"\n", templates.display());
+    std::fs::write(&env.config, text).unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("channels.chat.template:") && stderr.contains("does not render JSON"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn render_prints_one_reminder_as_it_would_be_sent() {
+    let env = nam_dinh();
+    env.ok(&["directive", "add", &seed()]);
+    let task = env.json(&["task", "list", "--department", "snv", "--overdue"]);
+    let id = task[0]["id"].to_string();
+    let text = env.ok(&["render", "--task", &id, "--rule", "before:7d"]);
+    assert!(text.contains("Gửi lúc: 23/11/2021 · Sở Nội vụ (chủ trì)"), "{text}");
+    assert!(text.contains("[Nhắc việc] Còn 7 ngày:") && text.contains("(hạn 30/11/2021)"), "{text}");
+    let chat =
+        env.ok(&["render", "--task", &id, "--rule", "due", "--department", "ubnd-tpnd", "--channel", "chat"]);
+    assert!(chat.starts_with("POST http://127.0.0.1:9000/hook/ubnd-tpnd"), "{chat}");
+    assert!(chat.contains("\"role\": \"coordinating\"") && chat.contains("\"days_left\": 0"), "{chat}");
+    let email = env.ok(&["render", "--task", &id, "--rule", "escalate", "--channel", "email"]);
+    assert!(email.contains("Content-Type: multipart/alternative") && email.contains("+0700"), "{email}");
+    let output = env.cli(&["render", "--task", &id, "--rule", "before:5d"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = env.cli(&["render", "--task", &id, "--rule", "later"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -332,3 +332,30 @@ async fn a_second_run_on_the_same_store_refuses_to_start() {
     assert_eq!(env.json(&["task", "list"]).as_array().unwrap().len(), 1);
     assert_eq!(env.outbox(), Vec::<Value>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_test_reports_each_channel_of_a_department() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    let text = std::fs::read_to_string(&env.config).unwrap().replace(
+        "emails = [\"vanthu@tpnd.namdinh.example\"]\nchannels = [\"chat\"]",
+        "emails = [\"vanthu@tpnd.namdinh.example\"]\nchannels = [\"email\", \"chat\"]",
+    );
+    std::fs::write(&env.config, text).unwrap();
+    let output = env.cli(&["send-test", "--department", "UBND thành phố Nam Định"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("email: đã gửi") && stdout.contains("chat: đã gửi"), "{stdout}");
+    let mail = wait_for("the test email", WAIT, || smtp.messages().into_iter().next()).await;
+    assert!(mail["subject"].as_str().unwrap().contains("Tin nhắn thử"), "{mail:#}");
+    assert_eq!(requests(&webhook, 1, WAIT).await.len(), 1);
+
+    // A channel that fails is reported, and the command fails.
+    webhook.reset().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(404)).mount(&webhook).await;
+    let output = env.cli(&["send-test", "--department", "ubnd-tpnd", "--channel", "chat"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("chat: lỗi:") && stdout.contains("HTTP 404"), "{stdout}");
+}

@@ -60,6 +60,17 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// What `send` would put on the wire, as text: the MIME email, or the JSON body.
+    pub fn preview(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<String, SendError> {
+        match self {
+            Channel::Email(email) => {
+                let message = email.build(outgoing)?;
+                Ok(String::from_utf8_lossy(&email.formatted(&message)).into_owned())
+            }
+            Channel::Webhook(webhook) => webhook.preview(channel_name, outgoing),
+        }
+    }
+
     pub async fn send(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
         match self {
             Channel::Email(email) => email.send(outgoing).await,

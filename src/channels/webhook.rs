@@ -125,6 +125,16 @@ impl WebhookChannel {
             .map_err(|e| SendError::permanent(format!("cannot encode the message: {e}")))
     }
 
+    /// The request `send` would make: its URL (a Telegram token hidden) and pretty JSON body.
+    pub fn preview(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<String, SendError> {
+        let (_, shown) = self.target(channel_name, outgoing)?;
+        let body = self.body(channel_name, outgoing)?;
+        let pretty = serde_json::from_slice::<serde_json::Value>(&body)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+        Ok(format!("POST {shown}\nIdempotency-Key: {}\n\n{pretty}\n", outgoing.key))
+    }
+
     pub async fn send(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
         let (url, shown) = self.target(channel_name, outgoing)?;
         let body = self.body(channel_name, outgoing)?;

@@ -16,6 +16,7 @@ macro_rules! outln {
 mod calendar;
 mod directives;
 mod explain;
+mod messages;
 mod outbox;
 mod preview;
 mod table;
@@ -60,6 +61,10 @@ enum Command {
     Outbox(OutboxCommand),
     /// Print every reminder that would go out between two dates, sending nothing.
     Preview(preview::PreviewArgs),
+    /// Print one reminder as it would be sent, from its task and rule.
+    Render(messages::RenderArgs),
+    /// Send a test message through each of a department's channels and report each result.
+    SendTest(messages::SendTestArgs),
     /// A year's days off other than weekends (holidays, compensatory days, overrides), or a
     /// conversion to or from the lunar calendar.
     Calendar(calendar::CalendarArgs),
@@ -193,6 +198,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Preview(args) => preview::run(&load()?, &args).await,
         Command::Explain(args) => explain::run(&load()?, &args).await,
         Command::Calendar(args) => calendar::run(&load()?, &args),
+        Command::Render(args) => messages::render(&load()?, &args).await,
+        Command::SendTest(args) => messages::send_test(&load()?, &args).await,
     }
     .map(|()| ExitCode::SUCCESS)
 }
