@@ -40,8 +40,9 @@ pub fn key_of(
     format!("t{task}.{department}.{rule}.{}.d{}.{channel}", day.format("%Y%m%d"), deadline.format("%Y%m%d"))
 }
 
-/// The outbox item for a planned reminder on one of its department's channels.
-pub fn item(reminder: &PlannedReminder, channel: &str) -> NewOutboxItem {
+/// The outbox item for a planned reminder on one of its department's channels; with
+/// `digest_at`, it waits for the department's digest at that instant.
+pub fn item(reminder: &PlannedReminder, channel: &str, digest_at: Option<DateTime<Utc>>) -> NewOutboxItem {
     NewOutboxItem {
         key: key(reminder, channel),
         task_id: reminder.task_id,
@@ -52,7 +53,8 @@ pub fn item(reminder: &PlannedReminder, channel: &str) -> NewOutboxItem {
         deadline: reminder.deadline,
         channel: channel.to_owned(),
         due_at: reminder.due_at,
-        send_after: reminder.send_after,
+        send_after: digest_at.unwrap_or(reminder.send_after),
+        digest: digest_at.is_some(),
     }
 }
 
@@ -120,7 +122,7 @@ mod tests {
         let key = key(&reminder, "email");
         assert_eq!(key, "t12.snv.before-7d.20211123.d20211130.email");
         assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
-        assert_eq!(item(&reminder, "email").key, key);
+        assert_eq!(item(&reminder, "email", None).key, key);
     }
 
     #[test]

@@ -40,7 +40,8 @@ async fn send(settings: &Settings, renderer: &Renderer) -> Result<(), SendError>
     let mut facts = sample_facts("snv", "Sở Nội vụ");
     facts.key = "t1.snv.before-7d.20211123.d20211130.out".to_owned();
     let message = renderer.render(&facts).unwrap();
-    let outgoing = Outgoing { key: &facts.key, department, message: &message, facts: &facts, renderer };
+    let outgoing =
+        Outgoing { key: &facts.key, department, message: &message, facts: &facts, renderer, digest: None };
     channels.get("out").unwrap().send("out", &outgoing).await
 }
 

@@ -309,6 +309,7 @@ impl Send<'_> {
             message: self.message,
             facts: self.facts,
             renderer: self.renderer,
+            digest: None,
         }
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Outgoing, SendError, presets};
 use crate::config::{Preset, WebhookSettings};
-use crate::message::ReminderFacts;
+use crate::message::{DigestFacts, ReminderFacts};
 
 pub struct WebhookChannel {
     client: reqwest::Client,
@@ -32,7 +32,15 @@ struct WebhookReminder<'a> {
     subject: &'a str,
     text: &'a str,
     #[serde(flatten)]
-    facts: &'a ReminderFacts,
+    facts: Facts<'a>,
+}
+
+/// A single reminder's facts, or a digest's.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Facts<'a> {
+    Reminder(&'a ReminderFacts),
+    Digest(&'a DigestFacts),
 }
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -101,7 +109,7 @@ impl WebhookChannel {
                 let reminder = WebhookReminder {
                     subject: &outgoing.message.subject,
                     text: &outgoing.message.text,
-                    facts: outgoing.facts,
+                    facts: outgoing.digest.map_or(Facts::Reminder(outgoing.facts), Facts::Digest),
                 };
                 let body = outgoing
                     .renderer

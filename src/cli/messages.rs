@@ -126,8 +126,14 @@ pub async fn render(settings: &Settings, args: &RenderArgs) -> anyhow::Result<()
             let channel = channels
                 .get(name)
                 .ok_or_else(|| InputError(format!("--channel: unknown channel '{name}'")))?;
-            let outgoing =
-                Outgoing { key: &key, department, message: &rendered, facts: &facts, renderer: &renderer };
+            let outgoing = Outgoing {
+                key: &key,
+                department,
+                message: &rendered,
+                facts: &facts,
+                renderer: &renderer,
+                digest: None,
+            };
             let wire = channel.preview(name, &outgoing).map_err(|e| InputError(e.message))?;
             outln!("{wire}");
         }
@@ -169,8 +175,14 @@ pub async fn send_test(settings: &Settings, args: &SendTestArgs) -> anyhow::Resu
         facts.key = format!("test.{}.{stamp}.{name}", department.code);
         facts.role = Role::Lead;
         let rendered = renderer.render(&facts)?;
-        let outgoing =
-            Outgoing { key: &facts.key, department, message: &rendered, facts: &facts, renderer: &renderer };
+        let outgoing = Outgoing {
+            key: &facts.key,
+            department,
+            message: &rendered,
+            facts: &facts,
+            renderer: &renderer,
+            digest: None,
+        };
         let Some(channel) = channels.get(name) else {
             outln!("{name}: không có kênh này trong cấu hình");
             failed += 1;

@@ -17,6 +17,8 @@ pub struct Department {
     /// Per-channel Telegram chat ids for this department.
     pub chat_ids: BTreeMap<String, String>,
     pub escalate_to: Option<DepartmentCode>,
+    /// One digest a day instead of one message per reminder; `None`: the schedule's default.
+    pub digest: Option<bool>,
     /// Days off (or on) of this department alone, on top of the province's calendar.
     pub calendar_days: Vec<crate::calendar::DayOverride>,
 }
@@ -50,6 +52,11 @@ impl Departments {
 
     pub fn get(&self, code: &DepartmentCode) -> Option<&Department> {
         self.by_code.get(code)
+    }
+
+    /// Whether `department` gets its reminders as one daily digest.
+    pub fn digest(&self, department: &DepartmentCode, default: bool) -> bool {
+        self.by_code.get(department).and_then(|d| d.digest).unwrap_or(default)
     }
 
     /// Whom an overdue task led by `lead` is escalated to.

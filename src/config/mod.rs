@@ -64,6 +64,12 @@ pub struct Schedule {
     /// When every open task is planned again (after the calendar turns a day, or the
     /// schedule changed): a cron expression in local time, seconds first.
     pub replan: croner::Cron,
+    /// Whether departments get one digest a day rather than one message per reminder
+    /// (a department's own `digest` wins).
+    pub digest: bool,
+    /// When digests go out: a cron expression in local time, seconds first; a time that
+    /// falls on a day off moves to the next working day.
+    pub digest_at: croner::Cron,
 }
 
 /// The working-day calendar and how deadlines meet it.

@@ -41,6 +41,8 @@ pub struct RawSchedule {
     pub escalate_after: Option<String>,
     pub poll_interval: Option<String>,
     pub replan: Option<String>,
+    pub digest: Option<bool>,
+    pub digest_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -120,6 +122,7 @@ pub struct RawDepartment {
     #[serde(default)]
     pub chat_ids: BTreeMap<String, String>,
     pub escalate_to: Option<String>,
+    pub digest: Option<bool>,
     #[serde(default)]
     pub calendar_days: Vec<RawDay>,
 }

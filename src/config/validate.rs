@@ -168,6 +168,10 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
     }
     let replan =
         problems.check("schedule.replan", super::parse_cron(raw.replan.as_deref().unwrap_or("0 5 0 * * *")));
+    let digest_at = problems.check(
+        "schedule.digest_at",
+        super::parse_cron(raw.digest_at.as_deref().unwrap_or("0 0 8 * * Mon-Fri")),
+    );
     Some(Schedule {
         send_at: send_at?,
         send_window: send_window?,
@@ -178,6 +182,8 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         escalate_after: escalate_after?,
         poll_interval: poll_interval?,
         replan: replan?,
+        digest: raw.digest.unwrap_or(false),
+        digest_at: digest_at?,
     })
 }
 
@@ -597,6 +603,7 @@ fn departments(
                     channels: raw.channels,
                     webhooks,
                     chat_ids: raw.chat_ids,
+                    digest: raw.digest,
                     escalate_to,
                     calendar_days,
                 },

@@ -31,7 +31,13 @@ pub fn plan_record(
     for reminder in &plan.reminders {
         match settings.departments.get(&reminder.department) {
             Some(department) => {
-                items.extend(department.channels.iter().map(|channel| outbox::item(reminder, channel)));
+                let digest = settings.departments.digest(&department.code, settings.schedule.digest);
+                let calendar = policy.calendar_for(&department.code);
+                let digest_at =
+                    digest.then(|| plan::digest_moment(reminder.due_at, policy, calendar)).flatten();
+                items.extend(
+                    department.channels.iter().map(|channel| outbox::item(reminder, channel, digest_at)),
+                );
             }
             None => tracing::warn!(
                 task = task.id.0,

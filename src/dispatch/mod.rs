@@ -13,10 +13,10 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
-use crate::channels::{Channels, Outgoing, SendError};
-use crate::config::Settings;
+use crate::channels::{Channel, Channels, Outgoing, SendError};
+use crate::config::{Department, Settings};
 use crate::domain::{DepartmentCode, Directive, Role, TaskStatus};
-use crate::message::{self, Renderer};
+use crate::message::{self, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
 use crate::plan::Policy;
 use crate::store::{OutboxItem, Outcome, Store, StoreError, TaskRecord};
@@ -88,7 +88,8 @@ impl Dispatcher {
             Ok::<_, StoreError>(total)
         };
         let reports = futures_util::future::try_join_all((0..WORKERS).map(|_| worker())).await?;
-        let mut total = DispatchReport::default();
+        let mut total =
+            if keep_going() { self.dispatch_digests(Utc::now()).await? } else { DispatchReport::default() };
         for report in &reports {
             total.add(report);
         }
@@ -167,12 +168,14 @@ impl Dispatcher {
         Outcome::Retry { at, error: error.message, duration_ms }
     }
 
-    async fn send(
-        &self,
+    /// The facts of a claimed item, after checking it is still wanted: its task open with
+    /// the same deadline, its department and channel in the config.
+    fn prepare<'a>(
+        &'a self,
         item: &OutboxItem,
         tasks: &HashMap<i64, TaskRecord>,
         directives: &HashMap<i64, Directive>,
-    ) -> Result<(), Skip> {
+    ) -> Result<(&'a Department, &'a Channel, ReminderFacts), Skip> {
         let record =
             tasks.get(&item.task_id).ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
         let task = &record.task;
@@ -197,20 +200,27 @@ impl Dispatcher {
         let channel = self.channels.get(&item.channel).ok_or_else(|| {
             Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel)))
         })?;
-        let role = Role::parse(&item.role).unwrap_or(Role::Lead);
-        let today = self.policy.local_date(Utc::now());
         let reminder = message::Reminder {
             key: &item.key,
             task,
             directive,
             department: &item.department,
-            role,
+            role: Role::parse(&item.role).unwrap_or(Role::Lead),
             rule: &item.rule,
             deadline: item.deadline,
             due: self.policy.due_date(item.deadline),
-            today,
+            today: self.policy.local_date(Utc::now()),
         };
-        let facts = message::facts(&reminder, &self.settings.departments);
+        Ok((department, channel, message::facts(&reminder, &self.settings.departments)))
+    }
+
+    async fn send(
+        &self,
+        item: &OutboxItem,
+        tasks: &HashMap<i64, TaskRecord>,
+        directives: &HashMap<i64, Directive>,
+    ) -> Result<(), Skip> {
+        let (department, channel, facts) = self.prepare(item, tasks, directives)?;
         let rendered =
             self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
         let outgoing = Outgoing {
@@ -219,8 +229,77 @@ impl Dispatcher {
             message: &rendered,
             facts: &facts,
             renderer: &self.renderer,
+            digest: None,
         };
         channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
+    }
+
+    /// Sends every digest due by `now`: for each department and channel, all its due items
+    /// in one message, and records the one outcome for each item.
+    pub async fn dispatch_digests(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
+        let lease =
+            chrono::Duration::from_std(self.settings.delivery.lease).unwrap_or(chrono::Duration::minutes(5));
+        let mut report = DispatchReport::default();
+        for (department, channel) in self.store.digests_due(now).await? {
+            let items = self.store.claim_digest(&department, &channel, now, now + lease).await?;
+            if items.is_empty() {
+                continue;
+            }
+            let tasks = self.store.tasks_by_ids(&unique(items.iter().map(|i| i.task_id))).await?;
+            let directive_ids = unique(tasks.values().map(|t| t.task.directive_id.0));
+            let directives = self.store.directives_by_ids(&directive_ids).await?;
+            let started = Instant::now();
+            let mut outcomes = Vec::new();
+            let mut live = Vec::new();
+            for item in items {
+                match self.prepare(&item, &tasks, &directives) {
+                    Ok(prepared) => live.push((item, prepared)),
+                    Err(Skip::Cancelled(reason)) => outcomes.push((item, Outcome::Cancelled { reason })),
+                    Err(Skip::Failed(error)) => {
+                        let outcome = self.failure_outcome(&item, error, elapsed_ms(started), Utc::now());
+                        outcomes.push((item, outcome));
+                    }
+                }
+            }
+            if let Some((_, (target, channel_client, _))) = live.first() {
+                let (target, channel_client) = (*target, *channel_client);
+                let today = self.policy.local_date(now);
+                let key = message::digest_key(&department, today, &channel);
+                let facts: Vec<ReminderFacts> = live.iter().map(|(_, (_, _, facts))| facts.clone()).collect();
+                let digest = message::digest(key.clone(), &department, &target.name, today, facts);
+                let sent = match self.renderer.render_digest(&digest) {
+                    Ok(rendered) => {
+                        let outgoing = Outgoing {
+                            key: &key,
+                            department: target,
+                            message: &rendered,
+                            facts: &live[0].1.2,
+                            renderer: &self.renderer,
+                            digest: Some(&digest),
+                        };
+                        channel_client.send(&channel, &outgoing).await
+                    }
+                    Err(e) => Err(SendError::permanent(e.to_string())),
+                };
+                let duration_ms = elapsed_ms(started);
+                for (item, _) in live {
+                    let outcome = match &sent {
+                        Ok(()) => Outcome::Sent { duration_ms },
+                        Err(error) => self.failure_outcome(&item, error.clone(), duration_ms, Utc::now()),
+                    };
+                    outcomes.push((item, outcome));
+                }
+                match &sent {
+                    Ok(()) => tracing::info!(%key, items = digest.total, "digest sent"),
+                    Err(error) => tracing::warn!(%key, %error, "digest failed"),
+                }
+            }
+            for (_, outcome) in &outcomes {
+                report.count(outcome);
+            }
+            self.store.finish(&outcomes, Utc::now()).await?;
+        }
+        Ok(report)
     }
 }
 

@@ -9,8 +9,10 @@ use serde::Serialize;
 
 use crate::domain::{Directive, Role, Task};
 
+mod digest;
 mod templates;
 
+pub use digest::{DigestFacts, DigestGroup, digest, digest_key};
 pub use templates::{Renderer, TemplateError};
 
 /// Everything a reminder says, as the templates see it.

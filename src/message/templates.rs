@@ -9,13 +9,16 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
-use super::{Message, ReminderFacts};
+use super::{DigestFacts, Message, ReminderFacts};
 
 /// The built-in templates, by name; a file `NAME.j2` in `templates.dir` replaces one.
-const BUILT_IN: [(&str, &str); 4] = [
+const BUILT_IN: [(&str, &str); 7] = [
     ("subject.txt", include_str!("../../templates/subject.txt.j2")),
     ("body.txt", include_str!("../../templates/body.txt.j2")),
     ("body.html", include_str!("../../templates/body.html.j2")),
+    ("digest.subject.txt", include_str!("../../templates/digest.subject.txt.j2")),
+    ("digest.txt", include_str!("../../templates/digest.txt.j2")),
+    ("digest.html", include_str!("../../templates/digest.html.j2")),
     ("webhook.json", include_str!("../../templates/webhook.json.j2")),
 ];
 
@@ -88,9 +91,23 @@ impl Renderer {
     }
 
     pub fn render(&self, facts: &ReminderFacts) -> Result<Message, TemplateError> {
-        let subject = self.render_named("subject.txt", facts)?;
-        let text = self.render_named("body.txt", facts)?;
-        let html = self.render_named("body.html", facts)?;
+        self.render_message(["subject.txt", "body.txt", "body.html"], facts)
+    }
+
+    /// A department's daily digest.
+    pub fn render_digest(&self, facts: &DigestFacts) -> Result<Message, TemplateError> {
+        self.render_message(["digest.subject.txt", "digest.txt", "digest.html"], facts)
+    }
+
+    /// A message from its subject, text and HTML templates.
+    fn render_message(
+        &self,
+        [subject, text, html]: [&str; 3],
+        facts: &impl Serialize,
+    ) -> Result<Message, TemplateError> {
+        let subject = self.render_named(subject, facts)?;
+        let text = self.render_named(text, facts)?;
+        let html = self.render_named(html, facts)?;
         Ok(Message {
             // A subject is one line, whatever the template's line breaks.
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),

@@ -10,7 +10,7 @@ mod window;
 
 pub use rule::{Rule, RuleError};
 pub use series::{Occurrence, Series};
-pub use window::next_send_moment;
+pub use window::{digest_moment, next_send_moment};
 
 use std::collections::HashMap;
 

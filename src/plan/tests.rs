@@ -23,6 +23,8 @@ fn schedule() -> Schedule {
         escalate_after: Some(Offset::days(7)),
         poll_interval: std::time::Duration::from_secs(30),
         replan: crate::config::parse_cron("0 5 0 * * *").unwrap(),
+        digest: false,
+        digest_at: crate::config::parse_cron("0 0 8 * * Mon-Fri").unwrap(),
     }
 }
 

@@ -21,6 +21,23 @@ pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -
     }
 }
 
+/// The first digest time (`schedule.digest_at`) at or after `at`, on a working day of
+/// `calendar` when the schedule sends on working days only.
+pub fn digest_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar) -> Option<DateTime<Utc>> {
+    let mut from = at.with_timezone(&policy.timezone);
+    let mut inclusive = true;
+    // A run of days off is far shorter than this; the bound guards a cron that never fires.
+    for _ in 0..400 {
+        let next = policy.schedule.digest_at.find_next_occurrence(&from, inclusive).ok()?;
+        if !policy.schedule.working_days_only || calendar.is_working_day(next.date_naive()) {
+            return Some(next.with_timezone(&Utc));
+        }
+        from = next;
+        inclusive = false;
+    }
+    None
+}
+
 /// The first moment at or after `at` inside the send window, on a working day of
 /// `calendar` when the schedule sends on working days only.
 pub fn next_send_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar) -> DateTime<Utc> {

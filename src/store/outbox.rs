@@ -50,6 +50,8 @@ pub struct NewOutboxItem {
     pub channel: String,
     pub due_at: DateTime<Utc>,
     pub send_after: DateTime<Utc>,
+    /// Goes out in the department's daily digest, not alone.
+    pub digest: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +71,7 @@ pub struct OutboxItem {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub digest: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -88,10 +91,11 @@ struct OutboxRow {
     attempts: i64,
     last_error: Option<String>,
     finished_at: Option<i64>,
+    digest: bool,
 }
 
 const OUTBOX_COLUMNS: &str = "id, key, task_id, department, role, rule, day, deadline, channel, state, due_at, \
-                              send_after, attempts, last_error, finished_at";
+                              send_after, attempts, last_error, finished_at, digest";
 
 impl TryFrom<OutboxRow> for OutboxItem {
     type Error = StoreError;
@@ -113,6 +117,7 @@ impl TryFrom<OutboxRow> for OutboxItem {
             attempts: row.attempts,
             last_error: row.last_error,
             finished_at: row.finished_at.map(from_unix).transpose()?,
+            digest: row.digest,
         })
     }
 }
@@ -179,7 +184,7 @@ impl Store {
         for chunk in shaped_chunks(&items) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
-                 send_after, created_at) ",
+                 send_after, created_at, digest) ",
             );
             insert.push_values(chunk, |mut row, item| {
                 row.push_bind(&item.key)
@@ -192,7 +197,8 @@ impl Store {
                     .push_bind(&item.channel)
                     .push_bind(to_unix(item.due_at))
                     .push_bind(to_unix(item.send_after))
-                    .push_bind(to_unix(now));
+                    .push_bind(to_unix(now))
+                    .push_bind(item.digest);
             });
             insert.push(" ON CONFLICT (key) DO NOTHING");
             inserted += insert.build().execute(&mut *tx).await?.rows_affected();
@@ -249,8 +255,8 @@ impl Store {
     ) -> Result<Vec<OutboxItem>> {
         let sql = format!(
             "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id IN ( \
-               SELECT id FROM outbox WHERE state = 'pending' AND send_after <= ? \
-               UNION ALL SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= ? \
+               SELECT id FROM outbox WHERE state = 'pending' AND send_after <= ? AND digest = 0 \
+               UNION ALL SELECT id FROM outbox WHERE state = 'sending' AND lease_until <= ? AND digest = 0 \
                LIMIT ?) RETURNING {OUTBOX_COLUMNS}"
         );
         let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -261,6 +267,47 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         items(rows)
+    }
+
+    /// The departments and channels with digest items due by `now`.
+    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT department, channel FROM outbox WHERE digest = 1 AND \
+             ((state = 'pending' AND send_after <= ?) OR (state = 'sending' AND lease_until <= ?)) \
+             ORDER BY department, channel",
+        )
+        .bind(to_unix(now))
+        .bind(to_unix(now))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Claims every digest item of one department and channel due by `now`, all at once, so
+    /// that they go out in one message.
+    pub async fn claim_digest(
+        &self,
+        department: &str,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Vec<OutboxItem>> {
+        let sql = format!(
+            "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 \
+             WHERE digest = 1 AND department = ? AND channel = ? AND \
+             ((state = 'pending' AND send_after <= ?) OR (state = 'sending' AND lease_until <= ?)) \
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(to_unix(lease_until))
+            .bind(department)
+            .bind(channel)
+            .bind(to_unix(now))
+            .bind(to_unix(now))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut items = items(rows)?;
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(items)
     }
 
     /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a

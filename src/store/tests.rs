@@ -49,6 +49,7 @@ fn item(key: &str, due_at: DateTime<Utc>) -> NewOutboxItem {
         channel: "email".into(),
         due_at,
         send_after: due_at,
+        digest: false,
     }
 }
 
