@@ -466,3 +466,41 @@ fn render_prints_one_reminder_as_it_would_be_sent() {
     let output = env.cli(&["render", "--task", &id, "--rule", "later"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn with_digests_preview_shows_one_item_per_department_and_day() {
+    let env = TestEnv::new(ConfigParts::default());
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("poll_interval = \"1s\"", "poll_interval = \"1s\"\ndigest = true");
+    std::fs::write(&env.config, text).unwrap();
+    let directive = "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-03-02\"\n\
+        [[tasks]]\nsummary = \"Báo cáo A\"\nlead = \"snv\"\ndeadline = \"2026-03-31\"\n\
+        [[tasks]]\nsummary = \"Báo cáo B\"\nlead = \"snv\"\ncoordinating = [\"ubnd-tpnd\"]\ndeadline = \"2026-03-31\"\n\
+        [[tasks]]\nsummary = \"Báo cáo C\"\nlead = \"ubnd-tpnd\"\ncoordinating = [\"snv\"]\ndeadline = \"2026-03-24\"\n";
+    let file = env.write("d.toml", directive);
+    env.ok(&["directive", "add", file.to_str().unwrap()]);
+    let preview = env.json(&["preview", "--from", "2026-03-01", "--to", "2026-03-31"]);
+    let items = preview.as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for item in items {
+        assert_eq!(item["rule"], "digest", "{item:#}");
+        let slot = (item["department"].to_string(), item["channel"].to_string(), item["at"].to_string());
+        assert!(seen.insert(slot), "two digests for one department, channel and time: {item:#}");
+        // At the digest time (08:00, Monday to Friday).
+        assert!(item["at"].as_str().unwrap().ends_with("T08:00:00+07:00"), "{item:#}");
+    }
+    // 24/03: C is due (snv coordinating) and A and B are 7 days away (snv lead): one digest.
+    let snv_24 = items
+        .iter()
+        .find(|i| i["department"] == "snv" && i["at"].as_str().unwrap().starts_with("2026-03-24"))
+        .unwrap();
+    let listed: Vec<(i64, &str, &str)> = snv_24["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["task_id"].as_i64().unwrap(), e["role"].as_str().unwrap(), e["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, [(1, "lead", "before:7d"), (2, "lead", "before:7d"), (3, "coordinating", "due")]);
+    assert_eq!(snv_24["task"], "Tổng hợp 3 nhắc việc");
+}

@@ -359,3 +359,80 @@ async fn send_test_reports_each_channel_of_a_department() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("chat: lỗi:") && stdout.contains("HTTP 404"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_digests_the_seed_reminders_to_a_department_arrive_as_one_message() {
+    let smtp = SmtpServer::start();
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    let env = TestEnv::new(ConfigParts::default());
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/config/examples");
+    // The Nam Định config, sending now whatever the hour, every department on digests.
+    let text = std::fs::read_to_string(format!("{examples}/nam-dinh.toml"))
+        .unwrap()
+        .replace("sqlite://data/nam-dinh.db", &format!("sqlite://{}", env.path("data/nam-dinh.db").display()))
+        .replace("port = 25", &format!("port = {}", smtp.port))
+        .replace("http://127.0.0.1:9000", &webhook.uri())
+        .replace("send_at = \"08:00\"", "send_at = \"00:00\"\ndigest = true\ndigest_at = \"0 0 0 * * *\"")
+        .replace("send_window = [\"07:30\", \"17:00\"]", "send_window = [\"00:00\", \"23:59\"]")
+        .replace("working_days_only = true", "working_days_only = false")
+        .replace("poll_interval = \"30s\"", "poll_interval = \"1s\"");
+    std::fs::write(&env.config, text).unwrap();
+    env.ok(&["directive", "add", &format!("{examples}/nam-dinh-2021-09-21.toml")]);
+
+    let _daemon = env.spawn_daemon();
+    // Every reminder of the seed is years overdue: each department's newest ones are due now.
+    let outbox = wait_for("every reminder sent", WAIT, || {
+        let outbox = env.outbox();
+        (!outbox.is_empty() && outbox.iter().all(|i| i["state"] == "sent")).then_some(outbox)
+    })
+    .await;
+    assert!(outbox.iter().all(|i| i["digest"] == true), "{outbox:#?}");
+    let mails = smtp.messages();
+    let to = |address: &str| -> Vec<Value> {
+        mails
+            .iter()
+            .filter(|m| m["rcpt_tos"].as_array().unwrap().iter().any(|r| r == address))
+            .cloned()
+            .collect()
+    };
+    // UBND thành phố Nam Định: lead of the construction start, coordinating on the Đề án.
+    let city = to("vanthu@ubnd-tpnd.namdinh.example");
+    assert_eq!(city.len(), 1, "{city:#?}");
+    let body = city[0]["body"].as_str().unwrap();
+    assert!(body.contains("Khởi công dự án đường trục phía Nam"), "{body}");
+    assert!(body.contains("Xây dựng Đề án mở rộng địa giới hành chính"), "{body}");
+    assert!(body.contains("QUÁ HẠN (2)"), "{body}");
+    assert!(
+        city[0]["subject"].as_str().unwrap().contains("2 nhiệm vụ cần chú ý, 2 quá hạn"),
+        "{}",
+        city[0]["subject"]
+    );
+    assert!(
+        city[0]["message_id"].as_str().unwrap().starts_with("<digest.ubnd-tpnd."),
+        "{}",
+        city[0]["message_id"]
+    );
+    // Văn phòng UBND tỉnh follows up the three overdue tasks: one message too.
+    let office = to("vanthu@vpubnd.namdinh.example");
+    assert_eq!(office.len(), 1, "{office:#?}");
+    assert!(office[0]["body"].as_str().unwrap().contains("(3)"), "{}", office[0]["body"]);
+    // One message per department in all: no department got two.
+    let mut recipients: Vec<String> = mails.iter().map(|m| m["rcpt_tos"].to_string()).collect();
+    let count = recipients.len();
+    recipients.dedup();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), count, "{recipients:#?}");
+    // The city's chat gets one digest too.
+    let chat: Vec<_> = webhook
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/hook/ubnd-tpnd")
+        .collect();
+    assert_eq!(chat.len(), 1);
+    let json: Value = serde_json::from_slice(&chat[0].body).unwrap();
+    assert_eq!(json["total"], 2);
+}

@@ -1,7 +1,9 @@
 //! `nhacviec preview`: every reminder the schedule calls for between two dates, as if the
 //! daemon ran throughout, computed with a simulated clock. Sends nothing, writes nothing.
 
-use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use serde::Serialize;
 
@@ -28,7 +30,7 @@ pub struct PreviewArgs {
 }
 
 /// One reminder that would go out.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PreviewItem {
     pub at: String,
     pub department: String,
@@ -45,6 +47,20 @@ pub struct PreviewItem {
     pub key: String,
     /// `planned`, or the state of the same reminder already in the outbox.
     pub status: String,
+    /// For a digest (`rule` = `digest`): the reminders it lists.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<DigestEntry>,
+}
+
+/// One reminder listed in a digest.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestEntry {
+    pub task_id: i64,
+    pub task: String,
+    pub deadline: NaiveDate,
+    pub role: &'static str,
+    pub rule: String,
+    pub key: String,
 }
 
 pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> {
@@ -84,6 +100,11 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                     let Some(department) = settings.departments.get(code) else {
                         continue;
                     };
+                    let digest = settings
+                        .departments
+                        .digest(code, settings.schedule.digest)
+                        .then(|| plan::digest_moment(occurrence.at, &policy, policy.calendar_for(code)))
+                        .flatten();
                     for channel in &department.channels {
                         let key = outbox::key_of(
                             task.id.0,
@@ -94,7 +115,8 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                             channel,
                         );
                         items.push((
-                            occurrence.at,
+                            digest.unwrap_or(occurrence.at),
+                            digest.is_some(),
                             PreviewItem {
                                 at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
                                 department: code.to_string(),
@@ -108,6 +130,7 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                                 channel: channel.clone(),
                                 key,
                                 status: "planned".to_owned(),
+                                items: Vec::new(),
                             },
                         ));
                     }
@@ -115,6 +138,7 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
             }
         }
     }
+    let mut items = with_digests(items, settings);
     items.sort_by(|(a, x), (b, y)| {
         a.cmp(b)
             .then(x.task_id.cmp(&y.task_id))
@@ -155,6 +179,58 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// Reminders bound for a digest become one item per department, channel and digest time.
+fn with_digests(
+    items: Vec<(DateTime<Utc>, bool, PreviewItem)>,
+    settings: &Settings,
+) -> Vec<(DateTime<Utc>, PreviewItem)> {
+    let mut single = Vec::new();
+    let mut digests: BTreeMap<(DateTime<Utc>, String, String), Vec<PreviewItem>> = BTreeMap::new();
+    for (at, digest, item) in items {
+        if digest {
+            digests.entry((at, item.department.clone(), item.channel.clone())).or_default().push(item);
+        } else {
+            single.push((at, item));
+        }
+    }
+    for ((at, department, channel), mut listed) in digests {
+        listed.sort_by_key(|i| (i.task_id, i.role));
+        let day = at.with_timezone(&settings.timezone).date_naive();
+        let first = listed[0].clone();
+        let entries: Vec<DigestEntry> = listed
+            .iter()
+            .map(|i| DigestEntry {
+                task_id: i.task_id,
+                task: i.task.clone(),
+                deadline: i.deadline,
+                role: i.role,
+                rule: i.rule.clone(),
+                key: i.key.clone(),
+            })
+            .collect();
+        let earliest = listed.iter().map(|i| i.deadline).min().unwrap_or(first.deadline);
+        single.push((
+            at,
+            PreviewItem {
+                at: at.with_timezone(&settings.timezone).to_rfc3339(),
+                department: department.clone(),
+                department_name: first.department_name.clone(),
+                role: "digest",
+                task_id: first.task_id,
+                task: format!("Tổng hợp {} nhắc việc", entries.len()),
+                deadline: earliest,
+                due_date: listed.iter().map(|i| i.due_date).min().unwrap_or(first.due_date),
+                rule: "digest".to_owned(),
+                channel: channel.clone(),
+                key: crate::message::digest_key(&department, day, &channel),
+                status: "planned".to_owned(),
+                items: entries,
+            },
+        ));
+    }
+    single
 }
 
 fn role_name(role: &str) -> &'static str {
