@@ -306,7 +306,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut items = items(rows)?;
-        items.sort_by(|a, b| a.id.cmp(&b.id));
+        items.sort_by_key(|item| item.id);
         Ok(items)
     }
 
