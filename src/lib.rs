@@ -29,3 +29,4 @@ pub mod message;
 pub mod outbox;
 pub mod plan;
 pub mod store;
+pub mod summary;

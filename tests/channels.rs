@@ -6,7 +6,7 @@ use std::time::Duration;
 use nhacviec::channels::{Channels, Outgoing, SendError};
 use nhacviec::config::Settings;
 use nhacviec::domain::DepartmentCode;
-use nhacviec::message::{Renderer, sample_facts};
+use nhacviec::message::{Facts, Renderer, sample_facts};
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -41,7 +41,7 @@ async fn send(settings: &Settings, renderer: &Renderer) -> Result<(), SendError>
     facts.key = "t1.snv.before-7d.20211123.d20211130.out".to_owned();
     let message = renderer.render(&facts).unwrap();
     let outgoing =
-        Outgoing { key: &facts.key, department, message: &message, facts: &facts, renderer, digest: None };
+        Outgoing { key: &facts.key, department, message: &message, facts: Facts::Reminder(&facts), renderer };
     channels.get("out").unwrap().send("out", &outgoing).await
 }
 

@@ -436,3 +436,48 @@ async fn with_digests_the_seed_reminders_to_a_department_arrive_as_one_message()
     let json: Value = serde_json::from_slice(&chat[0].body).unwrap();
     assert_eq!(json["total"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weekly_summary_reaches_the_supervising_office_once() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    // The summary every 2 seconds, to see it now and to see it not sent twice.
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("poll_interval = \"1s\"", "poll_interval = \"1s\"\nsummary_at = \"*/2 * * * * *\"")
+        .replace("code = \"vp-ubnd\"", "code = \"vp-ubnd\"\nsummary = true");
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("snv", &[], days_from_today(3)); // due within 7 days
+    env.add_task("snv", &[], days_from_today(30));
+    env.add_task("ubnd-tpnd", &[], support::today() - chrono::Duration::days(10)); // overdue
+    env.ok(&["task", "done", "2"]);
+
+    let _daemon = env.spawn_daemon();
+    let summary = wait_for("the summary", WAIT, || {
+        smtp.messages()
+            .into_iter()
+            .find(|m| m["subject"].as_str().unwrap_or("").contains("Tình hình thực hiện"))
+    })
+    .await;
+    assert_eq!(summary["rcpt_tos"], serde_json::json!(["vanthu@vpubnd.namdinh.example"]));
+    assert!(
+        summary["subject"].as_str().unwrap().ends_with("1 quá hạn, 1 đến hạn trong 7 ngày"),
+        "{}",
+        summary["subject"]
+    );
+    let body = summary["body"].as_str().unwrap();
+    assert!(body.contains("Sở Nội vụ: 1 đang thực hiện (1 đến hạn trong 7 ngày, 0 quá hạn); 1 hoàn thành đúng hạn, 0 hoàn thành quá hạn."), "{body}");
+    assert!(
+        body.contains("UBND thành phố Nam Định: 1 đang thực hiện (0 đến hạn trong 7 ngày, 1 quá hạn)"),
+        "{body}"
+    );
+    // Several more firings today: still one summary.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let count = smtp
+        .messages()
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap_or("").contains("Tình hình thực hiện"))
+        .count();
+    assert_eq!(count, 1);
+}

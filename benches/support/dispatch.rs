@@ -307,9 +307,8 @@ impl Send<'_> {
             key,
             department: self.department,
             message: self.message,
-            facts: self.facts,
+            facts: nhacviec::message::Facts::Reminder(self.facts),
             renderer: self.renderer,
-            digest: None,
         }
     }
 

@@ -14,7 +14,7 @@ pub use email::EmailChannel;
 pub use webhook::{WebhookChannel, signature};
 
 use crate::config::{ChannelSettings, Department, Settings};
-use crate::message::{DigestFacts, Message, ReminderFacts, Renderer};
+use crate::message::{Facts, Message, Renderer};
 
 /// Why a send failed, and whether trying again may help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,12 +49,10 @@ pub struct Outgoing<'a> {
     pub key: &'a str,
     pub department: &'a Department,
     pub message: &'a Message,
-    pub facts: &'a ReminderFacts,
+    /// What the message says, for a generic webhook's body.
+    pub facts: Facts<'a>,
     /// For bodies rendered at the channel: a generic webhook's template.
     pub renderer: &'a Renderer,
-    /// Set when the message is a daily digest: its facts replace `facts` in a generic
-    /// webhook's body.
-    pub digest: Option<&'a DigestFacts>,
 }
 
 pub enum Channel {

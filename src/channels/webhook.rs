@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Outgoing, SendError, presets};
 use crate::config::{Preset, WebhookSettings};
-use crate::message::{DigestFacts, ReminderFacts};
+use crate::message::Facts;
 
 pub struct WebhookChannel {
     client: reqwest::Client,
@@ -33,14 +33,6 @@ struct WebhookReminder<'a> {
     text: &'a str,
     #[serde(flatten)]
     facts: Facts<'a>,
-}
-
-/// A single reminder's facts, or a digest's.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Facts<'a> {
-    Reminder(&'a ReminderFacts),
-    Digest(&'a DigestFacts),
 }
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
@@ -109,7 +101,7 @@ impl WebhookChannel {
                 let reminder = WebhookReminder {
                     subject: &outgoing.message.subject,
                     text: &outgoing.message.text,
-                    facts: outgoing.digest.map_or(Facts::Reminder(outgoing.facts), Facts::Digest),
+                    facts: outgoing.facts,
                 };
                 let body = outgoing
                     .renderer

@@ -130,9 +130,8 @@ pub async fn render(settings: &Settings, args: &RenderArgs) -> anyhow::Result<()
                 key: &key,
                 department,
                 message: &rendered,
-                facts: &facts,
+                facts: message::Facts::Reminder(&facts),
                 renderer: &renderer,
-                digest: None,
             };
             let wire = channel.preview(name, &outgoing).map_err(|e| InputError(e.message))?;
             outln!("{wire}");
@@ -179,9 +178,8 @@ pub async fn send_test(settings: &Settings, args: &SendTestArgs) -> anyhow::Resu
             key: &facts.key,
             department,
             message: &rendered,
-            facts: &facts,
+            facts: message::Facts::Reminder(&facts),
             renderer: &renderer,
-            digest: None,
         };
         let Some(channel) = channels.get(name) else {
             outln!("{name}: không có kênh này trong cấu hình");

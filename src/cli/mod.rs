@@ -19,6 +19,7 @@ mod explain;
 mod messages;
 mod outbox;
 mod preview;
+mod summary;
 mod table;
 mod tasks;
 
@@ -65,6 +66,9 @@ enum Command {
     Render(messages::RenderArgs),
     /// Send a test message through each of a department's channels and report each result.
     SendTest(messages::SendTestArgs),
+    /// The weekly summary's figures per lead department: open, due within 7 days, overdue,
+    /// done on time, done late.
+    Summary(summary::SummaryArgs),
     /// A year's days off other than weekends (holidays, compensatory days, overrides), or a
     /// conversion to or from the lunar calendar.
     Calendar(calendar::CalendarArgs),
@@ -200,6 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(args) => calendar::run(&load()?, &args),
         Command::Render(args) => messages::render(&load()?, &args).await,
         Command::SendTest(args) => messages::send_test(&load()?, &args).await,
+        Command::Summary(args) => summary::run(&load()?, &args).await,
     }
     .map(|()| ExitCode::SUCCESS)
 }

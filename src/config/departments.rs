@@ -19,6 +19,8 @@ pub struct Department {
     pub escalate_to: Option<DepartmentCode>,
     /// One digest a day instead of one message per reminder; `None`: the schedule's default.
     pub digest: Option<bool>,
+    /// Receives the weekly summary of every department's figures (the supervising office).
+    pub summary: bool,
     /// Days off (or on) of this department alone, on top of the province's calendar.
     pub calendar_days: Vec<crate::calendar::DayOverride>,
 }

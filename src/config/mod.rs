@@ -70,6 +70,9 @@ pub struct Schedule {
     /// When digests go out: a cron expression in local time, seconds first; a time that
     /// falls on a day off moves to the next working day.
     pub digest_at: croner::Cron,
+    /// When the weekly summary goes to departments with `summary = true`: a cron
+    /// expression in local time, seconds first.
+    pub summary_at: croner::Cron,
 }
 
 /// The working-day calendar and how deadlines meet it.

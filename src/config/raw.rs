@@ -43,6 +43,7 @@ pub struct RawSchedule {
     pub replan: Option<String>,
     pub digest: Option<bool>,
     pub digest_at: Option<String>,
+    pub summary_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -123,6 +124,7 @@ pub struct RawDepartment {
     pub chat_ids: BTreeMap<String, String>,
     pub escalate_to: Option<String>,
     pub digest: Option<bool>,
+    pub summary: Option<bool>,
     #[serde(default)]
     pub calendar_days: Vec<RawDay>,
 }

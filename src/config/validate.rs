@@ -168,6 +168,10 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
     }
     let replan =
         problems.check("schedule.replan", super::parse_cron(raw.replan.as_deref().unwrap_or("0 5 0 * * *")));
+    let summary_at = problems.check(
+        "schedule.summary_at",
+        super::parse_cron(raw.summary_at.as_deref().unwrap_or("0 0 8 * * Mon")),
+    );
     let digest_at = problems.check(
         "schedule.digest_at",
         super::parse_cron(raw.digest_at.as_deref().unwrap_or("0 0 8 * * Mon-Fri")),
@@ -184,6 +188,7 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> Option<Schedule> {
         replan: replan?,
         digest: raw.digest.unwrap_or(false),
         digest_at: digest_at?,
+        summary_at: summary_at?,
     })
 }
 
@@ -604,6 +609,7 @@ fn departments(
                     webhooks,
                     chat_ids: raw.chat_ids,
                     digest: raw.digest,
+                    summary: raw.summary.unwrap_or(false),
                     escalate_to,
                     calendar_days,
                 },

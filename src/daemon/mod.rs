@@ -98,7 +98,13 @@ impl Daemon {
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
-                _ = tokio::time::sleep(self.time_to_replan()) => {
+                _ = tokio::time::sleep(self.time_to(&self.settings.schedule.summary_at)) => {
+                    match self.dispatcher.send_summaries(Utc::now()).await {
+                        Ok(sent) => tracing::info!(sent, "weekly summaries"),
+                        Err(error) => tracing::error!(%error, "weekly summaries failed"),
+                    }
+                }
+                _ = tokio::time::sleep(self.time_to(&self.settings.schedule.replan)) => {
                     match planning::replan_all(&self.store, &self.settings, &self.policy).await {
                         Ok(changed) => tracing::info!(changed, "re-planned every open task"),
                         Err(error) => tracing::error!(%error, "re-plan failed"),
@@ -172,11 +178,12 @@ impl Daemon {
         (until + Duration::from_millis(5)).min(poll)
     }
 
-    /// Until the next re-plan by `schedule.replan`. The daemon keeps its own time rather
-    /// than a cron ticker, so that it wakes only when something is due.
-    fn time_to_replan(&self) -> Duration {
+    /// Until the next time of a cron schedule (`schedule.replan`, `schedule.summary_at`).
+    /// The daemon keeps its own time rather than a cron ticker, so that it wakes only when
+    /// something is due.
+    fn time_to(&self, cron: &croner::Cron) -> Duration {
         let now = Utc::now().with_timezone(&self.settings.timezone);
-        match self.settings.schedule.replan.find_next_occurrence(&now, false) {
+        match cron.find_next_occurrence(&now, false) {
             Ok(next) => (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO),
             // No next occurrence (an expression that never matches again): never.
             Err(_) => Duration::from_secs(365 * 24 * 3600),

@@ -5,6 +5,8 @@
 //! and an item whose sender died is claimed again when its lease runs out. It must not
 //! plan: what is in the outbox was decided by the planner.
 
+mod summary;
+
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use futures_util::StreamExt;
 use crate::channels::{Channel, Channels, Outgoing, SendError};
 use crate::config::{Department, Settings};
 use crate::domain::{DepartmentCode, Directive, Role, TaskStatus};
-use crate::message::{self, ReminderFacts, Renderer};
+use crate::message::{self, Facts, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
 use crate::plan::Policy;
 use crate::store::{OutboxItem, Outcome, Store, StoreError, TaskRecord};
@@ -227,9 +229,8 @@ impl Dispatcher {
             key: &item.key,
             department,
             message: &rendered,
-            facts: &facts,
+            facts: Facts::Reminder(&facts),
             renderer: &self.renderer,
-            digest: None,
         };
         channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
     }
@@ -273,9 +274,8 @@ impl Dispatcher {
                             key: &key,
                             department: target,
                             message: &rendered,
-                            facts: &live[0].1.2,
+                            facts: Facts::Digest(&digest),
                             renderer: &self.renderer,
-                            digest: Some(&digest),
                         };
                         channel_client.send(&channel, &outgoing).await
                     }

@@ -49,6 +49,35 @@ pub struct ReminderFacts {
     pub status_short: String,
 }
 
+/// The facts behind a message, as a generic webhook's template sees them.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(untagged)]
+pub enum Facts<'a> {
+    Reminder(&'a ReminderFacts),
+    Digest(&'a DigestFacts),
+    Summary(&'a SummaryFacts),
+}
+
+/// The weekly summary as the `summary.*` templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryFacts {
+    pub key: String,
+    pub department: String,
+    pub department_name: String,
+    /// The day the figures are as of, dd/mm/yyyy.
+    pub date: String,
+    pub rows: Vec<SummaryRow>,
+    pub total: crate::summary::Figures,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    pub department: String,
+    pub department_name: String,
+    #[serde(flatten)]
+    pub figures: crate::summary::Figures,
+}
+
 /// A rendered reminder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {

@@ -12,13 +12,16 @@ use serde::Serialize;
 use super::{DigestFacts, Message, ReminderFacts};
 
 /// The built-in templates, by name; a file `NAME.j2` in `templates.dir` replaces one.
-const BUILT_IN: [(&str, &str); 7] = [
+const BUILT_IN: [(&str, &str); 10] = [
     ("subject.txt", include_str!("../../templates/subject.txt.j2")),
     ("body.txt", include_str!("../../templates/body.txt.j2")),
     ("body.html", include_str!("../../templates/body.html.j2")),
     ("digest.subject.txt", include_str!("../../templates/digest.subject.txt.j2")),
     ("digest.txt", include_str!("../../templates/digest.txt.j2")),
     ("digest.html", include_str!("../../templates/digest.html.j2")),
+    ("summary.subject.txt", include_str!("../../templates/summary.subject.txt.j2")),
+    ("summary.txt", include_str!("../../templates/summary.txt.j2")),
+    ("summary.html", include_str!("../../templates/summary.html.j2")),
     ("webhook.json", include_str!("../../templates/webhook.json.j2")),
 ];
 
@@ -97,6 +100,11 @@ impl Renderer {
     /// A department's daily digest.
     pub fn render_digest(&self, facts: &DigestFacts) -> Result<Message, TemplateError> {
         self.render_message(["digest.subject.txt", "digest.txt", "digest.html"], facts)
+    }
+
+    /// The weekly summary; `facts` as the `summary.*` templates expect them.
+    pub fn render_summary(&self, facts: &impl Serialize) -> Result<Message, TemplateError> {
+        self.render_message(["summary.subject.txt", "summary.txt", "summary.html"], facts)
     }
 
     /// A message from its subject, text and HTML templates.

@@ -25,6 +25,7 @@ fn schedule() -> Schedule {
         replan: crate::config::parse_cron("0 5 0 * * *").unwrap(),
         digest: false,
         digest_at: crate::config::parse_cron("0 0 8 * * Mon-Fri").unwrap(),
+        summary_at: crate::config::parse_cron("0 0 8 * * Mon").unwrap(),
     }
 }
 

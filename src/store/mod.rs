@@ -6,6 +6,7 @@
 //! anything: what to plan, send or retry is computed by `plan`, `outbox` and `dispatch`.
 
 mod outbox;
+mod reports;
 mod rows;
 mod tasks;
 

@@ -272,6 +272,14 @@ impl Store {
         rows.into_iter().map(record).collect()
     }
 
+    /// All tasks by id from `after`, open or done, for counting in pages.
+    pub async fn tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>> {
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id > ? ORDER BY t.id LIMIT ?");
+        let rows: Vec<TaskRow> =
+            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
+        rows.into_iter().map(record).collect()
+    }
+
     /// Sets when each task next needs planning, in one transaction.
     pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
         let mut tx = self.pool.begin().await?;

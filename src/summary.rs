@@ -1,0 +1,168 @@
+//! The weekly summary for the supervising office: per lead department, the figures
+//! provincial offices report on task execution: tasks open, due within 7 days, overdue,
+//! done on time, done late.
+//!
+//! Pure: counts tasks handed to it as of a day; the daemon reads the tasks and sends the
+//! result through the templates.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use crate::domain::{Task, TaskStatus};
+use crate::plan::Policy;
+
+/// One department's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Open tasks, with or without a deadline.
+    pub open: usize,
+    /// Open, due today or in the next 7 days.
+    pub due_within_7_days: usize,
+    /// Open, past their due date.
+    pub overdue: usize,
+    /// Done on or before their due date.
+    pub done_on_time: usize,
+    /// Done after their due date.
+    pub done_late: usize,
+}
+
+impl Figures {
+    /// Counts one task as of `today`; due dates are moved off days off as the policy says.
+    pub fn add(&mut self, task: &Task, policy: &Policy, today: NaiveDate) {
+        let due = task.deadline.as_ref().map(|d| policy.due_date(d.date));
+        match task.status {
+            TaskStatus::Open => {
+                self.open += 1;
+                match due {
+                    Some(due) if due < today => self.overdue += 1,
+                    Some(due) if due <= today.checked_add_days(Days::new(7)).unwrap_or(today) => {
+                        self.due_within_7_days += 1
+                    }
+                    _ => {}
+                }
+            }
+            TaskStatus::Done => match (due, task.done_on) {
+                (Some(due), Some(done)) if done > due => self.done_late += 1,
+                (Some(_), _) => self.done_on_time += 1,
+                // Work without a deadline cannot be late.
+                (None, _) => self.done_on_time += 1,
+            },
+        }
+    }
+
+    pub fn merge(&mut self, other: &Figures) {
+        self.open += other.open;
+        self.due_within_7_days += other.due_within_7_days;
+        self.overdue += other.overdue;
+        self.done_on_time += other.done_on_time;
+        self.done_late += other.done_late;
+    }
+}
+
+/// Figures by lead department, and their total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub by_department: BTreeMap<String, Figures>,
+    pub total: Figures,
+}
+
+impl Summary {
+    /// The summary of every task in the store as of `today`, read a page at a time.
+    pub async fn of_store(
+        store: &crate::store::Store,
+        policy: &Policy,
+        today: NaiveDate,
+    ) -> Result<Self, crate::store::StoreError> {
+        let mut summary = Summary::default();
+        let mut after = crate::domain::TaskId(0);
+        loop {
+            let page = store.tasks_page(after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.task.id;
+            for record in &page {
+                summary.add(&record.task, policy, today);
+            }
+        }
+        Ok(summary)
+    }
+
+    pub fn add(&mut self, task: &Task, policy: &Policy, today: NaiveDate) {
+        let mut one = Figures::default();
+        one.add(task, policy, today);
+        self.by_department.entry(task.lead.to_string()).or_default().merge(&one);
+        self.total.merge(&one);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::calendar::Calendar;
+    use crate::domain::{Deadline, DepartmentCode, DirectiveId, TaskId};
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn task(id: i64, lead: &str, deadline: Option<&str>, done_on: Option<NaiveDate>) -> Task {
+        Task {
+            id: TaskId(id),
+            directive_id: DirectiveId(1),
+            section: None,
+            summary: format!("Nhiệm vụ {id}"),
+            details: None,
+            lead: DepartmentCode::parse(lead).unwrap(),
+            coordinating: vec![],
+            deadline: deadline.map(|d| Deadline::parse(d, None).unwrap()),
+            status: if done_on.is_some() { TaskStatus::Done } else { TaskStatus::Open },
+            done_on,
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    fn policy() -> Policy {
+        let text = crate::config::DEFAULT_CONFIG;
+        let settings = crate::config::Settings::from_toml(text, "default", &[]).unwrap();
+        Policy::new(settings.schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh)
+    }
+
+    #[test]
+    fn figures_of_a_fixture_with_known_counts() {
+        // As of Monday 16/11/2026.
+        let today = date(2026, 11, 16);
+        let tasks = [
+            task(1, "snv", Some("2026-11-30"), None), // open, due in 14 days
+            task(2, "snv", Some("2026-11-20"), None), // open, due within 7 days
+            task(3, "snv", Some("2026-11-23"), None), // open, due in 7 days exactly
+            task(4, "snv", Some("2026-11-10"), None), // overdue
+            task(5, "snv", None, None),               // open, no deadline
+            task(6, "snv", Some("2026-11-10"), Some(date(2026, 11, 9))), // done on time
+            task(7, "snv", Some("2026-11-10"), Some(date(2026, 11, 12))), // done late
+            // Due Saturday 14/11, so on Monday 16/11: done that Monday is on time.
+            task(8, "sgddt", Some("2026-11-14"), Some(date(2026, 11, 16))),
+            task(9, "sgddt", Some("2026-11"), None),  // open, due 30/11
+            task(10, "sgddt", Some("2026-Q3"), None), // overdue since 30/09
+            task(11, "sgddt", None, Some(date(2026, 3, 1))), // done, no deadline
+        ];
+        let mut summary = Summary::default();
+        for task in &tasks {
+            summary.add(task, &policy(), today);
+        }
+        assert_eq!(
+            summary.by_department["snv"],
+            Figures { open: 5, due_within_7_days: 2, overdue: 1, done_on_time: 1, done_late: 1 }
+        );
+        assert_eq!(
+            summary.by_department["sgddt"],
+            Figures { open: 2, due_within_7_days: 0, overdue: 1, done_on_time: 2, done_late: 0 }
+        );
+        assert_eq!(
+            summary.total,
+            Figures { open: 7, due_within_7_days: 2, overdue: 2, done_on_time: 3, done_late: 1 }
+        );
+    }
+}
