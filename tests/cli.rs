@@ -504,3 +504,41 @@ fn with_digests_preview_shows_one_item_per_department_and_day() {
     assert_eq!(listed, [(1, "lead", "before:7d"), (2, "lead", "before:7d"), (3, "coordinating", "due")]);
     assert_eq!(snv_24["task"], "Tổng hợp 3 nhắc việc");
 }
+
+#[test]
+fn a_department_routes_kinds_of_reminder_to_channels_and_a_channel_keeps_quiet_hours() {
+    let env = TestEnv::new(ConfigParts::default());
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("send_at = \"00:00\"", "send_at = \"08:00\"")
+        .replace("url = \"http://127.0.0.1:9/hook\"", "url = \"http://127.0.0.1:9/hook\"\nquiet_hours = [\"00:00\", \"09:30\"]")
+        .replace(
+            "emails = [\"vanthu@tpnd.namdinh.example\"]\nchannels = [\"chat\"]",
+            "emails = [\"vanthu@tpnd.namdinh.example\"]\nchannels = [\"email\", \"chat\"]\nchannel_rules = { chat = [\"due_soon\"] }",
+        );
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("ubnd-tpnd", &[], chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+    let preview =
+        env.json(&["preview", "--from", "2026-03-01", "--to", "2026-04-10", "--department", "ubnd-tpnd"]);
+    let got: Vec<(String, String, String)> = preview
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["channel"].as_str().unwrap().to_owned(),
+                i["rule"].as_str().unwrap().to_owned(),
+                i["at"].as_str().unwrap()[11..16].to_owned(),
+            )
+        })
+        .collect();
+    // Chat carries only the reminders before the deadline, after its quiet hours end.
+    assert!(
+        got.iter().filter(|g| g.0 == "chat").all(|g| g.1.starts_with("before:") && g.2 == "09:30"),
+        "{got:#?}"
+    );
+    assert_eq!(got.iter().filter(|g| g.0 == "chat").count(), 4, "{got:#?}");
+    // Email carries everything, at the send time.
+    assert!(got.iter().any(|g| g.0 == "email" && g.1 == "due" && g.2 == "08:00"), "{got:#?}");
+    assert!(got.iter().any(|g| g.0 == "email" && g.1 == "overdue"), "{got:#?}");
+}

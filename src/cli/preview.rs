@@ -106,6 +106,16 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                         .then(|| plan::digest_moment(occurrence.at, &policy, policy.calendar_for(code)))
                         .flatten();
                     for channel in &department.channels {
+                        if !crate::config::Departments::channel_carries(
+                            department,
+                            channel,
+                            occurrence.rule.kind(),
+                        ) {
+                            continue;
+                        }
+                        let quiet = settings.quiet_hours.get(channel);
+                        let at = quiet
+                            .map_or(occurrence.at, |q| plan::after_quiet_hours(occurrence.at, *q, &policy));
                         let key = outbox::key_of(
                             task.id.0,
                             code.as_str(),
@@ -115,10 +125,10 @@ pub async fn run(settings: &Settings, args: &PreviewArgs) -> anyhow::Result<()> 
                             channel,
                         );
                         items.push((
-                            digest.unwrap_or(occurrence.at),
+                            digest.unwrap_or(at),
                             digest.is_some(),
                             PreviewItem {
-                                at: occurrence.at.with_timezone(&settings.timezone).to_rfc3339(),
+                                at: at.with_timezone(&settings.timezone).to_rfc3339(),
                                 department: code.to_string(),
                                 department_name: department.name.clone(),
                                 role: role.as_str(),

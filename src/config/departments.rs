@@ -19,6 +19,9 @@ pub struct Department {
     pub escalate_to: Option<DepartmentCode>,
     /// One digest a day instead of one message per reminder; `None`: the schedule's default.
     pub digest: Option<bool>,
+    /// Per channel, the kinds of reminder it carries for this department; a channel not
+    /// listed carries all.
+    pub channel_rules: BTreeMap<String, Vec<crate::plan::RuleKind>>,
     /// Receives the weekly summary of every department's figures (the supervising office).
     pub summary: bool,
     /// Days off (or on) of this department alone, on top of the province's calendar.
@@ -59,6 +62,11 @@ impl Departments {
     /// Whether `department` gets its reminders as one daily digest.
     pub fn digest(&self, department: &DepartmentCode, default: bool) -> bool {
         self.by_code.get(department).and_then(|d| d.digest).unwrap_or(default)
+    }
+
+    /// Whether `channel` carries reminders of `kind` for this department.
+    pub fn channel_carries(department: &Department, channel: &str, kind: crate::plan::RuleKind) -> bool {
+        department.channel_rules.get(channel).is_none_or(|kinds| kinds.contains(&kind))
     }
 
     /// Whom an overdue task led by `lead` is escalated to.

@@ -37,6 +37,8 @@ pub struct Settings {
     /// A folder of templates that replace or add to the built-in ones (`templates.dir`).
     pub templates_dir: Option<PathBuf>,
     pub channels: BTreeMap<String, ChannelSettings>,
+    /// Per channel: local hours `(start, end)` in which nothing is sent on it.
+    pub quiet_hours: BTreeMap<String, (NaiveTime, NaiveTime)>,
     pub departments: Departments,
     /// Where the settings came from, for messages.
     pub source: String,

@@ -104,8 +104,9 @@ pub struct RawChannel {
     pub bot_token_file: Option<String>,
     pub chat_id: Option<String>,
     pub api_url: Option<String>,
-    // both
+    // every kind
     pub timeout: Option<String>,
+    pub quiet_hours: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +126,8 @@ pub struct RawDepartment {
     pub escalate_to: Option<String>,
     pub digest: Option<bool>,
     pub summary: Option<bool>,
+    #[serde(default)]
+    pub channel_rules: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub calendar_days: Vec<RawDay>,
 }

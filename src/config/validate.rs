@@ -72,7 +72,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     {
         problems.add("templates.dir", format!("'{}' is not a folder", dir.display()));
     }
-    let channels = channels(raw.channels, &mut problems);
+    let (channels, quiet_hours) = channels(raw.channels, &mut problems);
     let departments = departments(raw.departments, &channels, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments) {
@@ -87,6 +87,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 calendar,
                 templates_dir,
                 channels,
+                quiet_hours,
                 departments,
                 source: source_name.to_owned(),
             })
@@ -298,8 +299,12 @@ fn calendar(raw: RawCalendar, problems: &mut Problems) -> Option<CalendarSetting
     })
 }
 
-fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTreeMap<String, ChannelSettings> {
+fn channels(
+    raw: BTreeMap<String, RawChannel>,
+    problems: &mut Problems,
+) -> (BTreeMap<String, ChannelSettings>, BTreeMap<String, (NaiveTime, NaiveTime)>) {
     let mut channels = BTreeMap::new();
+    let mut quiet_hours = BTreeMap::new();
     for (name, raw) in raw {
         let path = format!("channels.{name}");
         // The name is part of every outbox key, Message-ID and Idempotency-Key.
@@ -308,6 +313,25 @@ fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTree
         {
             problems.add(&path, "a channel name uses lowercase ASCII letters, digits, '-' and '_' only");
             continue;
+        }
+        if let Some(hours) = &raw.quiet_hours {
+            let key = format!("{path}.quiet_hours");
+            match hours.as_slice() {
+                [start, end] => {
+                    let start = problems.check(&format!("{key}[0]"), parse_time(start));
+                    let end = problems.check(&format!("{key}[1]"), parse_time(end));
+                    match (start, end) {
+                        (Some(start), Some(end)) if start != end => {
+                            quiet_hours.insert(name.clone(), (start, end));
+                        }
+                        (Some(_), Some(_)) => {
+                            problems.add(key, "the quiet hours must not start and end at once")
+                        }
+                        _ => {}
+                    }
+                }
+                _ => problems.add(key, "write two times of day: [\"21:00\", \"07:00\"]"),
+            }
         }
         let channel = match raw.kind.as_deref() {
             Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
@@ -331,7 +355,7 @@ fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> BTree
             channels.insert(name, channel);
         }
     }
-    channels
+    (channels, quiet_hours)
 }
 
 fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {
@@ -593,6 +617,27 @@ fn departments(
             }
         }
         let calendar_days = days(&format!("{path}.calendar_days"), raw.calendar_days, problems);
+        let mut channel_rules = BTreeMap::new();
+        for (channel, kinds) in raw.channel_rules {
+            let key = format!("{path}.channel_rules.{channel}");
+            if !raw.channels.contains(&channel) {
+                problems.add(&key, format!("the department does not use channel '{channel}'"));
+            }
+            let mut parsed = Vec::new();
+            for (j, kind) in kinds.iter().enumerate() {
+                match crate::plan::RuleKind::parse(kind) {
+                    Some(kind) => parsed.push(kind),
+                    None => problems.add(
+                        format!("{key}[{j}]"),
+                        format!(
+                            "'{kind}' is not a kind of reminder: use {}",
+                            crate::plan::RuleKind::NAMES.join(", ")
+                        ),
+                    ),
+                }
+            }
+            channel_rules.insert(channel, parsed);
+        }
         let escalate_to = raw
             .escalate_to
             .as_deref()
@@ -609,6 +654,7 @@ fn departments(
                     webhooks,
                     chat_ids: raw.chat_ids,
                     digest: raw.digest,
+                    channel_rules,
                     summary: raw.summary.unwrap_or(false),
                     escalate_to,
                     calendar_days,

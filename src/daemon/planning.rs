@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
+use crate::config::{Departments, Settings};
 use crate::domain::TaskId;
 use crate::outbox;
 use crate::plan::{self, Policy};
@@ -35,9 +35,16 @@ pub fn plan_record(
                 let calendar = policy.calendar_for(&department.code);
                 let digest_at =
                     digest.then(|| plan::digest_moment(reminder.due_at, policy, calendar)).flatten();
-                items.extend(
-                    department.channels.iter().map(|channel| outbox::item(reminder, channel, digest_at)),
-                );
+                for channel in &department.channels {
+                    if !Departments::channel_carries(department, channel, reminder.rule.kind()) {
+                        continue;
+                    }
+                    let mut item = outbox::item(reminder, channel, digest_at);
+                    if let Some(quiet) = settings.quiet_hours.get(channel) {
+                        item.send_after = plan::after_quiet_hours(item.send_after, *quiet, policy);
+                    }
+                    items.push(item);
+                }
             }
             None => tracing::warn!(
                 task = task.id.0,

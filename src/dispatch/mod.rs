@@ -20,7 +20,7 @@ use crate::config::{Department, Settings};
 use crate::domain::{DepartmentCode, Directive, Role, TaskStatus};
 use crate::message::{self, Facts, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
-use crate::plan::Policy;
+use crate::plan::{self, Policy};
 use crate::store::{OutboxItem, Outcome, Store, StoreError, TaskRecord};
 
 /// What one round of dispatch did.
@@ -158,7 +158,7 @@ impl Dispatcher {
         }
         let calendar = DepartmentCode::parse(&item.department)
             .map_or(&self.policy.calendar, |code| self.policy.calendar_for(&code));
-        let at = retry_at(
+        let mut at = retry_at(
             &self.settings.delivery,
             &self.policy,
             calendar,
@@ -167,6 +167,9 @@ impl Dispatcher {
             error.retry_after,
             now,
         );
+        if let Some(quiet) = self.settings.quiet_hours.get(&item.channel) {
+            at = plan::after_quiet_hours(at, *quiet, &self.policy);
+        }
         Outcome::Retry { at, error: error.message, duration_ms }
     }
 

@@ -8,9 +8,9 @@ mod rule;
 mod series;
 mod window;
 
-pub use rule::{Rule, RuleError};
+pub use rule::{Rule, RuleError, RuleKind};
 pub use series::{Occurrence, Series};
-pub use window::{digest_moment, next_send_moment};
+pub use window::{after_quiet_hours, digest_moment, next_send_moment};
 
 use std::collections::HashMap;
 

@@ -19,7 +19,43 @@ pub enum Rule {
 #[error("'{0}' is not a reminder rule: use before:Nd, due, overdue or escalate")]
 pub struct RuleError(pub String);
 
+/// The kinds of reminder a department can route to a channel (`channel_rules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleKind {
+    /// Before the deadline.
+    DueSoon,
+    /// On the due date.
+    Due,
+    /// Repeats after the deadline.
+    Overdue,
+    /// To the supervising office.
+    Escalation,
+}
+
+impl RuleKind {
+    pub const NAMES: [&'static str; 4] = ["due_soon", "due", "overdue", "escalation"];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "due_soon" => Some(RuleKind::DueSoon),
+            "due" => Some(RuleKind::Due),
+            "overdue" => Some(RuleKind::Overdue),
+            "escalation" => Some(RuleKind::Escalation),
+            _ => None,
+        }
+    }
+}
+
 impl Rule {
+    pub fn kind(self) -> RuleKind {
+        match self {
+            Rule::Before(_) => RuleKind::DueSoon,
+            Rule::Due => RuleKind::Due,
+            Rule::Overdue => RuleKind::Overdue,
+            Rule::Escalate => RuleKind::Escalation,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Self, RuleError> {
         let error = || RuleError(text.to_owned());
         match text {

@@ -356,3 +356,24 @@ fn a_department_with_its_own_day_off_is_reminded_around_it() {
     // The lead hears on 23/11; the city, off that day, heard on Monday 22/11.
     assert_eq!(got, vec![("snv", date(2021, 11, 23)), ("ubnd-tpnd", date(2021, 11, 22))]);
 }
+
+#[test]
+fn quiet_hours_hold_a_send_until_they_end() {
+    let policy = policy();
+    let time = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    let night = (time(21, 0), time(7, 0));
+    // Evening inside: the next morning.
+    assert_eq!(after_quiet_hours(at(2021, 11, 23, 22, 0), night, &policy), at(2021, 11, 24, 7, 0));
+    // Early morning inside: that morning.
+    assert_eq!(after_quiet_hours(at(2021, 11, 23, 6, 0), night, &policy), at(2021, 11, 23, 7, 0));
+    // Outside: unchanged.
+    assert_eq!(after_quiet_hours(at(2021, 11, 23, 8, 0), night, &policy), at(2021, 11, 23, 8, 0));
+    assert_eq!(
+        after_quiet_hours(at(2021, 11, 23, 21, 0) - chrono::Duration::seconds(1), night, &policy),
+        at(2021, 11, 23, 20, 59) + chrono::Duration::seconds(59)
+    );
+    // A daytime quiet period (a meeting every morning).
+    let meeting = (time(8, 0), time(9, 30));
+    assert_eq!(after_quiet_hours(at(2021, 11, 23, 8, 0), meeting, &policy), at(2021, 11, 23, 9, 30));
+    assert_eq!(after_quiet_hours(at(2021, 11, 23, 9, 30), meeting, &policy), at(2021, 11, 23, 9, 30));
+}

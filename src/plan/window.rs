@@ -21,6 +21,28 @@ pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -
     }
 }
 
+/// `at`, or the end of the quiet hours `(start, end)` (local times; the period may cross
+/// midnight) when `at` falls inside them.
+pub fn after_quiet_hours(
+    at: DateTime<Utc>,
+    (start, end): (NaiveTime, NaiveTime),
+    policy: &Policy,
+) -> DateTime<Utc> {
+    let local = at.with_timezone(&policy.timezone);
+    let (date, time) = (local.date_naive(), local.time());
+    let end_on = |day: NaiveDate| local_instant(day, end, policy);
+    if start <= end {
+        if start <= time && time < end { end_on(date) } else { at }
+    } else if time >= start {
+        // In the evening part: quiet until `end` tomorrow.
+        end_on(date.checked_add_days(Days::new(1)).unwrap_or(date))
+    } else if time < end {
+        end_on(date)
+    } else {
+        at
+    }
+}
+
 /// The first digest time (`schedule.digest_at`) at or after `at`, on a working day of
 /// `calendar` when the schedule sends on working days only.
 pub fn digest_moment(at: DateTime<Utc>, policy: &Policy, calendar: &Calendar) -> Option<DateTime<Utc>> {
