@@ -291,3 +291,27 @@ async fn the_generic_webhook_body_comes_from_a_template_of_ones_own() {
     );
     assert!(only_request(&server).await.headers.get("x-nhacviec-signature").is_none());
 }
+
+#[tokio::test]
+async fn every_preset_takes_a_429_with_retry_after_as_retry_later() {
+    for kind in ["webhook", "slack", "teams", "google_chat", "discord", "mattermost", "telegram"] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "4"))
+            .mount(&server)
+            .await;
+        let channel = match kind {
+            "telegram" => format!("api_url = \"{}\"\nbot_token = \"1:A\"\nchat_id = \"42\"", server.uri()),
+            _ => format!("url = \"{}/hook\"", server.uri()),
+        };
+        let settings = config_with(kind, &channel, "");
+        let error = send(&settings, &Renderer::new(None).unwrap()).await.unwrap_err();
+        assert!(!error.permanent, "{kind}: {error:?}");
+        assert_eq!(error.retry_after, Some(Duration::from_secs(4)), "{kind}");
+        // A 400 is for good.
+        server.reset().await;
+        Mock::given(method("POST")).respond_with(ResponseTemplate::new(400)).mount(&server).await;
+        let error = send(&settings, &Renderer::new(None).unwrap()).await.unwrap_err();
+        assert!(error.permanent, "{kind}: {error:?}");
+    }
+}
