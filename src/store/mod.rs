@@ -6,6 +6,7 @@
 //! anything: what to plan, send or retry is computed by `plan`, `outbox` and `dispatch`.
 
 mod outbox;
+mod plans;
 mod reports;
 mod rows;
 mod tasks;
@@ -19,7 +20,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome, PlanWrite};
+pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
+pub use plans::PlanWrite;
 pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
 
 #[derive(Debug, thiserror::Error)]
