@@ -138,6 +138,13 @@ pub(super) fn shaped_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// The departments and channels with digest items due: two index ranges (pending by
+/// `send_after`, sending by lease), never a scan.
+pub(super) const DIGESTS_DUE_SQL: &str = "\
+    SELECT department, channel FROM outbox WHERE state = 'pending' AND digest = 1 AND send_after <= ? \
+    UNION SELECT department, channel FROM outbox WHERE state = 'sending' AND digest = 1 AND lease_until <= ? \
+    ORDER BY department, channel";
+
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -188,15 +195,11 @@ impl Store {
 
     /// The departments and channels with digest items due by `now`.
     pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT DISTINCT department, channel FROM outbox WHERE digest = 1 AND \
-             ((state = 'pending' AND send_after <= ?) OR (state = 'sending' AND lease_until <= ?)) \
-             ORDER BY department, channel",
-        )
-        .bind(to_unix(now))
-        .bind(to_unix(now))
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(DIGESTS_DUE_SQL)
+            .bind(to_unix(now))
+            .bind(to_unix(now))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Claims every digest item of one department and channel due by `now`, all at once, so
@@ -209,17 +212,21 @@ impl Store {
         lease_until: DateTime<Utc>,
     ) -> Result<Vec<OutboxItem>> {
         let sql = format!(
-            "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 \
-             WHERE digest = 1 AND department = ? AND channel = ? AND \
-             ((state = 'pending' AND send_after <= ?) OR (state = 'sending' AND lease_until <= ?)) \
+            "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1 WHERE id IN ( \
+               SELECT id FROM outbox WHERE state = 'pending' AND digest = 1 AND send_after <= ? \
+                 AND department = ? AND channel = ? \
+               UNION ALL SELECT id FROM outbox WHERE state = 'sending' AND digest = 1 AND lease_until <= ? \
+                 AND department = ? AND channel = ?) \
              RETURNING {OUTBOX_COLUMNS}"
         );
         let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(to_unix(lease_until))
+            .bind(to_unix(now))
             .bind(department)
             .bind(channel)
             .bind(to_unix(now))
-            .bind(to_unix(now))
+            .bind(department)
+            .bind(channel)
             .fetch_all(&self.pool)
             .await?;
         let mut items = items(rows)?;

@@ -171,3 +171,47 @@ async fn the_due_tasks_query_reads_an_index_not_the_table() {
     assert!(detail.iter().any(|d| d.starts_with("SEARCH t USING INDEX tasks_due")), "{detail:?}");
     assert!(!detail.iter().any(|d| d.starts_with("SCAN t")), "{detail:?}");
 }
+
+#[tokio::test]
+async fn digest_items_wait_apart_and_are_claimed_together() {
+    let (_dir, store) = store().await;
+    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    let digest = |key: &str, channel: &str| NewOutboxItem {
+        digest: true,
+        channel: channel.into(),
+        ..item(key, now())
+    };
+    let items = vec![digest("a", "email"), digest("b", "email"), digest("c", "chat"), item("d", now())];
+    // One write per item so that none supersedes another.
+    for one in items {
+        let mut write = plan(vec![one], None);
+        write.planned_until = now();
+        store.record_plans(&[write], now()).await.unwrap();
+    }
+    // The ordinary claim leaves digest items alone.
+    let single = store.claim(now(), now() + Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(single.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["d"]);
+    let due = store.digests_due(now()).await.unwrap();
+    assert_eq!(due, [("snv".to_owned(), "chat".to_owned()), ("snv".to_owned(), "email".to_owned())]);
+    let claimed = store.claim_digest("snv", "email", now(), now() + Duration::minutes(5)).await.unwrap();
+    assert_eq!(claimed.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert!(
+        store.claim_digest("snv", "email", now(), now() + Duration::minutes(5)).await.unwrap().is_empty()
+    );
+    // Their lease run out, they are claimed again together.
+    let later = now() + Duration::minutes(6);
+    assert_eq!(
+        store.claim_digest("snv", "email", later, later + Duration::minutes(5)).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn finding_due_digests_reads_indexes_not_the_table() {
+    let (_dir, store) = store().await;
+    let sql = format!("EXPLAIN QUERY PLAN {}", outbox::DIGESTS_DUE_SQL);
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(0i64).bind(0i64).fetch_all(&store.pool).await.unwrap();
+    let detail: Vec<_> = plan.iter().map(|row| row.3.as_str()).collect();
+    assert!(!detail.iter().any(|d| d.starts_with("SCAN outbox")), "{detail:?}");
+}
