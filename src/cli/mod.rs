@@ -188,7 +188,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let load = || Settings::load(&source);
     match cli.command {
         Command::Check => return Ok(check(&source).await),
-        Command::Run => run_daemon(load()?).await,
+        Command::Run => run_daemon(load()?, source.clone()).await,
         Command::Directive(DirectiveCommand::Add { file }) => directives::add(&load()?, &file).await,
         Command::Directive(DirectiveCommand::List { format }) => directives::list(&load()?, format).await,
         Command::Task(TaskCommand::List(args)) => tasks::list(&load()?, &args).await,
@@ -209,9 +209,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     .map(|()| ExitCode::SUCCESS)
 }
 
-async fn run_daemon(settings: Settings) -> anyhow::Result<()> {
+async fn run_daemon(settings: Settings, source: ConfigSource) -> anyhow::Result<()> {
     let shutdown = crate::daemon::shutdown_on_signals()?;
-    let daemon = crate::daemon::Daemon::build(settings).await?;
+    let daemon = crate::daemon::Daemon::build(settings, source).await?;
     daemon.run(shutdown).await?;
     Ok(())
 }

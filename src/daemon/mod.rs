@@ -18,7 +18,7 @@ pub use lock::{LockError, StoreLock};
 pub use shutdown::Shutdown;
 
 use crate::channels::{ChannelBuildError, Channels};
-use crate::config::Settings;
+use crate::config::{ConfigSource, Settings};
 use crate::dispatch::Dispatcher;
 use crate::message::{Renderer, TemplateError};
 use crate::plan::Policy;
@@ -38,9 +38,11 @@ pub enum DaemonError {
     Signal(std::io::Error),
 }
 
-/// Everything the loop needs, built once from the settings.
+/// Everything the loop needs, built from the settings, and rebuilt on SIGHUP.
 pub struct Daemon {
     settings: Arc<Settings>,
+    /// Where the settings were read from, to read them again on SIGHUP.
+    source: ConfigSource,
     store: Store,
     policy: Policy,
     dispatcher: Dispatcher,
@@ -49,24 +51,57 @@ pub struct Daemon {
 
 impl Daemon {
     /// Takes the store's lock, applies migrations and builds the channels.
-    pub async fn build(settings: Settings) -> Result<Self, DaemonError> {
+    pub async fn build(settings: Settings, source: ConfigSource) -> Result<Self, DaemonError> {
         let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
         let store = Store::open(&settings.store.url).await?;
         store.check_schema().await?;
+        let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
+        Ok(Self { settings, source, store, policy, dispatcher, _lock: lock })
+    }
+
+    /// The pieces that depend on the settings: rebuilt whole, or not at all.
+    fn parts(settings: Settings, store: &Store) -> Result<(Arc<Settings>, Policy, Dispatcher), DaemonError> {
         let settings = Arc::new(settings);
         let channels = Channels::from_settings(&settings)?;
-        let dispatcher = Dispatcher::new(
-            store.clone(),
-            settings.clone(),
-            channels,
-            Renderer::new(settings.templates_dir.as_deref())?,
-        );
+        let renderer = Renderer::new(settings.templates_dir.as_deref())?;
+        let dispatcher = Dispatcher::new(store.clone(), settings.clone(), channels, renderer);
         let policy = Policy::from_settings(&settings);
-        Ok(Self { settings, store, policy, dispatcher, _lock: lock })
+        Ok((settings, policy, dispatcher))
+    }
+
+    /// Reads the config again: a valid one takes effect (schedules, departments, channels,
+    /// templates) and every task is planned again; an invalid one is logged and the
+    /// running one kept. The store cannot move while running.
+    async fn reload(&mut self) {
+        notify_systemd(&[sd_notify::NotifyState::Reloading, monotonic_now()]);
+        match Settings::load(&self.source) {
+            Ok(settings) if settings.store.url != self.settings.store.url => tracing::error!(
+                running = %self.settings.store.url,
+                new = %settings.store.url,
+                "config not reloaded: store.url cannot change while running; restart to move the store"
+            ),
+            Ok(settings) => match Self::parts(settings, &self.store) {
+                Ok((settings, policy, dispatcher)) => {
+                    (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
+                    match planning::replan_all(&self.store, &self.settings, &self.policy).await {
+                        Ok(changed) => {
+                            tracing::info!(source = %self.source.name(), changed, "config reloaded")
+                        }
+                        Err(error) => tracing::error!(%error, "config reloaded, but re-planning failed"),
+                    }
+                }
+                Err(error) => tracing::error!(%error, "config not reloaded; the running one is kept"),
+            },
+            Err(error) => tracing::error!(%error, "config not reloaded; the running one is kept"),
+        }
+        notify_systemd(&[sd_notify::NotifyState::Ready]);
     }
 
     /// Runs until `shutdown` fires.
-    pub async fn run(self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
+    pub async fn run(mut self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
+        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map_err(DaemonError::Signal)?;
+        let watchdog = sd_notify::watchdog_enabled();
         // The lock says no other daemon uses this store: what was being sent when the
         // last one stopped is sent again now rather than after its lease.
         let released = self.store.release_claims().await?;
@@ -95,8 +130,20 @@ impl Daemon {
             } else {
                 failures = 0;
             }
+            if let Some(watchdog) = watchdog {
+                // Pinged from the loop itself: a loop that stops turning is restarted.
+                notify_systemd(&[sd_notify::NotifyState::Watchdog]);
+                sleep = sleep.min(watchdog / 2);
+            }
+            match self.store.pending_count().await {
+                Ok(pending) => {
+                    notify_systemd(&[sd_notify::NotifyState::Status(&format!("{pending} reminders waiting"))])
+                }
+                Err(error) => tracing::warn!(%error, "cannot count the waiting reminders"),
+            }
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
+                _ = hangup.recv() => self.reload().await,
                 _ = tokio::time::sleep(sleep) => {}
                 _ = tokio::time::sleep(self.time_to(&self.settings.schedule.summary_at)) => {
                     match self.dispatcher.send_summaries(Utc::now()).await {
@@ -189,6 +236,12 @@ impl Daemon {
             Err(_) => Duration::from_secs(365 * 24 * 3600),
         }
     }
+}
+
+/// systemd's MONOTONIC_USEC, which it wants with RELOADING=1.
+fn monotonic_now() -> sd_notify::NotifyState<'static> {
+    sd_notify::NotifyState::monotonic_usec_now()
+        .unwrap_or(sd_notify::NotifyState::Custom("X_MONOTONIC=unknown"))
 }
 
 fn notify_systemd(states: &[sd_notify::NotifyState]) {

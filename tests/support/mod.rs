@@ -281,6 +281,11 @@ deadline_phrase = "trong tháng"
 
     /// Starts `nhacviec run`, its log going to a file in the test's folder.
     pub fn spawn_daemon(&self) -> DaemonProcess {
+        self.spawn_daemon_with(&[])
+    }
+
+    /// Starts `nhacviec run` with more environment variables.
+    pub fn spawn_daemon_with(&self, env: &[(&str, &str)]) -> DaemonProcess {
         let log = self.path(&format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(BINARY)
@@ -289,6 +294,7 @@ deadline_phrase = "trong tháng"
             .arg("run")
             .env("NHACVIEC_LOG", "info,nhacviec=debug")
             .env("RUST_BACKTRACE", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()

@@ -143,6 +143,15 @@ fn smtp(path: &str, raw: RawChannel, problems: &mut Problems) -> Option<SmtpSett
     Some(SmtpSettings { host, port, tls: tls?, credentials, from: from?, pool_size, timeout: timeout? })
 }
 
+/// A secret file's path with `${CREDENTIALS_DIRECTORY}` (systemd's `LoadCredential=`)
+/// replaced by its value.
+fn credential_path(file: &str) -> String {
+    match std::env::var("CREDENTIALS_DIRECTORY") {
+        Ok(dir) => file.replace("${CREDENTIALS_DIRECTORY}", &dir),
+        Err(_) => file.to_owned(),
+    }
+}
+
 /// A secret given inline or in a file (trailing newline dropped), not both.
 fn secret(
     path: &str,
@@ -157,7 +166,7 @@ fn secret(
             None
         }
         (Some(inline), None) => Some(inline),
-        (None, Some(file)) => match std::fs::read_to_string(&file) {
+        (None, Some(file)) => match std::fs::read_to_string(credential_path(&file)) {
             Ok(text) => Some(SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())),
             Err(e) => {
                 problems.add(format!("{path}.{key}_file"), format!("cannot read '{file}': {e}"));
