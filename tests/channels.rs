@@ -315,3 +315,17 @@ async fn every_preset_takes_a_429_with_retry_after_as_retry_later() {
         assert!(error.permanent, "{kind}: {error:?}");
     }
 }
+
+#[tokio::test]
+async fn a_network_error_never_shows_the_telegram_token() {
+    // Nothing listens on port 9: connection refused, with the URL in reqwest's error.
+    let settings = config_with(
+        "telegram",
+        "api_url = \"http://127.0.0.1:9\"\nbot_token = \"123:TOPSECRET\"\nchat_id = \"42\"",
+        "",
+    );
+    let error = send(&settings, &Renderer::new(None).unwrap()).await.unwrap_err();
+    assert!(!error.permanent);
+    assert!(!error.message.contains("TOPSECRET"), "{}", error.message);
+    assert!(error.message.contains("/bot…/sendMessage"), "{}", error.message);
+}

@@ -265,7 +265,7 @@ async fn smtp_authentication_uses_the_password_file() {
     );
     std::fs::write(&env.config, text).unwrap();
     env.add_task("snv", &[], days_from_today(1));
-    let _daemon = env.spawn_daemon();
+    let daemon = env.spawn_daemon();
     let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
     assert!(mail["subject"].as_str().unwrap().starts_with("[Nhắc việc] Còn 1 ngày:"), "{mail:#}");
     // The wrong password is refused, and the reminder is not marked sent.
@@ -275,11 +275,19 @@ async fn smtp_authentication_uses_the_password_file() {
         .replace("tls = \"none\"", "tls = \"none\"\nusername = \"nhacviec\"\npassword = \"sai\"");
     std::fs::write(&env2.config, text).unwrap();
     env2.add_task("snv", &[], days_from_today(1));
-    let _daemon2 = env2.spawn_daemon();
+    let daemon2 = env2.spawn_daemon();
     let item =
         wait_for("the item dead", WAIT, || env2.outbox().into_iter().find(|i| i["state"] == "dead")).await;
     assert!(item["last_error"].as_str().unwrap().contains("535"), "{item:#}");
     assert_eq!(smtp.messages().len(), 1);
+    // Neither password shows in the logs or the outbox.
+    for text in [
+        daemon.log(),
+        daemon2.log(),
+        env.outbox().iter().chain(env2.outbox().iter()).map(|i| i.to_string()).collect(),
+    ] {
+        assert!(!text.contains("mật-khẩu-bí-mật") && !text.contains("\"sai\""), "{text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -147,11 +147,10 @@ impl WebhookChannel {
             request =
                 request.header(self.signature_header.clone(), signature(secret.expose_secret(), &body)?);
         }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SendError::transient(format!("POST {shown}: {}", error_chain(&e))))?;
+        let response =
+            request.body(body).send().await.map_err(|e| {
+                SendError::transient(format!("POST {shown}: {}", error_chain(&e.without_url())))
+            })?;
         let status = response.status();
         let retry_after = response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(seconds);
         let text = response.text().await.unwrap_or_default();
