@@ -489,3 +489,36 @@ async fn the_weekly_summary_reaches_the_supervising_office_once() {
         .count();
     assert_eq!(count, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_smtp_outage_costs_little_cpu_holds_up_no_other_channel_and_loses_nothing() {
+    let port = support::free_port();
+    let webhook = webhook_server(200).await;
+    let env = TestEnv::new(ConfigParts {
+        smtp_port: port,
+        webhook_url: format!("{}/hook", webhook.uri()),
+        max_attempts: 50,
+        ..ConfigParts::default()
+    });
+    for days in 1..=10 {
+        env.add_task("snv", &["ubnd-tpnd"], days_from_today(days));
+    }
+    let daemon = env.spawn_daemon();
+    // The chat channel delivers while email is down.
+    requests(&webhook, 10, WAIT).await;
+    let before = daemon.cpu_time();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let spent = daemon.cpu_time() - before;
+    // Nothing listens: every email fails, and the channel rests instead of spinning.
+    assert!(spent < Duration::from_millis(600), "{spent:?} of CPU in 6 s of outage\n{}", daemon.log());
+    assert!(daemon.log().contains("channel failing: resting"), "{}", daemon.log());
+    let waiting: Vec<_> = env.outbox().into_iter().filter(|i| i["channel"] == "email").collect();
+    assert_eq!(waiting.len(), 10);
+    assert!(waiting.iter().all(|i| i["state"] == "pending"), "{waiting:#?}");
+
+    // The server comes back: everything is delivered, once.
+    let smtp = SmtpServer::start_on(port, &[], None);
+    wait_for("every email", Duration::from_secs(60), || (smtp.messages().len() >= 10).then_some(())).await;
+    wait_for("all sent", WAIT, || env.outbox().iter().all(|i| i["state"] == "sent").then_some(())).await;
+    assert_eq!(smtp.messages().len(), 10);
+}

@@ -5,6 +5,7 @@
 //! and an item whose sender died is claimed again when its lease runs out. It must not
 //! plan: what is in the outbox was decided by the planner.
 
+mod breaker;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -30,11 +31,13 @@ pub struct DispatchReport {
     pub retried: usize,
     pub dead: usize,
     pub cancelled: usize,
+    /// Not tried: their channel rests after failing.
+    pub deferred: usize,
 }
 
 impl DispatchReport {
     pub fn total(&self) -> usize {
-        self.sent + self.retried + self.dead + self.cancelled
+        self.sent + self.retried + self.dead + self.cancelled + self.deferred
     }
 
     pub fn add(&mut self, other: &DispatchReport) {
@@ -42,6 +45,7 @@ impl DispatchReport {
         self.retried += other.retried;
         self.dead += other.dead;
         self.cancelled += other.cancelled;
+        self.deferred += other.deferred;
     }
 
     fn count(&mut self, outcome: &Outcome) {
@@ -50,6 +54,7 @@ impl DispatchReport {
             Outcome::Retry { .. } => self.retried += 1,
             Outcome::Dead { .. } => self.dead += 1,
             Outcome::Cancelled { .. } => self.cancelled += 1,
+            Outcome::Deferred { .. } => self.deferred += 1,
         }
     }
 }
@@ -63,12 +68,16 @@ pub struct Dispatcher {
     policy: Policy,
     channels: Channels,
     renderer: Renderer,
+    breakers: breaker::Breakers,
 }
 
 impl Dispatcher {
     pub fn new(store: Store, settings: Arc<Settings>, channels: Channels, renderer: Renderer) -> Self {
         let policy = Policy::from_settings(&settings);
-        Self { store, settings, policy, channels, renderer }
+        // A failing channel rests as long as a first retry waits, longer each time.
+        let delivery = &settings.delivery;
+        let breakers = breaker::Breakers::new(delivery.retry_initial, delivery.retry_max);
+        Self { store, settings, policy, channels, renderer, breakers }
     }
 
     /// Sends everything due, a few batches at a time: claims are atomic, so two workers never
@@ -116,6 +125,7 @@ impl Dispatcher {
                 let outcome = match self.send(&item, &tasks, &directives).await {
                     Ok(()) => Outcome::Sent { duration_ms: elapsed_ms(started) },
                     Err(Skip::Cancelled(reason)) => Outcome::Cancelled { reason },
+                    Err(Skip::Deferred(at)) => Outcome::Deferred { at },
                     Err(Skip::Failed(error)) => {
                         self.failure_outcome(&item, error, elapsed_ms(started), Utc::now())
                     }
@@ -139,6 +149,7 @@ impl Dispatcher {
                 Outcome::Cancelled { reason } => {
                     tracing::info!(key = %item.key, %reason, "not sent")
                 }
+                Outcome::Deferred { at } => tracing::debug!(key = %item.key, %at, "channel resting"),
             }
         }
         self.store.finish(&outcomes, Utc::now()).await?;
@@ -235,7 +246,12 @@ impl Dispatcher {
             facts: Facts::Reminder(&facts),
             renderer: &self.renderer,
         };
-        channel.send(&item.channel, &outgoing).await.map_err(Skip::Failed)
+        if let Some(until) = self.breakers.resting_until(&item.channel, Utc::now()) {
+            return Err(Skip::Deferred(until));
+        }
+        let result = channel.send(&item.channel, &outgoing).await;
+        self.breakers.record(&item.channel, result.as_ref().is_err_and(|e| !e.permanent), Utc::now());
+        result.map_err(Skip::Failed)
     }
 
     /// Sends every digest due by `now`: for each department and channel, all its due items
@@ -259,6 +275,7 @@ impl Dispatcher {
                 match self.prepare(&item, &tasks, &directives) {
                     Ok(prepared) => live.push((item, prepared)),
                     Err(Skip::Cancelled(reason)) => outcomes.push((item, Outcome::Cancelled { reason })),
+                    Err(Skip::Deferred(at)) => outcomes.push((item, Outcome::Deferred { at })),
                     Err(Skip::Failed(error)) => {
                         let outcome = self.failure_outcome(&item, error, elapsed_ms(started), Utc::now());
                         outcomes.push((item, outcome));
@@ -310,6 +327,8 @@ impl Dispatcher {
 enum Skip {
     Cancelled(String),
     Failed(SendError),
+    /// The channel rests after failing: try again then, without using up an attempt.
+    Deferred(DateTime<Utc>),
 }
 
 fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {

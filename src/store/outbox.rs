@@ -166,6 +166,10 @@ pub enum Outcome {
     Cancelled {
         reason: String,
     },
+    /// Not tried: its channel rests; try at `at`, without using up an attempt.
+    Deferred {
+        at: DateTime<Utc>,
+    },
 }
 
 impl Store {
@@ -257,15 +261,18 @@ impl Store {
         for (item, outcome) in outcomes {
             let (state, send_after, error) = match outcome {
                 Outcome::Sent { .. } => continue,
-                Outcome::Retry { at, error, .. } => ("pending", Some(*at), error),
-                Outcome::Dead { error, .. } => ("dead", None, error),
-                Outcome::Cancelled { reason } => ("cancelled", None, reason),
+                Outcome::Retry { at, error, .. } => ("pending", Some(*at), Some(error.as_str())),
+                Outcome::Dead { error, .. } => ("dead", None, Some(error.as_str())),
+                Outcome::Cancelled { reason } => ("cancelled", None, Some(reason.as_str())),
+                Outcome::Deferred { at } => ("pending", Some(*at), None),
             };
             let finished = (state != "pending").then_some(to_unix(now));
-            // A cancelled item was not attempted: its claim does not count.
-            let uncounted = i64::from(matches!(outcome, Outcome::Cancelled { .. }));
+            // An item cancelled or deferred was not attempted: its claim does not count.
+            let uncounted =
+                i64::from(matches!(outcome, Outcome::Cancelled { .. } | Outcome::Deferred { .. }));
             sqlx::query(
-                "UPDATE outbox SET state = ?, send_after = coalesce(?, send_after), last_error = ?, \
+                "UPDATE outbox SET state = ?, send_after = coalesce(?, send_after), \
+                 last_error = coalesce(?, last_error), \
                  lease_until = NULL, finished_at = ?, attempts = attempts - ? WHERE id = ? AND state = 'sending'",
             )
             .bind(state)
@@ -287,7 +294,7 @@ impl Store {
                 Outcome::Dead { error, duration_ms } => {
                     Some((item, "dead", Some(error.as_str()), *duration_ms))
                 }
-                Outcome::Cancelled { .. } => None,
+                Outcome::Cancelled { .. } | Outcome::Deferred { .. } => None,
             })
             .collect();
         for chunk in shaped_chunks(&attempts) {

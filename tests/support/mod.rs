@@ -54,7 +54,7 @@ pub async fn requests(
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
@@ -74,8 +74,12 @@ impl SmtpServer {
     /// `reject` lists recipients the server answers with a permanent 550; with `auth`
     /// (`user:password`) the server requires AUTH.
     pub fn start_with(reject: &[&str], auth: Option<&str>) -> Self {
+        Self::start_on(free_port(), reject, auth)
+    }
+
+    /// On a given port, e.g. one a daemon was told of while nothing listened there.
+    pub fn start_on(port: u16, reject: &[&str], auth: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
         let out = dir.path().join("received.jsonl");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let mut command = Command::new("python3");
@@ -326,6 +330,17 @@ impl DaemonProcess {
     pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
         let child = &mut self.child;
         wait_for("the daemon to exit", timeout, || child.try_wait().expect("try_wait")).await.code()
+    }
+
+    /// CPU time the process has used so far (user and system).
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        Duration::from_millis((ticks(11) + ticks(12)) * 10)
     }
 
     pub fn kill(&mut self) {
