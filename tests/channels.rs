@@ -329,3 +329,33 @@ async fn a_network_error_never_shows_the_telegram_token() {
     assert!(!error.message.contains("TOPSECRET"), "{}", error.message);
     assert!(error.message.contains("/bot…/sendMessage"), "{}", error.message);
 }
+
+#[tokio::test]
+async fn a_channel_rate_limit_spaces_its_sends() {
+    let server = server_answering(200).await;
+    let settings =
+        config_with("mattermost", &format!("url = \"{}/hooks/x\"\nrate_limit = \"5/s\"", server.uri()), "");
+    install_crypto();
+    let channels = Channels::from_settings(&settings).unwrap();
+    let department = settings.departments.get(&DepartmentCode::parse("snv").unwrap()).unwrap();
+    let renderer = Renderer::new(None).unwrap();
+    let facts = sample_facts("snv", "Sở Nội vụ");
+    let message = renderer.render(&facts).unwrap();
+    let outgoing = Outgoing {
+        key: &facts.key,
+        department,
+        message: &message,
+        facts: Facts::Reminder(&facts),
+        renderer: &renderer,
+    };
+    let channel = channels.get("out").unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        channel.send("out", &outgoing).await.unwrap();
+    }
+    let took = started.elapsed();
+    // A burst of 5, then one every 200 ms.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 10);
+}

@@ -55,27 +55,37 @@ pub struct Outgoing<'a> {
     pub renderer: &'a Renderer,
 }
 
-pub enum Channel {
+enum Kind {
     Email(EmailChannel),
     Webhook(WebhookChannel),
+}
+
+/// A configured channel, with its rate limit.
+pub struct Channel {
+    kind: Kind,
+    /// At most so many sends per period (`rate_limit`); sends wait their turn.
+    limiter: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl Channel {
     /// What `send` would put on the wire, as text: the MIME email, or the JSON body.
     pub fn preview(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<String, SendError> {
-        match self {
-            Channel::Email(email) => {
+        match &self.kind {
+            Kind::Email(email) => {
                 let message = email.build(outgoing)?;
                 Ok(String::from_utf8_lossy(&email.formatted(&message)).into_owned())
             }
-            Channel::Webhook(webhook) => webhook.preview(channel_name, outgoing),
+            Kind::Webhook(webhook) => webhook.preview(channel_name, outgoing),
         }
     }
 
     pub async fn send(&self, channel_name: &str, outgoing: &Outgoing<'_>) -> Result<(), SendError> {
-        match self {
-            Channel::Email(email) => email.send(outgoing).await,
-            Channel::Webhook(webhook) => webhook.send(channel_name, outgoing).await,
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+        match &self.kind {
+            Kind::Email(email) => email.send(outgoing).await,
+            Kind::Webhook(webhook) => webhook.send(channel_name, outgoing).await,
         }
     }
 }
@@ -90,14 +100,19 @@ impl Channels {
         let mut by_name = BTreeMap::new();
         for (name, channel) in &settings.channels {
             let failed = |message| ChannelBuildError { name: name.clone(), message };
-            let built = match channel {
+            let kind = match channel {
                 ChannelSettings::Smtp(smtp) => {
-                    Channel::Email(EmailChannel::new(smtp, settings.timezone).map_err(failed)?)
+                    Kind::Email(EmailChannel::new(smtp, settings.timezone).map_err(failed)?)
                 }
                 ChannelSettings::Webhook(webhook) => {
-                    Channel::Webhook(WebhookChannel::new(webhook).map_err(failed)?)
+                    Kind::Webhook(WebhookChannel::new(webhook).map_err(failed)?)
                 }
             };
+            let limiter = settings.rate_limits.get(name).and_then(|rate| {
+                governor::Quota::with_period(rate.per / rate.count.get())
+                    .map(|quota| governor::RateLimiter::direct(quota.allow_burst(rate.count)))
+            });
+            let built = Channel { kind, limiter };
             by_name.insert(name.clone(), built);
         }
         Ok(Self { by_name })

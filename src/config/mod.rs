@@ -39,6 +39,8 @@ pub struct Settings {
     pub channels: BTreeMap<String, ChannelSettings>,
     /// Per channel: local hours `(start, end)` in which nothing is sent on it.
     pub quiet_hours: BTreeMap<String, (NaiveTime, NaiveTime)>,
+    /// Per channel: at most this many messages per this period (`rate_limit = "20/s"`).
+    pub rate_limits: BTreeMap<String, RateLimit>,
     pub departments: Departments,
     /// Where the settings came from, for messages.
     pub source: String,
@@ -205,6 +207,30 @@ pub fn parse_cron(text: &str) -> Result<croner::Cron, String> {
                 "'{text}' is not a cron expression of six fields, seconds first ({e}), e.g. '0 5 0 * * *'"
             )
         })
+}
+
+/// At most `count` messages per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub count: std::num::NonZeroU32,
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// `"20/s"`, `"600/m"`, `"1000/h"`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let error =
+            || format!("'{text}' is not a rate: write messages per second, minute or hour, e.g. '20/s'");
+        let (count, unit) = text.trim().split_once('/').ok_or_else(error)?;
+        let count = count.trim().parse::<u32>().ok().and_then(std::num::NonZeroU32::new).ok_or_else(error)?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "m" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return Err(error()),
+        };
+        Ok(Self { count, per })
+    }
 }
 
 /// One thing wrong with the config, at its key path.

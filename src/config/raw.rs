@@ -107,6 +107,7 @@ pub struct RawChannel {
     // every kind
     pub timeout: Option<String>,
     pub quiet_hours: Option<Vec<String>>,
+    pub rate_limit: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

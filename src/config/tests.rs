@@ -195,3 +195,16 @@ fn the_default_calendar_carries_the_2026_swaps() {
     assert!(calendar.is_working_day(date(1, 10)));
     assert!(settings.calendar.move_deadline_off_days_off);
 }
+
+#[test]
+fn rate_limits_parse_per_second_minute_and_hour() {
+    let rate = |t| RateLimit::parse(t);
+    assert_eq!(rate("20/s").unwrap().per, std::time::Duration::from_secs(1));
+    assert_eq!(rate("600/m").unwrap().count.get(), 600);
+    assert_eq!(rate(" 1000 / h ").unwrap().per, std::time::Duration::from_secs(3600));
+    for bad in ["", "20", "0/s", "-1/s", "20/d", "x/s", "20/"] {
+        assert!(rate(bad).is_err(), "{bad:?}");
+    }
+    let got = problems("[channels.email]\nkind = \"smtp\"\nrate_limit = \"fast\"\n");
+    assert!(got.iter().any(|p| p.starts_with("channels.email.rate_limit: 'fast' is not a rate")), "{got:?}");
+}

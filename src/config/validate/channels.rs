@@ -12,9 +12,14 @@ use super::{Problems, parse_duration, parse_time};
 pub(super) fn channels(
     raw: BTreeMap<String, RawChannel>,
     problems: &mut Problems,
-) -> (BTreeMap<String, ChannelSettings>, BTreeMap<String, (NaiveTime, NaiveTime)>) {
+) -> (
+    BTreeMap<String, ChannelSettings>,
+    BTreeMap<String, (NaiveTime, NaiveTime)>,
+    BTreeMap<String, super::super::RateLimit>,
+) {
     let mut channels = BTreeMap::new();
     let mut quiet_hours = BTreeMap::new();
+    let mut rate_limits = BTreeMap::new();
     for (name, raw) in raw {
         let path = format!("channels.{name}");
         // The name is part of every outbox key, Message-ID and Idempotency-Key.
@@ -43,6 +48,12 @@ pub(super) fn channels(
                 _ => problems.add(key, "write two times of day: [\"21:00\", \"07:00\"]"),
             }
         }
+        if let Some(rate) = &raw.rate_limit
+            && let Some(rate) =
+                problems.check(&format!("{path}.rate_limit"), super::super::RateLimit::parse(rate))
+        {
+            rate_limits.insert(name.clone(), rate);
+        }
         let channel = match raw.kind.as_deref() {
             Some("smtp") => smtp(&path, raw, problems).map(ChannelSettings::Smtp),
             Some(other) => match Preset::parse(other) {
@@ -65,7 +76,7 @@ pub(super) fn channels(
             channels.insert(name, channel);
         }
     }
-    (channels, quiet_hours)
+    (channels, quiet_hours, rate_limits)
 }
 
 fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {

@@ -70,7 +70,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     {
         problems.add("templates.dir", format!("'{}' is not a folder", dir.display()));
     }
-    let (channels, quiet_hours) = channels::channels(raw.channels, &mut problems);
+    let (channels, quiet_hours, rate_limits) = channels::channels(raw.channels, &mut problems);
     let departments = departments::departments(raw.departments, &channels, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments) {
@@ -86,6 +86,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 templates_dir,
                 channels,
                 quiet_hours,
+                rate_limits,
                 departments,
                 source: source_name.to_owned(),
             })
