@@ -9,14 +9,14 @@ use super::super::raw::RawChannel;
 use super::super::{ChannelSettings, Preset, SmtpSettings, TlsMode, WebhookSettings};
 use super::{Problems, parse_duration, parse_time};
 
-pub(super) fn channels(
-    raw: BTreeMap<String, RawChannel>,
-    problems: &mut Problems,
-) -> (
-    BTreeMap<String, ChannelSettings>,
-    BTreeMap<String, (NaiveTime, NaiveTime)>,
-    BTreeMap<String, super::super::RateLimit>,
-) {
+/// The channels, and their quiet hours and rate limits, by name.
+pub(super) struct ChannelTables {
+    pub channels: BTreeMap<String, ChannelSettings>,
+    pub quiet_hours: BTreeMap<String, (NaiveTime, NaiveTime)>,
+    pub rate_limits: BTreeMap<String, super::super::RateLimit>,
+}
+
+pub(super) fn channels(raw: BTreeMap<String, RawChannel>, problems: &mut Problems) -> ChannelTables {
     let mut channels = BTreeMap::new();
     let mut quiet_hours = BTreeMap::new();
     let mut rate_limits = BTreeMap::new();
@@ -76,7 +76,7 @@ pub(super) fn channels(
             channels.insert(name, channel);
         }
     }
-    (channels, quiet_hours, rate_limits)
+    ChannelTables { channels, quiet_hours, rate_limits }
 }
 
 fn reject_keys(path: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {

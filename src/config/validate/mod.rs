@@ -70,7 +70,8 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     {
         problems.add("templates.dir", format!("'{}' is not a folder", dir.display()));
     }
-    let (channels, quiet_hours, rate_limits) = channels::channels(raw.channels, &mut problems);
+    let channels::ChannelTables { channels, quiet_hours, rate_limits } =
+        channels::channels(raw.channels, &mut problems);
     let departments = departments::departments(raw.departments, &channels, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments) {
