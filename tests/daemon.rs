@@ -522,3 +522,28 @@ async fn an_smtp_outage_costs_little_cpu_holds_up_no_other_channel_and_loses_not
     wait_for("all sent", WAIT, || env.outbox().iter().all(|i| i["state"] == "sent").then_some(())).await;
     assert_eq!(smtp.messages().len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_is_backed_up_while_the_daemon_runs() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(7));
+    let _daemon = env.spawn_daemon();
+    wait_for("both sent", WAIT, || (states(&env.outbox()) == ["sent", "sent"]).then_some(())).await;
+    let copy = env.path("backup.db");
+    env.ok(&["backup", copy.to_str().unwrap()]);
+    // The copy is a store of its own, with everything committed.
+    let restored = TestEnv::new(ConfigParts::default());
+    let text = std::fs::read_to_string(&restored.config).unwrap();
+    let store_line = text.lines().find(|l| l.starts_with("url = \"sqlite://")).unwrap().to_owned();
+    std::fs::write(
+        &restored.config,
+        text.replace(&store_line, &format!("url = \"sqlite://{}\"", copy.display())),
+    )
+    .unwrap();
+    assert_eq!(restored.json(&["task", "list"]), env.json(&["task", "list"]));
+    assert_eq!(states(&restored.outbox()), ["sent", "sent"]);
+    // It never overwrites.
+    assert_eq!(env.cli(&["backup", copy.to_str().unwrap()]).status.code(), Some(2));
+}

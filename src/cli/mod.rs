@@ -69,6 +69,8 @@ enum Command {
     /// The weekly summary's figures per lead department: open, due within 7 days, overdue,
     /// done on time, done late.
     Summary(summary::SummaryArgs),
+    /// Copy the store, consistently, while the daemon runs: `nhacviec backup FILE`.
+    Backup { file: PathBuf },
     /// A year's days off other than weekends (holidays, compensatory days, overrides), or a
     /// conversion to or from the lunar calendar.
     Calendar(calendar::CalendarArgs),
@@ -205,8 +207,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => messages::render(&load()?, &args).await,
         Command::SendTest(args) => messages::send_test(&load()?, &args).await,
         Command::Summary(args) => summary::run(&load()?, &args).await,
+        Command::Backup { file } => backup(&load()?, &file).await,
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        return Err(InputError(format!("{} exists: name a new file", file.display())).into());
+    }
+    let store = crate::store::Store::open_existing(&settings.store.url).await?;
+    store.backup(file).await?;
+    outln!("store {} copied to {}", settings.store.url, file.display());
+    Ok(())
 }
 
 async fn run_daemon(settings: Settings, source: ConfigSource) -> anyhow::Result<()> {

@@ -120,6 +120,15 @@ impl Store {
         Ok(())
     }
 
+    /// A consistent copy of the store at `path`, taken while the daemon runs (SQLite's
+    /// `VACUUM INTO`: a snapshot that readers and writers go on beside).
+    pub async fn backup(&self, path: &Path) -> Result<()> {
+        let target =
+            path.to_str().ok_or_else(|| StoreError::Corrupt(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
