@@ -542,3 +542,49 @@ fn a_department_routes_kinds_of_reminder_to_channels_and_a_channel_keeps_quiet_h
     assert!(got.iter().any(|g| g.0 == "email" && g.1 == "due" && g.2 == "08:00"), "{got:#?}");
     assert!(got.iter().any(|g| g.0 == "email" && g.1 == "overdue"), "{got:#?}");
 }
+
+#[test]
+fn a_full_store_refuses_the_write_clearly_and_keeps_what_was_committed() {
+    let env = TestEnv::new(ConfigParts::default());
+    let text =
+        std::fs::read_to_string(&env.config).unwrap().replace("[store]\n", "[store]\nmax_size = \"256KB\"\n");
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("snv", &[], chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+    let mut big = String::from(
+        "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-01-05\"\n",
+    );
+    for i in 0..3_000 {
+        big.push_str(&format!(
+            "[[tasks]]\nsummary = \"Nhiệm vụ rất dài số {i} {}\"\nlead = \"snv\"\n",
+            "x".repeat(100)
+        ));
+    }
+    let file = env.write("big.toml", &big);
+    let output = env.cli(&["directive", "add", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot add the directive") && stderr.contains("full"), "{stderr}");
+    // Nothing of the refused directive was kept; the earlier one is whole.
+    assert_eq!(env.json(&["task", "list"]).as_array().unwrap().len(), 1);
+    assert_eq!(env.json(&["directive", "list"]).as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_store_written_by_a_newer_version_is_refused_before_anything_changes() {
+    let env = TestEnv::new(ConfigParts::default());
+    env.add_task("snv", &[], chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+    let db = env.path("data/nhacviec.db");
+    let status = std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99, 'future', '2030-01-01', 1, x'00', 0)\"); c.commit()", db.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for args in [vec!["run"], vec!["task", "list"]] {
+        let output = env.cli(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("schema version 99, written by a newer nhacviec"), "{stderr}");
+    }
+    let output = env.cli(&["check"]);
+    assert_eq!(output.status.code(), Some(2));
+}

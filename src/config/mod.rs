@@ -49,6 +49,8 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
     pub url: String,
+    /// The largest the database may grow (`max_size`, e.g. "2GB"); none by default.
+    pub max_size: Option<u64>,
 }
 
 /// When reminders go out: the policy the plan applies to every open task.

@@ -28,6 +28,7 @@ pub struct RawSettings {
 #[derive(Debug, Deserialize, Default)]
 pub struct RawStore {
     pub url: Option<String>,
+    pub max_size: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -53,8 +53,7 @@ impl Daemon {
     /// Takes the store's lock, applies migrations and builds the channels.
     pub async fn build(settings: Settings, source: ConfigSource) -> Result<Self, DaemonError> {
         let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
-        let store = Store::open(&settings.store.url).await?;
-        store.check_schema().await?;
+        let store = Store::open_limited(&settings.store.url, settings.store.max_size).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         Ok(Self { settings, source, store, policy, dispatcher, _lock: lock })
     }

@@ -40,6 +40,10 @@ pub enum StoreError {
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]
     Corrupt(String),
+    #[error(
+        "the store has schema version {0}, written by a newer nhacviec than this one: upgrade nhacviec, or restore a backup taken before"
+    )]
+    NewerSchema(i64),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -54,18 +58,26 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 impl Store {
     /// Opens (creating file and folder if missing) and brings the schema up to date.
+    /// A store written by a newer version is refused before anything is migrated.
     pub async fn open(url: &str) -> Result<Self> {
-        let store = Self::connect(url, true).await?;
+        Self::open_limited(url, None).await
+    }
+
+    /// `open`, with the database file held to at most `max_bytes` (`store.max_size`): past
+    /// it, writes fail as on a full disk, and nothing half-written is kept.
+    pub async fn open_limited(url: &str, max_bytes: Option<u64>) -> Result<Self> {
+        let store = Self::connect(url, true, max_bytes).await?;
+        store.check_schema().await?;
         MIGRATOR.run(&store.pool).await?;
         Ok(store)
     }
 
     /// Opens an existing store without creating or migrating anything.
     pub async fn open_existing(url: &str) -> Result<Self> {
-        Self::connect(url, false).await
+        Self::connect(url, false, None).await
     }
 
-    async fn connect(url: &str, create: bool) -> Result<Self> {
+    async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
         let open_error = |source| StoreError::Open { url: url.to_owned(), source };
         if create
             && let Some(parent) = url.strip_prefix("sqlite://").map(Path::new).and_then(Path::parent)
@@ -84,6 +96,11 @@ impl Store {
             // Checkpoints run when the daemon goes idle (`checkpoint`), not inside the
             // commit that crosses SQLite's default 1,000 pages; this is only the backstop.
             .pragma("wal_autocheckpoint", "16384");
+        // SQLite's pages are 4 KiB here.
+        let options = match max_bytes {
+            Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
+            None => options,
+        };
         let pool =
             SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
         Ok(Self { pool })
@@ -106,9 +123,7 @@ impl Store {
                 .await?;
         let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
         if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
-            return Err(StoreError::Corrupt(format!(
-                "the store has schema version {newer}, newer than this binary knows; upgrade nhacviec"
-            )));
+            return Err(StoreError::NewerSchema(*newer));
         }
         Ok(())
     }

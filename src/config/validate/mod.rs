@@ -56,8 +56,12 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
             None
         }
     };
-    let store =
-        StoreSettings { url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()) };
+    let max_size =
+        raw.store.max_size.as_deref().and_then(|text| problems.check("store.max_size", parse_size(text)));
+    let store = StoreSettings {
+        url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()),
+        max_size,
+    };
     if !store.url.starts_with("sqlite://") || store.url.len() <= "sqlite://".len() {
         problems.add("store.url", format!("'{}' is not a store URL: write sqlite://PATH", store.url));
     }
@@ -94,6 +98,21 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
         }
         _ => Err(problems.0),
     }
+}
+
+/// A size in bytes: "500MB", "2GB", "64KB".
+fn parse_size(text: &str) -> Result<u64, String> {
+    let error = || format!("'{text}' is not a size of at least 64KB: write e.g. '500MB' or '2GB'");
+    let upper = text.trim().to_ascii_uppercase();
+    let (number, unit) = upper.split_at(upper.find(|c: char| !c.is_ascii_digit()).unwrap_or(upper.len()));
+    let number: u64 = number.parse().map_err(|_| error())?;
+    let unit: u64 = match unit.trim() {
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        _ => return Err(error()),
+    };
+    number.checked_mul(unit).filter(|bytes| *bytes >= 64 << 10).ok_or_else(error)
 }
 
 fn parse_time(text: &str) -> Result<NaiveTime, String> {
