@@ -547,3 +547,46 @@ async fn the_store_is_backed_up_while_the_daemon_runs() {
     // It never overwrites.
     assert_eq!(env.cli(&["backup", copy.to_str().unwrap()]).status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tls_handshake_failure_and_a_timeout_are_retried_not_dead() {
+    // STARTTLS with a certificate no one trusts: every handshake fails.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let smtp = SmtpServer::start_tls(&cert, &key);
+    // A receiver slower than the channel's timeout.
+    let webhook = slow_webhook_server(Duration::from_secs(10)).await;
+    let env = env_with(&smtp, &webhook, 50);
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("tls = \"none\"", "tls = \"starttls\"")
+        .replace("url = \"http", "timeout = \"1s\"\nurl = \"http")
+        .replace("timeout = \"5s\"\n[[departments]]", "[[departments]]");
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(2));
+    let daemon = env.spawn_daemon();
+    let retried = wait_for("both retried", WAIT, || {
+        let outbox = env.outbox();
+        (outbox.len() == 2 && outbox.iter().all(|i| i["state"] == "pending" && !i["last_error"].is_null()))
+            .then_some(outbox)
+    })
+    .await;
+    let errors: Vec<&str> = retried.iter().map(|i| i["last_error"].as_str().unwrap()).collect();
+    assert!(
+        errors.iter().any(|e| e.contains("STARTTLS") || e.contains("certificate")),
+        "{errors:?}\n{}",
+        daemon.log()
+    );
+    assert!(errors.iter().any(|e| e.contains("timed out") || e.contains("timeout")), "{errors:?}");
+    assert!(smtp.messages().is_empty());
+}

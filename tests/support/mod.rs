@@ -77,8 +77,18 @@ impl SmtpServer {
         Self::start_on(free_port(), reject, auth)
     }
 
+    /// A server that offers STARTTLS with this certificate and key, and requires it.
+    pub fn start_tls(cert: &Path, key: &Path) -> Self {
+        let tls = format!("{}:{}", cert.display(), key.display());
+        Self::start_args(free_port(), &[], None, Some(&tls))
+    }
+
     /// On a given port, e.g. one a daemon was told of while nothing listened there.
     pub fn start_on(port: u16, reject: &[&str], auth: Option<&str>) -> Self {
+        Self::start_args(port, reject, auth, None)
+    }
+
+    fn start_args(port: u16, reject: &[&str], auth: Option<&str>, tls: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = dir.path().join("received.jsonl");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
@@ -89,6 +99,9 @@ impl SmtpServer {
         }
         if let Some(auth) = auth {
             command.arg("--auth").arg(auth);
+        }
+        if let Some(tls) = tls {
+            command.arg("--starttls").arg(tls);
         }
         let mut child = command
             .stdout(Stdio::piped())
@@ -349,8 +362,17 @@ impl DaemonProcess {
     }
 }
 
+/// Every secret any test configures: no daemon log may ever show one.
+pub const SECRETS: [&str; 5] = ["mật-khẩu-bí-mật", "khóa-bí-mật", "TOPSECRET", "123:ABC", "123:SECRET"];
+
 impl Drop for DaemonProcess {
     fn drop(&mut self) {
         self.kill();
+        if !std::thread::panicking() {
+            let log = self.log();
+            for secret in SECRETS {
+                assert!(!log.contains(secret), "a secret is in the daemon's log:\n{log}");
+            }
+        }
     }
 }

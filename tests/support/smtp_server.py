@@ -72,12 +72,20 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--reject-rcpt", action="append", default=[])
     parser.add_argument("--auth")
+    parser.add_argument("--starttls", help="CERT:KEY; the server then requires STARTTLS")
     args = parser.parse_args()
     auth = {}
     if args.auth:
         user, password = args.auth.split(":", 1)
         auth = {"authenticator": Authenticator(user, password), "auth_required": True, "auth_require_tls": False}
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    if args.starttls:
+        import ssl
+
+        cert, key = args.starttls.split(":", 1)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        auth.update({"tls_context": context, "require_starttls": True})
     controller = Controller(Recorder(args.out, args.reject_rcpt), hostname="127.0.0.1", port=args.port, **auth)
     controller.start()
     print("READY", flush=True)
