@@ -457,7 +457,8 @@ fn render_prints_one_reminder_as_it_would_be_sent() {
     assert!(text.contains("[Nhắc việc] Còn 7 ngày:") && text.contains("(hạn 30/11/2021)"), "{text}");
     let chat =
         env.ok(&["render", "--task", &id, "--rule", "due", "--department", "ubnd-tpnd", "--channel", "chat"]);
-    assert!(chat.starts_with("POST http://127.0.0.1:9000/hook/ubnd-tpnd"), "{chat}");
+    // The URL's path may hold a token: only its host is shown.
+    assert!(chat.starts_with("POST http://127.0.0.1:9000/…\n"), "{chat}");
     assert!(chat.contains("\"role\": \"coordinating\"") && chat.contains("\"days_left\": 0"), "{chat}");
     let email = env.ok(&["render", "--task", &id, "--rule", "escalate", "--channel", "email"]);
     assert!(email.contains("Content-Type: multipart/alternative") && email.contains("+0700"), "{email}");

@@ -590,3 +590,34 @@ async fn a_tls_handshake_failure_and_a_timeout_are_retried_not_dead() {
     assert!(errors.iter().any(|e| e.contains("timed out") || e.contains("timeout")), "{errors:?}");
     assert!(smtp.messages().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_locked_by_another_writer_is_waited_for_and_nothing_is_lost() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    env.add_task("snv", &[], days_from_today(2));
+    // Another process holds the write lock for 3 seconds while the daemon starts and plans.
+    let db = env.path("data/nhacviec.db");
+    let mut holder = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(3); c.execute('COMMIT')",
+            db.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(holder.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let locked_at = std::time::Instant::now();
+    let daemon = env.spawn_daemon();
+    let mail = wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
+    assert!(locked_at.elapsed() >= Duration::from_millis(2_500), "sent while the store was locked");
+    assert!(mail["subject"].as_str().unwrap().starts_with("[Nhắc việc] Còn 2 ngày:"));
+    wait_for("sent", WAIT, || (states(&env.outbox()) == ["sent"]).then_some(())).await;
+    assert!(holder.wait().unwrap().success());
+    assert!(!daemon.log().contains("panicked"), "{}", daemon.log());
+}

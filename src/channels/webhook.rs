@@ -91,7 +91,7 @@ impl WebhookChannel {
             return Ok((url, format!("{base}/bot…/sendMessage")));
         }
         let url = outgoing.department.webhooks.get(channel_name).unwrap_or(&self.url).clone();
-        let shown = url.to_string();
+        let shown = redacted(&url);
         Ok((url, shown))
     }
 
@@ -166,6 +166,13 @@ impl WebhookChannel {
             || retry_after.is_some();
         Err(SendError { message, permanent: !transient, retry_after })
     }
+}
+
+/// A webhook URL as logs and errors show it: its path and query often hold the secret
+/// (Slack's `/services/T…/B…/X…`, Teams' `sig=`), so only the host is kept.
+fn redacted(url: &reqwest::Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}/…", url.scheme(), url.host_str().unwrap_or("?"))
 }
 
 /// A `Retry-After` of seconds, whole or decimal (Discord sends "1.5").
