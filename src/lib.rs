@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod directive_file;
 pub mod dispatch;
 pub mod domain;
+pub mod http;
 pub mod message;
 pub mod outbox;
 pub mod plan;

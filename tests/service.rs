@@ -94,3 +94,63 @@ async fn sighup_applies_a_valid_config_and_keeps_the_running_one_when_invalid() 
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(WAIT).await, Some(0));
 }
+
+/// GET over plain HTTP/1.1 on loopback: (status, body).
+async fn get(address: &str, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_readiness_and_metrics_are_served_over_http() {
+    let smtp = SmtpServer::start();
+    let webhook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&webhook).await;
+    let port = support::free_port();
+    let env = TestEnv::new(ConfigParts {
+        smtp_port: smtp.port,
+        webhook_url: format!("{}/hook", webhook.uri()),
+        extra: format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+        ..ConfigParts::default()
+    });
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(7));
+    let mut daemon = env.spawn_daemon();
+    let address = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let health = loop {
+        if let Some(answer) = get(&address, "/healthz").await {
+            break answer;
+        }
+        assert!(started.elapsed() < WAIT, "the HTTP server never answered\n{}", daemon.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(health, (200, "ok\n".to_owned()));
+    wait_for("both sent", WAIT, || {
+        (env.outbox().iter().filter(|i| i["state"] == "sent").count() == 2).then_some(())
+    })
+    .await;
+    let (status, body) = get(&address, "/readyz").await.unwrap();
+    assert_eq!((status, body.as_str()), (200, "ready\n"), "{}", daemon.log());
+    let (status, metrics) = get(&address, "/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    for line in [
+        "nhacviec_reminders_sent_total{channel=\"email\",rule=\"before:7d\"} 1",
+        "nhacviec_reminders_sent_total{channel=\"chat\",rule=\"before:7d\"} 1",
+        "nhacviec_reminders_planned_total{channel=\"email\",rule=\"before:7d\"} 1",
+        "nhacviec_outbox_pending 0",
+        "nhacviec_outbox_oldest_pending_age_seconds 0",
+        "# TYPE nhacviec_delivery_duration_seconds histogram",
+        "nhacviec_last_tick_timestamp_seconds ",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+    }
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(WAIT).await, Some(0));
+}

@@ -34,6 +34,8 @@ pub struct Settings {
     pub schedule: Schedule,
     pub delivery: Delivery,
     pub calendar: CalendarSettings,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served (`http.listen`); off when unset.
+    pub http_listen: Option<std::net::SocketAddr>,
     /// A folder of templates that replace or add to the built-in ones (`templates.dir`).
     pub templates_dir: Option<PathBuf>,
     pub channels: BTreeMap<String, ChannelSettings>,

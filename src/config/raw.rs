@@ -20,6 +20,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub templates: RawTemplates,
     #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
     pub channels: BTreeMap<String, RawChannel>,
     #[serde(default)]
     pub departments: Vec<RawDepartment>,
@@ -56,6 +58,11 @@ pub struct RawDelivery {
     pub concurrency: Option<u32>,
     pub shutdown_grace: Option<String>,
     pub lease: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawHttp {
+    pub listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

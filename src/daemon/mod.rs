@@ -34,6 +34,8 @@ pub enum DaemonError {
     Channel(#[from] ChannelBuildError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
     #[error("cannot listen for signals: {0}")]
     Signal(std::io::Error),
 }
@@ -73,12 +75,23 @@ impl Daemon {
     /// running one kept. The store cannot move while running.
     async fn reload(&mut self) {
         notify_systemd(&[sd_notify::NotifyState::Reloading, monotonic_now()]);
+        let applied = self.apply_new_config().await;
+        metrics::counter!("nhacviec_config_reloads_total", "result" => if applied { "ok" } else { "refused" })
+            .increment(1);
+        notify_systemd(&[sd_notify::NotifyState::Ready]);
+    }
+
+    /// Whether the config read again was valid and took effect.
+    async fn apply_new_config(&mut self) -> bool {
         match Settings::load(&self.source) {
-            Ok(settings) if settings.store.url != self.settings.store.url => tracing::error!(
-                running = %self.settings.store.url,
-                new = %settings.store.url,
-                "config not reloaded: store.url cannot change while running; restart to move the store"
-            ),
+            Ok(settings) if settings.store.url != self.settings.store.url => {
+                tracing::error!(
+                    running = %self.settings.store.url,
+                    new = %settings.store.url,
+                    "config not reloaded: store.url cannot change while running; restart to move the store"
+                );
+                false
+            }
             Ok(settings) => match Self::parts(settings, &self.store) {
                 Ok((settings, policy, dispatcher)) => {
                     (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
@@ -88,18 +101,41 @@ impl Daemon {
                         }
                         Err(error) => tracing::error!(%error, "config reloaded, but re-planning failed"),
                     }
+                    true
                 }
-                Err(error) => tracing::error!(%error, "config not reloaded; the running one is kept"),
+                Err(error) => {
+                    tracing::error!(%error, "config not reloaded; the running one is kept");
+                    false
+                }
             },
-            Err(error) => tracing::error!(%error, "config not reloaded; the running one is kept"),
+            Err(error) => {
+                tracing::error!(%error, "config not reloaded; the running one is kept");
+                false
+            }
         }
-        notify_systemd(&[sd_notify::NotifyState::Ready]);
     }
 
     /// Runs until `shutdown` fires.
     pub async fn run(mut self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(DaemonError::Signal)?;
+        let heartbeat = Arc::new(crate::http::Heartbeat::default());
+        let http = match self.settings.http_listen {
+            Some(address) => {
+                // A loop asleep for its longest (the poll interval) is still a live loop.
+                let stale_after = self.settings.schedule.poll_interval * 3 + Duration::from_secs(60);
+                let server = crate::http::serve(
+                    address,
+                    self.store.clone(),
+                    heartbeat.clone(),
+                    stale_after,
+                    shutdown.clone(),
+                )
+                .await?;
+                Some(server)
+            }
+            None => None,
+        };
         let watchdog = sd_notify::watchdog_enabled();
         // The lock says no other daemon uses this store: what was being sent when the
         // last one stopped is sent again now rather than after its lease.
@@ -118,6 +154,7 @@ impl Daemon {
         let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
             let result = self.tick_within_grace(&mut shutdown).await;
+            heartbeat.beat();
             let mut sleep = self.time_to_next_work().await;
             if let Err(error) = result {
                 // The store may be busy, full or briefly unavailable: log, back off (2s, 4s…
@@ -161,6 +198,9 @@ impl Daemon {
         }
         tracing::info!("stopping");
         notify_systemd(&[sd_notify::NotifyState::Stopping]);
+        if let Some(http) = http {
+            let _ = http.await;
+        }
         self.store.close().await;
         Ok(())
     }

@@ -85,6 +85,10 @@ pub async fn plan_due(
             })
             .collect();
         report.tasks += due.len();
+        for item in writes.iter().flat_map(|w| &w.items) {
+            let labels = [("channel", item.channel.clone()), ("rule", item.rule.clone())];
+            metrics::counter!("nhacviec_reminders_planned_total", &labels).increment(1);
+        }
         report.enqueued += store.record_plans(&writes, now).await?;
         if due.len() < batch as usize {
             break;

@@ -138,6 +138,7 @@ impl Dispatcher {
         let mut report = DispatchReport::default();
         for (item, outcome) in &outcomes {
             report.count(outcome);
+            record_metrics(item, outcome);
             match outcome {
                 Outcome::Sent { .. } => tracing::debug!(key = %item.key, "sent"),
                 Outcome::Retry { error, at, .. } => {
@@ -314,8 +315,9 @@ impl Dispatcher {
                     Err(error) => tracing::warn!(%key, %error, "digest failed"),
                 }
             }
-            for (_, outcome) in &outcomes {
+            for (item, outcome) in &outcomes {
                 report.count(outcome);
+                record_metrics(item, outcome);
             }
             self.store.finish(&outcomes, Utc::now()).await?;
         }
@@ -329,6 +331,24 @@ enum Skip {
     Failed(SendError),
     /// The channel rests after failing: try again then, without using up an attempt.
     Deferred(DateTime<Utc>),
+}
+
+/// Counts an outcome in the metrics, by channel and rule.
+fn record_metrics(item: &OutboxItem, outcome: &Outcome) {
+    let labels = [("channel", item.channel.clone()), ("rule", item.rule.clone())];
+    match outcome {
+        Outcome::Sent { duration_ms } => {
+            metrics::counter!("nhacviec_reminders_sent_total", &labels).increment(1);
+            metrics::histogram!("nhacviec_delivery_duration_seconds", "channel" => item.channel.clone())
+                .record(*duration_ms as f64 / 1000.0);
+        }
+        Outcome::Retry { .. } => metrics::counter!("nhacviec_reminders_failed_total", &labels).increment(1),
+        Outcome::Dead { .. } => metrics::counter!("nhacviec_reminders_dead_total", &labels).increment(1),
+        Outcome::Cancelled { .. } => {
+            metrics::counter!("nhacviec_reminders_cancelled_total", &labels).increment(1)
+        }
+        Outcome::Deferred { .. } => {}
+    }
 }
 
 fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {

@@ -144,6 +144,12 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -397,6 +397,16 @@ impl Store {
         Ok(states)
     }
 
+    /// How many reminders wait, and since when the oldest of them could have gone out.
+    pub async fn pending_stats(&self) -> Result<(i64, Option<DateTime<Utc>>)> {
+        let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*), min(send_after) FROM outbox WHERE state = 'pending' AND send_after >= 0",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((count, oldest.map(from_unix).transpose()?.filter(|at| *at <= Utc::now())))
+    }
+
     /// How many reminders wait to be sent: an index count.
     pub async fn pending_count(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state = 'pending' AND send_after >= 0")

@@ -69,6 +69,13 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let delivery = delivery(raw.delivery, &mut problems);
     let calendar = calendar(raw.calendar, &mut problems);
     let templates_dir = raw.templates.dir.map(std::path::PathBuf::from);
+    let http_listen = raw.http.listen.as_deref().and_then(|text| {
+        problems.check(
+            "http.listen",
+            text.parse::<std::net::SocketAddr>()
+                .map_err(|_| format!("'{text}' is not an address to listen on: write e.g. '127.0.0.1:8080'")),
+        )
+    });
     if let Some(dir) = &templates_dir
         && !dir.is_dir()
     {
@@ -89,6 +96,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 delivery,
                 calendar,
                 templates_dir,
+                http_listen,
                 channels,
                 quiet_hours,
                 rate_limits,

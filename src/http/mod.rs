@@ -1,0 +1,120 @@
+//! The daemon's HTTP face: `/healthz`, `/readyz` and `/metrics` (Prometheus text), on
+//! `[http] listen`, off when that is not set.
+//!
+//! It reads the store and the daemon's heartbeat; it must not plan or send.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::Utc;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::daemon::Shutdown;
+use crate::store::Store;
+
+/// When the daemon's loop last turned, in Unix seconds; 0 before the first time.
+#[derive(Debug, Default)]
+pub struct Heartbeat(AtomicI64);
+
+impl Heartbeat {
+    pub fn beat(&self) {
+        let now = Utc::now().timestamp();
+        self.0.store(now, Ordering::Relaxed);
+        metrics::gauge!("nhacviec_last_tick_timestamp_seconds").set(now as f64);
+    }
+
+    fn age(&self) -> Option<i64> {
+        let last = self.0.load(Ordering::Relaxed);
+        (last > 0).then(|| Utc::now().timestamp() - last)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: SocketAddr, source: std::io::Error },
+    #[error("cannot set up the metrics: {0}")]
+    Metrics(String),
+}
+
+struct AppState {
+    store: Store,
+    heartbeat: Arc<Heartbeat>,
+    /// A loop silent longer than this is not ready.
+    stale_after: Duration,
+    metrics: PrometheusHandle,
+}
+
+/// The process's metrics recorder, installed once.
+fn metrics_handle() -> Result<PrometheusHandle, HttpError> {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Suffix("duration_seconds".into()),
+            &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0],
+        )
+        .map_err(|e| HttpError::Metrics(e.to_string()))?
+        .install_recorder()
+        .map_err(|e| HttpError::Metrics(e.to_string()))?;
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// Binds `address` and serves until `shutdown`.
+pub async fn serve(
+    address: SocketAddr,
+    store: Store,
+    heartbeat: Arc<Heartbeat>,
+    stale_after: Duration,
+    mut shutdown: Shutdown,
+) -> Result<tokio::task::JoinHandle<()>, HttpError> {
+    let metrics = metrics_handle()?;
+    let state = Arc::new(AppState { store, heartbeat, stale_after, metrics });
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(render_metrics))
+        .with_state(state);
+    let listener =
+        tokio::net::TcpListener::bind(address).await.map_err(|source| HttpError::Bind { address, source })?;
+    tracing::info!(%address, "HTTP listening");
+    Ok(tokio::spawn(async move {
+        let stopped = async move { shutdown.recv().await };
+        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+            tracing::error!(%error, "HTTP server stopped");
+        }
+    }))
+}
+
+/// Ready: the store answers and the loop turned recently.
+async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    if let Err(error) = state.store.ping().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {error}\n"));
+    }
+    match state.heartbeat.age() {
+        None => (StatusCode::SERVICE_UNAVAILABLE, "starting: no tick yet\n".to_owned()),
+        Some(age) if age > state.stale_after.as_secs() as i64 => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("scheduler loop silent for {age} s\n"))
+        }
+        Some(_) => (StatusCode::OK, "ready\n".to_owned()),
+    }
+}
+
+async fn render_metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    // The outbox's depth and its oldest waiting reminder, read now.
+    if let Ok((pending, oldest)) = state.store.pending_stats().await {
+        metrics::gauge!("nhacviec_outbox_pending").set(pending as f64);
+        let age = oldest.map_or(0, |at| (Utc::now() - at).num_seconds().max(0));
+        metrics::gauge!("nhacviec_outbox_oldest_pending_age_seconds").set(age as f64);
+    }
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render())
+}
