@@ -171,11 +171,13 @@ impl Daemon {
                 notify_systemd(&[sd_notify::NotifyState::Watchdog]);
                 sleep = sleep.min(watchdog / 2);
             }
-            match self.store.pending_count().await {
-                Ok(pending) => {
-                    notify_systemd(&[sd_notify::NotifyState::Status(&format!("{pending} reminders waiting"))])
+            if under_systemd() {
+                match self.store.pending_stats().await {
+                    Ok((pending, _)) => notify_systemd(&[sd_notify::NotifyState::Status(&format!(
+                        "{pending} reminders waiting"
+                    ))]),
+                    Err(error) => tracing::warn!(%error, "cannot count the waiting reminders"),
                 }
-                Err(error) => tracing::warn!(%error, "cannot count the waiting reminders"),
             }
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
@@ -283,8 +285,13 @@ fn monotonic_now() -> sd_notify::NotifyState<'static> {
         .unwrap_or(sd_notify::NotifyState::Custom("X_MONOTONIC=unknown"))
 }
 
+/// Whether systemd listens for notifications (`Type=notify`).
+fn under_systemd() -> bool {
+    std::env::var_os("NOTIFY_SOCKET").is_some()
+}
+
 fn notify_systemd(states: &[sd_notify::NotifyState]) {
-    if std::env::var_os("NOTIFY_SOCKET").is_some() {
+    if under_systemd() {
         let _ = sd_notify::notify(states);
     }
 }

@@ -407,13 +407,6 @@ impl Store {
         Ok((count, oldest.map(from_unix).transpose()?.filter(|at| *at <= Utc::now())))
     }
 
-    /// How many reminders wait to be sent: an index count.
-    pub async fn pending_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state = 'pending' AND send_after >= 0")
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
     /// Counts of items in each state, for status lines and metrics.
     pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")

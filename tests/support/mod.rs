@@ -303,7 +303,10 @@ deadline_phrase = "trong tháng"
 
     /// Starts `nhacviec run` with more environment variables.
     pub fn spawn_daemon_with(&self, env: &[(&str, &str)]) -> DaemonProcess {
-        let log = self.path(&format!("daemon-{}.log", Instant::now().elapsed().as_nanos()));
+        // Each start its own log, so that none overwrites another's.
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = self.path(&format!("daemon-{start}.log"));
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(BINARY)
             .arg("--config")
