@@ -461,13 +461,14 @@ async fn the_weekly_summary_reaches_the_supervising_office_once() {
     env.add_task("ubnd-tpnd", &[], support::today() - chrono::Duration::days(10)); // overdue
     env.ok(&["task", "done", "2"]);
 
-    let _daemon = env.spawn_daemon();
-    let summary = wait_for("the summary", WAIT, || {
-        smtp.messages()
-            .into_iter()
-            .find(|m| m["subject"].as_str().unwrap_or("").contains("Tình hình thực hiện"))
-    })
-    .await;
+    let daemon = env.spawn_daemon();
+    let summary = daemon
+        .wait_for("the summary", WAIT, || {
+            smtp.messages()
+                .into_iter()
+                .find(|m| m["subject"].as_str().unwrap_or("").contains("Tình hình thực hiện"))
+        })
+        .await;
     assert_eq!(summary["rcpt_tos"], serde_json::json!(["vanthu@vpubnd.namdinh.example"]));
     assert!(
         summary["subject"].as_str().unwrap().ends_with("1 quá hạn, 1 đến hạn trong 7 ngày"),
@@ -620,4 +621,25 @@ async fn a_store_locked_by_another_writer_is_waited_for_and_nothing_is_lost() {
     wait_for("sent", WAIT, || (states(&env.outbox()) == ["sent"]).then_some(())).await;
     assert!(holder.wait().unwrap().success());
     assert!(!daemon.log().contains("panicked"), "{}", daemon.log());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_added_from_the_cli_is_sent_at_once_not_at_the_next_poll() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("poll_interval = \"1s\"", "poll_interval = \"1h\"");
+    std::fs::write(&env.config, text).unwrap();
+    let daemon = env.spawn_daemon();
+    daemon.wait_running().await;
+
+    let started = std::time::Instant::now();
+    env.add_task("snv", &[], days_from_today(1));
+    daemon.wait_for("the email", WAIT, || smtp.messages().into_iter().next()).await;
+    let took = started.elapsed();
+    // The CLI's own run is in it: well under the hour's poll all the same.
+    assert!(took < Duration::from_secs(3), "{took:?}\n{}", daemon.log());
+    assert!(daemon.log().contains("woken by a change from the CLI"), "{}", daemon.log());
 }

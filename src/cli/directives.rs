@@ -26,6 +26,7 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     let (id, tasks) =
         store.add_directive(&directive, Utc::now()).await.context("cannot add the directive")?;
+    crate::daemon::wake_running_daemon(settings);
     let with_deadline = directive.tasks.iter().filter(|t| t.deadline.is_some()).count();
     outln!(
         "directive {} added: {} tasks ({} with a deadline), ids {}–{}",

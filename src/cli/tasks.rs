@@ -165,6 +165,7 @@ pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow
     let on = on.unwrap_or_else(|| now.with_timezone(&settings.timezone).date_naive());
     let store = open_store(settings).await?;
     if store.mark_done(TaskId(id), on, now).await.map_err(not_found)? {
+        crate::daemon::wake_running_daemon(settings);
         outln!("task {id} done on {on}; its pending reminders are cancelled");
     } else {
         outln!("task {id} was already done");
@@ -199,6 +200,7 @@ pub async fn extend(
         .extend(TaskId(id), &deadline, reason.trim(), next, Utc::now())
         .await
         .context("cannot extend the task")?;
+    crate::daemon::wake_running_daemon(settings);
     outln!(
         "task {id} now due {}; pending reminders for the old deadline are cancelled",
         deadline.date.format("%d/%m/%Y")

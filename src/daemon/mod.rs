@@ -12,7 +12,7 @@ pub mod shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 pub use lock::{LockError, StoreLock};
 pub use shutdown::Shutdown;
@@ -48,6 +48,8 @@ pub struct Daemon {
     store: Store,
     policy: Policy,
     dispatcher: Dispatcher,
+    /// Notified by the API after a change, so that the loop plans it at once.
+    wake: Arc<tokio::sync::Notify>,
     _lock: Option<StoreLock>,
 }
 
@@ -57,7 +59,8 @@ impl Daemon {
         let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
         let store = Store::open_limited(&settings.store.url, settings.store.max_size).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
-        Ok(Self { settings, source, store, policy, dispatcher, _lock: lock })
+        let wake = Arc::new(tokio::sync::Notify::new());
+        Ok(Self { settings, source, store, policy, dispatcher, wake, _lock: lock })
     }
 
     /// The pieces that depend on the settings: rebuilt whole, or not at all.
@@ -119,6 +122,10 @@ impl Daemon {
     pub async fn run(mut self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(DaemonError::Signal)?;
+        // The CLI sends SIGUSR1 after it changed the store (see `wake_running_daemon`).
+        let mut changed_elsewhere =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+                .map_err(DaemonError::Signal)?;
         let heartbeat = Arc::new(crate::http::Heartbeat::default());
         let http = match self.settings.http_listen {
             Some(address) => {
@@ -151,11 +158,13 @@ impl Daemon {
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %self.settings.store.url, "nhacviec is running");
 
+        let mut timetable = Timetable::from_settings(&self.settings, Utc::now());
         let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
             let result = self.tick_within_grace(&mut shutdown).await;
             heartbeat.beat();
-            let mut sleep = self.time_to_next_work().await;
+            self.run_timetable(&mut timetable).await;
+            let mut sleep = self.time_to_next_work().await.min(timetable.time_to_next());
             if let Err(error) = result {
                 // The store may be busy, full or briefly unavailable: log, back off (2s, 4s…
                 // up to the poll interval) and try again; nothing is marked sent meanwhile.
@@ -181,20 +190,14 @@ impl Daemon {
             }
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
-                _ = hangup.recv() => self.reload().await,
+                _ = hangup.recv() => {
+                    self.reload().await;
+                    timetable = Timetable::from_settings(&self.settings, Utc::now());
+                }
                 _ = tokio::time::sleep(sleep) => {}
-                _ = tokio::time::sleep(self.time_to(&self.settings.schedule.summary_at)) => {
-                    match self.dispatcher.send_summaries(Utc::now()).await {
-                        Ok(sent) => tracing::info!(sent, "weekly summaries"),
-                        Err(error) => tracing::error!(%error, "weekly summaries failed"),
-                    }
-                }
-                _ = tokio::time::sleep(self.time_to(&self.settings.schedule.replan)) => {
-                    match planning::replan_all(&self.store, &self.settings, &self.policy).await {
-                        Ok(changed) => tracing::info!(changed, "re-planned every open task"),
-                        Err(error) => tracing::error!(%error, "re-plan failed"),
-                    }
-                }
+                // A change through the API (in this process) or the CLI (SIGUSR1).
+                _ = self.wake.notified() => tracing::debug!("woken by a change"),
+                _ = changed_elsewhere.recv() => tracing::debug!("woken by a change from the CLI"),
                 _ = shutdown.recv() => {}
             }
         }
@@ -266,23 +269,78 @@ impl Daemon {
         (until + Duration::from_millis(5)).min(poll)
     }
 
-    /// Until the next time of a cron schedule (`schedule.replan`, `schedule.summary_at`).
-    /// The daemon keeps its own time rather than a cron ticker, so that it wakes only when
-    /// something is due.
-    fn time_to(&self, cron: &croner::Cron) -> Duration {
-        let now = Utc::now().with_timezone(&self.settings.timezone);
-        match cron.find_next_occurrence(&now, false) {
-            Ok(next) => (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO),
-            // No next occurrence (an expression that never matches again): never.
-            Err(_) => Duration::from_secs(365 * 24 * 3600),
+    /// Runs the cron jobs whose instant has come: each once, however late the loop is.
+    async fn run_timetable(&self, timetable: &mut Timetable) {
+        let now = Utc::now();
+        if timetable.summary.is_some_and(|at| at <= now) {
+            match self.dispatcher.send_summaries(now).await {
+                Ok(sent) => tracing::info!(sent, "weekly summaries"),
+                Err(error) => tracing::error!(%error, "weekly summaries failed"),
+            }
+            timetable.summary = next_occurrence(&self.settings.schedule.summary_at, &self.settings, now);
+        }
+        if timetable.replan.is_some_and(|at| at <= now) {
+            match planning::replan_all(&self.store, &self.settings, &self.policy).await {
+                Ok(changed) => tracing::info!(changed, "re-planned every open task"),
+                Err(error) => tracing::error!(%error, "re-plan failed"),
+            }
+            timetable.replan = next_occurrence(&self.settings.schedule.replan, &self.settings, now);
         }
     }
+}
+
+/// The next instant of each cron job (`schedule.summary_at`, `schedule.replan`). Kept as
+/// instants rather than recomputed from the clock at each sleep, so that a firing that
+/// passes while a tick runs, or while another wake-up is handled, is run late, not lost.
+/// The daemon keeps its own time rather than a cron ticker, so that it wakes only when
+/// something is due.
+#[derive(Debug, Clone, Copy)]
+struct Timetable {
+    summary: Option<DateTime<Utc>>,
+    replan: Option<DateTime<Utc>>,
+}
+
+impl Timetable {
+    fn from_settings(settings: &Settings, now: DateTime<Utc>) -> Self {
+        Self {
+            summary: next_occurrence(&settings.schedule.summary_at, settings, now),
+            replan: next_occurrence(&settings.schedule.replan, settings, now),
+        }
+    }
+
+    /// Until the earliest job; a long time when none will fire again.
+    fn time_to_next(&self) -> Duration {
+        let Some(next) = self.summary.into_iter().chain(self.replan).min() else {
+            return Duration::from_secs(365 * 24 * 3600);
+        };
+        (next - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+    }
+}
+
+/// The first instant of `cron` after `now`, read in the configured zone; `None` for an
+/// expression that never matches again.
+fn next_occurrence(cron: &croner::Cron, settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let local = now.with_timezone(&settings.timezone);
+    cron.find_next_occurrence(&local, false).ok().map(|next| next.with_timezone(&Utc))
 }
 
 /// systemd's MONOTONIC_USEC, which it wants with RELOADING=1.
 fn monotonic_now() -> sd_notify::NotifyState<'static> {
     sd_notify::NotifyState::monotonic_usec_now()
         .unwrap_or(sd_notify::NotifyState::Custom("X_MONOTONIC=unknown"))
+}
+
+/// Tells the daemon running on this store, if any, that the store changed, so that it
+/// plans the change now rather than at its next poll. Best effort: a daemon that cannot
+/// be signalled (another user's) still sees the change within `poll_interval`.
+pub fn wake_running_daemon(settings: &Settings) {
+    let Some(pid) = settings.sqlite_path().and_then(lock::holder) else { return };
+    let Ok(pid) = i32::try_from(pid) else { return };
+    if let Err(error) =
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR1)
+    {
+        tracing::debug!(pid, %error, "cannot wake the running daemon; it sees the change at its next poll");
+    }
 }
 
 /// Whether systemd listens for notifications (`Type=notify`).

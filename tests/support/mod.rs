@@ -26,14 +26,24 @@ pub fn days_from_today(days: u64) -> NaiveDate {
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
-pub async fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+pub async fn wait_for<T>(what: &str, timeout: Duration, check: impl FnMut() -> Option<T>) -> T {
+    wait_or_explain(what, timeout, check, String::new).await
+}
+
+/// `wait_for`, with `explain()` in the failure.
+async fn wait_or_explain<T>(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> Option<T>,
+    explain: impl Fn() -> String,
+) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = check() {
             return value;
         }
-        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(started.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}\n{}", explain());
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -331,6 +341,19 @@ pub struct DaemonProcess {
 impl DaemonProcess {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `wait_for`, with this daemon's log in the failure.
+    pub async fn wait_for<T>(&self, what: &str, timeout: Duration, check: impl FnMut() -> Option<T>) -> T {
+        wait_or_explain(what, timeout, check, || self.log()).await
+    }
+
+    /// Waits until the daemon has planned every task and runs its loop.
+    pub async fn wait_running(&self) {
+        self.wait_for("the daemon to run", Duration::from_secs(30), || {
+            self.log().contains("nhacviec is running").then_some(())
+        })
+        .await
     }
 
     pub fn signal(&self, signal: &str) {
