@@ -9,15 +9,21 @@
 //! - [`directive_file`]: reads a directive and its tasks from TOML, resolving departments;
 //! - [`calendar`]: which days are working days;
 //! - [`plan`]: pure functions from a task, the schedule and the clock to the reminders due;
+//! - [`changes`]: what people change (add, edit, done, extend, acknowledge), checked and
+//!   planned the same way from the CLI, the API and acknowledge links;
 //! - [`store`]: directives, tasks, task events, the outbox and delivery attempts (SQLite);
 //! - [`outbox`]: reminder keys, states and the retry policy;
 //! - [`message`]: the Vietnamese text of a reminder;
 //! - [`channels`]: email over SMTP and JSON webhooks;
 //! - [`dispatch`]: claims due outbox items, re-checks them, sends, records each attempt;
 //! - [`daemon`]: the long-running process that ties it together;
+//! - [`http`]: health, metrics, the JSON API, acknowledge links and calendar feeds;
+//! - [`links`]: signed acknowledge links and calendar-feed tokens;
+//! - [`feed`]: a department's deadlines as an iCalendar feed;
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
 pub mod calendar;
+pub mod changes;
 pub mod channels;
 pub mod cli;
 pub mod config;

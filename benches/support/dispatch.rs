@@ -141,7 +141,7 @@ async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow:
             source: None,
             tasks,
         };
-        store.add_directive(&directive, now).await?;
+        store.add_directive(&directive, "bench", now).await?;
         start = end;
     }
     let inserted = started.elapsed().as_secs_f64();

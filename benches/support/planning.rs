@@ -161,7 +161,10 @@ async fn phases(
         let due = store.due_tasks(now, batch).await?;
         read.push(ms(started.elapsed()));
         let started = Instant::now();
-        let writes: Vec<_> = due.iter().map(|record| plan_record(record, settings, policy, now).0).collect();
+        let writes: Vec<_> = due
+            .iter()
+            .map(|record| plan_record(record, &Default::default(), settings, policy, now).0)
+            .collect();
         plan.push(ms(started.elapsed()));
         // Per task one UPDATE; per item one INSERT and one UPDATE (superseding).
         statements = writes.len() + 2 * writes.iter().map(|w| w.items.len()).sum::<usize>();
@@ -289,7 +292,7 @@ async fn build_cache(
             source: None,
             tasks: new_tasks,
         };
-        store.add_directive(&directive, t0).await?;
+        store.add_directive(&directive, "bench", t0).await?;
         start = end;
         println!("  … {end} tasks inserted ({:.0} s)", started.elapsed().as_secs_f64());
     }

@@ -2,36 +2,29 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::Utc;
 use serde::Serialize;
 
 use super::{Format, InputError, open_store, table};
+use crate::changes::{Actor, Changes};
 use crate::config::Settings;
 use crate::directive_file;
-use crate::plan::{self, Policy};
 
 pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let name = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
-    let mut directive =
-        directive_file::parse(&text, &name, &settings.departments, &settings.calendar.calendar)
-            .map_err(|e| InputError(e.to_string()))?;
-    let policy = Policy::from_settings(settings);
-    for task in &mut directive.tasks {
-        let unsaved = task.as_unsaved_task(Utc::now());
-        task.next_reminder_at =
-            plan::first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), &policy);
-    }
-    let store = open_store(settings).await?;
-    let (id, tasks) =
-        store.add_directive(&directive, Utc::now()).await.context("cannot add the directive")?;
-    crate::daemon::wake_running_daemon(settings);
+    let directive = directive_file::parse(&text, &name, &settings.departments, &settings.calendar.calendar)
+        .map_err(|e| InputError(e.to_string()))?;
     let with_deadline = directive.tasks.iter().filter(|t| t.deadline.is_some()).count();
+    let count = directive.tasks.len();
+    let store = open_store(settings).await?;
+    let changes = Changes { store: &store, settings, actor: Actor::cli(), now: Utc::now() };
+    let (id, tasks) = changes.add_directive(directive).await.map_err(super::tasks::change_error)?;
+    crate::daemon::wake_running_daemon(settings);
     outln!(
         "directive {} added: {} tasks ({} with a deadline), ids {}–{}",
         id.0,
-        tasks.len(),
+        count,
         with_deadline,
         tasks.first().map_or(0, |t| t.0),
         tasks.last().map_or(0, |t| t.0)

@@ -105,6 +105,9 @@ enum TaskCommand {
         /// The day it was done (YYYY-MM-DD); today by default.
         #[arg(long, value_parser = parse_date)]
         on: Option<NaiveDate>,
+        /// A note kept in the task's history (e.g. the report's number).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// Give a task a new deadline; the reason is kept in its history.
     Extend {
@@ -195,7 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Directive(DirectiveCommand::List { format }) => directives::list(&load()?, format).await,
         Command::Task(TaskCommand::List(args)) => tasks::list(&load()?, &args).await,
         Command::Task(TaskCommand::Show { id, format }) => tasks::show(&load()?, id, format).await,
-        Command::Task(TaskCommand::Done { id, on }) => tasks::done(&load()?, id, on).await,
+        Command::Task(TaskCommand::Done { id, on, note }) => tasks::done(&load()?, id, on, note).await,
         Command::Task(TaskCommand::Extend { id, to, reason, phrase }) => {
             tasks::extend(&load()?, id, &to, &reason, phrase).await
         }

@@ -1,14 +1,13 @@
 //! `nhacviec task list|show|done|extend`.
 
-use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use clap::Args;
 use serde::Serialize;
 
 use super::{Format, InputError, open_store, parse_date, table};
+use crate::changes::{Actor, ChangeError, Changes, DoneInput, ExtendInput};
 use crate::config::Settings;
-use crate::domain::{Deadline, DeadlineSpec, DepartmentCode, DirectiveId, TaskId, TaskStatus};
-use crate::plan::{self, Policy};
+use crate::domain::{DepartmentCode, DirectiveId, TaskId};
 use crate::store::{StoreError, TaskEvent, TaskFilter, TaskRecord};
 
 #[derive(Args, Debug)]
@@ -160,13 +159,39 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
     }
 }
 
-pub async fn done(settings: &Settings, id: i64, on: Option<NaiveDate>) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let on = on.unwrap_or_else(|| now.with_timezone(&settings.timezone).date_naive());
+/// A change's error as the command line reports it: the input's fault or the store's.
+pub fn change_error(error: ChangeError) -> anyhow::Error {
+    match error {
+        ChangeError::NotFound { what: "task", id } => {
+            InputError(format!("no task with id {id}: see `nhacviec task list`")).into()
+        }
+        ChangeError::Store(error) => anyhow::Error::new(error),
+        ChangeError::Invalid(problems) => InputError(
+            problems.iter().map(|p| format!("--{}: {}", p.field, p.message)).collect::<Vec<_>>().join("\n"),
+        )
+        .into(),
+        other => InputError(other.to_string()).into(),
+    }
+}
+
+fn changes<'a>(store: &'a crate::store::Store, settings: &'a Settings) -> Changes<'a> {
+    Changes { store, settings, actor: Actor::cli(), now: Utc::now() }
+}
+
+pub async fn done(
+    settings: &Settings,
+    id: i64,
+    on: Option<NaiveDate>,
+    note: Option<String>,
+) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
-    if store.mark_done(TaskId(id), on, now).await.map_err(not_found)? {
+    let done = changes(&store, settings)
+        .mark_done(TaskId(id), DoneInput { on, note })
+        .await
+        .map_err(change_error)?;
+    if done {
         crate::daemon::wake_running_daemon(settings);
-        outln!("task {id} done on {on}; its pending reminders are cancelled");
+        outln!("task {id} done; its pending reminders are cancelled");
     } else {
         outln!("task {id} was already done");
     }
@@ -180,41 +205,13 @@ pub async fn extend(
     reason: &str,
     phrase: Option<String>,
 ) -> anyhow::Result<()> {
-    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
-    let spec = DeadlineSpec::parse(to, phrase).map_err(|e| InputError(format!("--to: {e}")))?;
-    let deadline = settings
-        .calendar
-        .calendar
-        .resolve(spec, today)
-        .ok_or_else(|| InputError(format!("--to: '{to}' is out of the calendar's range")))?;
-    if reason.trim().is_empty() {
-        return Err(InputError("--reason: say why the deadline is extended".into()).into());
-    }
     let store = open_store(settings).await?;
-    let record = store.task(TaskId(id)).await.map_err(not_found)?;
-    if record.task.status == TaskStatus::Done {
-        return Err(InputError(format!("task {id} is done; it cannot be extended")).into());
-    }
-    let next = next_for_deadline(settings, &record, &deadline);
-    store
-        .extend(TaskId(id), &deadline, reason.trim(), next, Utc::now())
-        .await
-        .context("cannot extend the task")?;
+    let input = ExtendInput { to: to.to_owned(), reason: reason.to_owned(), phrase };
+    let deadline = changes(&store, settings).extend(TaskId(id), input).await.map_err(change_error)?;
     crate::daemon::wake_running_daemon(settings);
     outln!(
         "task {id} now due {}; pending reminders for the old deadline are cancelled",
         deadline.date.format("%d/%m/%Y")
     );
     Ok(())
-}
-
-fn next_for_deadline(
-    settings: &Settings,
-    record: &TaskRecord,
-    deadline: &Deadline,
-) -> Option<chrono::DateTime<Utc>> {
-    let policy = Policy::from_settings(settings);
-    let mut task = record.task.clone();
-    task.deadline = Some(deadline.clone());
-    plan::first_planning_at(&task, settings.departments.escalate_to(&task.lead), &policy)
 }

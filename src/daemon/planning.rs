@@ -1,13 +1,15 @@
 //! The planning step of the daemon: reads the tasks that are due from the store, asks the
 //! pure plan what to send, and writes it to the outbox.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use crate::config::{Departments, Settings};
 use crate::domain::TaskId;
 use crate::outbox;
 use crate::plan::{self, Policy};
-use crate::store::{PlanWrite, Store, StoreError, TaskRecord};
+use crate::store::{Acknowledgement, PlanWrite, Store, StoreError, TaskRecord};
 
 /// What one planning step did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +19,11 @@ pub struct PlanReport {
     pub superseded: usize,
 }
 
-/// The outbox writes for one task at `now`.
+/// The outbox writes for one task at `now`, without the kinds of reminder a department
+/// acknowledged for the task's deadline.
 pub fn plan_record(
     record: &TaskRecord,
+    acknowledged: &HashSet<Acknowledgement>,
     settings: &Settings,
     policy: &Policy,
     now: DateTime<Utc>,
@@ -29,6 +33,15 @@ pub fn plan_record(
     let plan = plan::plan_task(task, escalate_to, policy, record.planned_until, now);
     let mut items = Vec::new();
     for reminder in &plan.reminders {
+        let acknowledgement = Acknowledgement {
+            task: task.id,
+            department: reminder.department.to_string(),
+            rule_kind: reminder.rule.kind(),
+            deadline: reminder.deadline,
+        };
+        if acknowledged.contains(&acknowledgement) {
+            continue;
+        }
         match settings.departments.get(&reminder.department) {
             Some(department) => {
                 let digest = settings.departments.digest(&department.code, settings.schedule.digest);
@@ -76,10 +89,12 @@ pub async fn plan_due(
     // guards against another writer racing on the same tasks.
     for _ in 0..10_000 {
         let due = store.due_tasks(now, batch).await?;
+        let ids: Vec<TaskId> = due.iter().map(|r| r.task.id).collect();
+        let acknowledged = store.acknowledgements(&ids).await?;
         let writes: Vec<PlanWrite> = due
             .iter()
             .map(|record| {
-                let (write, superseded) = plan_record(record, settings, policy, now);
+                let (write, superseded) = plan_record(record, &acknowledged, settings, policy, now);
                 report.superseded += superseded;
                 write
             })

@@ -18,11 +18,11 @@ use futures_util::StreamExt;
 
 use crate::channels::{Channel, Channels, Outgoing, SendError};
 use crate::config::{Department, Settings};
-use crate::domain::{DepartmentCode, Directive, Role, TaskStatus};
+use crate::domain::{DepartmentCode, Directive, Role, TaskId, TaskStatus};
 use crate::message::{self, Facts, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
-use crate::plan::{self, Policy};
-use crate::store::{OutboxItem, Outcome, Store, StoreError, TaskRecord};
+use crate::plan::{self, Policy, Rule};
+use crate::store::{Acknowledgement, OutboxItem, Outcome, Store, StoreError, TaskRecord};
 
 /// What one round of dispatch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -115,14 +115,11 @@ impl Dispatcher {
         if items.is_empty() {
             return Ok(DispatchReport::default());
         }
-        let task_ids: Vec<i64> = unique(items.iter().map(|i| i.task_id));
-        let tasks = self.store.tasks_by_ids(&task_ids).await?;
-        let directive_ids: Vec<i64> = unique(tasks.values().map(|t| t.task.directive_id.0));
-        let directives = self.store.directives_by_ids(&directive_ids).await?;
+        let loaded = self.load(&items).await?;
         let outcomes: Vec<(OutboxItem, Outcome)> = futures_util::stream::iter(items)
             .map(|item| async {
                 let started = Instant::now();
-                let outcome = match self.send(&item, &tasks, &directives).await {
+                let outcome = match self.send(&item, &loaded).await {
                     Ok(()) => Outcome::Sent { duration_ms: elapsed_ms(started) },
                     Err(Skip::Cancelled(reason)) => Outcome::Cancelled { reason },
                     Err(Skip::Deferred(at)) => Outcome::Deferred { at },
@@ -185,16 +182,28 @@ impl Dispatcher {
         Outcome::Retry { at, error: error.message, duration_ms }
     }
 
+    /// What the claimed items' checks and messages need, read in three queries.
+    async fn load(&self, items: &[OutboxItem]) -> Result<Loaded, StoreError> {
+        let task_ids: Vec<i64> = unique(items.iter().map(|i| i.task_id));
+        let tasks = self.store.tasks_by_ids(&task_ids).await?;
+        let directive_ids: Vec<i64> = unique(tasks.values().map(|t| t.task.directive_id.0));
+        let directives = self.store.directives_by_ids(&directive_ids).await?;
+        let ids: Vec<TaskId> = task_ids.into_iter().map(TaskId).collect();
+        let acknowledged = self.store.acknowledgements(&ids).await?;
+        Ok(Loaded { tasks, directives, acknowledged })
+    }
+
     /// The facts of a claimed item, after checking it is still wanted: its task open with
-    /// the same deadline, its department and channel in the config.
+    /// the same deadline and not acknowledged, its department and channel in the config.
     fn prepare<'a>(
         &'a self,
         item: &OutboxItem,
-        tasks: &HashMap<i64, TaskRecord>,
-        directives: &HashMap<i64, Directive>,
+        loaded: &Loaded,
     ) -> Result<(&'a Department, &'a Channel, ReminderFacts), Skip> {
-        let record =
-            tasks.get(&item.task_id).ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
+        let record = loaded
+            .tasks
+            .get(&item.task_id)
+            .ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
         let task = &record.task;
         if task.status == TaskStatus::Done {
             return Err(Skip::Cancelled("task done".into()));
@@ -202,7 +211,20 @@ impl Dispatcher {
         if task.deadline.as_ref().map(|d| d.date) != Some(item.deadline) {
             return Err(Skip::Cancelled("deadline changed".into()));
         }
-        let directive = directives
+        let rule = Rule::parse(&item.rule).ok();
+        if let Some(rule) = rule {
+            let acknowledgement = Acknowledgement {
+                task: task.id,
+                department: item.department.clone(),
+                rule_kind: rule.kind(),
+                deadline: item.deadline,
+            };
+            if loaded.acknowledged.contains(&acknowledgement) {
+                return Err(Skip::Cancelled("acknowledged".into()));
+            }
+        }
+        let directive = loaded
+            .directives
             .get(&task.directive_id.0)
             .ok_or_else(|| Skip::Cancelled("the directive no longer exists".into()))?;
         let department = DepartmentCode::parse(&item.department)
@@ -231,13 +253,8 @@ impl Dispatcher {
         Ok((department, channel, message::facts(&reminder, &self.settings.departments)))
     }
 
-    async fn send(
-        &self,
-        item: &OutboxItem,
-        tasks: &HashMap<i64, TaskRecord>,
-        directives: &HashMap<i64, Directive>,
-    ) -> Result<(), Skip> {
-        let (department, channel, facts) = self.prepare(item, tasks, directives)?;
+    async fn send(&self, item: &OutboxItem, loaded: &Loaded) -> Result<(), Skip> {
+        let (department, channel, facts) = self.prepare(item, loaded)?;
         let rendered =
             self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
         let outgoing = Outgoing {
@@ -266,14 +283,12 @@ impl Dispatcher {
             if items.is_empty() {
                 continue;
             }
-            let tasks = self.store.tasks_by_ids(&unique(items.iter().map(|i| i.task_id))).await?;
-            let directive_ids = unique(tasks.values().map(|t| t.task.directive_id.0));
-            let directives = self.store.directives_by_ids(&directive_ids).await?;
+            let loaded = self.load(&items).await?;
             let started = Instant::now();
             let mut outcomes = Vec::new();
             let mut live = Vec::new();
             for item in items {
-                match self.prepare(&item, &tasks, &directives) {
+                match self.prepare(&item, &loaded) {
                     Ok(prepared) => live.push((item, prepared)),
                     Err(Skip::Cancelled(reason)) => outcomes.push((item, Outcome::Cancelled { reason })),
                     Err(Skip::Deferred(at)) => outcomes.push((item, Outcome::Deferred { at })),
@@ -323,6 +338,13 @@ impl Dispatcher {
         }
         Ok(report)
     }
+}
+
+/// The tasks, directives and acknowledgements of a batch of claimed items.
+struct Loaded {
+    tasks: HashMap<i64, TaskRecord>,
+    directives: HashMap<i64, Directive>,
+    acknowledged: HashSet<Acknowledgement>,
 }
 
 /// Why an item was not delivered in this attempt.

@@ -35,6 +35,25 @@ pub enum RuleKind {
 impl RuleKind {
     pub const NAMES: [&'static str; 4] = ["due_soon", "due", "overdue", "escalation"];
 
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::DueSoon => "due_soon",
+            RuleKind::Due => "due",
+            RuleKind::Overdue => "overdue",
+            RuleKind::Escalation => "escalation",
+        }
+    }
+
+    /// What a department head reads for it.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            RuleKind::DueSoon => "nhắc trước hạn",
+            RuleKind::Due => "nhắc đến hạn",
+            RuleKind::Overdue => "nhắc quá hạn",
+            RuleKind::Escalation => "báo cáo quá hạn",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "due_soon" => Some(RuleKind::DueSoon),

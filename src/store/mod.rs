@@ -5,6 +5,7 @@
 //! transaction, so a failed command leaves the store as it was. It must not decide
 //! anything: what to plan, send or retry is computed by `plan`, `outbox` and `dispatch`.
 
+mod acknowledgements;
 mod outbox;
 mod plans;
 mod reports;
@@ -20,9 +21,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use acknowledgements::{Acknowledgement, LinkUse, LinkUseError};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 pub use plans::PlanWrite;
-pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord};
+pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord, TaskText};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,6 +38,10 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("no task with id {0}")]
     NoSuchTask(i64),
+    #[error("no directive with id {0}")]
+    NoSuchDirective(i64),
+    #[error("task {0} is done; it cannot change")]
+    TaskDone(i64),
     #[error("no outbox item with id {0}")]
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]

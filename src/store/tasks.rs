@@ -71,12 +71,24 @@ pub struct TaskFilter {
     pub directive: Option<DirectiveId>,
 }
 
+/// What a task says, apart from its deadline: the fields `update_task` replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskText {
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: DepartmentCode,
+    pub coordinating: Vec<DepartmentCode>,
+}
+
 /// One entry of a task's history.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskEvent {
     pub at: DateTime<Utc>,
     pub kind: String,
     pub detail: Option<String>,
+    /// Who made the change: `cli`, `api:TOKEN-NAME`, or `link:DEPARTMENT`.
+    pub actor: Option<String>,
 }
 
 fn record(row: TaskRow) -> Result<TaskRecord> {
@@ -93,6 +105,7 @@ impl Store {
     pub async fn add_directive(
         &self,
         directive: &NewDirective,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
         let mut tx = self.pool.begin().await?;
@@ -110,39 +123,83 @@ impl Store {
         .await?;
         let mut task_ids = Vec::with_capacity(directive.tasks.len());
         for task in &directive.tasks {
-            let deadline = task.deadline.as_ref();
-            let task_id: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
-                 deadline_phrase, created_at, next_reminder_at, coordinating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 RETURNING id",
-            )
-            .bind(directive_id)
-            .bind(&task.section)
-            .bind(&task.summary)
-            .bind(&task.details)
-            .bind(task.lead.as_str())
-            .bind(deadline.map(|d| d.date))
-            .bind(deadline.map(|d| d.precision.as_str()))
-            .bind(deadline.and_then(|d| d.phrase.clone()))
-            .bind(to_unix(now))
-            .bind(task.next_reminder_at.map(to_unix))
-            .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
-            .fetch_one(&mut *tx)
-            .await?;
-            for (position, department) in task.coordinating.iter().enumerate() {
-                sqlx::query("INSERT INTO task_coordinators (task_id, position, department) VALUES (?, ?, ?)")
-                    .bind(task_id)
-                    .bind(position as i64)
-                    .bind(department.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let detail = deadline.map(|d| format!("hạn {}", d.date));
-            insert_event(&mut tx, task_id, now, "created", detail.as_deref()).await?;
-            task_ids.push(TaskId(task_id));
+            task_ids.push(insert_task(&mut tx, DirectiveId(directive_id), task, actor, now).await?);
         }
         tx.commit().await?;
         Ok((DirectiveId(directive_id), task_ids))
+    }
+
+    /// Adds one task to an existing directive.
+    pub async fn add_task(
+        &self,
+        directive: DirectiveId,
+        task: &NewTask,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TaskId> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE id = ?")
+            .bind(directive.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NoSuchDirective(directive.0));
+        }
+        let id = insert_task(&mut tx, directive, task, actor, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces what a task says (summary, details, section, departments), cancels what was
+    /// pending for departments not in `keep`, and plans it again from `next_reminder_at`. The deadline moves only
+    /// through `extend`, which keeps its reason.
+    pub async fn update_task(
+        &self,
+        id: TaskId,
+        task: &TaskText,
+        keep: &[String],
+        next_reminder_at: Option<DateTime<Utc>>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE tasks SET section = ?, summary = ?, details = ?, lead = ?, coordinating = ?, \
+             planned_until = NULL, next_reminder_at = ? WHERE id = ? AND status = 'open'",
+        )
+        .bind(&task.section)
+        .bind(&task.summary)
+        .bind(&task.details)
+        .bind(task.lead.as_str())
+        .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
+        .bind(next_reminder_at.map(to_unix))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Err(match task_status(&mut tx, id).await? {
+                Some(_) => StoreError::TaskDone(id.0),
+                None => StoreError::NoSuchTask(id.0),
+            });
+        }
+        sqlx::query("DELETE FROM task_coordinators WHERE task_id = ?").bind(id.0).execute(&mut *tx).await?;
+        insert_coordinators(&mut tx, id.0, &task.coordinating).await?;
+        // Departments no longer on the task get nothing more; the others keep what waits.
+        let mut cancel = QueryBuilder::<Sqlite>::new(
+            "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task', finished_at = ",
+        );
+        cancel.push_bind(to_unix(now)).push(" WHERE state = 'pending' AND task_id = ").push_bind(id.0);
+        cancel.push(" AND department NOT IN (");
+        let mut list = cancel.separated(", ");
+        for department in keep {
+            list.push_bind(department);
+        }
+        cancel.push(")");
+        cancel.build().execute(&mut *tx).await?;
+        insert_event(&mut tx, id.0, now, "updated", None, actor).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn directives(&self) -> Result<Vec<(Directive, i64)>> {
@@ -296,30 +353,20 @@ impl Store {
 
     /// Marks a task done, cancels its pending reminders, and records the event.
     /// Returns false when the task was already done.
-    pub async fn mark_done(&self, id: TaskId, on: NaiveDate, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn mark_done(
+        &self,
+        id: TaskId,
+        on: NaiveDate,
+        note: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE tasks SET status = 'done', done_on = ?, next_reminder_at = NULL WHERE id = ? AND status = 'open'",
-        )
-        .bind(on)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return match exists {
-                Some(_) => Ok(false),
-                None => Err(StoreError::NoSuchTask(id.0)),
-            };
+        let changed = mark_done_in(&mut tx, id, on, note, actor, now).await?;
+        if changed {
+            tx.commit().await?;
         }
-        super::outbox::cancel_pending(&mut tx, id, "task done", now).await?;
-        insert_event(&mut tx, id.0, now, "done", Some(&format!("hoàn thành ngày {on}"))).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(changed)
     }
 
     /// Moves a task's deadline, cancels what was pending for the old one, and re-plans from
@@ -330,14 +377,19 @@ impl Store {
         deadline: &Deadline,
         reason: &str,
         next_reminder_at: Option<DateTime<Utc>>,
+        actor: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let old: Option<Option<NaiveDate>> = sqlx::query_scalar("SELECT deadline FROM tasks WHERE id = ?")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let old = old.ok_or(StoreError::NoSuchTask(id.0))?;
+        let old: Option<(Option<NaiveDate>, String)> =
+            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (old, status) = old.ok_or(StoreError::NoSuchTask(id.0))?;
+        if status != "open" {
+            return Err(StoreError::TaskDone(id.0));
+        }
         sqlx::query(
             "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
              next_reminder_at = ? WHERE id = ?",
@@ -352,19 +404,19 @@ impl Store {
         super::outbox::cancel_pending(&mut tx, id, "deadline extended", now).await?;
         let from = old.map_or_else(|| "không có hạn".to_owned(), |d| d.to_string());
         let detail = format!("gia hạn từ {from} đến {}: {reason}", deadline.date);
-        insert_event(&mut tx, id.0, now, "extended", Some(&detail)).await?;
+        insert_event(&mut tx, id.0, now, "extended", Some(&detail), actor).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>> {
-        let rows: Vec<(i64, String, Option<String>)> =
-            sqlx::query_as("SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id")
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT at, kind, detail, actor FROM task_events WHERE task_id = ? ORDER BY id")
                 .bind(id.0)
                 .fetch_all(&self.pool)
                 .await?;
         rows.into_iter()
-            .map(|(at, kind, detail)| Ok(TaskEvent { at: from_unix(at)?, kind, detail }))
+            .map(|(at, kind, detail, actor)| Ok(TaskEvent { at: from_unix(at)?, kind, detail, actor }))
             .collect()
     }
 }
@@ -377,18 +429,111 @@ pub(super) fn due_tasks_sql() -> String {
     )
 }
 
-async fn insert_event(
+async fn insert_task(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    directive: DirectiveId,
+    task: &NewTask,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<TaskId> {
+    let deadline = task.deadline.as_ref();
+    let task_id: i64 = sqlx::query_scalar(
+        "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
+         deadline_phrase, created_at, next_reminder_at, coordinating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         RETURNING id",
+    )
+    .bind(directive.0)
+    .bind(&task.section)
+    .bind(&task.summary)
+    .bind(&task.details)
+    .bind(task.lead.as_str())
+    .bind(deadline.map(|d| d.date))
+    .bind(deadline.map(|d| d.precision.as_str()))
+    .bind(deadline.and_then(|d| d.phrase.clone()))
+    .bind(to_unix(now))
+    .bind(task.next_reminder_at.map(to_unix))
+    .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
+    .fetch_one(&mut **tx)
+    .await?;
+    insert_coordinators(tx, task_id, &task.coordinating).await?;
+    let detail = deadline.map(|d| format!("hạn {}", d.date));
+    insert_event(tx, task_id, now, "created", detail.as_deref(), actor).await?;
+    Ok(TaskId(task_id))
+}
+
+async fn insert_coordinators(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    task_id: i64,
+    coordinating: &[DepartmentCode],
+) -> Result<()> {
+    for (position, department) in coordinating.iter().enumerate() {
+        sqlx::query("INSERT INTO task_coordinators (task_id, position, department) VALUES (?, ?, ?)")
+            .bind(task_id)
+            .bind(position as i64)
+            .bind(department.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `mark_done` inside a transaction; false when the task was already done.
+pub(super) async fn mark_done_in(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    id: TaskId,
+    on: NaiveDate,
+    note: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE tasks SET status = 'done', done_on = ?, next_reminder_at = NULL WHERE id = ? AND status = 'open'",
+    )
+    .bind(on)
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return match task_status(tx, id).await? {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NoSuchTask(id.0)),
+        };
+    }
+    super::outbox::cancel_pending(tx, id, "task done", now).await?;
+    let detail = match note {
+        Some(note) => format!("hoàn thành ngày {on}: {note}"),
+        None => format!("hoàn thành ngày {on}"),
+    };
+    insert_event(tx, id.0, now, "done", Some(&detail), actor).await?;
+    Ok(true)
+}
+
+/// A task's status, `None` when there is no such task.
+pub(super) async fn task_status(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    id: TaskId,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT status FROM tasks WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
+
+pub(super) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     task_id: i64,
     at: DateTime<Utc>,
     kind: &str,
     detail: Option<&str>,
+    actor: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO task_events (task_id, at, kind, detail, actor) VALUES (?, ?, ?, ?, ?)")
         .bind(task_id)
         .bind(to_unix(at))
         .bind(kind)
         .bind(detail)
+        .bind(actor)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -66,7 +66,7 @@ fn plan(items: Vec<NewOutboxItem>, next: Option<DateTime<Utc>>) -> PlanWrite {
 #[tokio::test]
 async fn tasks_round_trip_with_coordinators_in_order() {
     let (_dir, store) = store().await;
-    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let record = store.task(ids[0]).await.unwrap();
     assert_eq!(record.task.coordinating, vec![code("ubnd-tpnd"), code("stc")]);
     assert_eq!(record.task.deadline.as_ref().unwrap().phrase.as_deref(), Some("vào tháng 11/2021"));
@@ -80,7 +80,7 @@ async fn tasks_round_trip_with_coordinators_in_order() {
 #[tokio::test]
 async fn inserting_the_same_key_twice_is_a_no_op() {
     let (_dir, store) = store().await;
-    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let write = plan(vec![item("k1", now())], Some(now() + Duration::days(3)));
     assert_eq!(store.record_plans(std::slice::from_ref(&write), now()).await.unwrap(), 1);
     assert_eq!(store.record_plans(&[write], now()).await.unwrap(), 0);
@@ -91,7 +91,7 @@ async fn inserting_the_same_key_twice_is_a_no_op() {
 #[tokio::test]
 async fn a_newer_reminder_replaces_an_older_one_still_pending() {
     let (_dir, store) = store().await;
-    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     store.record_plans(&[plan(vec![item("old", now() - Duration::days(3))], None)], now()).await.unwrap();
     store.record_plans(&[plan(vec![item("new", now())], None)], now()).await.unwrap();
     let items = store.outbox(None, None, 10).await.unwrap();
@@ -102,7 +102,7 @@ async fn a_newer_reminder_replaces_an_older_one_still_pending() {
 #[tokio::test]
 async fn claims_lease_items_and_outcomes_move_them() {
     let (_dir, store) = store().await;
-    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let items: Vec<_> = (0..4).rev().map(|i| item(&format!("k{i}"), now() - Duration::minutes(i))).collect();
     store.record_plans(&[plan(items, None)], now()).await.unwrap();
     // The newest supersedes the older pending ones of the same recipient and channel.
@@ -135,12 +135,15 @@ async fn claims_lease_items_and_outcomes_move_them() {
 #[tokio::test]
 async fn marking_done_cancels_pending_reminders_and_stops_planning() {
     let (_dir, store) = store().await;
-    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     store.record_plans(&[plan(vec![item("k", now())], Some(now()))], now()).await.unwrap();
     let on = NaiveDate::from_ymd_opt(2021, 11, 24).unwrap();
-    assert!(store.mark_done(ids[0], on, now()).await.unwrap());
-    assert!(!store.mark_done(ids[0], on, now()).await.unwrap());
-    assert!(matches!(store.mark_done(TaskId(99), on, now()).await, Err(StoreError::NoSuchTask(99))));
+    assert!(store.mark_done(ids[0], on, None, "test", now()).await.unwrap());
+    assert!(!store.mark_done(ids[0], on, None, "test", now()).await.unwrap());
+    assert!(matches!(
+        store.mark_done(TaskId(99), on, None, "test", now()).await,
+        Err(StoreError::NoSuchTask(99))
+    ));
     assert_eq!(store.outbox(Some(OutboxState::Cancelled), None, 10).await.unwrap().len(), 1);
     assert!(store.due_tasks(now() + Duration::days(999), 10).await.unwrap().is_empty());
     let kinds: Vec<_> = store.task_events(ids[0]).await.unwrap().into_iter().map(|e| e.kind).collect();
@@ -150,10 +153,10 @@ async fn marking_done_cancels_pending_reminders_and_stops_planning() {
 #[tokio::test]
 async fn a_plan_made_for_an_old_deadline_leaves_an_extended_task_alone() {
     let (_dir, store) = store().await;
-    let (_, ids) = store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let extended = Deadline::parse("2021-12-31", None).unwrap();
     let next = now() + Duration::days(20);
-    store.extend(ids[0], &extended, "chờ ý kiến", Some(next), now()).await.unwrap();
+    store.extend(ids[0], &extended, "chờ ý kiến", Some(next), "test", now()).await.unwrap();
     // A planner that read the task before the extension writes its plan afterwards.
     store.record_plans(&[plan(vec![], Some(now() + Duration::days(1)))], now()).await.unwrap();
     let record = store.task(ids[0]).await.unwrap();
@@ -175,7 +178,7 @@ async fn the_due_tasks_query_reads_an_index_not_the_table() {
 #[tokio::test]
 async fn digest_items_wait_apart_and_are_claimed_together() {
     let (_dir, store) = store().await;
-    store.add_directive(&directive(Some(now())), now()).await.unwrap();
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let digest = |key: &str, channel: &str| NewOutboxItem {
         digest: true,
         channel: channel.into(),

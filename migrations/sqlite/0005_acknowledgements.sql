@@ -1,0 +1,22 @@
+-- Who made each change to a task (the CLI, an API token, a department through a link).
+ALTER TABLE task_events ADD COLUMN actor TEXT;
+
+-- "Đã nhận": a department stops one kind of reminder (due soon, due, overdue, escalation)
+-- for one task and deadline. A new deadline starts the reminders again.
+CREATE TABLE acknowledgements (
+    task_id     INTEGER NOT NULL REFERENCES tasks(id),
+    department  TEXT    NOT NULL,
+    rule_kind   TEXT    NOT NULL,
+    deadline    TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (task_id, department, rule_kind, deadline)
+);
+
+-- Acknowledge links that have acted: a link acts once.
+CREATE TABLE used_links (
+    signature   TEXT    PRIMARY KEY,
+    task_id     INTEGER NOT NULL REFERENCES tasks(id),
+    department  TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    used_at     INTEGER NOT NULL
+);

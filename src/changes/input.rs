@@ -1,0 +1,242 @@
+//! What a change asks for, as the API receives it in JSON, and its checks against the
+//! config: departments named by code, name or alias, deadlines as the directive files
+//! write them. Every problem is named by its field path.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::FieldProblem;
+use crate::calendar::Calendar;
+use crate::config::Departments;
+use crate::domain::{Deadline, DeadlineSpec, DepartmentCode};
+use crate::store::{NewDirective, NewTask, TaskText};
+
+/// A directive with its tasks (`POST /api/v1/directives`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectiveInput {
+    pub number: Option<String>,
+    pub title: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    /// Where the directive came from (a file, a URL in the e-office).
+    pub source: Option<String>,
+    #[serde(default)]
+    pub tasks: Vec<TaskInput>,
+}
+
+/// A task (`tasks[]` of a directive, or `POST /api/v1/directives/{id}/tasks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInput {
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    /// The leading department: code, name or alias.
+    pub lead: String,
+    #[serde(default)]
+    pub coordinating: Vec<String>,
+    /// `2021-11-30`, `2021-11`, `2021-Q4`, `2021`, or `+10wd` / `+10wd from 2021-09-21`.
+    pub deadline: Option<String>,
+    pub deadline_phrase: Option<String>,
+}
+
+/// The fields of a task to replace (`PATCH /api/v1/tasks/{id}`); absent fields stay.
+/// The deadline moves only with `extend`, which keeps the reason.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub section: Option<String>,
+    pub summary: Option<String>,
+    pub details: Option<String>,
+    pub lead: Option<String>,
+    pub coordinating: Option<Vec<String>>,
+}
+
+/// `POST /api/v1/tasks/{id}/done`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoneInput {
+    /// The day it was done; today by default.
+    pub on: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/tasks/{id}/extend`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendInput {
+    /// The new deadline, written as in a directive file; relative ones count from today.
+    pub to: String,
+    pub reason: String,
+    pub phrase: Option<String>,
+}
+
+/// Collects problems with their field paths.
+#[derive(Debug, Default)]
+pub(super) struct Problems(pub Vec<FieldProblem>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldProblem { field: field.into(), message: message.into() });
+    }
+}
+
+/// A department named by code, name or alias, as `field` of the input.
+pub fn resolve_department(departments: &Departments, label: &str) -> Result<DepartmentCode, String> {
+    departments.resolve(label).map(|d| d.code.clone()).ok_or_else(|| {
+        format!("unknown department '{label}': use a code, name or alias from the config's [[departments]]")
+    })
+}
+
+/// A deadline as written, counted from `start` when relative.
+pub fn resolve_deadline(
+    calendar: &Calendar,
+    text: &str,
+    phrase: Option<String>,
+    start: NaiveDate,
+) -> Result<Deadline, String> {
+    let spec = DeadlineSpec::parse(text, phrase).map_err(|e| e.to_string())?;
+    calendar.resolve(spec, start).ok_or_else(|| format!("'{text}' is out of the calendar's range"))
+}
+
+/// Non-empty text, trimmed, or a problem at `field`.
+fn required(text: &str, field: &str, problems: &mut Problems) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        problems.add(field, "must not be empty");
+        None
+    } else {
+        Some(text.to_owned())
+    }
+}
+
+fn optional(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The lead and the coordinating departments, without the lead or repeats among the latter.
+fn departments_of(
+    departments: &Departments,
+    prefix: &str,
+    lead: &str,
+    coordinating: &[String],
+    problems: &mut Problems,
+) -> (Option<DepartmentCode>, Vec<DepartmentCode>) {
+    let lead =
+        resolve_department(departments, lead).map_err(|e| problems.add(format!("{prefix}lead"), e)).ok();
+    let mut codes = Vec::new();
+    for (i, label) in coordinating.iter().enumerate() {
+        match resolve_department(departments, label) {
+            Ok(code) if Some(&code) != lead.as_ref() && !codes.contains(&code) => codes.push(code),
+            Ok(_) => {}
+            Err(e) => problems.add(format!("{prefix}coordinating[{i}]"), e),
+        }
+    }
+    (lead, codes)
+}
+
+/// What a task's checks need.
+pub(super) struct Context<'a> {
+    pub departments: &'a Departments,
+    pub calendar: &'a Calendar,
+    /// Where relative deadlines count from: the directive's date.
+    pub issued_on: NaiveDate,
+}
+
+pub(super) fn task(
+    input: TaskInput,
+    prefix: &str,
+    context: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<NewTask> {
+    let summary = required(&input.summary, &format!("{prefix}summary"), problems);
+    let (lead, coordinating) =
+        departments_of(context.departments, prefix, &input.lead, &input.coordinating, problems);
+    let deadline = match (&input.deadline, &input.deadline_phrase) {
+        (Some(text), phrase) => {
+            match resolve_deadline(context.calendar, text, optional(phrase.clone()), context.issued_on) {
+                Ok(deadline) => Some(deadline),
+                Err(e) => {
+                    problems.add(format!("{prefix}deadline"), e);
+                    None
+                }
+            }
+        }
+        (None, Some(_)) => {
+            problems.add(format!("{prefix}deadline_phrase"), "a phrase without a deadline: add deadline");
+            None
+        }
+        (None, None) => None,
+    };
+    let failed = input.deadline.is_some() && deadline.is_none();
+    let task = NewTask {
+        section: optional(input.section),
+        summary: summary?,
+        details: optional(input.details).map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
+        lead: lead?,
+        coordinating,
+        deadline,
+        next_reminder_at: None,
+    };
+    (!failed).then_some(task)
+}
+
+pub(super) fn directive(
+    input: DirectiveInput,
+    departments: &Departments,
+    calendar: &Calendar,
+) -> Result<NewDirective, Vec<FieldProblem>> {
+    let mut problems = Problems::default();
+    let title = required(&input.title, "title", &mut problems);
+    let issuer = required(&input.issuer, "issuer", &mut problems);
+    if input.tasks.is_empty() {
+        problems.add("tasks", "a directive needs at least one task");
+    }
+    let context = Context { departments, calendar, issued_on: input.issued_on };
+    let tasks: Vec<NewTask> = input
+        .tasks
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, t)| task(t, &format!("tasks[{i}]."), &context, &mut problems))
+        .collect();
+    match (title, issuer) {
+        (Some(title), Some(issuer)) if problems.0.is_empty() => Ok(NewDirective {
+            number: optional(input.number),
+            title,
+            issuer,
+            issued_on: input.issued_on,
+            source: optional(input.source),
+            tasks,
+        }),
+        _ => Err(problems.0),
+    }
+}
+
+/// The task's text after `patch`.
+pub(super) fn patched(
+    current: TaskText,
+    patch: TaskPatch,
+    departments: &Departments,
+) -> Result<TaskText, Vec<FieldProblem>> {
+    let mut problems = Problems::default();
+    let summary = match patch.summary {
+        Some(summary) => required(&summary, "summary", &mut problems),
+        None => Some(current.summary),
+    };
+    let lead_label = patch.lead.unwrap_or_else(|| current.lead.to_string());
+    let coordinating_labels =
+        patch.coordinating.unwrap_or_else(|| current.coordinating.iter().map(ToString::to_string).collect());
+    let (lead, coordinating) =
+        departments_of(departments, "", &lead_label, &coordinating_labels, &mut problems);
+    match (summary, lead) {
+        (Some(summary), Some(lead)) if problems.0.is_empty() => Ok(TaskText {
+            section: patch.section.map_or(current.section, |s| optional(Some(s))),
+            summary,
+            details: patch.details.map_or(current.details, |d| optional(Some(d))),
+            lead,
+            coordinating,
+        }),
+        _ => Err(problems.0),
+    }
+}

@@ -1,0 +1,244 @@
+//! The changes people make to directives and tasks: add, edit, mark done, extend a
+//! deadline, acknowledge a reminder. Each is checked against the config, planned, and
+//! written in one transaction, the same way whether it comes from the CLI, the API or an
+//! acknowledge link; each is in the task's history with who made it.
+//!
+//! It must not send anything, nor know about HTTP or the command line: callers wake the
+//! daemon and put the result in words.
+
+pub mod input;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use input::{DirectiveInput, DoneInput, ExtendInput, TaskInput, TaskPatch};
+
+use crate::config::Settings;
+use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
+use crate::plan::{self, Policy, RuleKind};
+use crate::store::{Acknowledgement, LinkUse, LinkUseError, NewDirective, Store, StoreError, TaskText};
+
+/// One problem with a change's input, named by its field path (`tasks[2].lead`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldProblem>),
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: i64 },
+    #[error("task {0} is done; it cannot change")]
+    TaskDone(i64),
+    #[error("this link was already used")]
+    LinkUsed,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ChangeError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NoSuchTask(id) => ChangeError::NotFound { what: "task", id },
+            StoreError::NoSuchDirective(id) => ChangeError::NotFound { what: "directive", id },
+            StoreError::TaskDone(id) => ChangeError::TaskDone(id),
+            other => ChangeError::Store(other),
+        }
+    }
+}
+
+impl From<LinkUseError> for ChangeError {
+    fn from(error: LinkUseError) -> Self {
+        match error {
+            LinkUseError::AlreadyUsed => ChangeError::LinkUsed,
+            LinkUseError::Store(error) => error.into(),
+        }
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ChangeError {
+    ChangeError::Invalid(vec![FieldProblem { field: field.to_owned(), message: message.into() }])
+}
+
+/// Who makes a change, as the task's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    pub fn cli() -> Self {
+        Self("cli".into())
+    }
+
+    /// A client of the API, by its token's name.
+    pub fn api(token: &str) -> Self {
+        Self(format!("api:{token}"))
+    }
+
+    /// A department through an acknowledge link.
+    pub fn link(department: &str) -> Self {
+        Self(format!("link:{department}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The change's plan and clock: one value per change, built from the running settings.
+pub struct Changes<'a> {
+    pub store: &'a Store,
+    pub settings: &'a Settings,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+}
+
+impl Changes<'_> {
+    fn today(&self) -> NaiveDate {
+        self.now.with_timezone(&self.settings.timezone).date_naive()
+    }
+
+    fn first_planning(&self, task: &Task) -> Option<DateTime<Utc>> {
+        let policy = Policy::from_settings(self.settings);
+        plan::first_planning_at(task, self.settings.departments.escalate_to(&task.lead), &policy)
+    }
+
+    /// Adds a directive read from a file or the API, with its tasks planned.
+    pub async fn add_directive(
+        &self,
+        mut directive: NewDirective,
+    ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
+        for task in &mut directive.tasks {
+            task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
+        }
+        Ok(self.store.add_directive(&directive, self.actor.as_str(), self.now).await?)
+    }
+
+    pub async fn add_directive_input(
+        &self,
+        input: DirectiveInput,
+    ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
+        let directive = input::directive(input, &self.settings.departments, &self.settings.calendar.calendar)
+            .map_err(ChangeError::Invalid)?;
+        self.add_directive(directive).await
+    }
+
+    /// Adds a task to a directive; a relative deadline counts from the directive's date.
+    pub async fn add_task(&self, directive: DirectiveId, input: TaskInput) -> Result<TaskId, ChangeError> {
+        let header = self
+            .store
+            .directive(directive)
+            .await?
+            .ok_or(ChangeError::NotFound { what: "directive", id: directive.0 })?;
+        let context = input::Context {
+            departments: &self.settings.departments,
+            calendar: &self.settings.calendar.calendar,
+            issued_on: header.issued_on,
+        };
+        let mut problems = input::Problems::default();
+        let task = input::task(input, "", &context, &mut problems);
+        let Some(mut task) = task.filter(|_| problems.0.is_empty()) else {
+            return Err(ChangeError::Invalid(problems.0));
+        };
+        task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
+        Ok(self.store.add_task(directive, &task, self.actor.as_str(), self.now).await?)
+    }
+
+    /// Replaces a task's text and departments; departments no longer on it get nothing more.
+    pub async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<(), ChangeError> {
+        let record = self.store.task(id).await?;
+        if record.task.status == TaskStatus::Done {
+            return Err(ChangeError::TaskDone(id.0));
+        }
+        let current = TaskText {
+            section: record.task.section.clone(),
+            summary: record.task.summary.clone(),
+            details: record.task.details.clone(),
+            lead: record.task.lead.clone(),
+            coordinating: record.task.coordinating.clone(),
+        };
+        let text =
+            input::patched(current, patch, &self.settings.departments).map_err(ChangeError::Invalid)?;
+        let mut task = record.task.clone();
+        task.section = text.section.clone();
+        task.summary = text.summary.clone();
+        task.details = text.details.clone();
+        task.lead = text.lead.clone();
+        task.coordinating = text.coordinating.clone();
+        let mut keep: Vec<String> =
+            std::iter::once(&task.lead).chain(&task.coordinating).map(ToString::to_string).collect();
+        keep.extend(self.settings.departments.escalate_to(&task.lead).map(ToString::to_string));
+        let next = self.first_planning(&task);
+        Ok(self.store.update_task(id, &text, &keep, next, self.actor.as_str(), self.now).await?)
+    }
+
+    /// Marks a task done; false when it already was.
+    pub async fn mark_done(&self, id: TaskId, input: DoneInput) -> Result<bool, ChangeError> {
+        let on = self.done_on(input.on)?;
+        let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        Ok(self.store.mark_done(id, on, note, self.actor.as_str(), self.now).await?)
+    }
+
+    fn done_on(&self, on: Option<NaiveDate>) -> Result<NaiveDate, ChangeError> {
+        let today = self.today();
+        match on {
+            Some(on) if on > today => Err(invalid("on", format!("{on} is after today ({today})"))),
+            Some(on) => Ok(on),
+            None => Ok(today),
+        }
+    }
+
+    /// Moves a task's deadline; reminders for the old one stop, the new one is planned.
+    pub async fn extend(&self, id: TaskId, input: ExtendInput) -> Result<Deadline, ChangeError> {
+        let reason = input.reason.trim();
+        if reason.is_empty() {
+            return Err(invalid("reason", "say why the deadline is extended"));
+        }
+        let deadline = input::resolve_deadline(
+            &self.settings.calendar.calendar,
+            &input.to,
+            input.phrase.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()),
+            self.today(),
+        )
+        .map_err(|e| invalid("to", e))?;
+        let record = self.store.task(id).await?;
+        if record.task.status == TaskStatus::Done {
+            return Err(ChangeError::TaskDone(id.0));
+        }
+        let mut task = record.task.clone();
+        task.deadline = Some(deadline.clone());
+        let next = self.first_planning(&task);
+        self.store.extend(id, &deadline, reason, next, self.actor.as_str(), self.now).await?;
+        Ok(deadline)
+    }
+
+    /// "Đã nhận": `department` wants no more `kind` reminders for the task's current
+    /// deadline. `link` is the acknowledge link it came through, used up by it.
+    pub async fn acknowledge(
+        &self,
+        id: TaskId,
+        department: &str,
+        kind: RuleKind,
+        link: Option<&LinkUse<'_>>,
+    ) -> Result<(), ChangeError> {
+        let record = self.store.task(id).await?;
+        let Some(deadline) = record.task.deadline.as_ref().map(|d| d.date) else {
+            return Err(invalid("task", format!("task {} has no deadline, so no reminder to stop", id.0)));
+        };
+        let acknowledgement =
+            Acknowledgement { task: id, department: department.to_owned(), rule_kind: kind, deadline };
+        Ok(self.store.acknowledge(&acknowledgement, link, self.actor.as_str(), self.now).await?)
+    }
+
+    /// "Báo cáo hoàn thành" through a link; false when the task was already done.
+    pub async fn mark_done_by_link(
+        &self,
+        id: TaskId,
+        note: Option<&str>,
+        link: &LinkUse<'_>,
+    ) -> Result<bool, ChangeError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        Ok(self.store.mark_done_by_link(id, self.today(), note, link, self.actor.as_str(), self.now).await?)
+    }
+}

@@ -1,0 +1,189 @@
+//! Acknowledgements ("Đã nhận"): which kinds of reminder a department stopped for a task
+//! and deadline; and the acknowledge links that have acted, so that none acts twice.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::tasks::{insert_event, task_status};
+use super::{Result, Store, StoreError, to_unix};
+use crate::domain::TaskId;
+use crate::plan::RuleKind;
+
+/// One acknowledgement: `department` wants no more `rule_kind` reminders of `task` for
+/// `deadline`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Acknowledgement {
+    pub task: TaskId,
+    pub department: String,
+    pub rule_kind: RuleKind,
+    pub deadline: NaiveDate,
+}
+
+/// The outbox rules of a kind, as a LIKE pattern.
+fn rule_pattern(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::DueSoon => "before:%",
+        RuleKind::Due => "due",
+        RuleKind::Overdue => "overdue",
+        RuleKind::Escalation => "escalate",
+    }
+}
+
+/// Why a link cannot act.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkUseError {
+    #[error("this link was already used")]
+    AlreadyUsed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A link's one use: `signature` is its proof, kept to refuse it next time.
+#[derive(Debug, Clone)]
+pub struct LinkUse<'a> {
+    pub signature: &'a str,
+    pub department: &'a str,
+    pub action: &'a str,
+}
+
+impl Store {
+    /// Records an acknowledgement (once), cancels the pending reminders it stops and
+    /// writes the history, in one transaction. `link`, when the change comes through an
+    /// acknowledge link, is marked used in the same transaction.
+    pub async fn acknowledge(
+        &self,
+        acknowledgement: &Acknowledgement,
+        link: Option<&LinkUse<'_>>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), LinkUseError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        match task_status(&mut tx, acknowledgement.task).await? {
+            None => return Err(StoreError::NoSuchTask(acknowledgement.task.0).into()),
+            Some(status) if status != "open" => {
+                return Err(StoreError::TaskDone(acknowledgement.task.0).into());
+            }
+            Some(_) => {}
+        }
+        if let Some(link) = link {
+            use_link(&mut tx, acknowledgement.task, link, now).await?;
+        }
+        sqlx::query(
+            "INSERT INTO acknowledgements (task_id, department, rule_kind, deadline, at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(acknowledgement.task.0)
+        .bind(&acknowledgement.department)
+        .bind(acknowledgement.rule_kind.name())
+        .bind(acknowledgement.deadline)
+        .bind(to_unix(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        sqlx::query(
+            "UPDATE outbox SET state = 'cancelled', last_error = 'acknowledged', finished_at = ? \
+             WHERE task_id = ? AND department = ? AND rule LIKE ? AND deadline = ? AND state = 'pending'",
+        )
+        .bind(to_unix(now))
+        .bind(acknowledgement.task.0)
+        .bind(&acknowledgement.department)
+        .bind(rule_pattern(acknowledgement.rule_kind))
+        .bind(acknowledgement.deadline)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        let detail = format!(
+            "{} đã nhận nhắc việc ({}, hạn {})",
+            acknowledgement.department,
+            acknowledgement.rule_kind.vietnamese(),
+            acknowledgement.deadline
+        );
+        insert_event(&mut tx, acknowledgement.task.0, now, "acknowledged", Some(&detail), actor).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// Marks a task done through a link, using the link in the same transaction.
+    /// Returns false when the task was already done (the link is then not used).
+    pub async fn mark_done_by_link(
+        &self,
+        id: TaskId,
+        on: NaiveDate,
+        note: Option<&str>,
+        link: &LinkUse<'_>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, LinkUseError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        match task_status(&mut tx, id).await? {
+            None => return Err(StoreError::NoSuchTask(id.0).into()),
+            Some(status) if status != "open" => return Ok(false),
+            Some(_) => {}
+        }
+        use_link(&mut tx, id, link, now).await?;
+        super::tasks::mark_done_in(&mut tx, id, on, note, actor, now).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(true)
+    }
+
+    /// Whether a link with this signature has acted.
+    pub async fn link_used(&self, signature: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM used_links WHERE signature = ?")
+            .bind(signature)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// The acknowledgements of these tasks.
+    pub async fn acknowledgements(&self, tasks: &[TaskId]) -> Result<HashSet<Acknowledgement>> {
+        let mut found = HashSet::new();
+        for chunk in tasks.chunks(500) {
+            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT task_id, department, rule_kind, deadline FROM acknowledgements WHERE task_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for task in chunk {
+                list.push_bind(task.0);
+            }
+            query.push(")");
+            let rows: Vec<(i64, String, String, NaiveDate)> =
+                query.build_query_as().fetch_all(&self.pool).await?;
+            found.extend(rows.into_iter().filter_map(|(task, department, kind, deadline)| {
+                Some(Acknowledgement {
+                    task: TaskId(task),
+                    department,
+                    rule_kind: RuleKind::parse(&kind)?,
+                    deadline,
+                })
+            }));
+        }
+        Ok(found)
+    }
+}
+
+async fn use_link(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    task: TaskId,
+    link: &LinkUse<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), LinkUseError> {
+    let inserted = sqlx::query(
+        "INSERT INTO used_links (signature, task_id, department, action, used_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(link.signature)
+    .bind(task.0)
+    .bind(link.department)
+    .bind(link.action)
+    .bind(to_unix(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(StoreError::from)?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(LinkUseError::AlreadyUsed);
+    }
+    Ok(())
+}
