@@ -32,6 +32,7 @@ pub mod directive_file;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod links;
 pub mod message;
 pub mod outbox;
 pub mod plan;

@@ -43,7 +43,7 @@ pub fn signature(secret: &str, body: &[u8]) -> Result<String, SendError> {
         .map_err(|e| SendError::permanent(format!("cannot sign with the webhook secret: {e}")))?;
     mac.update(body);
     let digest = mac.finalize().into_bytes();
-    Ok(format!("sha256={}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    Ok(format!("sha256={}", hex::encode(digest)))
 }
 
 impl WebhookChannel {

@@ -34,8 +34,7 @@ pub struct Settings {
     pub schedule: Schedule,
     pub delivery: Delivery,
     pub calendar: CalendarSettings,
-    /// Where `/healthz`, `/readyz` and `/metrics` are served (`http.listen`); off when unset.
-    pub http_listen: Option<std::net::SocketAddr>,
+    pub http: HttpSettings,
     /// A folder of templates that replace or add to the built-in ones (`templates.dir`).
     pub templates_dir: Option<PathBuf>,
     pub channels: BTreeMap<String, ChannelSettings>,
@@ -46,6 +45,55 @@ pub struct Settings {
     pub departments: Departments,
     /// Where the settings came from, for messages.
     pub source: String,
+}
+
+/// The HTTP server (`[http]`): health, metrics, the API, acknowledge links, calendar feeds.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Where it listens; no server when unset.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The address department heads reach it at, for the links put in messages; no links
+    /// when unset.
+    pub public_url: Option<reqwest::Url>,
+    /// The largest request body the API accepts, in bytes.
+    pub body_limit: usize,
+    /// Signs acknowledge links and calendar-feed tokens; links and feeds are off without it.
+    pub link_key: Option<SecretString>,
+    /// How long an acknowledge link works after its message is sent.
+    pub link_valid_for: Duration,
+    /// The API's bearer tokens, stored as SHA-256 digests.
+    pub tokens: Vec<ApiToken>,
+}
+
+impl HttpSettings {
+    /// Whether messages carry acknowledge links.
+    pub fn links_on(&self) -> bool {
+        self.public_url.is_some() && self.link_key.is_some()
+    }
+}
+
+/// One API client (`[[http.tokens]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub name: String,
+    pub sha256: [u8; 32],
+    pub scope: Scope,
+}
+
+/// What a token may do: read only, or read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

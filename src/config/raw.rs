@@ -63,6 +63,20 @@ pub struct RawDelivery {
 #[derive(Debug, Deserialize, Default)]
 pub struct RawHttp {
     pub listen: Option<String>,
+    pub public_url: Option<String>,
+    pub body_limit: Option<String>,
+    pub link_key: Option<SecretString>,
+    pub link_key_file: Option<String>,
+    pub link_valid_for: Option<String>,
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawToken {
+    pub name: Option<String>,
+    pub sha256: Option<String>,
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -127,7 +127,7 @@ impl Daemon {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
                 .map_err(DaemonError::Signal)?;
         let heartbeat = Arc::new(crate::http::Heartbeat::default());
-        let http = match self.settings.http_listen {
+        let http = match self.settings.http.listen {
             Some(address) => {
                 // A loop asleep for its longest (the poll interval) is still a live loop.
                 let stale_after = self.settings.schedule.poll_interval * 3 + Duration::from_secs(60);

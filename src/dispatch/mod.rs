@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 use crate::channels::{Channel, Channels, Outgoing, SendError};
 use crate::config::{Department, Settings};
 use crate::domain::{DepartmentCode, Directive, Role, TaskId, TaskStatus};
+use crate::links::ReminderLinks;
 use crate::message::{self, Facts, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
 use crate::plan::{self, Policy, Rule};
@@ -69,6 +70,8 @@ pub struct Dispatcher {
     channels: Channels,
     renderer: Renderer,
     breakers: breaker::Breakers,
+    /// Acknowledge links put in reminders, when `http.public_url` is set.
+    links: Option<ReminderLinks>,
 }
 
 impl Dispatcher {
@@ -77,7 +80,8 @@ impl Dispatcher {
         // A failing channel rests as long as a first retry waits, longer each time.
         let delivery = &settings.delivery;
         let breakers = breaker::Breakers::new(delivery.retry_initial, delivery.retry_max);
-        Self { store, settings, policy, channels, renderer, breakers }
+        let links = ReminderLinks::from_settings(&settings.http);
+        Self { store, settings, policy, channels, renderer, breakers, links }
     }
 
     /// Sends everything due, a few batches at a time: claims are atomic, so two workers never
@@ -250,7 +254,19 @@ impl Dispatcher {
             due: self.policy.due_date(item.deadline),
             today: self.policy.local_date(Utc::now()),
         };
-        Ok((department, channel, message::facts(&reminder, &self.settings.departments)))
+        let mut facts = message::facts(&reminder, &self.settings.departments);
+        if let (Some(links), Some(rule)) = (&self.links, rule) {
+            let (received, done) = links.for_reminder(
+                task.id,
+                &department.code,
+                reminder.role,
+                rule.kind(),
+                item.deadline,
+                Utc::now(),
+            );
+            (facts.received_url, facts.done_url) = (Some(received), done);
+        }
+        Ok((department, channel, facts))
     }
 
     async fn send(&self, item: &OutboxItem, loaded: &Loaded) -> Result<(), Skip> {

@@ -47,6 +47,10 @@ pub struct ReminderFacts {
     pub status: String,
     /// "Còn 7 ngày", "Đến hạn hôm nay", "Quá hạn 3 ngày".
     pub status_short: String,
+    /// "Đã nhận": stops this kind of reminder; set when `http.public_url` is.
+    pub received_url: Option<String>,
+    /// "Báo cáo hoàn thành": marks the task done; for the lead department only.
+    pub done_url: Option<String>,
 }
 
 /// The facts behind a message, as a generic webhook's template sees them.
@@ -156,6 +160,8 @@ pub fn facts(reminder: &Reminder<'_>, names: &impl DepartmentNames) -> ReminderF
         days_left,
         status,
         status_short,
+        received_url: None,
+        done_url: None,
     }
 }
 
@@ -187,6 +193,8 @@ pub fn sample_facts(department: &str, department_name: &str) -> ReminderFacts {
         days_left: 7,
         status: "còn 7 ngày đến hạn".to_owned(),
         status_short: "Còn 7 ngày".to_owned(),
+        received_url: Some("https://nhacviec.example/ack/sample-received".to_owned()),
+        done_url: Some("https://nhacviec.example/ack/sample-done".to_owned()),
     }
 }
 

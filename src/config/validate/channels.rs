@@ -164,7 +164,7 @@ fn credential_path(file: &str) -> String {
 }
 
 /// A secret given inline or in a file (trailing newline dropped), not both.
-fn secret(
+pub(super) fn secret(
     path: &str,
     key: &str,
     inline: Option<SecretString>,

@@ -2,6 +2,7 @@
 
 mod channels;
 mod departments;
+mod http;
 
 use std::time::Duration;
 
@@ -69,13 +70,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let delivery = delivery(raw.delivery, &mut problems);
     let calendar = calendar(raw.calendar, &mut problems);
     let templates_dir = raw.templates.dir.map(std::path::PathBuf::from);
-    let http_listen = raw.http.listen.as_deref().and_then(|text| {
-        problems.check(
-            "http.listen",
-            text.parse::<std::net::SocketAddr>()
-                .map_err(|_| format!("'{text}' is not an address to listen on: write e.g. '127.0.0.1:8080'")),
-        )
-    });
+    let http = http::http(raw.http, &mut problems);
     if let Some(dir) = &templates_dir
         && !dir.is_dir()
     {
@@ -85,8 +80,8 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
         channels::channels(raw.channels, &mut problems);
     let departments = departments::departments(raw.departments, &channels, &mut problems);
 
-    match (timezone, schedule, delivery, calendar, departments) {
-        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments))
+    match (timezone, schedule, delivery, calendar, departments, http) {
+        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http))
             if problems.0.is_empty() =>
         {
             Ok(Settings {
@@ -96,7 +91,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 delivery,
                 calendar,
                 templates_dir,
-                http_listen,
+                http,
                 channels,
                 quiet_hours,
                 rate_limits,
