@@ -20,6 +20,7 @@
 //! - [`http`]: health, metrics, the JSON API, acknowledge links and calendar feeds;
 //! - [`links`]: signed acknowledge links and calendar-feed tokens;
 //! - [`feed`]: a department's deadlines as an iCalendar feed;
+//! - [`views`]: the JSON shapes of directives and tasks, for the CLI and the API;
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
 pub mod calendar;
@@ -31,6 +32,7 @@ pub mod daemon;
 pub mod directive_file;
 pub mod dispatch;
 pub mod domain;
+pub mod feed;
 pub mod http;
 pub mod links;
 pub mod message;
@@ -38,3 +40,4 @@ pub mod outbox;
 pub mod plan;
 pub mod store;
 pub mod summary;
+pub mod views;

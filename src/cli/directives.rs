@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use chrono::Utc;
-use serde::Serialize;
 
 use super::{Format, InputError, open_store, table};
 use crate::changes::{Actor, Changes};
 use crate::config::Settings;
 use crate::directive_file;
+use crate::views::DirectiveView;
 
 pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let name = file.display().to_string();
@@ -32,31 +32,10 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Serialize)]
-struct DirectiveRow {
-    id: i64,
-    number: Option<String>,
-    title: String,
-    issuer: String,
-    issued_on: String,
-    tasks: i64,
-}
-
 pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
-    let rows: Vec<DirectiveRow> = store
-        .directives()
-        .await?
-        .into_iter()
-        .map(|(d, tasks)| DirectiveRow {
-            id: d.id.0,
-            number: d.number,
-            title: d.title,
-            issuer: d.issuer,
-            issued_on: d.issued_on.to_string(),
-            tasks,
-        })
-        .collect();
+    let rows: Vec<DirectiveView> =
+        store.directives().await?.into_iter().map(|(d, tasks)| DirectiveView::new(d, tasks)).collect();
     match format {
         Format::Json => table::print_json(&rows),
         Format::Table => {
@@ -66,7 +45,7 @@ pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
                     vec![
                         r.id.to_string(),
                         r.number.clone().unwrap_or_default(),
-                        r.issued_on.clone(),
+                        r.issued_on.to_string(),
                         r.issuer.clone(),
                         r.tasks.to_string(),
                         r.title.clone(),

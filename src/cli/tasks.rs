@@ -8,7 +8,8 @@ use super::{Format, InputError, open_store, parse_date, table};
 use crate::changes::{Actor, ChangeError, Changes, DoneInput, ExtendInput};
 use crate::config::Settings;
 use crate::domain::{DepartmentCode, DirectiveId, TaskId};
-use crate::store::{StoreError, TaskEvent, TaskFilter, TaskRecord};
+use crate::store::{StoreError, TaskEvent, TaskFilter};
+use crate::views::{TaskView, view};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -28,41 +29,6 @@ pub struct ListArgs {
     format: Format,
 }
 
-/// A task as the CLI shows it.
-#[derive(Serialize)]
-pub struct TaskView {
-    pub id: i64,
-    pub directive_id: i64,
-    pub section: Option<String>,
-    pub summary: String,
-    pub lead: String,
-    pub coordinating: Vec<String>,
-    pub deadline: Option<NaiveDate>,
-    pub deadline_precision: Option<&'static str>,
-    pub deadline_phrase: Option<String>,
-    pub status: &'static str,
-    pub done_on: Option<NaiveDate>,
-    pub next_reminder_at: Option<String>,
-}
-
-fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
-    let task = &record.task;
-    TaskView {
-        id: task.id.0,
-        directive_id: task.directive_id.0,
-        section: task.section.clone(),
-        summary: task.summary.clone(),
-        lead: task.lead.to_string(),
-        coordinating: task.coordinating.iter().map(ToString::to_string).collect(),
-        deadline: task.deadline.as_ref().map(|d| d.date),
-        deadline_precision: task.deadline.as_ref().map(|d| d.precision.as_str()),
-        deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
-        status: task.status.as_str(),
-        done_on: task.done_on,
-        next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
-    }
-}
-
 fn department(settings: &Settings, label: &str) -> Result<DepartmentCode, InputError> {
     settings.departments.resolve(label).map(|d| d.code.clone()).ok_or_else(|| {
         InputError(format!("unknown department '{label}': use a code, name or alias from the config"))
@@ -76,6 +42,7 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
         overdue_on: args.overdue.then_some(today),
         due_before: args.due_before,
         directive: args.directive.map(DirectiveId),
+        ..TaskFilter::default()
     };
     let store = open_store(settings).await?;
     let views: Vec<TaskView> = store.tasks(&filter).await?.iter().map(|r| view(r, settings)).collect();
@@ -118,17 +85,15 @@ pub async fn show(settings: &Settings, id: i64, format: Format) -> anyhow::Resul
     struct Shown {
         #[serde(flatten)]
         task: TaskView,
-        details: Option<String>,
         history: Vec<TaskEvent>,
     }
-    let shown =
-        Shown { task: view(&record, settings), details: record.task.details.clone(), history: events };
+    let shown = Shown { task: view(&record, settings), history: events };
     match format {
         Format::Json => table::print_json(&shown),
         Format::Table => {
             let t = &shown.task;
             outln!("Nhiệm vụ {}: {}", t.id, t.summary);
-            if let Some(details) = &shown.details {
+            if let Some(details) = &t.details {
                 outln!("Nội dung: {details}");
             }
             outln!(

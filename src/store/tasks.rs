@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
 
 use super::rows::{DirectiveRow, TASK_COLUMNS, TaskRow};
 use super::{Result, Store, StoreError, from_unix, to_unix};
-use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Task, TaskId};
+use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Task, TaskId, TaskStatus};
 
 /// A directive and its tasks as read from a directive file, ready to insert.
 #[derive(Debug, Clone)]
@@ -69,6 +69,11 @@ pub struct TaskFilter {
     /// Tasks due on or before this date.
     pub due_before: Option<NaiveDate>,
     pub directive: Option<DirectiveId>,
+    pub status: Option<TaskStatus>,
+    /// Only tasks with a larger id: the next page.
+    pub after: Option<TaskId>,
+    /// At most this many tasks.
+    pub limit: Option<u32>,
 }
 
 /// What a task says, apart from its deadline: the fields `update_task` replaces.
@@ -226,6 +231,29 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
+    /// Replaces a directive's number, title and issuer. Its date stays: relative
+    /// deadlines were counted from it.
+    pub async fn update_directive(
+        &self,
+        id: DirectiveId,
+        number: Option<&str>,
+        title: &str,
+        issuer: &str,
+    ) -> Result<()> {
+        let changed = sqlx::query("UPDATE directives SET number = ?, title = ?, issuer = ? WHERE id = ?")
+            .bind(number)
+            .bind(title)
+            .bind(issuer)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NoSuchDirective(id.0));
+        }
+        Ok(())
+    }
+
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
         let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
         let row: Option<TaskRow> =
@@ -253,7 +281,16 @@ impl Store {
         if let Some(directive) = filter.directive {
             query.push(" AND t.directive_id = ").push_bind(directive.0);
         }
+        if let Some(status) = filter.status {
+            query.push(" AND t.status = ").push_bind(status.as_str());
+        }
+        if let Some(after) = filter.after {
+            query.push(" AND t.id > ").push_bind(after.0);
+        }
         query.push(" ORDER BY t.id");
+        if let Some(limit) = filter.limit {
+            query.push(" LIMIT ").push_bind(limit);
+        }
         let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(record).collect()
     }

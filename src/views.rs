@@ -1,0 +1,71 @@
+//! How directives and tasks look outside the program: the JSON of the CLI's
+//! `--format json` and of the API. Shapes only; reading and deciding live elsewhere.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::domain::Directive;
+use crate::store::TaskRecord;
+
+/// A task as the CLI and the API show it.
+#[derive(Debug, Serialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub directive_id: i64,
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: String,
+    pub coordinating: Vec<String>,
+    pub deadline: Option<NaiveDate>,
+    pub deadline_precision: Option<&'static str>,
+    pub deadline_phrase: Option<String>,
+    pub status: &'static str,
+    pub done_on: Option<NaiveDate>,
+    /// When the task is next looked at for reminders, in the configured zone.
+    pub next_reminder_at: Option<String>,
+}
+
+pub fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
+    let task = &record.task;
+    TaskView {
+        id: task.id.0,
+        directive_id: task.directive_id.0,
+        section: task.section.clone(),
+        summary: task.summary.clone(),
+        details: task.details.clone(),
+        lead: task.lead.to_string(),
+        coordinating: task.coordinating.iter().map(ToString::to_string).collect(),
+        deadline: task.deadline.as_ref().map(|d| d.date),
+        deadline_precision: task.deadline.as_ref().map(|d| d.precision.as_str()),
+        deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
+        status: task.status.as_str(),
+        done_on: task.done_on,
+        next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),
+    }
+}
+
+/// A directive with the number of its tasks.
+#[derive(Debug, Serialize)]
+pub struct DirectiveView {
+    pub id: i64,
+    pub number: Option<String>,
+    pub title: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub tasks: i64,
+}
+
+impl DirectiveView {
+    pub fn new(directive: Directive, tasks: i64) -> Self {
+        Self {
+            id: directive.id.0,
+            number: directive.number,
+            title: directive.title,
+            issuer: directive.issuer,
+            issued_on: directive.issued_on,
+            tasks,
+        }
+    }
+}
