@@ -60,8 +60,11 @@ pub fn render(
                 break;
             }
             event.alarm(
-                Alarm::display(&alarm_text(occurrence.rule, &task.summary), trigger(occurrence.at, due, policy))
-                    .done(),
+                Alarm::display(
+                    &alarm_text(occurrence.rule, &task.summary),
+                    trigger(occurrence.at, due, policy),
+                )
+                .done(),
             );
         }
         calendar.push(event.done());

@@ -50,6 +50,8 @@ pub struct Daemon {
     dispatcher: Dispatcher,
     /// Notified by the API after a change, so that the loop plans it at once.
     wake: Arc<tokio::sync::Notify>,
+    /// The running settings, for the HTTP server; sent again after each reload.
+    published: tokio::sync::watch::Sender<Arc<Settings>>,
     _lock: Option<StoreLock>,
 }
 
@@ -60,7 +62,8 @@ impl Daemon {
         let store = Store::open_limited(&settings.store.url, settings.store.max_size).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         let wake = Arc::new(tokio::sync::Notify::new());
-        Ok(Self { settings, source, store, policy, dispatcher, wake, _lock: lock })
+        let published = tokio::sync::watch::Sender::new(settings.clone());
+        Ok(Self { settings, source, store, policy, dispatcher, wake, published, _lock: lock })
     }
 
     /// The pieces that depend on the settings: rebuilt whole, or not at all.
@@ -98,6 +101,7 @@ impl Daemon {
             Ok(settings) => match Self::parts(settings, &self.store) {
                 Ok((settings, policy, dispatcher)) => {
                     (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
+                    self.published.send_replace(self.settings.clone());
                     match planning::replan_all(&self.store, &self.settings, &self.policy).await {
                         Ok(changed) => {
                             tracing::info!(source = %self.source.name(), changed, "config reloaded")
@@ -131,14 +135,14 @@ impl Daemon {
             Some(address) => {
                 // A loop asleep for its longest (the poll interval) is still a live loop.
                 let stale_after = self.settings.schedule.poll_interval * 3 + Duration::from_secs(60);
-                let server = crate::http::serve(
-                    address,
-                    self.store.clone(),
-                    heartbeat.clone(),
+                let context = crate::http::HttpContext {
+                    store: self.store.clone(),
+                    settings: self.published.subscribe(),
+                    heartbeat: heartbeat.clone(),
                     stale_after,
-                    shutdown.clone(),
-                )
-                .await?;
+                    wake: self.wake.clone(),
+                };
+                let server = crate::http::serve(address, context, shutdown.clone()).await?;
                 Some(server)
             }
             None => None,

@@ -1,7 +1,15 @@
-//! The daemon's HTTP face: `/healthz`, `/readyz` and `/metrics` (Prometheus text), on
-//! `[http] listen`, off when that is not set.
+//! The daemon's HTTP face, on `[http] listen` (off when that is not set): `/healthz`,
+//! `/readyz` and `/metrics` (Prometheus text) here; the JSON API in `api`, acknowledge
+//! links in `acknowledge`, calendar feeds in `calendar`.
 //!
-//! It reads the store and the daemon's heartbeat; it must not plan or send.
+//! It reads the store and changes it only through `changes`, then wakes the daemon's
+//! loop; it must not plan or send.
+
+mod acknowledge;
+mod api;
+pub mod auth;
+mod calendar;
+pub mod problem;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +24,7 @@ use axum::routing::get;
 use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::config::Settings;
 use crate::daemon::Shutdown;
 use crate::store::Store;
 
@@ -42,14 +51,42 @@ pub enum HttpError {
     Bind { address: SocketAddr, source: std::io::Error },
     #[error("cannot set up the metrics: {0}")]
     Metrics(String),
+    #[error("cannot load the pages' templates: {0}")]
+    Pages(String),
+}
+
+/// What the server shares with the daemon.
+pub struct HttpContext {
+    pub store: Store,
+    /// The running settings; a reload sends new ones.
+    pub settings: tokio::sync::watch::Receiver<Arc<Settings>>,
+    pub heartbeat: Arc<Heartbeat>,
+    /// A loop silent longer than this is not ready.
+    pub stale_after: Duration,
+    /// Notified after every change, so that the loop plans it at once.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 struct AppState {
-    store: Store,
-    heartbeat: Arc<Heartbeat>,
-    /// A loop silent longer than this is not ready.
-    stale_after: Duration,
+    context: HttpContext,
     metrics: PrometheusHandle,
+    pages: minijinja::Environment<'static>,
+}
+
+impl AppState {
+    /// The settings as they are now.
+    fn settings(&self) -> Arc<Settings> {
+        self.context.settings.borrow().clone()
+    }
+
+    fn store(&self) -> &Store {
+        &self.context.store
+    }
+
+    /// Tells the daemon's loop that the store changed.
+    fn changed(&self) {
+        self.context.wake.notify_one();
+    }
 }
 
 /// The process's metrics recorder, installed once.
@@ -69,20 +106,24 @@ fn metrics_handle() -> Result<PrometheusHandle, HttpError> {
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 
-/// Binds `address` and serves until `shutdown`.
+/// Binds `address` and serves until `shutdown`. The body limit is read once, here.
 pub async fn serve(
     address: SocketAddr,
-    store: Store,
-    heartbeat: Arc<Heartbeat>,
-    stale_after: Duration,
+    context: HttpContext,
     mut shutdown: Shutdown,
 ) -> Result<tokio::task::JoinHandle<()>, HttpError> {
     let metrics = metrics_handle()?;
-    let state = Arc::new(AppState { store, heartbeat, stale_after, metrics });
+    let body_limit = context.settings.borrow().http.body_limit;
+    let pages = acknowledge::pages().map_err(|e| HttpError::Pages(e.to_string()))?;
+    let state = Arc::new(AppState { context, metrics, pages });
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(render_metrics))
+        .merge(api::routes())
+        .merge(acknowledge::routes())
+        .merge(calendar::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(state);
     let listener =
         tokio::net::TcpListener::bind(address).await.map_err(|source| HttpError::Bind { address, source })?;
@@ -97,12 +138,12 @@ pub async fn serve(
 
 /// Ready: the store answers and the loop turned recently.
 async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    if let Err(error) = state.store.ping().await {
+    if let Err(error) = state.store().ping().await {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {error}\n"));
     }
-    match state.heartbeat.age() {
+    match state.context.heartbeat.age() {
         None => (StatusCode::SERVICE_UNAVAILABLE, "starting: no tick yet\n".to_owned()),
-        Some(age) if age > state.stale_after.as_secs() as i64 => {
+        Some(age) if age > state.context.stale_after.as_secs() as i64 => {
             (StatusCode::SERVICE_UNAVAILABLE, format!("scheduler loop silent for {age} s\n"))
         }
         Some(_) => (StatusCode::OK, "ready\n".to_owned()),
@@ -111,7 +152,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 
 async fn render_metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     // The outbox's depth and its oldest waiting reminder, read now.
-    if let Ok((pending, oldest)) = state.store.pending_stats().await {
+    if let Ok((pending, oldest)) = state.store().pending_stats().await {
         metrics::gauge!("nhacviec_outbox_pending").set(pending as f64);
         let age = oldest.map_or(0, |at| (Utc::now() - at).num_seconds().max(0));
         metrics::gauge!("nhacviec_outbox_oldest_pending_age_seconds").set(age as f64);

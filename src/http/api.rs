@@ -1,0 +1,434 @@
+//! The JSON API under `/api/v1`: directives and tasks created, read, listed and updated,
+//! tasks marked done or extended, a department's open tasks, the outbox. Bearer tokens
+//! with a read or write scope; errors as problem+json naming the field; every change goes
+//! through `changes` in one transaction and wakes the daemon.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{Client, authenticate};
+use super::problem::{JsonBody, Problem, QueryParams};
+use crate::changes::{Actor, Changes, DirectiveInput, DoneInput, ExtendInput, TaskInput, TaskPatch};
+use crate::config::Scope;
+use crate::domain::{DirectiveId, TaskId, TaskStatus};
+use crate::store::{OutboxState, TaskEvent, TaskFilter};
+use crate::views::{DirectiveView, TaskView, view};
+
+/// The OpenAPI document of this API.
+const OPENAPI: &str = include_str!("openapi.json");
+
+/// The most a list answers at once.
+const MAX_PAGE: u32 = 1000;
+
+type Shared = State<Arc<AppState>>;
+
+pub(super) fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/directives", get(list_directives).post(create_directive))
+        .route("/api/v1/directives/{id}", get(get_directive).patch(update_directive))
+        .route("/api/v1/directives/{id}/tasks", post(add_task))
+        .route("/api/v1/tasks", get(list_tasks))
+        .route("/api/v1/tasks/{id}", get(get_task).patch(update_task))
+        .route("/api/v1/tasks/{id}/done", post(mark_done))
+        .route("/api/v1/tasks/{id}/extend", post(extend))
+        .route("/api/v1/departments", get(list_departments))
+        .route("/api/v1/departments/{code}/tasks", get(department_tasks))
+        .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1", get(unknown_path))
+        .route("/api/v1/{*rest}", get(unknown_path).post(unknown_path).patch(unknown_path))
+}
+
+async fn unknown_path() -> Problem {
+    Problem::not_found("no such API path: see /api/v1/openapi.json")
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+impl AppState {
+    fn client(&self, headers: &HeaderMap, scope: Scope) -> Result<Client, Problem> {
+        authenticate(headers, &self.settings().http.tokens, scope)
+    }
+}
+
+/// An id from the path; anything else names no resource.
+fn id(text: &str, what: &str) -> Result<i64, Problem> {
+    text.parse().map_err(|_| Problem::not_found(format!("'{text}' is not a {what} id")))
+}
+
+#[derive(Serialize)]
+struct TaskWithHistory {
+    #[serde(flatten)]
+    task: TaskView,
+    history: Vec<TaskEvent>,
+}
+
+async fn task_answer(state: &AppState, id: TaskId) -> Result<TaskWithHistory, Problem> {
+    let settings = state.settings();
+    let record = state.store().task(id).await?;
+    let history = state.store().task_events(id).await?;
+    Ok(TaskWithHistory { task: view(&record, &settings), history })
+}
+
+fn created(location: String, body: impl Serialize) -> Response {
+    (StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(body)).into_response()
+}
+
+// Directives.
+
+async fn list_directives(State(state): Shared, headers: HeaderMap) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    let directives: Vec<DirectiveView> = state
+        .store()
+        .directives()
+        .await?
+        .into_iter()
+        .map(|(d, tasks)| DirectiveView::new(d, tasks))
+        .collect();
+    Ok(axum::Json(json!({ "directives": directives })).into_response())
+}
+
+#[derive(Serialize)]
+struct DirectiveAnswer {
+    directive: DirectiveView,
+    tasks: Vec<TaskView>,
+}
+
+async fn directive_answer(state: &AppState, id: DirectiveId) -> Result<DirectiveAnswer, Problem> {
+    let settings = state.settings();
+    let directive = state
+        .store()
+        .directive(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no directive with id {}", id.0)))?;
+    let filter = TaskFilter { directive: Some(id), ..TaskFilter::default() };
+    let records = state.store().tasks(&filter).await?;
+    let tasks: Vec<TaskView> = records.iter().map(|r| view(r, &settings)).collect();
+    Ok(DirectiveAnswer { directive: DirectiveView::new(directive, tasks.len() as i64), tasks })
+}
+
+async fn create_directive(
+    State(state): Shared,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<DirectiveInput>,
+) -> Result<Response, Problem> {
+    let client = state.client(&headers, Scope::Write)?;
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
+    };
+    let (id, _) = changes.add_directive_input(input).await?;
+    state.changed();
+    let answer = directive_answer(&state, id).await?;
+    Ok(created(format!("/api/v1/directives/{}", id.0), answer))
+}
+
+async fn get_directive(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    let id = DirectiveId(id(&text, "directive")?);
+    Ok(axum::Json(directive_answer(&state, id).await?).into_response())
+}
+
+/// `PATCH /api/v1/directives/{id}`: the number, title and issuer. The date stays, since
+/// relative deadlines were counted from it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectivePatch {
+    number: Option<String>,
+    title: Option<String>,
+    issuer: Option<String>,
+}
+
+async fn update_directive(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+    JsonBody(patch): JsonBody<DirectivePatch>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Write)?;
+    let id = DirectiveId(id(&text, "directive")?);
+    let current = state
+        .store()
+        .directive(id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no directive with id {}", id.0)))?;
+    let mut errors = Vec::new();
+    let mut text_of =
+        |value: Option<String>, current: String, field: &str| match value.map(|v| v.trim().to_owned()) {
+            Some(v) if v.is_empty() => {
+                errors.push(crate::changes::FieldProblem {
+                    field: field.into(),
+                    message: "must not be empty".into(),
+                });
+                current
+            }
+            Some(v) => v,
+            None => current,
+        };
+    let title = text_of(patch.title, current.title, "title");
+    let issuer = text_of(patch.issuer, current.issuer, "issuer");
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let number = match patch.number {
+        Some(number) => Some(number.trim().to_owned()).filter(|n| !n.is_empty()),
+        None => current.number,
+    };
+    state.store().update_directive(id, number.as_deref(), &title, &issuer).await?;
+    Ok(axum::Json(directive_answer(&state, id).await?).into_response())
+}
+
+async fn add_task(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+    JsonBody(input): JsonBody<TaskInput>,
+) -> Result<Response, Problem> {
+    let client = state.client(&headers, Scope::Write)?;
+    let directive = DirectiveId(id(&text, "directive")?);
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
+    };
+    let task = changes.add_task(directive, input).await?;
+    state.changed();
+    Ok(created(format!("/api/v1/tasks/{}", task.0), task_answer(&state, task).await?))
+}
+
+// Tasks.
+
+/// `GET /api/v1/tasks` and a department's tasks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskQuery {
+    /// Tasks a department leads or coordinates: code, name or alias.
+    department: Option<String>,
+    /// open | done
+    status: Option<String>,
+    /// Only open tasks past their due date.
+    overdue: Option<bool>,
+    due_before: Option<chrono::NaiveDate>,
+    directive: Option<i64>,
+    /// The last id of the previous page.
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Problem> {
+    let settings = state.settings();
+    let department = match &query.department {
+        Some(label) => Some(
+            crate::changes::input::resolve_department(&settings.departments, label).map_err(|message| {
+                Problem::invalid(vec![crate::changes::FieldProblem { field: "department".into(), message }])
+            })?,
+        ),
+        None => None,
+    };
+    let status = match query.status.as_deref() {
+        None => None,
+        Some("open") => Some(TaskStatus::Open),
+        Some("done") => Some(TaskStatus::Done),
+        Some(other) => {
+            return Err(Problem::invalid(vec![crate::changes::FieldProblem {
+                field: "status".into(),
+                message: format!("'{other}' is not a status: use open or done"),
+            }]));
+        }
+    };
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let today = Utc::now().with_timezone(&settings.timezone).date_naive();
+    let filter = TaskFilter {
+        department,
+        overdue_on: query.overdue.unwrap_or(false).then_some(today),
+        due_before: query.due_before,
+        directive: query.directive.map(DirectiveId),
+        status,
+        after: query.after.map(TaskId),
+        limit: Some(limit),
+    };
+    let records = state.store().tasks(&filter).await?;
+    let tasks: Vec<TaskView> = records.iter().map(|r| view(r, &settings)).collect();
+    // A full page may have more after it.
+    let next_after = (tasks.len() == limit as usize).then(|| tasks.last().map(|t| t.id)).flatten();
+    Ok(axum::Json(json!({ "tasks": tasks, "next_after": next_after })).into_response())
+}
+
+async fn list_tasks(
+    State(state): Shared,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<TaskQuery>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    tasks_answer(&state, query).await
+}
+
+async fn get_task(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    let task = TaskId(id(&text, "task")?);
+    Ok(axum::Json(task_answer(&state, task).await?).into_response())
+}
+
+async fn update_task(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+    JsonBody(patch): JsonBody<TaskPatch>,
+) -> Result<Response, Problem> {
+    let client = state.client(&headers, Scope::Write)?;
+    let task = TaskId(id(&text, "task")?);
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
+    };
+    changes.update_task(task, patch).await?;
+    state.changed();
+    Ok(axum::Json(task_answer(&state, task).await?).into_response())
+}
+
+async fn mark_done(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+    JsonBody(input): JsonBody<DoneInput>,
+) -> Result<Response, Problem> {
+    let client = state.client(&headers, Scope::Write)?;
+    let task = TaskId(id(&text, "task")?);
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
+    };
+    let changed = changes.mark_done(task, input).await?;
+    state.changed();
+    let answer = task_answer(&state, task).await?;
+    Ok(axum::Json(json!({ "changed": changed, "task": answer })).into_response())
+}
+
+async fn extend(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(text): Path<String>,
+    JsonBody(input): JsonBody<ExtendInput>,
+) -> Result<Response, Problem> {
+    let client = state.client(&headers, Scope::Write)?;
+    let task = TaskId(id(&text, "task")?);
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
+    };
+    changes.extend(task, input).await?;
+    state.changed();
+    Ok(axum::Json(task_answer(&state, task).await?).into_response())
+}
+
+// Departments.
+
+#[derive(Serialize)]
+struct DepartmentView {
+    code: String,
+    name: String,
+    aliases: Vec<String>,
+    channels: Vec<String>,
+    escalate_to: Option<String>,
+}
+
+async fn list_departments(State(state): Shared, headers: HeaderMap) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    let settings = state.settings();
+    let departments: Vec<DepartmentView> = settings
+        .departments
+        .iter()
+        .map(|d| DepartmentView {
+            code: d.code.to_string(),
+            name: d.name.clone(),
+            aliases: d.aliases.clone(),
+            channels: d.channels.clone(),
+            escalate_to: d.escalate_to.as_ref().map(ToString::to_string),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "departments": departments })).into_response())
+}
+
+/// `GET /api/v1/departments/{code}/tasks`: its open tasks unless `status` says otherwise.
+async fn department_tasks(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    QueryParams(mut query): QueryParams<TaskQuery>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    if query.department.is_some() {
+        return Err(Problem::bad_request("department: it is in the path already"));
+    }
+    let settings = state.settings();
+    let department = settings
+        .departments
+        .resolve(&code)
+        .ok_or_else(|| Problem::not_found(format!("no department '{code}' in the config")))?;
+    query.department = Some(department.code.to_string());
+    query.status = query.status.or(Some("open".into()));
+    tasks_answer(&state, query).await
+}
+
+// The outbox.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    state: Option<String>,
+    task: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn outbox(
+    State(state): Shared,
+    headers: HeaderMap,
+    QueryParams(query): QueryParams<OutboxQuery>,
+) -> Result<Response, Problem> {
+    state.client(&headers, Scope::Read)?;
+    let wanted = match query.state.as_deref() {
+        None => None,
+        Some(text) => Some(OutboxState::parse(text).ok_or_else(|| {
+            Problem::invalid(vec![crate::changes::FieldProblem {
+                field: "state".into(),
+                message: format!("'{text}' is not a state: use pending, sending, sent, dead or cancelled"),
+            }])
+        })?),
+    };
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let items = state.store().outbox(wanted, query.task.map(TaskId), limit).await?;
+    Ok(axum::Json(json!({ "items": items })).into_response())
+}
