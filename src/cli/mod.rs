@@ -13,6 +13,7 @@ macro_rules! outln {
     }};
 }
 
+mod access;
 mod calendar;
 mod directives;
 mod explain;
@@ -76,6 +77,15 @@ enum Command {
     Calendar(calendar::CalendarArgs),
     /// Tell, for one task, which reminders were sent, which are pending, and why any was skipped.
     Explain(explain::ExplainArgs),
+    /// API tokens: `nhacviec token new --name e-office --scope write`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the address of a department's calendar feed (iCalendar), to subscribe to.
+    FeedUrl {
+        /// The department: code, name or alias.
+        #[arg(long)]
+        department: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,6 +130,18 @@ enum TaskCommand {
         /// The new deadline in the words of the decision granting it.
         #[arg(long)]
         phrase: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Make a new token: prints it once, and the config entry holding its SHA-256.
+    New {
+        /// The client's name, shown in task histories (e.g. e-office).
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        scope: access::ScopeArg,
     },
 }
 
@@ -211,6 +233,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SendTest(args) => messages::send_test(&load()?, &args).await,
         Command::Summary(args) => summary::run(&load()?, &args).await,
         Command::Backup { file } => backup(&load()?, &file).await,
+        Command::Token(TokenCommand::New { name, scope }) => access::new_token(&name, scope),
+        Command::FeedUrl { department } => access::feed_url(&load()?, &department),
     }
     .map(|()| ExitCode::SUCCESS)
 }
