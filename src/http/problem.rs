@@ -116,6 +116,8 @@ fn field_of(path: &str, message: &str) -> String {
         .find_map(|prefix| message.strip_prefix(prefix)?.split('`').next());
     let path = if path == "." { "" } else { path };
     match named {
+        // serde_path_to_error puts an unknown field in the path already.
+        Some(name) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
         Some(name) if path.is_empty() => name.to_owned(),
         Some(name) => format!("{path}.{name}"),
         None => path.to_owned(),
@@ -205,6 +207,8 @@ mod tests {
     fn the_field_at_fault_is_named() {
         assert_eq!(field_of(".", "unknown field `foo`, expected one of `title`"), "foo");
         assert_eq!(field_of("tasks[0]", "unknown field `leader`, expected `lead`"), "tasks[0].leader");
+        assert_eq!(field_of("tasks[0].leader", "unknown field `leader`, expected `lead`"), "tasks[0].leader");
+        assert_eq!(field_of("titel", "unknown field `titel`, expected `title`"), "titel");
         assert_eq!(field_of("tasks[1]", "missing field `lead`"), "tasks[1].lead");
         assert_eq!(field_of("issued_on", "input contains invalid characters"), "issued_on");
     }

@@ -389,7 +389,14 @@ impl DaemonProcess {
 }
 
 /// Every secret any test configures: no daemon log may ever show one.
-pub const SECRETS: [&str; 5] = ["mật-khẩu-bí-mật", "khóa-bí-mật", "TOPSECRET", "123:ABC", "123:SECRET"];
+pub const SECRETS: [&str; 6] = [
+    "mật-khẩu-bí-mật",
+    "khóa-bí-mật",
+    "TOPSECRET",
+    "123:ABC",
+    "123:SECRET",
+    "khoa-ky-lien-ket-dai-hon-ba-muoi-hai-ky-tu",
+];
 
 impl Drop for DaemonProcess {
     fn drop(&mut self) {
