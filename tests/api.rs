@@ -660,3 +660,43 @@ print(json.dumps({'name': str(calendar.get('X-WR-CALNAME')), 'version': str(cale
     let unknown = url.replace("/snv.ics", "/sxyz.ics");
     assert_eq!(server.http.get(&unknown).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fuzzing_run_over_the_openapi_document_finds_no_server_error() {
+    let server = start("1s", "[\"7d\"]").await;
+    // Something to read, update, extend and mark done.
+    let body = directive(json!([
+        {"summary": "Việc A", "lead": "snv", "deadline": "2030-01-31"},
+        {"summary": "Việc B", "lead": "ubnd-tpnd", "coordinating": ["snv"], "deadline": "2030-03"},
+    ]));
+    server.post("/api/v1/directives", Some(WRITE_TOKEN), body).await;
+    // No 5xx, and every answer as documented: status, content type, body schema.
+    // `NHACVIEC_FUZZ_CHECKS=all` adds schemathesis' stricter input checks.
+    let checks = std::env::var("NHACVIEC_FUZZ_CHECKS").unwrap_or_else(|_| {
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+            .into()
+    });
+    let excluded =
+        std::env::var("NHACVIEC_FUZZ_EXCLUDE").unwrap_or_else(|_| "positive_data_acceptance".into());
+    let output = std::process::Command::new("schemathesis")
+        .args(["run", &format!("{}/api/v1/openapi.json", server.base)])
+        .args(["--header", &format!("Authorization: Bearer {WRITE_TOKEN}")])
+        .args(["--checks", &checks, "--exclude-checks", &excluded])
+        .args(["--max-examples", "30", "--max-time", "60", "--seed", "1", "--request-timeout", "10"])
+        .args(["--phases", "examples,coverage,fuzzing", "--workers", "2", "--no-color"])
+        .args(std::env::var("NHACVIEC_FUZZ_ARGS").unwrap_or_default().split_whitespace())
+        .env("SCHEMATHESIS_HOOKS", "")
+        .output()
+        .expect("schemathesis runs (pip install schemathesis)");
+    let report =
+        format!("{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    let log = server.daemon.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{report}\ndaemon errors:\n{}",
+        errors.join("\n")
+    );
+    assert!(errors.is_empty(), "the daemon logged errors:\n{}", errors.join("\n"));
+}

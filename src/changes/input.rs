@@ -41,16 +41,62 @@ pub struct TaskInput {
     pub deadline_phrase: Option<String>,
 }
 
-/// The fields of a task to replace (`PATCH /api/v1/tasks/{id}`); absent fields stay.
-/// The deadline moves only with `extend`, which keeps the reason.
+/// The fields of a task to replace (`PATCH /api/v1/tasks/{id}`): an absent field stays,
+/// `null` clears an optional one. The deadline moves only with `extend`, which keeps the
+/// reason.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
-    pub section: Option<String>,
-    pub summary: Option<String>,
-    pub details: Option<String>,
-    pub lead: Option<String>,
-    pub coordinating: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub section: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub summary: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub details: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub lead: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub coordinating: Option<Option<Vec<String>>>,
+}
+
+/// A field that is present, as `Some(value)` or `Some(None)` for `null`; with
+/// `#[serde(default)]`, an absent one is `None`.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A patched required field: absent keeps `current`; `null` is a problem at `field`.
+pub(super) fn required_patch<T>(
+    value: Option<Option<T>>,
+    current: T,
+    field: &str,
+    problems: &mut Problems,
+) -> T {
+    match value {
+        None => current,
+        Some(Some(value)) => value,
+        Some(None) => {
+            problems.add(field, "cannot be null: leave the field out to keep it");
+            current
+        }
+    }
+}
+
+/// The fields of a directive to replace (`PATCH /api/v1/directives/{id}`): number, title,
+/// issuer. Its date stays, since relative deadlines were counted from it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectivePatch {
+    #[serde(default, deserialize_with = "present")]
+    pub number: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub issuer: Option<Option<String>>,
 }
 
 /// `POST /api/v1/tasks/{id}/done`.
@@ -220,23 +266,39 @@ pub(super) fn patched(
     departments: &Departments,
 ) -> Result<TaskText, Vec<FieldProblem>> {
     let mut problems = Problems::default();
-    let summary = match patch.summary {
-        Some(summary) => required(&summary, "summary", &mut problems),
-        None => Some(current.summary),
-    };
-    let lead_label = patch.lead.unwrap_or_else(|| current.lead.to_string());
+    let summary = required_patch(patch.summary, current.summary, "summary", &mut problems);
+    let summary = required(&summary, "summary", &mut problems);
+    let lead_label = required_patch(patch.lead, current.lead.to_string(), "lead", &mut problems);
+    let current_coordinating = current.coordinating.iter().map(ToString::to_string).collect();
     let coordinating_labels =
-        patch.coordinating.unwrap_or_else(|| current.coordinating.iter().map(ToString::to_string).collect());
+        required_patch(patch.coordinating, current_coordinating, "coordinating", &mut problems);
     let (lead, coordinating) =
         departments_of(departments, "", &lead_label, &coordinating_labels, &mut problems);
     match (summary, lead) {
         (Some(summary), Some(lead)) if problems.0.is_empty() => Ok(TaskText {
-            section: patch.section.map_or(current.section, |s| optional(Some(s))),
+            section: patch.section.map_or(current.section, optional),
             summary,
-            details: patch.details.map_or(current.details, |d| optional(Some(d))),
+            details: patch.details.map_or(current.details, optional),
             lead,
             coordinating,
         }),
+        _ => Err(problems.0),
+    }
+}
+
+/// A directive's number, title and issuer after `patch`.
+pub(super) fn patched_directive(
+    current: &crate::domain::Directive,
+    patch: DirectivePatch,
+) -> Result<(Option<String>, String, String), Vec<FieldProblem>> {
+    let mut problems = Problems::default();
+    let title = required_patch(patch.title, current.title.clone(), "title", &mut problems);
+    let title = required(&title, "title", &mut problems);
+    let issuer = required_patch(patch.issuer, current.issuer.clone(), "issuer", &mut problems);
+    let issuer = required(&issuer, "issuer", &mut problems);
+    let number = patch.number.map_or(current.number.clone(), optional);
+    match (title, issuer) {
+        (Some(title), Some(issuer)) if problems.0.is_empty() => Ok((number, title, issuer)),
         _ => Err(problems.0),
     }
 }

@@ -10,7 +10,7 @@ pub mod input;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use input::{DirectiveInput, DoneInput, ExtendInput, TaskInput, TaskPatch};
+pub use input::{DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch};
 
 use crate::config::Settings;
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
@@ -122,6 +122,15 @@ impl Changes<'_> {
         let directive = input::directive(input, &self.settings.departments, &self.settings.calendar.calendar)
             .map_err(ChangeError::Invalid)?;
         self.add_directive(directive).await
+    }
+
+    /// Replaces a directive's number, title or issuer.
+    pub async fn update_directive(&self, id: DirectiveId, patch: DirectivePatch) -> Result<(), ChangeError> {
+        let current =
+            self.store.directive(id).await?.ok_or(ChangeError::NotFound { what: "directive", id: id.0 })?;
+        let (number, title, issuer) =
+            input::patched_directive(&current, patch).map_err(ChangeError::Invalid)?;
+        Ok(self.store.update_directive(id, number.as_deref(), &title, &issuer).await?)
     }
 
     /// Adds a task to a directive; a relative deadline counts from the directive's date.

@@ -17,7 +17,9 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{Client, authenticate};
 use super::problem::{JsonBody, Problem, QueryParams};
-use crate::changes::{Actor, Changes, DirectiveInput, DoneInput, ExtendInput, TaskInput, TaskPatch};
+use crate::changes::{
+    Actor, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
+};
 use crate::config::Scope;
 use crate::domain::{DirectiveId, TaskId, TaskStatus};
 use crate::store::{OutboxState, TaskEvent, TaskFilter};
@@ -59,6 +61,18 @@ async fn openapi() -> Response {
 impl AppState {
     fn client(&self, headers: &HeaderMap, scope: Scope) -> Result<Client, Problem> {
         authenticate(headers, &self.settings().http.tokens, scope)
+    }
+}
+
+/// A page's size: 1 to `MAX_PAGE`, `MAX_PAGE` by default.
+fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
+    match limit {
+        None => Ok(MAX_PAGE),
+        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
+        Some(limit) => Err(Problem::invalid(vec![crate::changes::FieldProblem {
+            field: "limit".into(),
+            message: format!("{limit} is not from 1 to {MAX_PAGE}"),
+        }])),
     }
 }
 
@@ -147,52 +161,22 @@ async fn get_directive(
     Ok(axum::Json(directive_answer(&state, id).await?).into_response())
 }
 
-/// `PATCH /api/v1/directives/{id}`: the number, title and issuer. The date stays, since
-/// relative deadlines were counted from it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DirectivePatch {
-    number: Option<String>,
-    title: Option<String>,
-    issuer: Option<String>,
-}
-
 async fn update_directive(
     State(state): Shared,
     headers: HeaderMap,
     Path(text): Path<String>,
     JsonBody(patch): JsonBody<DirectivePatch>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Write)?;
+    let client = state.client(&headers, Scope::Write)?;
     let id = DirectiveId(id(&text, "directive")?);
-    let current = state
-        .store()
-        .directive(id)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no directive with id {}", id.0)))?;
-    let mut errors = Vec::new();
-    let mut text_of =
-        |value: Option<String>, current: String, field: &str| match value.map(|v| v.trim().to_owned()) {
-            Some(v) if v.is_empty() => {
-                errors.push(crate::changes::FieldProblem {
-                    field: field.into(),
-                    message: "must not be empty".into(),
-                });
-                current
-            }
-            Some(v) => v,
-            None => current,
-        };
-    let title = text_of(patch.title, current.title, "title");
-    let issuer = text_of(patch.issuer, current.issuer, "issuer");
-    if !errors.is_empty() {
-        return Err(Problem::invalid(errors));
-    }
-    let number = match patch.number {
-        Some(number) => Some(number.trim().to_owned()).filter(|n| !n.is_empty()),
-        None => current.number,
+    let settings = state.settings();
+    let changes = Changes {
+        store: state.store(),
+        settings: &settings,
+        actor: Actor::api(&client.name),
+        now: Utc::now(),
     };
-    state.store().update_directive(id, number.as_deref(), &title, &issuer).await?;
+    changes.update_directive(id, patch).await?;
     Ok(axum::Json(directive_answer(&state, id).await?).into_response())
 }
 
@@ -256,7 +240,7 @@ async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Pr
             }]));
         }
     };
-    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let limit = page_limit(query.limit)?;
     let today = Utc::now().with_timezone(&settings.timezone).date_naive();
     let filter = TaskFilter {
         department,
@@ -428,7 +412,7 @@ async fn outbox(
             }])
         })?),
     };
-    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let limit = page_limit(query.limit)?;
     let items = state.store().outbox(wanted, query.task.map(TaskId), limit).await?;
     Ok(axum::Json(json!({ "items": items })).into_response())
 }

@@ -58,7 +58,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), LinkUseError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = self.begin_write().await.map_err(StoreError::from)?;
         match task_status(&mut tx, acknowledgement.task).await? {
             None => return Err(StoreError::NoSuchTask(acknowledgement.task.0).into()),
             Some(status) if status != "open" => {
@@ -115,7 +115,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, LinkUseError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = self.begin_write().await.map_err(StoreError::from)?;
         match task_status(&mut tx, id).await? {
             None => return Err(StoreError::NoSuchTask(id.0).into()),
             Some(status) if status != "open" => return Ok(false),

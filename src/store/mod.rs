@@ -83,6 +83,13 @@ impl Store {
         Self::connect(url, false, None).await
     }
 
+    /// A transaction that writes: `BEGIN IMMEDIATE` takes the write lock at once (waiting
+    /// up to the busy timeout), so that a transaction that reads first is never refused
+    /// its write because another writer committed in between (SQLITE_BUSY_SNAPSHOT).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
         let open_error = |source| StoreError::Open { url: url.to_owned(), source };
         if create

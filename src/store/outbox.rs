@@ -241,7 +241,7 @@ impl Store {
     /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a
     /// single statement, every attempt in a multi-row insert.
     pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sent: Vec<i64> = outcomes
             .iter()
             .filter(|(_, outcome)| matches!(outcome, Outcome::Sent { .. }))

@@ -25,7 +25,7 @@ impl Store {
     /// and task.
     pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64> {
         let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut inserted = 0;
         for chunk in shaped_chunks(&items) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(

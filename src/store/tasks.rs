@@ -113,7 +113,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let directive_id: i64 = sqlx::query_scalar(
             "INSERT INTO directives (number, title, issuer, issued_on, source, created_at) \
              VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -142,7 +142,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<TaskId> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE id = ?")
             .bind(directive.0)
             .fetch_optional(&mut *tx)
@@ -167,7 +167,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE tasks SET section = ?, summary = ?, details = ?, lead = ?, coordinating = ?, \
              planned_until = NULL, next_reminder_at = ? WHERE id = ? AND status = 'open'",
@@ -376,7 +376,7 @@ impl Store {
 
     /// Sets when each task next needs planning, in one transaction.
     pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (task, next) in updates {
             sqlx::query("UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open'")
                 .bind(next.map(to_unix))
@@ -398,7 +398,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = mark_done_in(&mut tx, id, on, note, actor, now).await?;
         if changed {
             tx.commit().await?;
@@ -417,7 +417,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let old: Option<(Option<NaiveDate>, String)> =
             sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = ?")
                 .bind(id.0)
