@@ -108,6 +108,30 @@ async fn get(address: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// The metrics text parsed by `prometheus-parse`, after checking every line is a comment,
+/// a sample or empty; each sample as `name{labels}` → value.
+fn parse_metrics(text: &str) -> std::collections::BTreeMap<String, f64> {
+    use prometheus_parse::{LineInfo, Scrape, Value};
+    for line in text.lines() {
+        let known = !matches!(LineInfo::parse(line), LineInfo::Ignored) || line.starts_with('#');
+        assert!(known, "not a Prometheus text line: {line:?}");
+    }
+    let scrape = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text");
+    let mut samples = std::collections::BTreeMap::new();
+    for sample in scrape.samples {
+        let mut labels: Vec<String> = sample.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        labels.sort();
+        let name = format!("{}{{{}}}", sample.metric, labels.join(","));
+        let value = match sample.value {
+            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+            Value::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            Value::Summary(_) => 0.0,
+        };
+        samples.insert(name, value);
+    }
+    samples
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn health_readiness_and_metrics_are_served_over_http() {
     let smtp = SmtpServer::start();
@@ -120,7 +144,6 @@ async fn health_readiness_and_metrics_are_served_over_http() {
         extra: format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
         ..ConfigParts::default()
     });
-    env.add_task("snv", &["ubnd-tpnd"], days_from_today(7));
     let mut daemon = env.spawn_daemon();
     let address = format!("127.0.0.1:{port}");
     let started = Instant::now();
@@ -132,25 +155,43 @@ async fn health_readiness_and_metrics_are_served_over_http() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(health, (200, "ok\n".to_owned()));
+    daemon.wait_running().await;
+
+    // Before any reminder: the counters are not there yet, or at 0.
+    let (status, before) = get(&address, "/metrics").await.unwrap();
+    assert_eq!(status, 200);
+    let before = parse_metrics(&before);
+    let sent = "nhacviec_reminders_sent_total{channel=\"email\",rule=\"before:7d\"}";
+    assert_eq!(before.get(sent).copied().unwrap_or(0.0), 0.0);
+
+    env.add_task("snv", &["ubnd-tpnd"], days_from_today(7));
     wait_for("both sent", WAIT, || {
         (env.outbox().iter().filter(|i| i["state"] == "sent").count() == 2).then_some(())
     })
     .await;
     let (status, body) = get(&address, "/readyz").await.unwrap();
     assert_eq!((status, body.as_str()), (200, "ready\n"), "{}", daemon.log());
-    let (status, metrics) = get(&address, "/metrics").await.unwrap();
+    let (status, text) = get(&address, "/metrics").await.unwrap();
     assert_eq!(status, 200);
-    for line in [
-        "nhacviec_reminders_sent_total{channel=\"email\",rule=\"before:7d\"} 1",
-        "nhacviec_reminders_sent_total{channel=\"chat\",rule=\"before:7d\"} 1",
-        "nhacviec_reminders_planned_total{channel=\"email\",rule=\"before:7d\"} 1",
-        "nhacviec_outbox_pending 0",
-        "nhacviec_outbox_oldest_pending_age_seconds 0",
-        "# TYPE nhacviec_delivery_duration_seconds histogram",
-        "nhacviec_last_tick_timestamp_seconds ",
+    let after = parse_metrics(&text);
+    for (name, value) in [
+        (sent, 1.0),
+        ("nhacviec_reminders_sent_total{channel=\"chat\",rule=\"before:7d\"}", 1.0),
+        ("nhacviec_reminders_planned_total{channel=\"email\",rule=\"before:7d\"}", 1.0),
+        ("nhacviec_outbox_pending{}", 0.0),
+        ("nhacviec_outbox_oldest_pending_age_seconds{}", 0.0),
     ] {
-        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+        assert_eq!(after.get(name), Some(&value), "{name} in:\n{text}");
     }
+    // Two deliveries timed; the last tick is recent.
+    assert!(text.contains("# TYPE nhacviec_delivery_duration_seconds histogram"), "{text}");
+    assert_eq!(
+        after.get("nhacviec_delivery_duration_seconds_count{channel=\"email\"}").copied(),
+        Some(1.0),
+        "{text}"
+    );
+    let tick = after.get("nhacviec_last_tick_timestamp_seconds{}").copied().unwrap_or(0.0);
+    assert!((chrono::Utc::now().timestamp() as f64 - tick).abs() < 60.0, "{text}");
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(WAIT).await, Some(0));
 }
