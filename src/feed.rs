@@ -124,3 +124,94 @@ fn description(entry: &FeedTask<'_>, written: NaiveDate, due: NaiveDate) -> Stri
 fn next_day(day: NaiveDate) -> NaiveDate {
     day.checked_add_days(Days::new(1)).unwrap_or(day)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveTime, TimeZone};
+
+    use super::*;
+    use crate::calendar::Calendar;
+    use crate::config::Schedule;
+    use crate::domain::{Deadline, DepartmentCode, DirectiveId, Offset, TaskId, TaskStatus};
+
+    fn policy() -> Policy {
+        let schedule = Schedule {
+            send_at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            send_window: (
+                NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+                NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+            ),
+            working_days_only: true,
+            before: vec![Offset::days(14), Offset::days(7), Offset::working_days(3)],
+            on_due_date: true,
+            overdue_every: Some(Offset::days(3)),
+            escalate_after: Some(Offset::days(7)),
+            poll_interval: std::time::Duration::from_secs(30),
+            replan: crate::config::parse_cron("0 5 0 * * *").unwrap(),
+            digest: false,
+            digest_at: crate::config::parse_cron("0 0 8 * * Mon-Fri").unwrap(),
+            summary_at: crate::config::parse_cron("0 0 8 * * Mon").unwrap(),
+        };
+        Policy::new(schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh)
+    }
+
+    fn task(id: i64, summary: &str, deadline: &str) -> Task {
+        Task {
+            id: TaskId(id),
+            directive_id: DirectiveId(1),
+            section: None,
+            summary: summary.into(),
+            details: None,
+            lead: DepartmentCode::parse("snv").unwrap(),
+            coordinating: vec![],
+            deadline: Some(Deadline::parse(deadline, Some("trong tháng 4".into())).unwrap()),
+            status: TaskStatus::Open,
+            done_on: None,
+            created_at: Utc.with_ymd_and_hms(2021, 9, 21, 2, 0, 0).unwrap(),
+        }
+    }
+
+    fn unfolded(text: &str) -> String {
+        text.replace("\r\n ", "")
+    }
+
+    #[test]
+    fn deadlines_are_all_day_events_with_an_alarm_at_each_reminder() {
+        let policy = policy();
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap();
+        // Thursday 30/04/2026 is a holiday, and 01/05 too: the task is due Monday 04/05.
+        let long =
+            "Xây dựng Đề án mở rộng địa giới hành chính thành phố Nam Định; báo cáo, đề xuất, kiến nghị";
+        let tasks = [task(7, long, "2026-04-30"), task(8, "Không có hạn", "2026-06-15")];
+        let mut entries: Vec<FeedTask<'_>> =
+            tasks.iter().map(|task| FeedTask { task, directive: None, role: Role::Lead }).collect();
+        let mut no_deadline = task(9, "Không hạn", "2026-06-15");
+        no_deadline.deadline = None;
+        entries.push(FeedTask { task: &no_deadline, directive: None, role: Role::Coordinating });
+        let snv = DepartmentCode::parse("snv").unwrap();
+        let text = render(&snv, "Sở Nội vụ", &entries, &policy, "nhacviec.example", now);
+
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.ends_with("END:VCALENDAR\r\n"));
+        // Folded at 75 octets, never inside a character.
+        assert!(text.split("\r\n").all(|line| line.len() <= 75), "{text}");
+        let text = unfolded(&text);
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 2);
+        assert!(text.contains("UID:task-7-snv@nhacviec.example"), "{text}");
+        assert!(text.contains("DTSTART;VALUE=DATE:20260504"), "{text}");
+        assert!(text.contains("DTEND;VALUE=DATE:20260505"), "{text}");
+        assert!(text.contains("SUMMARY:Hạn: Xây dựng Đề án mở rộng địa giới hành chính thành phố Nam Định\\; báo cáo\\, đề xuất\\, kiến nghị"), "{text}");
+        assert!(text.contains("là ngày nghỉ nên chuyển sang 04/05/2026"), "{text}");
+        // 14 days before 04/05 is Monday 20/04. 7 days before is Monday 27/04, the day off
+        // for Giỗ Tổ (Sunday 26/04), so Friday 24/04; 3 working days before is 24/04 too
+        // (29, 28, then 24: 30/04, 01/05 and 27/04 are off); the two are one reminder, so
+        // one alarm. Then the day itself at 08:00.
+        let event = &text[..text.find("END:VEVENT").unwrap()];
+        let triggers: Vec<&str> = event.lines().filter_map(|l| l.strip_prefix("TRIGGER")).collect();
+        assert_eq!(triggers.len(), 3, "{event}");
+        let seconds = |days: i64, hours: i64| (days * 24 + hours) * 3600;
+        assert_eq!(triggers[0], format!(";RELATED=START:-PT{}S", seconds(13, 16)));
+        assert_eq!(triggers[1], format!(";RELATED=START:-PT{}S", seconds(9, 16)));
+        assert_eq!(triggers[2], format!(";RELATED=START:PT{}S", seconds(0, 8)));
+        assert!(event.contains("ACTION:DISPLAY"));
+    }
+}

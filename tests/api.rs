@@ -404,11 +404,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_written() {
         server.patch(&format!("/api/v1/tasks/{task_id}"), Some(WRITE_TOKEN), json!({"lead": "nobody"})).await;
     assert_eq!((status, &problem["errors"][0]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("lead")));
     let (status, problem) = server
-        .post(
-            &format!("/api/v1/directives/9999/tasks"),
-            Some(WRITE_TOKEN),
-            json!({"summary": "A", "lead": "snv"}),
-        )
+        .post("/api/v1/directives/9999/tasks", Some(WRITE_TOKEN), json!({"summary": "A", "lead": "snv"}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
     let (status, _) = server.get("/api/v1/tasks/9999", Some(READ_TOKEN)).await;

@@ -251,3 +251,6 @@ impl Changes<'_> {
         Ok(self.store.mark_done_by_link(id, self.today(), note, link, self.actor.as_str(), self.now).await?)
     }
 }
+
+#[cfg(test)]
+mod tests;

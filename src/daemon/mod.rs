@@ -87,6 +87,16 @@ impl Daemon {
         notify_systemd(&[sd_notify::NotifyState::Ready]);
     }
 
+    /// Puts new settings in place, tells the HTTP server, and plans every task again.
+    async fn apply_parts(&mut self, (settings, policy, dispatcher): (Arc<Settings>, Policy, Dispatcher)) {
+        (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
+        self.published.send_replace(self.settings.clone());
+        match planning::replan_all(&self.store, &self.settings, &self.policy).await {
+            Ok(changed) => tracing::info!(source = %self.source.name(), changed, "config reloaded"),
+            Err(error) => tracing::error!(%error, "config reloaded, but re-planning failed"),
+        }
+    }
+
     /// Whether the config read again was valid and took effect.
     async fn apply_new_config(&mut self) -> bool {
         match Settings::load(&self.source) {
@@ -99,15 +109,17 @@ impl Daemon {
                 false
             }
             Ok(settings) => match Self::parts(settings, &self.store) {
-                Ok((settings, policy, dispatcher)) => {
-                    (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
-                    self.published.send_replace(self.settings.clone());
-                    match planning::replan_all(&self.store, &self.settings, &self.policy).await {
-                        Ok(changed) => {
-                            tracing::info!(source = %self.source.name(), changed, "config reloaded")
-                        }
-                        Err(error) => tracing::error!(%error, "config reloaded, but re-planning failed"),
-                    }
+                Ok(parts) if parts.0.http.listen != self.settings.http.listen => {
+                    tracing::warn!(
+                        running = ?self.settings.http.listen,
+                        new = ?parts.0.http.listen,
+                        "http.listen changed: the HTTP server moves at the next restart; the rest is reloaded"
+                    );
+                    self.apply_parts(parts).await;
+                    true
+                }
+                Ok(parts) => {
+                    self.apply_parts(parts).await;
                     true
                 }
                 Err(error) => {

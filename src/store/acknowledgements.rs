@@ -69,7 +69,7 @@ impl Store {
         if let Some(link) = link {
             use_link(&mut tx, acknowledgement.task, link, now).await?;
         }
-        sqlx::query(
+        let new = sqlx::query(
             "INSERT INTO acknowledgements (task_id, department, rule_kind, deadline, at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
         )
@@ -80,7 +80,9 @@ impl Store {
         .bind(to_unix(now))
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from)?;
+        .map_err(StoreError::from)?
+        .rows_affected()
+            > 0;
         sqlx::query(
             "UPDATE outbox SET state = 'cancelled', last_error = 'acknowledged', finished_at = ? \
              WHERE task_id = ? AND department = ? AND rule LIKE ? AND deadline = ? AND state = 'pending'",
@@ -99,7 +101,10 @@ impl Store {
             acknowledgement.rule_kind.vietnamese(),
             acknowledgement.deadline
         );
-        insert_event(&mut tx, acknowledgement.task.0, now, "acknowledged", Some(&detail), actor).await?;
+        // Acknowledged once already (another link, the same kind): nothing new to record.
+        if new {
+            insert_event(&mut tx, acknowledgement.task.0, now, "acknowledged", Some(&detail), actor).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -218,3 +218,57 @@ async fn finding_due_digests_reads_indexes_not_the_table() {
     let detail: Vec<_> = plan.iter().map(|row| row.3.as_str()).collect();
     assert!(!detail.iter().any(|d| d.starts_with("SCAN outbox")), "{detail:?}");
 }
+
+#[tokio::test]
+async fn an_acknowledgement_cancels_its_kind_once_and_a_link_acts_once() {
+    let (_dir, store) = store().await;
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+    let mut overdue = item("k-overdue", now());
+    overdue.rule = "overdue".into();
+    let mut other_department = item("k-tpnd", now());
+    other_department.department = "ubnd-tpnd".into();
+    let items = vec![item("k-7d", now()), overdue, other_department];
+    store.record_plans(&[plan(items, None)], now()).await.unwrap();
+    let deadline = NaiveDate::from_ymd_opt(2021, 11, 30).unwrap();
+    let acknowledgement = Acknowledgement {
+        task: TaskId(1),
+        department: "snv".into(),
+        rule_kind: crate::plan::RuleKind::DueSoon,
+        deadline,
+    };
+    let link = LinkUse { signature: "abc", department: "snv", action: "received" };
+    store.acknowledge(&acknowledgement, Some(&link), "link:snv", now()).await.unwrap();
+    let states: Vec<(String, &str)> =
+        store.outbox(None, None, 10).await.unwrap().into_iter().map(|i| (i.key, i.state.as_str())).collect();
+    // Only snv's due-soon reminder stops; its overdue one and the other department's stay.
+    assert_eq!(
+        states,
+        [
+            ("k-7d".to_owned(), "cancelled"),
+            ("k-overdue".to_owned(), "pending"),
+            ("k-tpnd".to_owned(), "pending")
+        ]
+    );
+    let found = store.acknowledgements(&[TaskId(1), TaskId(2)]).await.unwrap();
+    assert_eq!(found.into_iter().collect::<Vec<_>>(), std::slice::from_ref(&acknowledgement));
+    assert!(store.link_used("abc").await.unwrap());
+    // The same link again: refused, nothing more written.
+    let again = store.acknowledge(&acknowledgement, Some(&link), "link:snv", now()).await;
+    assert!(matches!(again, Err(LinkUseError::AlreadyUsed)));
+    let events = store.task_events(TaskId(1)).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == "acknowledged").count(), 1);
+    assert_eq!(events.last().unwrap().actor.as_deref(), Some("link:snv"));
+
+    // Done through a link: once; a used link does not act on a done task either.
+    let done = LinkUse { signature: "def", department: "snv", action: "done" };
+    let on = NaiveDate::from_ymd_opt(2021, 11, 23).unwrap();
+    assert!(store.mark_done_by_link(TaskId(1), on, Some("BC 45"), &done, "link:snv", now()).await.unwrap());
+    assert!(!store.mark_done_by_link(TaskId(1), on, None, &done, "link:snv", now()).await.unwrap());
+    let last = store.task_events(TaskId(1)).await.unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind.as_str(), last.detail.as_deref()),
+        ("done", Some("hoàn thành ngày 2021-11-23: BC 45"))
+    );
+    let acknowledged_done = store.acknowledge(&acknowledgement, None, "api", now()).await;
+    assert!(matches!(acknowledged_done, Err(LinkUseError::Store(StoreError::TaskDone(1)))));
+}
