@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use anyhow::Context;
 use chrono::Utc;
 
 use super::{Format, InputError, open_store, table};
@@ -19,7 +20,11 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let count = directive.tasks.len();
     let store = open_store(settings).await?;
     let changes = Changes { store: &store, settings, actor: Actor::cli(), now: Utc::now() };
-    let (id, tasks) = changes.add_directive(directive).await.map_err(super::tasks::change_error)?;
+    let (id, tasks) = changes
+        .add_directive(directive)
+        .await
+        .map_err(super::tasks::change_error)
+        .context("cannot add the directive")?;
     crate::daemon::wake_running_daemon(settings);
     outln!(
         "directive {} added: {} tasks ({} with a deadline), ids {}–{}",
