@@ -102,6 +102,11 @@ impl LinkSigner {
     }
 
     fn verify(&self, message: &str, signature: &str) -> Result<(), LinkError> {
+        // Lower-case hex only, as `sign` writes it: one link has one spelling, so that a used
+        // link cannot come back in upper case as another.
+        if signature.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(LinkError::Malformed);
+        }
         let tag = hex::decode(signature).map_err(|_| LinkError::Malformed)?;
         if tag.len() != SIGNATURE_BYTES {
             return Err(LinkError::Malformed);
@@ -197,7 +202,7 @@ impl ReminderLinks {
             department: department.clone(),
             action,
             deadline,
-            expires: now + self.valid_for,
+            expires: now.checked_add_signed(self.valid_for).unwrap_or(DateTime::<Utc>::MAX_UTC),
         };
         let received = self.url(&link(LinkAction::Received(kind)));
         let done = (role == crate::domain::Role::Lead).then(|| self.url(&link(LinkAction::Done)));
@@ -279,6 +284,9 @@ mod tests {
         let flipped = format!("{message}.{}", String::from_utf8(flipped).unwrap());
         assert_eq!(signer.check_ack(&flipped, now), Err(LinkError::BadSignature));
         assert_eq!(signer.check_ack(&token, now).map(|_| ()), Ok(()));
+        // The same link in upper case is not another link.
+        let upper = format!("{message}.{}", signature.to_ascii_uppercase());
+        assert_eq!(signer.check_ack(&upper, now), Err(LinkError::Malformed));
         // Another key's link.
         assert_eq!(signer_with(&"x".repeat(32)).check_ack(&token, now), Err(LinkError::BadSignature));
         for broken in

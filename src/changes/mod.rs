@@ -32,6 +32,10 @@ pub enum ChangeError {
     NotFound { what: &'static str, id: i64 },
     #[error("task {0} is done; it cannot change")]
     TaskDone(i64),
+    #[error("task {0} changed meanwhile (its deadline moved): read it again and retry")]
+    Changed(i64),
+    #[error("the task's deadline changed since the link was sent")]
+    DeadlineChanged,
     #[error("this link was already used")]
     LinkUsed,
     #[error(transparent)]
@@ -44,6 +48,7 @@ impl From<StoreError> for ChangeError {
             StoreError::NoSuchTask(id) => ChangeError::NotFound { what: "task", id },
             StoreError::NoSuchDirective(id) => ChangeError::NotFound { what: "directive", id },
             StoreError::TaskDone(id) => ChangeError::TaskDone(id),
+            StoreError::Changed(id) => ChangeError::Changed(id),
             other => ChangeError::Store(other),
         }
     }
@@ -53,6 +58,7 @@ impl From<LinkUseError> for ChangeError {
     fn from(error: LinkUseError) -> Self {
         match error {
             LinkUseError::AlreadyUsed => ChangeError::LinkUsed,
+            LinkUseError::DeadlineChanged => ChangeError::DeadlineChanged,
             LinkUseError::Store(error) => error.into(),
         }
     }
@@ -175,11 +181,14 @@ impl Changes<'_> {
         task.details = text.details.clone();
         task.lead = text.lead.clone();
         task.coordinating = text.coordinating.clone();
-        let mut keep: Vec<String> =
-            std::iter::once(&task.lead).chain(&task.coordinating).map(ToString::to_string).collect();
-        keep.extend(self.settings.departments.escalate_to(&task.lead).map(ToString::to_string));
+        let keep: Vec<(String, &str)> =
+            plan::all_recipients(&task, self.settings.departments.escalate_to(&task.lead))
+                .into_iter()
+                .map(|(department, role)| (department.to_string(), role.as_str()))
+                .collect();
         let next = self.first_planning(&task);
-        Ok(self.store.update_task(id, &text, &keep, next, self.actor.as_str(), self.now).await?)
+        let deadline = task.deadline.as_ref().map(|d| d.date);
+        Ok(self.store.update_task(id, &text, deadline, &keep, next, self.actor.as_str(), self.now).await?)
     }
 
     /// Marks a task done; false when it already was.
@@ -222,33 +231,37 @@ impl Changes<'_> {
         Ok(deadline)
     }
 
-    /// "Đã nhận": `department` wants no more `kind` reminders for the task's current
-    /// deadline. `link` is the acknowledge link it came through, used up by it.
+    /// "Đã nhận": `department` wants no more `kind` reminders of the task for `deadline`,
+    /// which must still be the task's. `link` is the acknowledge link it came through, used
+    /// up by it.
     pub async fn acknowledge(
         &self,
         id: TaskId,
         department: &str,
         kind: RuleKind,
+        deadline: NaiveDate,
         link: Option<&LinkUse<'_>>,
     ) -> Result<(), ChangeError> {
-        let record = self.store.task(id).await?;
-        let Some(deadline) = record.task.deadline.as_ref().map(|d| d.date) else {
-            return Err(invalid("task", format!("task {} has no deadline, so no reminder to stop", id.0)));
-        };
         let acknowledgement =
             Acknowledgement { task: id, department: department.to_owned(), rule_kind: kind, deadline };
         Ok(self.store.acknowledge(&acknowledgement, link, self.actor.as_str(), self.now).await?)
     }
 
-    /// "Báo cáo hoàn thành" through a link; false when the task was already done.
+    /// "Báo cáo hoàn thành" through a link sent for `deadline`; false when the task was
+    /// already done.
     pub async fn mark_done_by_link(
         &self,
         id: TaskId,
+        deadline: NaiveDate,
         note: Option<&str>,
         link: &LinkUse<'_>,
     ) -> Result<bool, ChangeError> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        Ok(self.store.mark_done_by_link(id, self.today(), note, link, self.actor.as_str(), self.now).await?)
+        let today = self.today();
+        Ok(self
+            .store
+            .mark_done_by_link(id, deadline, today, note, link, self.actor.as_str(), self.now)
+            .await?)
     }
 }
 

@@ -72,6 +72,7 @@ pub fn plan_record(
         planned_until: now,
         next_reminder_at: plan.next_at,
         items,
+        read_planned_until: record.planned_until,
     };
     (write, plan.superseded.len())
 }

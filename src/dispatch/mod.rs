@@ -215,6 +215,15 @@ impl Dispatcher {
         if task.deadline.as_ref().map(|d| d.date) != Some(item.deadline) {
             return Err(Skip::Cancelled("deadline changed".into()));
         }
+        // Still a recipient in this role: a task changed meanwhile may have dropped it.
+        let role = Role::parse(&item.role).unwrap_or(Role::Lead);
+        let escalate_to = self.settings.departments.escalate_to(&task.lead);
+        let on_task = plan::all_recipients(task, escalate_to)
+            .iter()
+            .any(|(code, recipient)| code.as_str() == item.department && *recipient == role);
+        if !on_task {
+            return Err(Skip::Cancelled("no longer on the task in this role".into()));
+        }
         let rule = Rule::parse(&item.rule).ok();
         if let Some(rule) = rule {
             let acknowledgement = Acknowledgement {
@@ -248,7 +257,7 @@ impl Dispatcher {
             task,
             directive,
             department: &item.department,
-            role: Role::parse(&item.role).unwrap_or(Role::Lead),
+            role,
             rule: &item.rule,
             deadline: item.deadline,
             due: self.policy.due_date(item.deadline),

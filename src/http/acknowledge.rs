@@ -153,6 +153,22 @@ async fn check(state: &AppState, settings: &Settings, token: &str) -> Result<Che
             "Nhiệm vụ này đã được điều chỉnh thời hạn sau khi thư được gửi. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
         ));
     }
+    // The department must still be on the task: a former lead cannot report it done, nor
+    // a department taken off it acknowledge it.
+    let recipients =
+        crate::plan::all_recipients(&record.task, settings.departments.escalate_to(&record.task.lead));
+    let allowed = match link.action {
+        LinkAction::Done => record.task.lead == link.department,
+        LinkAction::Received(_) => recipients.iter().any(|(code, _)| *code == link.department),
+    };
+    if !allowed {
+        return Err(refusal(
+            state,
+            StatusCode::GONE,
+            "Liên kết không còn hiệu lực",
+            "Đơn vị không còn được giao nhiệm vụ này với vai trò trong thư. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
+        ));
+    }
     Ok(Checked { link, signature, record })
 }
 
@@ -245,13 +261,16 @@ async fn act(
     let link = LinkUse { signature: &checked.signature, department, action: checked.link.action.name() };
     let result = match checked.link.action {
         LinkAction::Received(kind) => {
-            changes.acknowledge(checked.link.task, department, kind, Some(&link)).await
+            changes.acknowledge(checked.link.task, department, kind, checked.link.deadline, Some(&link)).await
         }
         LinkAction::Done => {
             // A form from the page; a POST without one is fine too.
             let form: ActForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let note = form.note.map(|n| n.chars().take(2000).collect::<String>());
-            changes.mark_done_by_link(checked.link.task, note.as_deref(), &link).await.map(|_| ())
+            changes
+                .mark_done_by_link(checked.link.task, checked.link.deadline, note.as_deref(), &link)
+                .await
+                .map(|_| ())
         }
     };
     match result {
@@ -288,6 +307,12 @@ async fn act(
             StatusCode::CONFLICT,
             "Liên kết đã được sử dụng",
             "Xác nhận này đã được ghi nhận trước đây; mỗi liên kết chỉ dùng được một lần.",
+        ),
+        Err(ChangeError::DeadlineChanged) => refusal(
+            &state,
+            StatusCode::GONE,
+            "Thời hạn đã thay đổi",
+            "Nhiệm vụ này đã được điều chỉnh thời hạn sau khi thư được gửi. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
         ),
         Err(ChangeError::TaskDone(_)) => refusal(
             &state,

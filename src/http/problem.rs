@@ -94,7 +94,10 @@ impl From<ChangeError> for Problem {
         match error {
             ChangeError::Invalid(errors) => Problem::invalid(errors),
             ChangeError::NotFound { .. } => Problem::not_found(error.to_string()),
-            ChangeError::TaskDone(_) | ChangeError::LinkUsed => {
+            ChangeError::TaskDone(_)
+            | ChangeError::Changed(_)
+            | ChangeError::LinkUsed
+            | ChangeError::DeadlineChanged => {
                 Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string())
             }
             ChangeError::Store(error) => Problem::internal(error),

@@ -132,6 +132,11 @@ pub fn recipients(
     }
 }
 
+/// Everyone a task's reminders go to, with their part in it.
+pub fn all_recipients(task: &Task, escalate_to: Option<&DepartmentCode>) -> Vec<(DepartmentCode, Role)> {
+    SERIES.iter().flat_map(|series| recipients(task, *series, escalate_to)).collect()
+}
+
 const SERIES: [Series; 2] = [Series::Reminders, Series::Escalation];
 
 /// The reminders of `task` that fell due after `planned_until` and by `now`. Of each

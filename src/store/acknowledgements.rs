@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::tasks::{insert_event, task_status};
+use super::tasks::insert_event;
 use super::{Result, Store, StoreError, to_unix};
 use crate::domain::TaskId;
 use crate::plan::RuleKind;
@@ -35,6 +35,8 @@ fn rule_pattern(kind: RuleKind) -> &'static str {
 pub enum LinkUseError {
     #[error("this link was already used")]
     AlreadyUsed,
+    #[error("the task's deadline changed since the link was sent")]
+    DeadlineChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -59,13 +61,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), LinkUseError> {
         let mut tx = self.begin_write().await.map_err(StoreError::from)?;
-        match task_status(&mut tx, acknowledgement.task).await? {
-            None => return Err(StoreError::NoSuchTask(acknowledgement.task.0).into()),
-            Some(status) if status != "open" => {
-                return Err(StoreError::TaskDone(acknowledgement.task.0).into());
-            }
-            Some(_) => {}
-        }
+        open_with_deadline(&mut tx, acknowledgement.task, acknowledgement.deadline).await?;
         if let Some(link) = link {
             use_link(&mut tx, acknowledgement.task, link, now).await?;
         }
@@ -111,9 +107,11 @@ impl Store {
 
     /// Marks a task done through a link, using the link in the same transaction.
     /// Returns false when the task was already done (the link is then not used).
+    #[allow(clippy::too_many_arguments)]
     pub async fn mark_done_by_link(
         &self,
         id: TaskId,
+        deadline: NaiveDate,
         on: NaiveDate,
         note: Option<&str>,
         link: &LinkUse<'_>,
@@ -121,10 +119,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, LinkUseError> {
         let mut tx = self.begin_write().await.map_err(StoreError::from)?;
-        match task_status(&mut tx, id).await? {
-            None => return Err(StoreError::NoSuchTask(id.0).into()),
-            Some(status) if status != "open" => return Ok(false),
-            Some(_) => {}
+        match open_with_deadline(&mut tx, id, deadline).await {
+            Err(LinkUseError::Store(StoreError::TaskDone(_))) => return Ok(false),
+            other => other?,
         }
         use_link(&mut tx, id, link, now).await?;
         super::tasks::mark_done_in(&mut tx, id, on, note, actor, now).await?;
@@ -165,6 +162,26 @@ impl Store {
             }));
         }
         Ok(found)
+    }
+}
+
+/// Checks, inside the transaction, that the task is open and still due on `deadline`.
+async fn open_with_deadline(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    task: TaskId,
+    deadline: NaiveDate,
+) -> Result<(), LinkUseError> {
+    let found: Option<(String, Option<NaiveDate>)> =
+        sqlx::query_as("SELECT status, deadline FROM tasks WHERE id = ?")
+            .bind(task.0)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(StoreError::from)?;
+    match found {
+        None => Err(StoreError::NoSuchTask(task.0).into()),
+        Some((status, _)) if status != "open" => Err(StoreError::TaskDone(task.0).into()),
+        Some((_, current)) if current != Some(deadline) => Err(LinkUseError::DeadlineChanged),
+        Some(_) => Ok(()),
     }
 }
 

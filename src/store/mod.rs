@@ -42,6 +42,8 @@ pub enum StoreError {
     NoSuchDirective(i64),
     #[error("task {0} is done; it cannot change")]
     TaskDone(i64),
+    #[error("task {0} changed meanwhile (its deadline moved): read it again and retry")]
+    Changed(i64),
     #[error("no outbox item with id {0}")]
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]

@@ -156,13 +156,17 @@ impl Store {
     }
 
     /// Replaces what a task says (summary, details, section, departments), cancels what was
-    /// pending for departments not in `keep`, and plans it again from `next_reminder_at`. The deadline moves only
-    /// through `extend`, which keeps its reason.
+    /// pending for a department and role not in `keep`, and plans it again from
+    /// `next_reminder_at`. `deadline` is the one the caller planned for: a task extended
+    /// meanwhile is refused as changed. The deadline moves only through `extend`, which keeps
+    /// its reason.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_task(
         &self,
         id: TaskId,
         task: &TaskText,
-        keep: &[String],
+        deadline: Option<NaiveDate>,
+        keep: &[(String, &str)],
         next_reminder_at: Option<DateTime<Utc>>,
         actor: &str,
         now: DateTime<Utc>,
@@ -170,7 +174,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE tasks SET section = ?, summary = ?, details = ?, lead = ?, coordinating = ?, \
-             planned_until = NULL, next_reminder_at = ? WHERE id = ? AND status = 'open'",
+             planned_until = NULL, next_reminder_at = ? WHERE id = ? AND status = 'open' AND deadline IS ?",
         )
         .bind(&task.section)
         .bind(&task.summary)
@@ -179,26 +183,29 @@ impl Store {
         .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
         .bind(next_reminder_at.map(to_unix))
         .bind(id.0)
+        .bind(deadline)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if changed == 0 {
-            return Err(match task_status(&mut tx, id).await? {
+            return Err(match task_status(&mut tx, id).await?.as_deref() {
+                Some("open") => StoreError::Changed(id.0),
                 Some(_) => StoreError::TaskDone(id.0),
                 None => StoreError::NoSuchTask(id.0),
             });
         }
         sqlx::query("DELETE FROM task_coordinators WHERE task_id = ?").bind(id.0).execute(&mut *tx).await?;
         insert_coordinators(&mut tx, id.0, &task.coordinating).await?;
-        // Departments no longer on the task get nothing more; the others keep what waits.
+        // A department no longer on the task, or in another part, gets nothing more of what
+        // waits; the others keep it.
         let mut cancel = QueryBuilder::<Sqlite>::new(
-            "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task', finished_at = ",
+            "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task in this role', finished_at = ",
         );
         cancel.push_bind(to_unix(now)).push(" WHERE state = 'pending' AND task_id = ").push_bind(id.0);
-        cancel.push(" AND department NOT IN (");
-        let mut list = cancel.separated(", ");
-        for department in keep {
-            list.push_bind(department);
+        cancel.push(" AND NOT (0");
+        for (department, role) in keep {
+            cancel.push(" OR (department = ").push_bind(department.as_str());
+            cancel.push(" AND role = ").push_bind(*role).push(")");
         }
         cancel.push(")");
         cancel.build().execute(&mut *tx).await?;

@@ -60,6 +60,7 @@ fn plan(items: Vec<NewOutboxItem>, next: Option<DateTime<Utc>>) -> PlanWrite {
         planned_until: now(),
         next_reminder_at: next,
         items,
+        read_planned_until: None,
     }
 }
 
@@ -259,11 +260,26 @@ async fn an_acknowledgement_cancels_its_kind_once_and_a_link_acts_once() {
     assert_eq!(events.iter().filter(|e| e.kind == "acknowledged").count(), 1);
     assert_eq!(events.last().unwrap().actor.as_deref(), Some("link:snv"));
 
+    // A link sent for another deadline does not act.
+    let old = Acknowledgement {
+        deadline: NaiveDate::from_ymd_opt(2021, 10, 31).unwrap(),
+        ..acknowledgement.clone()
+    };
+    let stale = LinkUse { signature: "old", department: "snv", action: "received" };
+    let refused = store.acknowledge(&old, Some(&stale), "link:snv", now()).await;
+    assert!(matches!(refused, Err(LinkUseError::DeadlineChanged)));
+    assert!(!store.link_used("old").await.unwrap());
+
     // Done through a link: once; a used link does not act on a done task either.
     let done = LinkUse { signature: "def", department: "snv", action: "done" };
     let on = NaiveDate::from_ymd_opt(2021, 11, 23).unwrap();
-    assert!(store.mark_done_by_link(TaskId(1), on, Some("BC 45"), &done, "link:snv", now()).await.unwrap());
-    assert!(!store.mark_done_by_link(TaskId(1), on, None, &done, "link:snv", now()).await.unwrap());
+    assert!(
+        store
+            .mark_done_by_link(TaskId(1), deadline, on, Some("BC 45"), &done, "link:snv", now())
+            .await
+            .unwrap()
+    );
+    assert!(!store.mark_done_by_link(TaskId(1), deadline, on, None, &done, "link:snv", now()).await.unwrap());
     let last = store.task_events(TaskId(1)).await.unwrap().pop().unwrap();
     assert_eq!(
         (last.kind.as_str(), last.detail.as_deref()),

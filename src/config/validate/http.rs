@@ -48,9 +48,9 @@ pub(super) fn http(raw: RawHttp, problems: &mut Problems) -> Option<HttpSettings
     }
     let link_valid_for = problems
         .check("http.link_valid_for", parse_duration(raw.link_valid_for.as_deref().unwrap_or("30d")))
-        .filter(|valid| *valid >= Duration::from_secs(3600))
+        .filter(|valid| (Duration::from_secs(3600)..=Duration::from_secs(366 * 24 * 3600)).contains(valid))
         .or_else(|| {
-            problems.add("http.link_valid_for", "links must work at least an hour: write e.g. '30d'");
+            problems.add("http.link_valid_for", "links must work from an hour to a year: write e.g. '30d'");
             None
         });
     let tokens = tokens(raw.tokens, problems);
@@ -66,6 +66,7 @@ pub(super) fn http(raw: RawHttp, problems: &mut Problems) -> Option<HttpSettings
 
 fn tokens(raw: Vec<crate::config::raw::RawToken>, problems: &mut Problems) -> Vec<ApiToken> {
     let mut names = BTreeSet::new();
+    let mut digests = BTreeSet::new();
     let mut tokens = Vec::new();
     for (i, token) in raw.into_iter().enumerate() {
         let path = format!("http.tokens[{i}]");
@@ -102,6 +103,14 @@ fn tokens(raw: Vec<crate::config::raw::RawToken>, problems: &mut Problems) -> Ve
                 None
             }
         };
+        if let Some(digest) = sha256
+            && !digests.insert(digest)
+        {
+            problems.add(
+                format!("{path}.sha256"),
+                "another token has this digest: give each client its own token",
+            );
+        }
         if let (Some(name), Some(sha256), Some(scope)) = (name, sha256, scope) {
             tokens.push(ApiToken { name, sha256, scope });
         }
