@@ -271,6 +271,18 @@ async fn every_endpoint_answers_with_what_it_documents() {
     let items = outbox["items"].as_array().unwrap();
     assert!(!items.is_empty() && items.iter().all(|i| i["state"] == "sent"), "{outbox}");
 
+    // Paged: one item, then the rest.
+    let (_, first) = server.get("/api/v1/outbox?limit=1", Some(READ_TOKEN)).await;
+    let after = first["next_after"].as_i64().unwrap();
+    let (_, rest) = server.get(&format!("/api/v1/outbox?after={after}"), Some(READ_TOKEN)).await;
+    assert!(rest["items"].as_array().unwrap().iter().all(|i| i["id"].as_i64().unwrap() > after), "{rest}");
+    assert_eq!(rest["next_after"], Value::Null);
+    // A last page that is exactly full says so.
+    let (_, all) = server.get("/api/v1/tasks", Some(READ_TOKEN)).await;
+    let count = all["tasks"].as_array().unwrap().len();
+    let (_, exact) = server.get(&format!("/api/v1/tasks?limit={count}"), Some(READ_TOKEN)).await;
+    assert_eq!(exact["next_after"], Value::Null);
+
     let (status, document) = server.get("/api/v1/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(document["openapi"], "3.1.0");
@@ -282,6 +294,9 @@ async fn every_endpoint_answers_with_what_it_documents() {
     }
     let (status, unknown) = server.get("/api/v1/nothing-here", Some(READ_TOKEN)).await;
     assert_eq!((status, &unknown["status"]), (StatusCode::NOT_FOUND, &json!(404)));
+    let (status, wrong) =
+        server.call(reqwest::Method::DELETE, "/api/v1/tasks/1", Some(WRITE_TOKEN), None).await;
+    assert_eq!((status, &wrong["status"]), (StatusCode::METHOD_NOT_ALLOWED, &json!(405)));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -311,6 +326,20 @@ async fn tokens_are_required_and_scoped() {
     }
     let (status, _) = server.get("/api/v1/tasks", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The token is checked before the body is read: no token, no 413 or 422.
+    let huge = json!({"title": "x".repeat(70 * 1024)});
+    let (status, _) = server.post("/api/v1/directives", None, huge).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.post("/api/v1/directives", Some(READ_TOKEN), json!({"nonsense": 1})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = server
+        .http
+        .get(format!("{}/api/v1/tasks", server.base))
+        .header("authorization", format!("BEARER {READ_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     let (status, _) = server.get("/api/v1/outbox", Some("nv_wrong")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let response = server

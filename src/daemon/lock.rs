@@ -35,7 +35,19 @@ pub fn acquire(db: &Path) -> Result<StoreLock, LockError> {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
     let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io)?;
-    match file.try_lock() {
+    // The CLI holds the lock shared for an instant while it reads the process id: a start
+    // at that instant waits it out rather than failing.
+    let mut attempts = 0;
+    let locked = loop {
+        match file.try_lock() {
+            Err(TryLockError::WouldBlock) if attempts < 20 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => break other,
+        }
+    };
+    match locked {
         Ok(()) => {
             let mut file = file;
             file.set_len(0)

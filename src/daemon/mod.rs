@@ -52,18 +52,34 @@ pub struct Daemon {
     wake: Arc<tokio::sync::Notify>,
     /// The running settings, for the HTTP server; sent again after each reload.
     published: tokio::sync::watch::Sender<Arc<Settings>>,
+    /// SIGUSR1: the CLI changed the store (see `wake_running_daemon`).
+    changed_elsewhere: tokio::signal::unix::Signal,
     _lock: Option<StoreLock>,
 }
 
 impl Daemon {
     /// Takes the store's lock, applies migrations and builds the channels.
     pub async fn build(settings: Settings, source: ConfigSource) -> Result<Self, DaemonError> {
+        // SIGUSR1 would end the process by default: take it over before the lock file names
+        // this process to the CLI.
+        let changed_elsewhere = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+            .map_err(DaemonError::Signal)?;
         let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
         let store = Store::open_limited(&settings.store.url, settings.store.max_size).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let published = tokio::sync::watch::Sender::new(settings.clone());
-        Ok(Self { settings, source, store, policy, dispatcher, wake, published, _lock: lock })
+        Ok(Self {
+            settings,
+            source,
+            store,
+            policy,
+            dispatcher,
+            wake,
+            published,
+            changed_elsewhere,
+            _lock: lock,
+        })
     }
 
     /// The pieces that depend on the settings: rebuilt whole, or not at all.
@@ -109,11 +125,14 @@ impl Daemon {
                 false
             }
             Ok(settings) => match Self::parts(settings, &self.store) {
-                Ok(parts) if parts.0.http.listen != self.settings.http.listen => {
+                Ok(parts)
+                    if parts.0.http.listen != self.settings.http.listen
+                        || parts.0.http.body_limit != self.settings.http.body_limit =>
+                {
                     tracing::warn!(
                         running = ?self.settings.http.listen,
                         new = ?parts.0.http.listen,
-                        "http.listen changed: the HTTP server moves at the next restart; the rest is reloaded"
+                        "http.listen or http.body_limit changed: they take effect at the next restart; the rest is reloaded"
                     );
                     self.apply_parts(parts).await;
                     true
@@ -138,10 +157,6 @@ impl Daemon {
     pub async fn run(mut self, mut shutdown: Shutdown) -> Result<(), DaemonError> {
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(DaemonError::Signal)?;
-        // The CLI sends SIGUSR1 after it changed the store (see `wake_running_daemon`).
-        let mut changed_elsewhere =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-                .map_err(DaemonError::Signal)?;
         let heartbeat = Arc::new(crate::http::Heartbeat::default());
         let http = match self.settings.http.listen {
             Some(address) => {
@@ -207,13 +222,15 @@ impl Daemon {
             tracing::debug!(?sleep, "sleeping");
             tokio::select! {
                 _ = hangup.recv() => {
+                    // A job whose instant has come runs first, under the settings it was due by.
+                    self.run_timetable(&mut timetable).await;
                     self.reload().await;
                     timetable = Timetable::from_settings(&self.settings, Utc::now());
                 }
                 _ = tokio::time::sleep(sleep) => {}
                 // A change through the API (in this process) or the CLI (SIGUSR1).
                 _ = self.wake.notified() => tracing::debug!("woken by a change"),
-                _ = changed_elsewhere.recv() => tracing::debug!("woken by a change from the CLI"),
+                _ = self.changed_elsewhere.recv() => tracing::debug!("woken by a change from the CLI"),
                 _ = shutdown.recv() => {}
             }
         }

@@ -7,20 +7,19 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Client, authenticate};
+use super::auth::{Reader, Writer};
 use super::problem::{JsonBody, Problem, QueryParams};
 use crate::changes::{
     Actor, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
 };
-use crate::config::Scope;
 use crate::domain::{DirectiveId, TaskId, TaskStatus};
 use crate::store::{OutboxState, TaskEvent, TaskFilter};
 use crate::views::{DirectiveView, TaskView, view};
@@ -46,8 +45,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/departments", get(list_departments))
         .route("/api/v1/departments/{code}/tasks", get(department_tasks))
         .route("/api/v1/outbox", get(outbox))
-        .route("/api/v1", get(unknown_path))
-        .route("/api/v1/{*rest}", get(unknown_path).post(unknown_path).patch(unknown_path))
+        .route("/api/v1", any(unknown_path))
+        .route("/api/v1/{*rest}", any(unknown_path))
 }
 
 async fn unknown_path() -> Problem {
@@ -56,12 +55,6 @@ async fn unknown_path() -> Problem {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-impl AppState {
-    fn client(&self, headers: &HeaderMap, scope: Scope) -> Result<Client, Problem> {
-        authenticate(headers, &self.settings().http.tokens, scope)
-    }
 }
 
 /// A page's size: 1 to `MAX_PAGE`, `MAX_PAGE` by default.
@@ -101,8 +94,7 @@ fn created(location: String, body: impl Serialize) -> Response {
 
 // Directives.
 
-async fn list_directives(State(state): Shared, headers: HeaderMap) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
+async fn list_directives(State(state): Shared, Reader(_): Reader) -> Result<Response, Problem> {
     let directives: Vec<DirectiveView> = state
         .store()
         .directives()
@@ -134,10 +126,9 @@ async fn directive_answer(state: &AppState, id: DirectiveId) -> Result<Directive
 
 async fn create_directive(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     JsonBody(input): JsonBody<DirectiveInput>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let settings = state.settings();
     let changes = Changes {
         store: state.store(),
@@ -153,21 +144,19 @@ async fn create_directive(
 
 async fn get_directive(
     State(state): Shared,
-    headers: HeaderMap,
+    Reader(_): Reader,
     Path(text): Path<String>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
     let id = DirectiveId(id(&text, "directive")?);
     Ok(axum::Json(directive_answer(&state, id).await?).into_response())
 }
 
 async fn update_directive(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     Path(text): Path<String>,
     JsonBody(patch): JsonBody<DirectivePatch>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let id = DirectiveId(id(&text, "directive")?);
     let settings = state.settings();
     let changes = Changes {
@@ -182,11 +171,10 @@ async fn update_directive(
 
 async fn add_task(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     Path(text): Path<String>,
     JsonBody(input): JsonBody<TaskInput>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let directive = DirectiveId(id(&text, "directive")?);
     let settings = state.settings();
     let changes = Changes {
@@ -249,41 +237,40 @@ async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Pr
         directive: query.directive.map(DirectiveId),
         status,
         after: query.after.map(TaskId),
-        limit: Some(limit),
+        // One more than the page, to know whether another follows.
+        limit: Some(limit + 1),
     };
-    let records = state.store().tasks(&filter).await?;
+    let mut records = state.store().tasks(&filter).await?;
+    let more = records.len() > limit as usize;
+    records.truncate(limit as usize);
     let tasks: Vec<TaskView> = records.iter().map(|r| view(r, &settings)).collect();
-    // A full page may have more after it.
-    let next_after = (tasks.len() == limit as usize).then(|| tasks.last().map(|t| t.id)).flatten();
+    let next_after = if more { tasks.last().map(|t| t.id) } else { None };
     Ok(axum::Json(json!({ "tasks": tasks, "next_after": next_after })).into_response())
 }
 
 async fn list_tasks(
     State(state): Shared,
-    headers: HeaderMap,
+    Reader(_): Reader,
     QueryParams(query): QueryParams<TaskQuery>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
     tasks_answer(&state, query).await
 }
 
 async fn get_task(
     State(state): Shared,
-    headers: HeaderMap,
+    Reader(_): Reader,
     Path(text): Path<String>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
     let task = TaskId(id(&text, "task")?);
     Ok(axum::Json(task_answer(&state, task).await?).into_response())
 }
 
 async fn update_task(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     Path(text): Path<String>,
     JsonBody(patch): JsonBody<TaskPatch>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
     let changes = Changes {
@@ -299,11 +286,10 @@ async fn update_task(
 
 async fn mark_done(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     Path(text): Path<String>,
     JsonBody(input): JsonBody<DoneInput>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
     let changes = Changes {
@@ -320,11 +306,10 @@ async fn mark_done(
 
 async fn extend(
     State(state): Shared,
-    headers: HeaderMap,
+    Writer(client): Writer,
     Path(text): Path<String>,
     JsonBody(input): JsonBody<ExtendInput>,
 ) -> Result<Response, Problem> {
-    let client = state.client(&headers, Scope::Write)?;
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
     let changes = Changes {
@@ -349,8 +334,7 @@ struct DepartmentView {
     escalate_to: Option<String>,
 }
 
-async fn list_departments(State(state): Shared, headers: HeaderMap) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
+async fn list_departments(State(state): Shared, Reader(_): Reader) -> Result<Response, Problem> {
     let settings = state.settings();
     let departments: Vec<DepartmentView> = settings
         .departments
@@ -369,11 +353,10 @@ async fn list_departments(State(state): Shared, headers: HeaderMap) -> Result<Re
 /// `GET /api/v1/departments/{code}/tasks`: its open tasks unless `status` says otherwise.
 async fn department_tasks(
     State(state): Shared,
-    headers: HeaderMap,
+    Reader(_): Reader,
     Path(code): Path<String>,
     QueryParams(mut query): QueryParams<TaskQuery>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
     if query.department.is_some() {
         return Err(Problem::bad_request("department: it is in the path already"));
     }
@@ -394,15 +377,16 @@ async fn department_tasks(
 struct OutboxQuery {
     state: Option<String>,
     task: Option<i64>,
+    /// The last id of the previous page.
+    after: Option<i64>,
     limit: Option<u32>,
 }
 
 async fn outbox(
     State(state): Shared,
-    headers: HeaderMap,
+    Reader(_): Reader,
     QueryParams(query): QueryParams<OutboxQuery>,
 ) -> Result<Response, Problem> {
-    state.client(&headers, Scope::Read)?;
     let wanted = match query.state.as_deref() {
         None => None,
         Some(text) => Some(OutboxState::parse(text).ok_or_else(|| {
@@ -413,6 +397,9 @@ async fn outbox(
         })?),
     };
     let limit = page_limit(query.limit)?;
-    let items = state.store().outbox(wanted, query.task.map(TaskId), limit).await?;
-    Ok(axum::Json(json!({ "items": items })).into_response())
+    let mut items = state.store().outbox_page(wanted, query.task.map(TaskId), query.after, limit + 1).await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_after = if more { items.last().map(|i| i.id) } else { None };
+    Ok(axum::Json(json!({ "items": items, "next_after": next_after })).into_response())
 }

@@ -2,10 +2,14 @@
 //! A token is high-entropy random text, so one SHA-256 suffices to store it; the
 //! comparison does not stop at the first differing byte.
 
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
+use super::AppState;
 use super::problem::Problem;
 use crate::config::{ApiToken, Scope};
 
@@ -67,6 +71,28 @@ pub fn authenticate(headers: &HeaderMap, tokens: &[ApiToken], needed: Scope) -> 
         return Err(problem);
     }
     Ok(Client { name: token.name.clone(), scope: token.scope })
+}
+
+/// A client allowed to read, taken from the request's head before its body is read.
+pub struct Reader(pub Client);
+
+/// A client allowed to write.
+pub struct Writer(pub Client);
+
+impl FromRequestParts<Arc<AppState>> for Reader {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
+        authenticate(&parts.headers, &state.settings().http.tokens, Scope::Read).map(Reader)
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Writer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
+        authenticate(&parts.headers, &state.settings().http.tokens, Scope::Write).map(Writer)
+    }
 }
 
 /// A new random token and the SHA-256 digest to put in the config.

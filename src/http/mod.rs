@@ -123,6 +123,13 @@ pub async fn serve(
         .merge(api::routes())
         .merge(acknowledge::routes())
         .merge(calendar::routes())
+        .method_not_allowed_fallback(|| async {
+            problem::Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "this path does not take this method: see /api/v1/openapi.json",
+            )
+        })
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(state);
     let listener =

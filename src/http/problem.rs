@@ -142,13 +142,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported media type",
-                "send the body as JSON with Content-Type: application/json",
-            ));
-        }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Problem::new(
@@ -160,6 +153,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 Problem::bad_request(format!("cannot read the body: {rejection}"))
             }
         })?;
+        // No body at all reads as `{}`: `POST …/done` needs nothing more.
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return parse_json(b"{}").map(JsonBody);
+        }
+        if !json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
         parse_json(&bytes).map(JsonBody)
     }
 }

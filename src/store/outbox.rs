@@ -343,6 +343,17 @@ impl Store {
         task: Option<TaskId>,
         limit: u32,
     ) -> Result<Vec<OutboxItem>> {
+        self.outbox_page(state, task, None, limit).await
+    }
+
+    /// Outbox items in id order, after the id `after` when given.
+    pub async fn outbox_page(
+        &self,
+        state: Option<OutboxState>,
+        task: Option<TaskId>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<OutboxItem>> {
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE 1 = 1"));
         if let Some(state) = state {
@@ -350,6 +361,9 @@ impl Store {
         }
         if let Some(task) = task {
             query.push(" AND task_id = ").push_bind(task.0);
+        }
+        if let Some(after) = after {
+            query.push(" AND id > ").push_bind(after);
         }
         query.push(" ORDER BY id LIMIT ").push_bind(limit);
         items(query.build_query_as().fetch_all(&self.pool).await?)
