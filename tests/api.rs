@@ -183,6 +183,13 @@ async fn every_endpoint_answers_with_what_it_documents() {
         .await;
     assert_eq!((status, &patched["directive"]["number"]), (StatusCode::OK, &json!("124/TB-UBND")));
     assert_eq!(patched["directive"]["title"], created["directive"]["title"]);
+    let (_, first_task) = server.get(&format!("/api/v1/tasks/{task_id}"), Some(READ_TOKEN)).await;
+    let noted = first_task["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&noted["kind"], &noted["actor"]),
+        (&json!("directive_updated"), &json!("api:e-office")),
+        "{noted}"
+    );
 
     let (status, added) = server
         .post(

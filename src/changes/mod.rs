@@ -136,7 +136,10 @@ impl Changes<'_> {
             self.store.directive(id).await?.ok_or(ChangeError::NotFound { what: "directive", id: id.0 })?;
         let (number, title, issuer) =
             input::patched_directive(&current, patch).map_err(ChangeError::Invalid)?;
-        Ok(self.store.update_directive(id, number.as_deref(), &title, &issuer).await?)
+        Ok(self
+            .store
+            .update_directive(id, number.as_deref(), &title, &issuer, self.actor.as_str(), self.now)
+            .await?)
     }
 
     /// Adds a task to a directive; a relative deadline counts from the directive's date.

@@ -238,26 +238,42 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
-    /// Replaces a directive's number, title and issuer. Its date stays: relative
-    /// deadlines were counted from it.
+    /// Replaces a directive's number, title and issuer, and notes it in the history of
+    /// each of its tasks. Its date stays: relative deadlines were counted from it.
     pub async fn update_directive(
         &self,
         id: DirectiveId,
         number: Option<&str>,
         title: &str,
         issuer: &str,
+        actor: &str,
+        now: DateTime<Utc>,
     ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query("UPDATE directives SET number = ?, title = ?, issuer = ? WHERE id = ?")
             .bind(number)
             .bind(title)
             .bind(issuer)
             .bind(id.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         if changed == 0 {
             return Err(StoreError::NoSuchDirective(id.0));
         }
+        let detail =
+            format!("văn bản: {}{title} ({issuer})", number.map(|n| format!("số {n}, ")).unwrap_or_default());
+        sqlx::query(
+            "INSERT INTO task_events (task_id, at, kind, detail, actor) \
+             SELECT id, ?, 'directive_updated', ?, ? FROM tasks WHERE directive_id = ?",
+        )
+        .bind(to_unix(now))
+        .bind(&detail)
+        .bind(actor)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
