@@ -299,6 +299,30 @@ async fn every_endpoint_answers_with_what_it_documents() {
         let (status, _) = server.get(&concrete, Some(READ_TOKEN)).await;
         assert!(status != StatusCode::NOT_FOUND || path.contains("/directives/{id}"), "{path}: {status}");
     }
+    // A retried create with its Idempotency-Key makes nothing twice.
+    let keyed = |body: &Value| {
+        server
+            .http
+            .post(format!("{}/api/v1/directives", server.base))
+            .bearer_auth(WRITE_TOKEN)
+            .header("idempotency-key", "eoffice-2021-0921-123")
+            .json(body)
+            .send()
+    };
+    let once = directive(json!([{"summary": "Một lần", "lead": "snv"}]));
+    let first = keyed(&once).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let again = keyed(&once).await.unwrap();
+    assert_eq!(
+        (again.status(), again.headers()["location"].to_str().unwrap()),
+        (StatusCode::CREATED, location.as_str())
+    );
+    let other = keyed(&directive(json!([{"summary": "Khác", "lead": "snv"}]))).await.unwrap();
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = server.get("/api/v1/directives", Some(READ_TOKEN)).await;
+    assert_eq!(list["directives"].as_array().map(Vec::len), Some(2));
+
     let (status, unknown) = server.get("/api/v1/nothing-here", Some(READ_TOKEN)).await;
     assert_eq!((status, &unknown["status"]), (StatusCode::NOT_FOUND, &json!(404)));
     let (status, wrong) =

@@ -20,3 +20,16 @@ CREATE TABLE used_links (
     action      TEXT    NOT NULL,
     used_at     INTEGER NOT NULL
 );
+
+-- API requests made with an Idempotency-Key: a retried create answers with what the
+-- first one made instead of making it twice.
+CREATE TABLE api_requests (
+    client      TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    -- The method and path, and the SHA-256 of the body: the key names this request only.
+    request     TEXT    NOT NULL,
+    body_sha256 TEXT    NOT NULL,
+    location    TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (client, key)
+);

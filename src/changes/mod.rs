@@ -15,7 +15,9 @@ pub use input::{DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInpu
 use crate::config::Settings;
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
 use crate::plan::{self, Policy, RuleKind};
-use crate::store::{Acknowledgement, LinkUse, LinkUseError, NewDirective, Store, StoreError, TaskText};
+use crate::store::{
+    Acknowledgement, KeyedRequest, LinkUse, LinkUseError, NewDirective, Store, StoreError, TaskText,
+};
 
 /// One problem with a change's input, named by its field path (`tasks[2].lead`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,6 +38,8 @@ pub enum ChangeError {
     Changed(i64),
     #[error("the task's deadline changed since the link was sent")]
     DeadlineChanged,
+    #[error("the Idempotency-Key '{0}' was used by a request made at the same time")]
+    KeyInUse(String),
     #[error("this link was already used")]
     LinkUsed,
     #[error(transparent)]
@@ -49,6 +53,7 @@ impl From<StoreError> for ChangeError {
             StoreError::NoSuchDirective(id) => ChangeError::NotFound { what: "directive", id },
             StoreError::TaskDone(id) => ChangeError::TaskDone(id),
             StoreError::Changed(id) => ChangeError::Changed(id),
+            StoreError::KeyInUse(key) => ChangeError::KeyInUse(key),
             other => ChangeError::Store(other),
         }
     }
@@ -113,21 +118,31 @@ impl Changes<'_> {
     /// Adds a directive read from a file or the API, with its tasks planned.
     pub async fn add_directive(
         &self,
+        directive: NewDirective,
+    ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
+        self.add_directive_keyed(directive, None).await
+    }
+
+    async fn add_directive_keyed(
+        &self,
         mut directive: NewDirective,
+        keyed: Option<&KeyedRequest>,
     ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
         for task in &mut directive.tasks {
             task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
         }
-        Ok(self.store.add_directive(&directive, self.actor.as_str(), self.now).await?)
+        Ok(self.store.add_directive_keyed(&directive, keyed, self.actor.as_str(), self.now).await?)
     }
 
+    /// A directive from the API; `keyed`, its `Idempotency-Key`, is recorded with it.
     pub async fn add_directive_input(
         &self,
         input: DirectiveInput,
+        keyed: Option<&KeyedRequest>,
     ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
         let directive = input::directive(input, &self.settings.departments, &self.settings.calendar.calendar)
             .map_err(ChangeError::Invalid)?;
-        self.add_directive(directive).await
+        self.add_directive_keyed(directive, keyed).await
     }
 
     /// Replaces a directive's number, title or issuer.
@@ -143,7 +158,12 @@ impl Changes<'_> {
     }
 
     /// Adds a task to a directive; a relative deadline counts from the directive's date.
-    pub async fn add_task(&self, directive: DirectiveId, input: TaskInput) -> Result<TaskId, ChangeError> {
+    pub async fn add_task(
+        &self,
+        directive: DirectiveId,
+        input: TaskInput,
+        keyed: Option<&KeyedRequest>,
+    ) -> Result<TaskId, ChangeError> {
         let header = self
             .store
             .directive(directive)
@@ -160,7 +180,7 @@ impl Changes<'_> {
             return Err(ChangeError::Invalid(problems.0));
         };
         task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
-        Ok(self.store.add_task(directive, &task, self.actor.as_str(), self.now).await?)
+        Ok(self.store.add_task(directive, &task, keyed, self.actor.as_str(), self.now).await?)
     }
 
     /// Replaces a task's text and departments; departments no longer on it get nothing more.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use chrono::Utc;
@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{Reader, Writer};
+use super::auth::{Client, Reader, Writer};
 use super::problem::{JsonBody, Problem, QueryParams};
 use crate::changes::{
     Actor, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
 };
 use crate::domain::{DirectiveId, TaskId, TaskStatus};
-use crate::store::{OutboxState, TaskEvent, TaskFilter};
+use crate::store::{KeyedRequest, OutboxState, TaskEvent, TaskFilter};
 use crate::views::{DirectiveView, TaskView, view};
 
 /// The OpenAPI document of this API.
@@ -88,6 +88,45 @@ async fn task_answer(state: &AppState, id: TaskId) -> Result<TaskWithHistory, Pr
     Ok(TaskWithHistory { task: view(&record, &settings), history })
 }
 
+/// The request's `Idempotency-Key`, if it has one: at most 255 visible ASCII characters.
+fn keyed_request(
+    headers: &HeaderMap,
+    client: &Client,
+    request: String,
+    body_sha256: String,
+) -> Result<Option<KeyedRequest>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            Problem::bad_request("Idempotency-Key: use 1 to 255 visible ASCII characters, e.g. a UUID")
+        })?;
+    Ok(Some(KeyedRequest { client: client.name.clone(), key: key.to_owned(), request, body_sha256 }))
+}
+
+/// Where the first request with this key put what it made, when this is its retry. The
+/// same key with another request or body is refused.
+async fn replayed(state: &AppState, keyed: Option<&KeyedRequest>) -> Result<Option<String>, Problem> {
+    let Some(keyed) = keyed else { return Ok(None) };
+    match state.store().keyed_answer(&keyed.client, &keyed.key).await? {
+        None => Ok(None),
+        Some(answer) if answer.request == keyed.request && answer.body_sha256 == keyed.body_sha256 => {
+            Ok(Some(answer.location))
+        }
+        Some(_) => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Idempotency-Key reused",
+            format!(
+                "the Idempotency-Key '{}' was used for another request: use a new key for each request",
+                keyed.key
+            ),
+        )),
+    }
+}
+
 fn created(location: String, body: impl Serialize) -> Response {
     (StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(body)).into_response()
 }
@@ -127,8 +166,14 @@ async fn directive_answer(state: &AppState, id: DirectiveId) -> Result<Directive
 async fn create_directive(
     State(state): Shared,
     Writer(client): Writer,
-    JsonBody(input): JsonBody<DirectiveInput>,
+    headers: HeaderMap,
+    JsonBody(input, body_sha256): JsonBody<DirectiveInput>,
 ) -> Result<Response, Problem> {
+    let keyed = keyed_request(&headers, &client, "POST /api/v1/directives".into(), body_sha256)?;
+    if let Some(location) = replayed(&state, keyed.as_ref()).await? {
+        let id = location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0);
+        return Ok(created(location, directive_answer(&state, DirectiveId(id)).await?));
+    }
     let settings = state.settings();
     let changes = Changes {
         store: state.store(),
@@ -136,7 +181,7 @@ async fn create_directive(
         actor: Actor::api(&client.name),
         now: Utc::now(),
     };
-    let (id, _) = changes.add_directive_input(input).await?;
+    let (id, _) = changes.add_directive_input(input, keyed.as_ref()).await?;
     state.changed();
     let answer = directive_answer(&state, id).await?;
     Ok(created(format!("/api/v1/directives/{}", id.0), answer))
@@ -155,7 +200,7 @@ async fn update_directive(
     State(state): Shared,
     Writer(client): Writer,
     Path(text): Path<String>,
-    JsonBody(patch): JsonBody<DirectivePatch>,
+    JsonBody(patch, _): JsonBody<DirectivePatch>,
 ) -> Result<Response, Problem> {
     let id = DirectiveId(id(&text, "directive")?);
     let settings = state.settings();
@@ -172,10 +217,17 @@ async fn update_directive(
 async fn add_task(
     State(state): Shared,
     Writer(client): Writer,
+    headers: HeaderMap,
     Path(text): Path<String>,
-    JsonBody(input): JsonBody<TaskInput>,
+    JsonBody(input, body_sha256): JsonBody<TaskInput>,
 ) -> Result<Response, Problem> {
     let directive = DirectiveId(id(&text, "directive")?);
+    let request = format!("POST /api/v1/directives/{}/tasks", directive.0);
+    let keyed = keyed_request(&headers, &client, request, body_sha256)?;
+    if let Some(location) = replayed(&state, keyed.as_ref()).await? {
+        let task = location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0);
+        return Ok(created(location, task_answer(&state, TaskId(task)).await?));
+    }
     let settings = state.settings();
     let changes = Changes {
         store: state.store(),
@@ -183,7 +235,7 @@ async fn add_task(
         actor: Actor::api(&client.name),
         now: Utc::now(),
     };
-    let task = changes.add_task(directive, input).await?;
+    let task = changes.add_task(directive, input, keyed.as_ref()).await?;
     state.changed();
     Ok(created(format!("/api/v1/tasks/{}", task.0), task_answer(&state, task).await?))
 }
@@ -269,7 +321,7 @@ async fn update_task(
     State(state): Shared,
     Writer(client): Writer,
     Path(text): Path<String>,
-    JsonBody(patch): JsonBody<TaskPatch>,
+    JsonBody(patch, _): JsonBody<TaskPatch>,
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
@@ -288,7 +340,7 @@ async fn mark_done(
     State(state): Shared,
     Writer(client): Writer,
     Path(text): Path<String>,
-    JsonBody(input): JsonBody<DoneInput>,
+    JsonBody(input, _): JsonBody<DoneInput>,
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
@@ -308,7 +360,7 @@ async fn extend(
     State(state): Shared,
     Writer(client): Writer,
     Path(text): Path<String>,
-    JsonBody(input): JsonBody<ExtendInput>,
+    JsonBody(input, _): JsonBody<ExtendInput>,
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();

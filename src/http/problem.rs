@@ -96,6 +96,7 @@ impl From<ChangeError> for Problem {
             ChangeError::NotFound { .. } => Problem::not_found(error.to_string()),
             ChangeError::TaskDone(_)
             | ChangeError::Changed(_)
+            | ChangeError::KeyInUse(_)
             | ChangeError::LinkUsed
             | ChangeError::DeadlineChanged => {
                 Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string())
@@ -129,8 +130,8 @@ fn field_of(path: &str, message: &str) -> String {
 
 /// A JSON request body: `Content-Type: application/json`, within the body limit, valid
 /// JSON, and of the shape `T` with no unknown field. Each failure is a problem naming
-/// the field.
-pub struct JsonBody<T>(pub T);
+/// the field. With it, the SHA-256 of the body as sent, in hex.
+pub struct JsonBody<T>(pub T, pub String);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = Problem;
@@ -153,9 +154,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 Problem::bad_request(format!("cannot read the body: {rejection}"))
             }
         })?;
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
         // No body at all reads as `{}`: `POST …/done` needs nothing more.
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return parse_json(b"{}").map(JsonBody);
+            return parse_json(b"{}").map(|value| JsonBody(value, digest));
         }
         if !json {
             return Err(Problem::new(
@@ -164,7 +166,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
-        parse_json(&bytes).map(JsonBody)
+        parse_json(&bytes).map(|value| JsonBody(value, digest))
     }
 }
 

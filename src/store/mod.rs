@@ -9,6 +9,7 @@ mod acknowledgements;
 mod outbox;
 mod plans;
 mod reports;
+mod requests;
 mod rows;
 mod tasks;
 
@@ -24,6 +25,7 @@ use sqlx::sqlite::{
 pub use acknowledgements::{Acknowledgement, LinkUse, LinkUseError};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 pub use plans::PlanWrite;
+pub use requests::{KeyedAnswer, KeyedRequest};
 pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord, TaskText};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +46,8 @@ pub enum StoreError {
     TaskDone(i64),
     #[error("task {0} changed meanwhile (its deadline moved): read it again and retry")]
     Changed(i64),
+    #[error("the Idempotency-Key '{0}' was used by a request made at the same time")]
+    KeyInUse(String),
     #[error("no outbox item with id {0}")]
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]

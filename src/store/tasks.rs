@@ -113,6 +113,18 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
+        self.add_directive_keyed(directive, None, actor, now).await
+    }
+
+    /// `add_directive`, recording `keyed` with the directive it made in the same
+    /// transaction.
+    pub async fn add_directive_keyed(
+        &self,
+        directive: &NewDirective,
+        keyed: Option<&super::KeyedRequest>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(DirectiveId, Vec<TaskId>)> {
         let mut tx = self.begin_write().await?;
         let directive_id: i64 = sqlx::query_scalar(
             "INSERT INTO directives (number, title, issuer, issued_on, source, created_at) \
@@ -130,15 +142,20 @@ impl Store {
         for task in &directive.tasks {
             task_ids.push(insert_task(&mut tx, DirectiveId(directive_id), task, actor, now).await?);
         }
+        if let Some(keyed) = keyed {
+            super::requests::record(&mut tx, keyed, &format!("/api/v1/directives/{directive_id}"), now)
+                .await?;
+        }
         tx.commit().await?;
         Ok((DirectiveId(directive_id), task_ids))
     }
 
-    /// Adds one task to an existing directive.
+    /// Adds one task to an existing directive, recording `keyed` with it when given.
     pub async fn add_task(
         &self,
         directive: DirectiveId,
         task: &NewTask,
+        keyed: Option<&super::KeyedRequest>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<TaskId> {
@@ -151,6 +168,9 @@ impl Store {
             return Err(StoreError::NoSuchDirective(directive.0));
         }
         let id = insert_task(&mut tx, directive, task, actor, now).await?;
+        if let Some(keyed) = keyed {
+            super::requests::record(&mut tx, keyed, &format!("/api/v1/tasks/{}", id.0), now).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
