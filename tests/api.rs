@@ -756,3 +756,46 @@ async fn a_fuzzing_run_over_the_openapi_document_finds_no_server_error() {
     );
     assert!(errors.is_empty(), "the daemon logged errors:\n{}", errors.join("\n"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_stops_working_when_its_department_leaves_the_task_or_the_deadline_moves() {
+    let server = start("1s", "[\"7d\"]").await;
+    let body =
+        directive(json!([{"summary": "Rà soát", "lead": "snv", "deadline": days_from_today(3).to_string()}]));
+    let (_, created) = server.post("/api/v1/directives", Some(WRITE_TOKEN), body).await;
+    let task_id = created["tasks"][0]["id"].as_i64().unwrap();
+    let mail = server.daemon.wait_for("the email", WAIT, || server.smtp.messages().into_iter().next()).await;
+    let text = mail["body"].as_str().unwrap().to_owned();
+    let received = link_after(&text, "Đã nhận (ngừng nhắc lại): ");
+    let done = link_after(&text, "Báo cáo hoàn thành: ");
+
+    // snv is no longer the lead: its "done" link no longer acts, on GET or POST.
+    let (status, _) = server
+        .patch(&format!("/api/v1/tasks/{task_id}"), Some(WRITE_TOKEN), json!({"lead": "ubnd-tpnd"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for response in
+        [server.http.get(&done).send().await.unwrap(), server.http.post(&done).send().await.unwrap()]
+    {
+        assert_eq!(response.status(), StatusCode::GONE);
+        assert!(response.text().await.unwrap().contains("Liên kết không còn hiệu lực"));
+    }
+    // Back as the lead, with the deadline moved: the old links are for the old deadline.
+    server.patch(&format!("/api/v1/tasks/{task_id}"), Some(WRITE_TOKEN), json!({"lead": "snv"})).await;
+    let (status, _) = server
+        .post(
+            &format!("/api/v1/tasks/{task_id}/extend"),
+            Some(WRITE_TOKEN),
+            json!({"to": days_from_today(30).to_string(), "reason": "Chờ số liệu"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for link in [&received, &done] {
+        let response = server.http.post(link).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::GONE);
+        assert!(response.text().await.unwrap().contains("Thời hạn đã thay đổi"));
+    }
+    let (_, task) = server.get(&format!("/api/v1/tasks/{task_id}"), Some(READ_TOKEN)).await;
+    assert_eq!(task["status"], "open");
+    assert!(task["history"].as_array().unwrap().iter().all(|e| e["kind"] != "acknowledged"));
+}
