@@ -734,7 +734,10 @@ async fn a_fuzzing_run_over_the_openapi_document_finds_no_server_error() {
     });
     let excluded =
         std::env::var("NHACVIEC_FUZZ_EXCLUDE").unwrap_or_else(|_| "positive_data_acceptance".into());
-    let output = std::process::Command::new("schemathesis")
+    // Through python3, so that no PATH set-up (pyenv shims, ~/.local/bin) is needed.
+    let launcher = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())";
+    let output = std::process::Command::new("python3")
+        .args(["-c", launcher])
         .args(["run", &format!("{}/api/v1/openapi.json", server.base)])
         .args(["--header", &format!("Authorization: Bearer {WRITE_TOKEN}")])
         .args(["--checks", &checks, "--exclude-checks", &excluded])
