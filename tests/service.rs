@@ -183,6 +183,12 @@ async fn health_readiness_and_metrics_are_served_over_http() {
     ] {
         assert_eq!(after.get(name), Some(&value), "{name} in:\n{text}");
     }
+    // Every metric says what it is.
+    for name in
+        ["nhacviec_reminders_sent_total", "nhacviec_outbox_pending", "nhacviec_delivery_duration_seconds"]
+    {
+        assert!(text.contains(&format!("# HELP {name} ")), "no HELP for {name} in:\n{text}");
+    }
     // Two deliveries timed; the last tick is recent.
     assert!(text.contains("# TYPE nhacviec_delivery_duration_seconds histogram"), "{text}");
     assert_eq!(

@@ -103,7 +103,45 @@ fn metrics_handle() -> Result<PrometheusHandle, HttpError> {
         .map_err(|e| HttpError::Metrics(e.to_string()))?
         .install_recorder()
         .map_err(|e| HttpError::Metrics(e.to_string()))?;
+    // Descriptions go to the recorder installed: after it.
+    describe_metrics();
     Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// The `# HELP` of every metric, with its unit where it has one.
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("nhacviec_reminders_planned_total", "Reminders put in the outbox, by channel and rule");
+    describe_counter!("nhacviec_reminders_sent_total", "Reminders delivered, by channel and rule");
+    describe_counter!(
+        "nhacviec_reminders_failed_total",
+        "Delivery attempts that failed and will be retried, by channel and rule"
+    );
+    describe_counter!(
+        "nhacviec_reminders_dead_total",
+        "Reminders given up on (permanent failure or attempts spent), by channel and rule"
+    );
+    describe_counter!(
+        "nhacviec_reminders_cancelled_total",
+        "Reminders no longer wanted (task done, deadline moved, acknowledged), by channel and rule"
+    );
+    describe_counter!("nhacviec_config_reloads_total", "Config reloads on SIGHUP, by result (ok, refused)");
+    describe_gauge!("nhacviec_outbox_pending", "Reminders waiting in the outbox");
+    describe_gauge!(
+        "nhacviec_outbox_oldest_pending_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest reminder waiting in the outbox"
+    );
+    describe_gauge!(
+        "nhacviec_last_tick_timestamp_seconds",
+        Unit::Seconds,
+        "When the scheduler loop last turned, in Unix seconds"
+    );
+    describe_histogram!(
+        "nhacviec_delivery_duration_seconds",
+        Unit::Seconds,
+        "Time to deliver one message, by channel"
+    );
 }
 
 /// Binds `address` and serves until `shutdown`. The body limit is read once, here.
