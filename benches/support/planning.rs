@@ -45,7 +45,7 @@ const DUE_TASKS_PLAN: &str = "EXPLAIN QUERY PLAN SELECT t.id, t.directive_id, t.
      t.status, t.done_on, t.created_at, t.planned_until, t.next_reminder_at, \
      (SELECT group_concat(c.department, ',') FROM \
         (SELECT department FROM task_coordinators WHERE task_id = t.id ORDER BY position) c) \
-        AS coordinating \
+        AS coordinating, t.revision \
      FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
      AND t.next_reminder_at <= ? ORDER BY t.next_reminder_at LIMIT ?";
 

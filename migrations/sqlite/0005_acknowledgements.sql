@@ -1,6 +1,10 @@
 -- Who made each change to a task (the CLI, an API token, a department through a link).
 ALTER TABLE task_events ADD COLUMN actor TEXT;
 
+-- Counts the changes made to a task (edit, extension): the planner writes its marks only
+-- on the revision it read, so a plan made before a change never overwrites it.
+ALTER TABLE tasks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+
 -- "Đã nhận": a department stops one kind of reminder (due soon, due, overdue, escalation)
 -- for one task and deadline. A new deadline starts the reminders again.
 CREATE TABLE acknowledgements (

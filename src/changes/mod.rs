@@ -38,6 +38,8 @@ pub enum ChangeError {
     Changed(i64),
     #[error("the task's deadline changed since the link was sent")]
     DeadlineChanged,
+    #[error("the department no longer leads the task")]
+    NotLead,
     #[error("the Idempotency-Key '{0}' was used by a request made at the same time")]
     KeyInUse(String),
     #[error("this link was already used")]
@@ -64,6 +66,7 @@ impl From<LinkUseError> for ChangeError {
         match error {
             LinkUseError::AlreadyUsed => ChangeError::LinkUsed,
             LinkUseError::DeadlineChanged => ChangeError::DeadlineChanged,
+            LinkUseError::NotLead => ChangeError::NotLead,
             LinkUseError::Store(error) => error.into(),
         }
     }

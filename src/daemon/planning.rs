@@ -72,7 +72,7 @@ pub fn plan_record(
         planned_until: now,
         next_reminder_at: plan.next_at,
         items,
-        read_planned_until: record.planned_until,
+        revision: record.revision,
     };
     (write, plan.superseded.len())
 }
@@ -122,12 +122,12 @@ pub async fn replan_all(store: &Store, settings: &Settings, policy: &Policy) -> 
         let page = store.open_tasks_page(after, 5_000).await?;
         let Some(last) = page.last() else { break };
         after = last.task.id;
-        let updates: Vec<(TaskId, Option<DateTime<Utc>>)> = page
+        let updates: Vec<(TaskId, i64, Option<DateTime<Utc>>)> = page
             .iter()
             .filter_map(|record| {
                 let escalate_to = settings.departments.escalate_to(&record.task.lead);
                 let next = plan::next_planning_after(&record.task, escalate_to, policy, record.planned_until);
-                (next != record.next_reminder_at).then_some((record.task.id, next))
+                (next != record.next_reminder_at).then_some((record.task.id, record.revision, next))
             })
             .collect();
         changed += updates.len();

@@ -215,15 +215,17 @@ impl Dispatcher {
         if task.deadline.as_ref().map(|d| d.date) != Some(item.deadline) {
             return Err(Skip::Cancelled("deadline changed".into()));
         }
-        // Still a recipient in this role: a task changed meanwhile may have dropped it.
-        let role = Role::parse(&item.role).unwrap_or(Role::Lead);
+        // Still a recipient of this series: a task changed meanwhile may have dropped it. A
+        // department moved between lead and coordinating is reminded in its part now.
+        let escalation = Role::parse(&item.role) == Some(Role::Escalation);
         let escalate_to = self.settings.departments.escalate_to(&task.lead);
-        let on_task = plan::all_recipients(task, escalate_to)
-            .iter()
-            .any(|(code, recipient)| code.as_str() == item.department && *recipient == role);
-        if !on_task {
-            return Err(Skip::Cancelled("no longer on the task in this role".into()));
-        }
+        let role = plan::all_recipients(task, escalate_to)
+            .into_iter()
+            .find(|(code, role)| {
+                code.as_str() == item.department && (*role == Role::Escalation) == escalation
+            })
+            .map(|(_, role)| role)
+            .ok_or_else(|| Skip::Cancelled("no longer on the task".into()))?;
         let rule = Rule::parse(&item.rule).ok();
         if let Some(rule) = rule {
             let acknowledgement = Acknowledgement {

@@ -166,7 +166,7 @@ async fn check(state: &AppState, settings: &Settings, token: &str) -> Result<Che
             state,
             StatusCode::GONE,
             "Liên kết không còn hiệu lực",
-            "Đơn vị không còn được giao nhiệm vụ này với vai trò trong thư. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
+            "Đơn vị không còn được giao nhiệm vụ này (hoặc không còn chủ trì, với liên kết báo cáo hoàn thành). Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
         ));
     }
     Ok(Checked { link, signature, record })
@@ -313,6 +313,12 @@ async fn act(
             StatusCode::GONE,
             "Thời hạn đã thay đổi",
             "Nhiệm vụ này đã được điều chỉnh thời hạn sau khi thư được gửi. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
+        ),
+        Err(ChangeError::NotLead) => refusal(
+            &state,
+            StatusCode::GONE,
+            "Liên kết không còn hiệu lực",
+            "Đơn vị không còn chủ trì nhiệm vụ này. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
         ),
         Err(ChangeError::TaskDone(_)) => refusal(
             &state,

@@ -18,7 +18,7 @@ use super::AppState;
 use super::auth::{Client, Reader, Writer};
 use super::problem::{JsonBody, Problem, QueryParams};
 use crate::changes::{
-    Actor, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
+    Actor, ChangeError, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
 };
 use crate::domain::{DirectiveId, TaskId, TaskStatus};
 use crate::store::{KeyedRequest, OutboxState, TaskEvent, TaskFilter};
@@ -127,6 +127,26 @@ async fn replayed(state: &AppState, keyed: Option<&KeyedRequest>) -> Result<Opti
     }
 }
 
+/// Where a twin request, made at the same time with the same key, put what it made.
+async fn twin(state: &AppState, keyed: Option<&KeyedRequest>) -> Result<String, Problem> {
+    replayed(state, keyed).await?.ok_or_else(|| Problem::internal("an Idempotency-Key in use has no answer"))
+}
+
+/// The id at the end of a recorded location.
+fn id_in(location: &str) -> i64 {
+    location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0)
+}
+
+async fn directive_created(state: &AppState, location: String) -> Result<Response, Problem> {
+    let answer = directive_answer(state, DirectiveId(id_in(&location))).await?;
+    Ok(created(location, answer))
+}
+
+async fn task_created(state: &AppState, location: String) -> Result<Response, Problem> {
+    let answer = task_answer(state, TaskId(id_in(&location))).await?;
+    Ok(created(location, answer))
+}
+
 fn created(location: String, body: impl Serialize) -> Response {
     (StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(body)).into_response()
 }
@@ -171,8 +191,7 @@ async fn create_directive(
 ) -> Result<Response, Problem> {
     let keyed = keyed_request(&headers, &client, "POST /api/v1/directives".into(), body_sha256)?;
     if let Some(location) = replayed(&state, keyed.as_ref()).await? {
-        let id = location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0);
-        return Ok(created(location, directive_answer(&state, DirectiveId(id)).await?));
+        return directive_created(&state, location).await;
     }
     let settings = state.settings();
     let changes = Changes {
@@ -181,10 +200,15 @@ async fn create_directive(
         actor: Actor::api(&client.name),
         now: Utc::now(),
     };
-    let (id, _) = changes.add_directive_input(input, keyed.as_ref()).await?;
+    let (id, _) = match changes.add_directive_input(input, keyed.as_ref()).await {
+        // A twin with the same key was made meanwhile: answer as it did, if it was this request.
+        Err(ChangeError::KeyInUse(_)) => {
+            return directive_created(&state, twin(&state, keyed.as_ref()).await?).await;
+        }
+        other => other?,
+    };
     state.changed();
-    let answer = directive_answer(&state, id).await?;
-    Ok(created(format!("/api/v1/directives/{}", id.0), answer))
+    directive_created(&state, format!("/api/v1/directives/{}", id.0)).await
 }
 
 async fn get_directive(
@@ -225,8 +249,7 @@ async fn add_task(
     let request = format!("POST /api/v1/directives/{}/tasks", directive.0);
     let keyed = keyed_request(&headers, &client, request, body_sha256)?;
     if let Some(location) = replayed(&state, keyed.as_ref()).await? {
-        let task = location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0);
-        return Ok(created(location, task_answer(&state, TaskId(task)).await?));
+        return task_created(&state, location).await;
     }
     let settings = state.settings();
     let changes = Changes {
@@ -235,9 +258,14 @@ async fn add_task(
         actor: Actor::api(&client.name),
         now: Utc::now(),
     };
-    let task = changes.add_task(directive, input, keyed.as_ref()).await?;
+    let task = match changes.add_task(directive, input, keyed.as_ref()).await {
+        Err(ChangeError::KeyInUse(_)) => {
+            return task_created(&state, twin(&state, keyed.as_ref()).await?).await;
+        }
+        other => other?,
+    };
     state.changed();
-    Ok(created(format!("/api/v1/tasks/{}", task.0), task_answer(&state, task).await?))
+    task_created(&state, format!("/api/v1/tasks/{}", task.0)).await
 }
 
 // Tasks.

@@ -98,9 +98,8 @@ impl From<ChangeError> for Problem {
             | ChangeError::Changed(_)
             | ChangeError::KeyInUse(_)
             | ChangeError::LinkUsed
-            | ChangeError::DeadlineChanged => {
-                Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string())
-            }
+            | ChangeError::DeadlineChanged
+            | ChangeError::NotLead => Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
             ChangeError::Store(error) => Problem::internal(error),
         }
     }

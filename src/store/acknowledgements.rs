@@ -37,6 +37,8 @@ pub enum LinkUseError {
     AlreadyUsed,
     #[error("the task's deadline changed since the link was sent")]
     DeadlineChanged,
+    #[error("the department no longer leads the task")]
+    NotLead,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -61,7 +63,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), LinkUseError> {
         let mut tx = self.begin_write().await.map_err(StoreError::from)?;
-        open_with_deadline(&mut tx, acknowledgement.task, acknowledgement.deadline).await?;
+        open_with_deadline(&mut tx, acknowledgement.task, acknowledgement.deadline, None).await?;
         if let Some(link) = link {
             use_link(&mut tx, acknowledgement.task, link, now).await?;
         }
@@ -119,7 +121,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, LinkUseError> {
         let mut tx = self.begin_write().await.map_err(StoreError::from)?;
-        match open_with_deadline(&mut tx, id, deadline).await {
+        // Only the lead reports the task done: checked here too, against a lead changed
+        // since the link was checked.
+        match open_with_deadline(&mut tx, id, deadline, Some(link.department)).await {
             Err(LinkUseError::Store(StoreError::TaskDone(_))) => return Ok(false),
             other => other?,
         }
@@ -165,22 +169,25 @@ impl Store {
     }
 }
 
-/// Checks, inside the transaction, that the task is open and still due on `deadline`.
+/// Checks, inside the transaction, that the task is open, still due on `deadline`, and led
+/// by `lead` when given.
 async fn open_with_deadline(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     task: TaskId,
     deadline: NaiveDate,
+    lead: Option<&str>,
 ) -> Result<(), LinkUseError> {
-    let found: Option<(String, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT status, deadline FROM tasks WHERE id = ?")
+    let found: Option<(String, Option<NaiveDate>, String)> =
+        sqlx::query_as("SELECT status, deadline, lead FROM tasks WHERE id = ?")
             .bind(task.0)
             .fetch_optional(&mut **tx)
             .await
             .map_err(StoreError::from)?;
     match found {
         None => Err(StoreError::NoSuchTask(task.0).into()),
-        Some((status, _)) if status != "open" => Err(StoreError::TaskDone(task.0).into()),
-        Some((_, current)) if current != Some(deadline) => Err(LinkUseError::DeadlineChanged),
+        Some((status, _, _)) if status != "open" => Err(StoreError::TaskDone(task.0).into()),
+        Some((_, current, _)) if current != Some(deadline) => Err(LinkUseError::DeadlineChanged),
+        Some((_, _, current)) if lead.is_some_and(|lead| lead != current) => Err(LinkUseError::NotLead),
         Some(_) => Ok(()),
     }
 }

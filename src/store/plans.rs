@@ -16,9 +16,9 @@ pub struct PlanWrite {
     pub planned_until: DateTime<Utc>,
     pub next_reminder_at: Option<DateTime<Utc>>,
     pub items: Vec<NewOutboxItem>,
-    /// The task's mark when the plan read it: a task changed meanwhile (its mark reset to
-    /// plan it afresh) keeps the mark its change set.
-    pub read_planned_until: Option<DateTime<Utc>>,
+    /// The task's revision when the plan read it: a task changed meanwhile keeps the marks
+    /// its change set, and is planned afresh.
+    pub revision: i64,
 }
 
 impl Store {
@@ -77,18 +77,18 @@ impl Store {
         // A task closed or extended by another process meanwhile keeps its own marks.
         for chunk in shaped_chunks(plans) {
             let mut update: QueryBuilder<Sqlite> =
-                QueryBuilder::new("WITH p (id, planned_until, next_reminder_at, deadline, read) AS (");
+                QueryBuilder::new("WITH p (id, planned_until, next_reminder_at, deadline, revision) AS (");
             update.push_values(chunk, |mut row, plan| {
                 row.push_bind(plan.task_id.0)
                     .push_bind(to_unix(plan.planned_until))
                     .push_bind(plan.next_reminder_at.map(to_unix))
                     .push_bind(plan.deadline)
-                    .push_bind(plan.read_planned_until.map(to_unix));
+                    .push_bind(plan.revision);
             });
             update.push(
                 ") UPDATE tasks SET planned_until = p.planned_until, next_reminder_at = p.next_reminder_at \
                  FROM p WHERE tasks.id = p.id AND tasks.status = 'open' AND tasks.deadline IS p.deadline \
-                 AND tasks.planned_until IS p.read",
+                 AND tasks.revision = p.revision",
             );
             update.build().execute(&mut *tx).await?;
         }

@@ -29,7 +29,7 @@ impl From<DirectiveRow> for Directive {
 /// The columns every task query selects, in this order.
 pub(super) const TASK_COLUMNS: &str = "t.id, t.directive_id, t.section, t.summary, t.details, t.lead, \
      t.deadline, t.deadline_precision, t.deadline_phrase, t.status, t.done_on, t.created_at, \
-     t.planned_until, t.next_reminder_at, t.coordinating";
+     t.planned_until, t.next_reminder_at, t.coordinating, t.revision";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TaskRow {
@@ -48,6 +48,7 @@ pub(super) struct TaskRow {
     pub planned_until: Option<i64>,
     pub next_reminder_at: Option<i64>,
     pub coordinating: Option<String>,
+    pub revision: i64,
 }
 
 fn code(text: &str) -> Result<DepartmentCode> {
@@ -55,7 +56,8 @@ fn code(text: &str) -> Result<DepartmentCode> {
 }
 
 impl TaskRow {
-    pub fn into_task(self) -> Result<(Task, Option<i64>, Option<i64>)> {
+    /// The task, with its planning marks and revision.
+    pub fn into_task(self) -> Result<(Task, Option<i64>, Option<i64>, i64)> {
         let deadline = match (self.deadline, self.deadline_precision.as_deref()) {
             (Some(date), precision) => Some(Deadline {
                 date,
@@ -82,6 +84,6 @@ impl TaskRow {
             done_on: self.done_on,
             created_at: from_unix(self.created_at)?,
         };
-        Ok((task, self.planned_until, self.next_reminder_at))
+        Ok((task, self.planned_until, self.next_reminder_at, self.revision))
     }
 }

@@ -58,6 +58,8 @@ pub struct TaskRecord {
     pub task: Task,
     pub planned_until: Option<DateTime<Utc>>,
     pub next_reminder_at: Option<DateTime<Utc>>,
+    /// Changes made to the task so far: a plan writes only on the revision it read.
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,11 +99,12 @@ pub struct TaskEvent {
 }
 
 fn record(row: TaskRow) -> Result<TaskRecord> {
-    let (task, planned_until, next_reminder_at) = row.into_task()?;
+    let (task, planned_until, next_reminder_at, revision) = row.into_task()?;
     Ok(TaskRecord {
         task,
         planned_until: planned_until.map(from_unix).transpose()?,
         next_reminder_at: next_reminder_at.map(from_unix).transpose()?,
+        revision,
     })
 }
 
@@ -175,8 +178,9 @@ impl Store {
         Ok(id)
     }
 
-    /// Replaces what a task says (summary, details, section, departments), cancels what was
-    /// pending for a department and role not in `keep`, and plans it again from
+    /// Replaces what a task says (summary, details, section, departments), moves what waits
+    /// for a department that changed between lead and coordinating to its new part, cancels
+    /// what waits for a department and role not in `keep`, and plans it again from
     /// `next_reminder_at`. `deadline` is the one the caller planned for: a task extended
     /// meanwhile is refused as changed. The deadline moves only through `extend`, which keeps
     /// its reason.
@@ -194,7 +198,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE tasks SET section = ?, summary = ?, details = ?, lead = ?, coordinating = ?, \
-             planned_until = NULL, next_reminder_at = ? WHERE id = ? AND status = 'open' AND deadline IS ?",
+             planned_until = NULL, next_reminder_at = ?, revision = revision + 1 \
+             WHERE id = ? AND status = 'open' AND deadline IS ?",
         )
         .bind(&task.section)
         .bind(&task.summary)
@@ -216,10 +221,22 @@ impl Store {
         }
         sqlx::query("DELETE FROM task_coordinators WHERE task_id = ?").bind(id.0).execute(&mut *tx).await?;
         insert_coordinators(&mut tx, id.0, &task.coordinating).await?;
-        // A department no longer on the task, or in another part, gets nothing more of what
-        // waits; the others keep it.
+        // A department moved between lead and coordinating keeps what waits for it, in its
+        // new part (its reminders' keys do not name the part).
+        for (department, role) in keep.iter().filter(|(_, role)| matches!(*role, "lead" | "coordinating")) {
+            sqlx::query(
+                "UPDATE outbox SET role = ? WHERE state = 'pending' AND task_id = ? AND department = ? \
+                 AND role IN ('lead', 'coordinating')",
+            )
+            .bind(*role)
+            .bind(id.0)
+            .bind(department.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        // A department no longer on the task, or no longer its escalation, gets nothing more.
         let mut cancel = QueryBuilder::<Sqlite>::new(
-            "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task in this role', finished_at = ",
+            "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task', finished_at = ",
         );
         cancel.push_bind(to_unix(now)).push(" WHERE state = 'pending' AND task_id = ").push_bind(id.0);
         cancel.push(" AND NOT (0");
@@ -417,15 +434,19 @@ impl Store {
         rows.into_iter().map(record).collect()
     }
 
-    /// Sets when each task next needs planning, in one transaction.
-    pub async fn set_next_reminders(&self, updates: &[(TaskId, Option<DateTime<Utc>>)]) -> Result<()> {
+    /// Sets when each task next needs planning, in one transaction; a task changed since
+    /// its revision was read keeps what its change set.
+    pub async fn set_next_reminders(&self, updates: &[(TaskId, i64, Option<DateTime<Utc>>)]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for (task, next) in updates {
-            sqlx::query("UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open'")
-                .bind(next.map(to_unix))
-                .bind(task.0)
-                .execute(&mut *tx)
-                .await?;
+        for (task, revision, next) in updates {
+            sqlx::query(
+                "UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open' AND revision = ?",
+            )
+            .bind(next.map(to_unix))
+            .bind(task.0)
+            .bind(revision)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -472,6 +493,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
+             revision = revision + 1, \
              next_reminder_at = ? WHERE id = ?",
         )
         .bind(deadline.date)

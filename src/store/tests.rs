@@ -60,7 +60,7 @@ fn plan(items: Vec<NewOutboxItem>, next: Option<DateTime<Utc>>) -> PlanWrite {
         planned_until: now(),
         next_reminder_at: next,
         items,
-        read_planned_until: None,
+        revision: 0,
     }
 }
 
@@ -287,4 +287,57 @@ async fn an_acknowledgement_cancels_its_kind_once_and_a_link_acts_once() {
     );
     let acknowledged_done = store.acknowledge(&acknowledgement, None, "api", now()).await;
     assert!(matches!(acknowledged_done, Err(LinkUseError::Store(StoreError::TaskDone(1)))));
+}
+
+#[tokio::test]
+async fn an_edit_moves_what_waits_to_the_new_part_and_cancels_it_for_a_department_gone() {
+    let (_dir, store) = store().await;
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+    let mut coordinating = item("k-tpnd", now());
+    coordinating.department = "ubnd-tpnd".into();
+    coordinating.role = "coordinating".into();
+    let mut gone = item("k-stc", now());
+    gone.department = "stc".into();
+    gone.role = "coordinating".into();
+    store.record_plans(&[plan(vec![item("k-snv", now()), coordinating, gone], None)], now()).await.unwrap();
+    let before = store.task(TaskId(1)).await.unwrap();
+
+    // ubnd-tpnd leads now, snv coordinates, stc is off the task.
+    let text = TaskText {
+        section: Some("3".into()),
+        summary: "Đề án".into(),
+        details: None,
+        lead: code("ubnd-tpnd"),
+        coordinating: vec![code("snv")],
+    };
+    let keep = [("ubnd-tpnd".to_owned(), "lead"), ("snv".to_owned(), "coordinating")];
+    let deadline = NaiveDate::from_ymd_opt(2021, 11, 30);
+    store.update_task(TaskId(1), &text, deadline, &keep, Some(now()), "api:test", now()).await.unwrap();
+    let items: Vec<(String, String, &str)> = store
+        .outbox(None, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.key, i.role, i.state.as_str()))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("k-snv".to_owned(), "coordinating".to_owned(), "pending"),
+            ("k-tpnd".to_owned(), "lead".to_owned(), "pending"),
+            ("k-stc".to_owned(), "coordinating".to_owned(), "cancelled"),
+        ]
+    );
+    // A revision later, a plan made before the edit does not overwrite its marks.
+    let after = store.task(TaskId(1)).await.unwrap();
+    assert_eq!(after.revision, before.revision + 1);
+    let mut stale = plan(vec![], Some(now() + Duration::days(30)));
+    stale.revision = before.revision;
+    store.record_plans(&[stale], now()).await.unwrap();
+    let kept = store.task(TaskId(1)).await.unwrap();
+    assert_eq!((kept.planned_until, kept.next_reminder_at), (None, Some(now())));
+    // An edit planned for another deadline is refused as a change made meanwhile.
+    let other = NaiveDate::from_ymd_opt(2021, 12, 31);
+    let refused = store.update_task(TaskId(1), &text, other, &keep, None, "api:test", now()).await;
+    assert!(matches!(refused, Err(StoreError::Changed(1))));
 }
