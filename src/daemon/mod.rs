@@ -317,6 +317,10 @@ impl Daemon {
                 Ok(changed) => tracing::info!(changed, "re-planned every open task"),
                 Err(error) => tracing::error!(%error, "re-plan failed"),
             }
+            // The daily housekeeping: API idempotency keys older than a month go.
+            if let Err(error) = self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await {
+                tracing::warn!(%error, "cannot forget old idempotency keys");
+            }
             timetable.replan = next_occurrence(&self.settings.schedule.replan, &self.settings, now);
         }
     }

@@ -25,7 +25,7 @@ use sqlx::sqlite::{
 pub use acknowledgements::{Acknowledgement, LinkUse, LinkUseError};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 pub use plans::PlanWrite;
-pub use requests::{KeyedAnswer, KeyedRequest};
+pub use requests::{KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest};
 pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord, TaskText};
 
 #[derive(Debug, thiserror::Error)]

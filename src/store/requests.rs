@@ -23,7 +23,19 @@ pub struct KeyedAnswer {
     pub location: String,
 }
 
+/// How long a key is remembered: retries come within minutes or hours, never a month on.
+pub const KEYS_KEPT_FOR: chrono::Duration = chrono::Duration::days(30);
+
 impl Store {
+    /// Forgets the keys of requests made before `before`; returns how many.
+    pub async fn forget_keys_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query("DELETE FROM api_requests WHERE created_at < ?")
+            .bind(to_unix(before))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     /// What the request with this client's key made, if it was made.
     pub async fn keyed_answer(&self, client: &str, key: &str) -> Result<Option<KeyedAnswer>> {
         let row: Option<(String, String, String)> = sqlx::query_as(

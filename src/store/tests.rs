@@ -341,3 +341,27 @@ async fn an_edit_moves_what_waits_to_the_new_part_and_cancels_it_for_a_departmen
     let refused = store.update_task(TaskId(1), &text, other, &keep, None, "api:test", now()).await;
     assert!(matches!(refused, Err(StoreError::Changed(1))));
 }
+
+#[tokio::test]
+async fn a_keyed_create_is_remembered_for_its_retries_then_forgotten() {
+    let (_dir, store) = store().await;
+    let keyed = KeyedRequest {
+        client: "e-office".into(),
+        key: "k-1".into(),
+        request: "POST /api/v1/directives".into(),
+        body_sha256: "ab".into(),
+    };
+    let (id, _) =
+        store.add_directive_keyed(&directive(None), Some(&keyed), "api:e-office", now()).await.unwrap();
+    let answer = store.keyed_answer("e-office", "k-1").await.unwrap().unwrap();
+    assert_eq!(answer.location, format!("/api/v1/directives/{}", id.0));
+    // Another client's key of the same text is another key.
+    assert_eq!(store.keyed_answer("dashboard", "k-1").await.unwrap(), None);
+    // The same key again fails the whole transaction: no second directive.
+    let twin = store.add_directive_keyed(&directive(None), Some(&keyed), "api:e-office", now()).await;
+    assert!(matches!(twin, Err(StoreError::KeyInUse(_))));
+    assert_eq!(store.directives().await.unwrap().len(), 1);
+    assert_eq!(store.forget_keys_before(now()).await.unwrap(), 0);
+    assert_eq!(store.forget_keys_before(now() + KEYS_KEPT_FOR).await.unwrap(), 1);
+    assert_eq!(store.keyed_answer("e-office", "k-1").await.unwrap(), None);
+}
