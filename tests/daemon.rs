@@ -643,3 +643,43 @@ async fn a_task_added_from_the_cli_is_sent_at_once_not_at_the_next_poll() {
     assert!(took < Duration::from_secs(3), "{took:?}\n{}", daemon.log());
     assert!(daemon.log().contains("woken by a change from the CLI"), "{}", daemon.log());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_that_moves_the_escalation_tells_the_new_office_once() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    // Overdue 10 days: escalated (after 7 days) to vp-ubnd by email.
+    env.add_task("snv", &[], support::today() - chrono::Duration::days(10));
+    let daemon = env.spawn_daemon();
+    let escalated_to = |address: &str| {
+        smtp.messages().into_iter().filter(|m| m["rcpt_tos"] == serde_json::json!([address])).count()
+    };
+    daemon
+        .wait_for("the escalation to vp-ubnd", WAIT, || {
+            (escalated_to("vanthu@vpubnd.namdinh.example") == 1).then_some(())
+        })
+        .await;
+
+    // snv now escalates to UBND thành phố, on the chat channel.
+    let text = std::fs::read_to_string(&env.config).unwrap().replacen(
+        "escalate_to = \"vp-ubnd\"",
+        "escalate_to = \"ubnd-tpnd\"",
+        1,
+    );
+    std::fs::write(&env.config, text).unwrap();
+    daemon.signal("HUP");
+    let chat = requests(&webhook, 1, WAIT).await;
+    let json: Value = serde_json::from_slice(&chat[0].body).unwrap();
+    assert_eq!(
+        (&json["role"], &json["department"]),
+        (&serde_json::json!("escalation"), &serde_json::json!("ubnd-tpnd")),
+        "{json}"
+    );
+    // Nothing went out twice: snv's overdue reminder and vp-ubnd's escalation, once each.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(escalated_to("vanthu@vpubnd.namdinh.example"), 1);
+    assert_eq!(escalated_to("vanthu@snv.namdinh.example"), 1, "{}", daemon.log());
+    assert_eq!(webhook.received_requests().await.unwrap().len(), 1);
+    assert!(daemon.log().contains("escalation moved"), "{}", daemon.log());
+}

@@ -105,8 +105,27 @@ impl Daemon {
 
     /// Puts new settings in place, tells the HTTP server, and plans every task again.
     async fn apply_parts(&mut self, (settings, policy, dispatcher): (Arc<Settings>, Policy, Dispatcher)) {
+        // Departments whose escalation moved: their open tasks are planned afresh, so that
+        // the new target gets an escalation already due (the keys keep the rest from
+        // going out twice).
+        let moved: Vec<String> = settings
+            .departments
+            .iter()
+            .filter(|d| self.settings.departments.escalate_to(&d.code) != d.escalate_to.as_ref())
+            .map(|d| d.code.to_string())
+            .collect();
         (self.settings, self.policy, self.dispatcher) = (settings, policy, dispatcher);
         self.published.send_replace(self.settings.clone());
+        if !moved.is_empty() {
+            match self.store.plan_afresh(&moved, Utc::now()).await {
+                Ok(tasks) => {
+                    tracing::info!(departments = ?moved, tasks, "escalation moved: their tasks are planned afresh")
+                }
+                Err(error) => {
+                    tracing::error!(%error, "escalation moved, but its tasks could not be planned afresh")
+                }
+            }
+        }
         match planning::replan_all(&self.store, &self.settings, &self.policy).await {
             Ok(changed) => tracing::info!(source = %self.source.name(), changed, "config reloaded"),
             Err(error) => tracing::error!(%error, "config reloaded, but re-planning failed"),

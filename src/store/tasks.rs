@@ -434,6 +434,20 @@ impl Store {
         rows.into_iter().map(record).collect()
     }
 
+    /// Plans the open tasks these departments lead afresh at `now`, as if new: the newest
+    /// reminder due of each series for each recipient. Returns how many.
+    pub async fn plan_afresh(&self, leads: &[String], now: DateTime<Utc>) -> Result<u64> {
+        let mut query =
+            QueryBuilder::<Sqlite>::new("UPDATE tasks SET planned_until = NULL, next_reminder_at = ");
+        query.push_bind(to_unix(now)).push(", revision = revision + 1 WHERE status = 'open' AND lead IN (");
+        let mut list = query.separated(", ");
+        for lead in leads {
+            list.push_bind(lead.as_str());
+        }
+        query.push(")");
+        Ok(query.build().execute(&self.pool).await?.rows_affected())
+    }
+
     /// Sets when each task next needs planning, in one transaction; a task changed since
     /// its revision was read keeps what its change set.
     pub async fn set_next_reminders(&self, updates: &[(TaskId, i64, Option<DateTime<Utc>>)]) -> Result<()> {
