@@ -208,3 +208,50 @@ fn rate_limits_parse_per_second_minute_and_hour() {
     let got = problems("[channels.email]\nkind = \"smtp\"\nrate_limit = \"fast\"\n");
     assert!(got.iter().any(|p| p.starts_with("channels.email.rate_limit: 'fast' is not a rate")), "{got:?}");
 }
+
+#[test]
+fn every_problem_of_the_http_table_is_named_and_the_key_is_not_shown() {
+    let zeros = "0".repeat(64);
+    let text = format!(
+        r#"
+[http]
+listen = "127.0.0.1:99999"
+public_url = "ftp://x"
+link_key = "short-secret"
+link_valid_for = "5y"
+body_limit = "1KB"
+[[http.tokens]]
+name = "a"
+sha256 = "zz"
+scope = "admin"
+[[http.tokens]]
+sha256 = "{zeros}"
+scope = "read"
+[[http.tokens]]
+name = "c"
+sha256 = "{zeros}"
+scope = "read"
+"#
+    );
+    let found = problems(&text);
+    let paths: Vec<&str> = found.iter().filter_map(|p| p.split(':').next()).collect();
+    assert_eq!(
+        paths,
+        [
+            "http.listen",
+            "http.public_url",
+            "http.body_limit",
+            "http.link_key",
+            "http.link_valid_for",
+            "http.tokens[0].sha256",
+            "http.tokens[0].scope",
+            "http.tokens[1].name",
+            "http.tokens[2].sha256"
+        ],
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|p| !p.contains("short-secret")));
+    // A public address needs a key to sign its links.
+    let found = problems("[http]\npublic_url = \"https://nhacviec.example\"\n");
+    assert!(found.iter().any(|p| p.starts_with("http.link_key")), "{found:#?}");
+}

@@ -30,7 +30,7 @@ pub(super) fn http(raw: RawHttp, problems: &mut Problems) -> Option<HttpSettings
         Some(url)
     });
     let body_limit =
-        problems.check("http.body_limit", parse_size(raw.body_limit.as_deref().unwrap_or("1MB")))?;
+        problems.check("http.body_limit", parse_size(raw.body_limit.as_deref().unwrap_or("1MB")));
     let link_key = secret("http", "link_key", raw.link_key, raw.link_key_file, problems);
     if let Some(key) = &link_key
         && key.expose_secret().len() < MIN_LINK_KEY
@@ -57,7 +57,7 @@ pub(super) fn http(raw: RawHttp, problems: &mut Problems) -> Option<HttpSettings
     Some(HttpSettings {
         listen,
         public_url,
-        body_limit: usize::try_from(body_limit).ok()?,
+        body_limit: usize::try_from(body_limit?).ok()?,
         link_key,
         link_valid_for: link_valid_for?,
         tokens,
