@@ -6,7 +6,7 @@
 //! reminders, so a calendar never disagrees with the email.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use icalendar::{Alarm, Calendar, Component, Event, EventLike, Trigger};
+use icalendar::{Alarm, Calendar, Component, Event, EventLike, Property, Trigger};
 
 use crate::domain::{Directive, Role, Task, Unit};
 use crate::plan::{Policy, Rule, Series};
@@ -59,13 +59,13 @@ pub fn render(
             if matches!(occurrence.rule, Rule::Overdue) {
                 break;
             }
-            event.alarm(
-                Alarm::display(
-                    &alarm_text(occurrence.rule, &task.summary),
-                    trigger(occurrence.at, due, policy),
-                )
-                .done(),
+            // The trigger is written by `trigger`, in days and hours; this one is replaced.
+            let mut alarm = Alarm::display(
+                &alarm_text(occurrence.rule, &task.summary),
+                Trigger::before_start(chrono::Duration::zero()),
             );
+            alarm.append_property(trigger(occurrence.at, due, policy));
+            event.alarm(alarm.done());
         }
         calendar.push(event.done());
     }
@@ -73,16 +73,36 @@ pub fn render(
 }
 
 /// An alarm at `at`, as an offset from the start of the all-day event on `due` (local
-/// midnight), which every client reads the same way.
-fn trigger(at: DateTime<Utc>, due: NaiveDate, policy: &Policy) -> Trigger {
+/// midnight), which every client reads the same way, written in days, hours and minutes
+/// (`-P13DT16H`) as calendar programs write it.
+fn trigger(at: DateTime<Utc>, due: NaiveDate, policy: &Policy) -> Property {
     let local = at.with_timezone(&policy.timezone).naive_local();
     let start = due.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let offset = local - start;
-    if offset < chrono::Duration::zero() {
-        Trigger::before_start(-offset)
-    } else {
-        Trigger::after_start(offset)
+    Property::new("TRIGGER", rfc5545_duration(local - start)).add_parameter("RELATED", "START").done()
+}
+
+/// An RFC 5545 duration in days, hours and minutes: `-P13DT16H`, `PT8H`, `P1D`, `PT0S`.
+fn rfc5545_duration(offset: chrono::Duration) -> String {
+    let sign = if offset < chrono::Duration::zero() { "-" } else { "" };
+    let minutes = offset.num_minutes().abs();
+    let (days, hours, minutes) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    let mut text = format!("{sign}P");
+    if days > 0 {
+        text.push_str(&format!("{days}D"));
     }
+    if hours > 0 || minutes > 0 {
+        text.push('T');
+        if hours > 0 {
+            text.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 {
+            text.push_str(&format!("{minutes}M"));
+        }
+    }
+    if days == 0 && hours == 0 && minutes == 0 {
+        text.push_str("T0S");
+    }
+    text
 }
 
 fn alarm_text(rule: Rule, summary: &str) -> String {
@@ -171,6 +191,17 @@ mod tests {
         }
     }
 
+    #[test]
+    fn durations_are_written_in_days_hours_and_minutes() {
+        let d = |minutes: i64| rfc5545_duration(chrono::Duration::minutes(minutes));
+        assert_eq!(d(0), "PT0S");
+        assert_eq!(d(8 * 60), "PT8H");
+        assert_eq!(d(-(13 * 24 + 16) * 60), "-P13DT16H");
+        assert_eq!(d(24 * 60), "P1D");
+        assert_eq!(d(-(2 * 24 * 60 + 90)), "-P2DT1H30M");
+        assert_eq!(d(-30), "-PT30M");
+    }
+
     fn unfolded(text: &str) -> String {
         text.replace("\r\n ", "")
     }
@@ -208,10 +239,8 @@ mod tests {
         let event = &text[..text.find("END:VEVENT").unwrap()];
         let triggers: Vec<&str> = event.lines().filter_map(|l| l.strip_prefix("TRIGGER")).collect();
         assert_eq!(triggers.len(), 3, "{event}");
-        let seconds = |days: i64, hours: i64| (days * 24 + hours) * 3600;
-        assert_eq!(triggers[0], format!(";RELATED=START:-PT{}S", seconds(13, 16)));
-        assert_eq!(triggers[1], format!(";RELATED=START:-PT{}S", seconds(9, 16)));
-        assert_eq!(triggers[2], format!(";RELATED=START:PT{}S", seconds(0, 8)));
+        assert_eq!(triggers, [";RELATED=START:-P13DT16H", ";RELATED=START:-P9DT16H", ";RELATED=START:PT8H"]);
+        assert_eq!(event.matches("BEGIN:VALARM").count(), 3);
         assert!(event.contains("ACTION:DISPLAY"));
     }
 }
