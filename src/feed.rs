@@ -147,7 +147,7 @@ fn next_day(day: NaiveDate) -> NaiveDate {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveTime, TimeZone};
+    use chrono::TimeZone;
 
     use super::*;
     use crate::calendar::Calendar;
@@ -156,21 +156,8 @@ mod tests {
 
     fn policy() -> Policy {
         let schedule = Schedule {
-            send_at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-            send_window: (
-                NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
-                NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-            ),
-            working_days_only: true,
             before: vec![Offset::days(14), Offset::days(7), Offset::working_days(3)],
-            on_due_date: true,
-            overdue_every: Some(Offset::days(3)),
-            escalate_after: Some(Offset::days(7)),
-            poll_interval: std::time::Duration::from_secs(30),
-            replan: crate::config::parse_cron("0 5 0 * * *").unwrap(),
-            digest: false,
-            digest_at: crate::config::parse_cron("0 0 8 * * Mon-Fri").unwrap(),
-            summary_at: crate::config::parse_cron("0 0 8 * * Mon").unwrap(),
+            ..crate::plan::tests::schedule()
         };
         Policy::new(schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh)
     }

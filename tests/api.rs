@@ -645,7 +645,11 @@ async fn acknowledge_links_act_once_on_post_and_stop_the_repeat() {
     assert!(event["detail"].as_str().unwrap().contains("Báo cáo số 45/BC-SNV"), "{event}");
     let replay = server.http.post(&done).send().await.unwrap();
     assert_ne!(replay.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(replay.text().await.unwrap().contains("đã"));
+    // Refused as used, not shown again as a page to act on.
+    assert_eq!(replay.status(), StatusCode::CONFLICT);
+    let text = replay.text().await.unwrap();
+    assert!(text.contains("đã"));
+    assert!(text.contains("Liên kết đã được sử dụng") && !text.contains("<form"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -108,7 +108,12 @@ pub struct Changes<'a> {
     pub now: DateTime<Utc>,
 }
 
-impl Changes<'_> {
+impl<'a> Changes<'a> {
+    /// Changes by `actor`, made now.
+    pub fn new(store: &'a Store, settings: &'a Settings, actor: Actor) -> Self {
+        Self { store, settings, actor, now: Utc::now() }
+    }
+
     fn today(&self) -> NaiveDate {
         self.now.with_timezone(&self.settings.timezone).date_naive()
     }

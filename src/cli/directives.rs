@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use chrono::Utc;
 
 use super::{Format, InputError, open_store, table};
 use crate::changes::{Actor, Changes};
@@ -19,7 +18,7 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let with_deadline = directive.tasks.iter().filter(|t| t.deadline.is_some()).count();
     let count = directive.tasks.len();
     let store = open_store(settings).await?;
-    let changes = Changes { store: &store, settings, actor: Actor::cli(), now: Utc::now() };
+    let changes = Changes::new(&store, settings, Actor::cli());
     let (id, tasks) = changes
         .add_directive(directive)
         .await

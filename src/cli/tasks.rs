@@ -140,7 +140,7 @@ pub fn change_error(error: ChangeError) -> anyhow::Error {
 }
 
 fn changes<'a>(store: &'a crate::store::Store, settings: &'a Settings) -> Changes<'a> {
-    Changes { store, settings, actor: Actor::cli(), now: Utc::now() }
+    Changes::new(store, settings, Actor::cli())
 }
 
 pub async fn done(

@@ -252,12 +252,7 @@ async fn act(
         Err(refused) => return refused,
     };
     let department = checked.link.department.as_str();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::link(department),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::link(department));
     let link = LinkUse { signature: &checked.signature, department, action: checked.link.action.name() };
     let result = match checked.link.action {
         LinkAction::Received(kind) => {

@@ -62,10 +62,7 @@ fn page_limit(limit: Option<u32>) -> Result<u32, Problem> {
     match limit {
         None => Ok(MAX_PAGE),
         Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
-        Some(limit) => Err(Problem::invalid(vec![crate::changes::FieldProblem {
-            field: "limit".into(),
-            message: format!("{limit} is not from 1 to {MAX_PAGE}"),
-        }])),
+        Some(limit) => Err(Problem::invalid_field("limit", format!("{limit} is not from 1 to {MAX_PAGE}"))),
     }
 }
 
@@ -194,12 +191,7 @@ async fn create_directive(
         return directive_created(&state, location).await;
     }
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     let (id, _) = match changes.add_directive_input(input, keyed.as_ref()).await {
         // A twin with the same key was made meanwhile: answer as it did, if it was this request.
         Err(ChangeError::KeyInUse(_)) => {
@@ -228,12 +220,7 @@ async fn update_directive(
 ) -> Result<Response, Problem> {
     let id = DirectiveId(id(&text, "directive")?);
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     changes.update_directive(id, patch).await?;
     Ok(axum::Json(directive_answer(&state, id).await?).into_response())
 }
@@ -252,12 +239,7 @@ async fn add_task(
         return task_created(&state, location).await;
     }
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     let task = match changes.add_task(directive, input, keyed.as_ref()).await {
         Err(ChangeError::KeyInUse(_)) => {
             return task_created(&state, twin(&state, keyed.as_ref()).await?).await;
@@ -291,9 +273,8 @@ async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Pr
     let settings = state.settings();
     let department = match &query.department {
         Some(label) => Some(
-            crate::changes::input::resolve_department(&settings.departments, label).map_err(|message| {
-                Problem::invalid(vec![crate::changes::FieldProblem { field: "department".into(), message }])
-            })?,
+            crate::changes::input::resolve_department(&settings.departments, label)
+                .map_err(|message| Problem::invalid_field("department", message))?,
         ),
         None => None,
     };
@@ -302,10 +283,10 @@ async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Pr
         Some("open") => Some(TaskStatus::Open),
         Some("done") => Some(TaskStatus::Done),
         Some(other) => {
-            return Err(Problem::invalid(vec![crate::changes::FieldProblem {
-                field: "status".into(),
-                message: format!("'{other}' is not a status: use open or done"),
-            }]));
+            return Err(Problem::invalid_field(
+                "status",
+                format!("'{other}' is not a status: use open or done"),
+            ));
         }
     };
     let limit = page_limit(query.limit)?;
@@ -353,12 +334,7 @@ async fn update_task(
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     changes.update_task(task, patch).await?;
     state.changed();
     Ok(axum::Json(task_answer(&state, task).await?).into_response())
@@ -372,12 +348,7 @@ async fn mark_done(
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     let changed = changes.mark_done(task, input).await?;
     state.changed();
     let answer = task_answer(&state, task).await?;
@@ -392,12 +363,7 @@ async fn extend(
 ) -> Result<Response, Problem> {
     let task = TaskId(id(&text, "task")?);
     let settings = state.settings();
-    let changes = Changes {
-        store: state.store(),
-        settings: &settings,
-        actor: Actor::api(&client.name),
-        now: Utc::now(),
-    };
+    let changes = Changes::new(state.store(), &settings, Actor::api(&client.name));
     changes.extend(task, input).await?;
     state.changed();
     Ok(axum::Json(task_answer(&state, task).await?).into_response())
@@ -470,10 +436,10 @@ async fn outbox(
     let wanted = match query.state.as_deref() {
         None => None,
         Some(text) => Some(OutboxState::parse(text).ok_or_else(|| {
-            Problem::invalid(vec![crate::changes::FieldProblem {
-                field: "state".into(),
-                message: format!("'{text}' is not a state: use pending, sending, sent, dead or cancelled"),
-            }])
+            Problem::invalid_field(
+                "state",
+                format!("'{text}' is not a state: use pending, sending, sent, dead or cancelled"),
+            )
         })?),
     };
     let limit = page_limit(query.limit)?;

@@ -53,6 +53,11 @@ impl Problem {
         Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", detail) }
     }
 
+    /// One field's value is wrong (422).
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::field(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", field.to_owned(), message.into())
+    }
+
     fn field(status: StatusCode, title: &'static str, field: String, message: String) -> Self {
         let errors = vec![FieldProblem { field: field.clone(), message: message.clone() }];
         let detail = if field.is_empty() { message } else { format!("{field}: {message}") };

@@ -221,4 +221,4 @@ pub fn first_planning_at(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

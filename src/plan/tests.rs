@@ -12,7 +12,8 @@ fn code(text: &str) -> DepartmentCode {
     DepartmentCode::parse(text).unwrap()
 }
 
-fn schedule() -> Schedule {
+/// The schedule most tests use: 14, 7, 3 and 1 days before, at 08:00 on working days.
+pub(crate) fn schedule() -> Schedule {
     Schedule {
         send_at: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
         send_window: (NaiveTime::from_hms_opt(7, 30, 0).unwrap(), NaiveTime::from_hms_opt(17, 0, 0).unwrap()),
