@@ -750,6 +750,8 @@ async fn a_fuzzing_run_over_the_openapi_document_finds_no_server_error() {
         .args(["--phases", "examples,coverage,fuzzing", "--workers", "2", "--no-color"])
         .args(std::env::var("NHACVIEC_FUZZ_ARGS").unwrap_or_default().split_whitespace())
         .env("SCHEMATHESIS_HOOKS", "")
+        // Its cache and reports go to the test's folder, not the source tree.
+        .current_dir(server.env.dir.path())
         .output()
         .expect("schemathesis runs (pip install schemathesis)");
     let report =
