@@ -8,8 +8,9 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use icalendar::{Alarm, Calendar, Component, Event, EventLike, Property, Trigger};
 
+use crate::domain::Rule;
 use crate::domain::{Directive, Role, Task, Unit};
-use crate::plan::{Policy, Rule, Series};
+use crate::plan::{Policy, Series};
 
 /// One task on a department's calendar.
 pub struct FeedTask<'a> {

@@ -11,7 +11,8 @@
 //! - [`plan`]: pure functions from a task, the schedule and the clock to the reminders due;
 //! - [`changes`]: what people change (add, edit, done, extend, acknowledge), checked and
 //!   planned the same way from the CLI, the API and acknowledge links;
-//! - [`store`]: directives, tasks, task events, the outbox and delivery attempts (SQLite);
+//! - [`store`]: directives, tasks, task events, the outbox and delivery attempts, behind one
+//!   interface that names no engine above it;
 //! - [`outbox`]: reminder keys, states and the retry policy;
 //! - [`message`]: the Vietnamese text of a reminder;
 //! - [`channels`]: email over SMTP and JSON webhooks;
@@ -38,6 +39,7 @@ pub mod links;
 pub mod message;
 pub mod outbox;
 pub mod plan;
+pub mod shutdown;
 pub mod store;
 pub mod summary;
 pub mod views;

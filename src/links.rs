@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::domain::RuleKind;
 use crate::domain::{DepartmentCode, TaskId};
-use crate::plan::RuleKind;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 

@@ -91,8 +91,8 @@ pub fn may_retry(delivery: &Delivery, attempt: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Rule;
     use crate::domain::{DepartmentCode, Offset, Role, TaskId};
-    use crate::plan::Rule;
 
     fn delivery() -> Delivery {
         Delivery {

@@ -91,7 +91,7 @@ pub async fn run(report: &mut Report) -> anyhow::Result<()> {
         let took = ms(started.elapsed());
         due_ms.push(took);
         // As the daemon does after a tick that wrote, outside the tick.
-        store.checkpoint().await?;
+        store.after_busy_tick().await?;
         println!(
             "  tick {:>2} at t0+{}min: {} due tasks planned, {} reminders enqueued, {took:.2} ms",
             group + 1,

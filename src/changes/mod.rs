@@ -13,8 +13,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use input::{DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch};
 
 use crate::config::Settings;
+use crate::domain::RuleKind;
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
-use crate::plan::{self, Policy, RuleKind};
+use crate::plan::{self, Policy};
 use crate::store::{
     Acknowledgement, KeyedRequest, LinkUse, LinkUseError, NewDirective, Store, StoreError, TaskText,
 };

@@ -24,7 +24,7 @@ pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         .await
         .map_err(super::tasks::change_error)
         .context("cannot add the directive")?;
-    crate::daemon::wake_running_daemon(settings);
+    crate::store::wake_running_daemon(&settings.store.url);
     outln!(
         "directive {} added: {} tasks ({} with a deadline), ids {}–{}",
         id.0,

@@ -7,9 +7,10 @@ use clap::Args;
 use super::{InputError, open_store, parse_date};
 use crate::channels::{Channels, Outgoing};
 use crate::config::{Department, Settings};
+use crate::domain::Rule;
 use crate::domain::{Role, TaskId};
 use crate::message::{self, Renderer};
-use crate::plan::{self, Policy, Rule, Series};
+use crate::plan::{self, Policy, Series};
 use crate::store::StoreError;
 
 #[derive(Args, Debug)]

@@ -280,28 +280,9 @@ async fn check(source: &ConfigSource) -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    match crate::store::Store::open_existing(&settings.store.url).await {
-        Ok(store) => {
-            if let Err(e) = store.check_schema().await {
-                eprintln!("store.url: {e}");
-                return ExitCode::from(2);
-            }
-        }
-        Err(e) => {
-            // A store that does not exist yet is created by `run`, if its folder can be.
-            match settings.sqlite_path().filter(|p| !p.exists()) {
-                Some(path) => {
-                    if let Err(problem) = creatable(path) {
-                        eprintln!("store.url: {problem}");
-                        return ExitCode::from(2);
-                    }
-                }
-                None => {
-                    eprintln!("store.url: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
+    if let Err(problem) = crate::store::Store::check(&settings.store.url).await {
+        eprintln!("store.url: {problem}");
+        return ExitCode::from(2);
     }
     outln!(
         "{}: valid ({} departments, {} channels, store {})",
@@ -336,39 +317,10 @@ fn check_templates(settings: &Settings) -> Vec<String> {
     problems
 }
 
-/// Whether `run` could create the store file at `path`: its nearest existing folder takes
-/// a new file. The probe file is removed at once.
-fn creatable(path: &std::path::Path) -> Result<(), String> {
-    let mut folder = path.parent();
-    while let Some(dir) = folder {
-        if dir.as_os_str().is_empty() {
-            folder = Some(std::path::Path::new("."));
-            continue;
-        }
-        if dir.exists() {
-            if !dir.is_dir() {
-                return Err(format!("{} is not a folder", dir.display()));
-            }
-            let probe = dir.join(format!(".nhacviec-check-{}", std::process::id()));
-            return match std::fs::File::create(&probe) {
-                Ok(_) => {
-                    let _ = std::fs::remove_file(&probe);
-                    Ok(())
-                }
-                Err(e) => {
-                    Err(format!("cannot create the store {} in {}: {e}", path.display(), dir.display()))
-                }
-            };
-        }
-        folder = dir.parent();
-    }
-    Ok(())
-}
-
 fn init_tracing(daemon: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::prelude::*;
-    let default = if daemon { "info,sqlx=warn" } else { "warn,sqlx=error" };
+    let default = if daemon { "info" } else { "warn" };
     let filter = EnvFilter::try_from_env("NHACVIEC_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let journald =
         std::env::var_os("JOURNAL_STREAM").is_some().then(|| tracing_journald::layer().ok()).flatten();

@@ -155,7 +155,7 @@ pub async fn done(
         .await
         .map_err(change_error)?;
     if done {
-        crate::daemon::wake_running_daemon(settings);
+        crate::store::wake_running_daemon(&settings.store.url);
         outln!("task {id} done; its pending reminders are cancelled");
     } else {
         outln!("task {id} was already done");
@@ -173,7 +173,7 @@ pub async fn extend(
     let store = open_store(settings).await?;
     let input = ExtendInput { to: to.to_owned(), reason: reason.to_owned(), phrase };
     let deadline = changes(&store, settings).extend(TaskId(id), input).await.map_err(change_error)?;
-    crate::daemon::wake_running_daemon(settings);
+    crate::store::wake_running_daemon(&settings.store.url);
     outln!(
         "task {id} now due {}; pending reminders for the old deadline are cancelled",
         deadline.date.format("%d/%m/%Y")

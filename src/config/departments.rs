@@ -21,7 +21,7 @@ pub struct Department {
     pub digest: Option<bool>,
     /// Per channel, the kinds of reminder it carries for this department; a channel not
     /// listed carries all.
-    pub channel_rules: BTreeMap<String, Vec<crate::plan::RuleKind>>,
+    pub channel_rules: BTreeMap<String, Vec<crate::domain::RuleKind>>,
     /// Receives the weekly summary of every department's figures (the supervising office).
     pub summary: bool,
     /// Days off (or on) of this department alone, on top of the province's calendar.
@@ -65,7 +65,7 @@ impl Departments {
     }
 
     /// Whether `channel` carries reminders of `kind` for this department.
-    pub fn channel_carries(department: &Department, channel: &str, kind: crate::plan::RuleKind) -> bool {
+    pub fn channel_carries(department: &Department, channel: &str, kind: crate::domain::RuleKind) -> bool {
         department.channel_rules.get(channel).is_none_or(|kinds| kinds.contains(&kind))
     }
 

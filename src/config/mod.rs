@@ -11,7 +11,7 @@ mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveTime;
@@ -367,11 +367,6 @@ impl Settings {
         let value: serde_json::Value = merged.try_deserialize().map_err(|e| syntax(e.to_string()))?;
         validate::validate(value, source_name)
             .map_err(|problems| ConfigError::Invalid { source_name: source_name.to_owned(), problems })
-    }
-
-    /// The store's SQLite path, when the store is SQLite.
-    pub fn sqlite_path(&self) -> Option<&Path> {
-        self.store.url.strip_prefix("sqlite://").map(Path::new)
     }
 }
 

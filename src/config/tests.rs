@@ -19,7 +19,7 @@ fn the_embedded_default_is_valid() {
         settings.schedule.before,
         vec![Offset::days(14), Offset::days(7), Offset::days(3), Offset::days(1)]
     );
-    assert_eq!(settings.sqlite_path(), Some(Path::new("data/nhacviec.db")));
+    assert_eq!(settings.store.url, "sqlite://data/nhacviec.db");
     assert!(settings.departments.resolve("Sở Nội vụ").is_some());
 }
 

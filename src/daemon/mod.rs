@@ -5,29 +5,23 @@
 //! SIGTERM and SIGINT stop claiming work, let in-flight sends finish within the grace
 //! period, and exit cleanly.
 
-mod lock;
 pub mod planning;
-pub mod shutdown;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use lock::{LockError, StoreLock};
-pub use shutdown::Shutdown;
-
 use crate::channels::{ChannelBuildError, Channels};
 use crate::config::{ConfigSource, Settings};
 use crate::dispatch::Dispatcher;
 use crate::message::{Renderer, TemplateError};
 use crate::plan::Policy;
+use crate::shutdown::{self, Shutdown};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
-    #[error(transparent)]
-    Lock(#[from] LockError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -54,7 +48,6 @@ pub struct Daemon {
     published: tokio::sync::watch::Sender<Arc<Settings>>,
     /// SIGUSR1: the CLI changed the store (see `wake_running_daemon`).
     changed_elsewhere: tokio::signal::unix::Signal,
-    _lock: Option<StoreLock>,
 }
 
 impl Daemon {
@@ -64,22 +57,11 @@ impl Daemon {
         // this process to the CLI.
         let changed_elsewhere = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
             .map_err(DaemonError::Signal)?;
-        let lock = settings.sqlite_path().map(lock::acquire).transpose()?;
-        let store = Store::open_limited(&settings.store.url, settings.store.max_size).await?;
+        let store = Store::open_for_daemon(&settings.store.url, settings.store.max_size).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let published = tokio::sync::watch::Sender::new(settings.clone());
-        Ok(Self {
-            settings,
-            source,
-            store,
-            policy,
-            dispatcher,
-            wake,
-            published,
-            changed_elsewhere,
-            _lock: lock,
-        })
+        Ok(Self { settings, source, store, policy, dispatcher, wake, published, changed_elsewhere })
     }
 
     /// The pieces that depend on the settings: rebuilt whole, or not at all.
@@ -194,9 +176,7 @@ impl Daemon {
             None => None,
         };
         let watchdog = sd_notify::watchdog_enabled();
-        // The lock says no other daemon uses this store: what was being sent when the
-        // last one stopped is sent again now rather than after its lease.
-        let released = self.store.release_claims().await?;
+        let released = self.store.start_daemon().await?;
         if released > 0 {
             tracing::warn!(
                 released,
@@ -294,7 +274,7 @@ impl Daemon {
         }
         let total = self.dispatcher.dispatch_due(&|| !shutdown.is_shutdown()).await?;
         if planned.tasks > 0 || total.total() > 0 {
-            self.store.checkpoint().await?;
+            self.store.after_busy_tick().await?;
         }
         if total.total() > 0 {
             tracing::info!(
@@ -384,19 +364,6 @@ fn next_occurrence(cron: &croner::Cron, settings: &Settings, now: DateTime<Utc>)
 fn monotonic_now() -> sd_notify::NotifyState<'static> {
     sd_notify::NotifyState::monotonic_usec_now()
         .unwrap_or(sd_notify::NotifyState::Custom("X_MONOTONIC=unknown"))
-}
-
-/// Tells the daemon running on this store, if any, that the store changed, so that it
-/// plans the change now rather than at its next poll. Best effort: a daemon that cannot
-/// be signalled (another user's) still sees the change within `poll_interval`.
-pub fn wake_running_daemon(settings: &Settings) {
-    let Some(pid) = settings.sqlite_path().and_then(lock::holder) else { return };
-    let Ok(pid) = i32::try_from(pid) else { return };
-    if let Err(error) =
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR1)
-    {
-        tracing::debug!(pid, %error, "cannot wake the running daemon; it sees the change at its next poll");
-    }
 }
 
 /// Whether systemd listens for notifications (`Type=notify`).

@@ -18,11 +18,12 @@ use futures_util::StreamExt;
 
 use crate::channels::{Channel, Channels, Outgoing, SendError};
 use crate::config::{Department, Settings};
+use crate::domain::Rule;
 use crate::domain::{DepartmentCode, Directive, Role, TaskId, TaskStatus};
 use crate::links::ReminderLinks;
 use crate::message::{self, Facts, ReminderFacts, Renderer};
 use crate::outbox::{may_retry, retry_at};
-use crate::plan::{self, Policy, Rule};
+use crate::plan::{self, Policy};
 use crate::store::{Acknowledgement, OutboxItem, Outcome, Store, StoreError, TaskRecord};
 
 /// What one round of dispatch did.

@@ -7,9 +7,11 @@
 mod deadline;
 mod department;
 mod offset;
+mod rule;
 mod task;
 
 pub use deadline::{Deadline, DeadlineError, DeadlineSpec, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
 pub use offset::{Offset, OffsetError, Unit};
+pub use rule::{Rule, RuleError, RuleKind};
 pub use task::{Directive, DirectiveId, Role, Task, TaskId, TaskStatus};

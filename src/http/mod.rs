@@ -25,7 +25,7 @@ use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::config::Settings;
-use crate::daemon::Shutdown;
+use crate::shutdown::Shutdown;
 use crate::store::Store;
 
 /// When the daemon's loop last turned, in Unix seconds; 0 before the first time.

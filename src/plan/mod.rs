@@ -4,11 +4,9 @@
 //! Pure functions over plain data; the clock is a parameter. This module does no I/O: the
 //! store persists what it computes, the dispatcher sends it.
 
-mod rule;
 mod series;
 mod window;
 
-pub use rule::{Rule, RuleError, RuleKind};
 pub use series::{Occurrence, Series};
 pub use window::{after_quiet_hours, digest_moment, next_send_moment};
 
@@ -19,7 +17,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::Calendar;
 use crate::config::Schedule;
-use crate::domain::{DepartmentCode, Role, Task, TaskId, TaskStatus};
+use crate::domain::{DepartmentCode, Role, Rule, Task, TaskId, TaskStatus};
 
 /// Everything the plan needs besides the task and the clock.
 #[derive(Debug, Clone)]

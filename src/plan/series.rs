@@ -1,8 +1,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::Policy;
 use super::window::local_instant;
-use super::{Policy, Rule};
 use crate::calendar::Calendar;
+use crate::domain::Rule;
 
 /// A line of reminders of one task that share recipients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

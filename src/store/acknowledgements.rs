@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::tasks::insert_event;
 use super::{Result, Store, StoreError, to_unix};
+use crate::domain::RuleKind;
 use crate::domain::TaskId;
-use crate::plan::RuleKind;
 
 /// One acknowledgement: `department` wants no more `rule_kind` reminders of `task` for
 /// `deadline`.

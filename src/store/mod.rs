@@ -1,11 +1,14 @@
 //! The store: directives, tasks and their history, the outbox of reminders and every
 //! delivery attempt, in SQLite.
 //!
-//! The only shared state of the daemon. Every write that belongs together is one
-//! transaction, so a failed command leaves the store as it was. It must not decide
-//! anything: what to plan, send or retry is computed by `plan`, `outbox` and `dispatch`.
+//! The only shared state of the daemon, and the only module that names the database
+//! engine: its types, its SQL, its file and what running a daemon on it takes (`instance`).
+//! Every write that belongs together is one transaction, so a failed command leaves the
+//! store as it was. It must not decide anything: what to plan, send, supersede or cancel is
+//! computed by `plan`, `outbox`, `app` and `dispatch`, and only written here.
 
 mod acknowledgements;
+mod instance;
 mod outbox;
 mod plans;
 mod reports;
@@ -15,14 +18,17 @@ mod tasks;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 pub use acknowledgements::{Acknowledgement, LinkUse, LinkUseError};
+pub use instance::{LockError, wake_running_daemon};
 pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 pub use plans::PlanWrite;
 pub use requests::{KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest};
@@ -33,11 +39,13 @@ pub enum StoreError {
     #[error("cannot create the store's folder {path}: {source}")]
     CreateFolder { path: String, source: std::io::Error },
     #[error("cannot open the store {url}: {source}")]
-    Open { url: String, source: sqlx::Error },
+    Open { url: String, source: EngineError },
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("cannot apply the store's migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(EngineError),
     #[error("store error: {0}")]
-    Query(#[from] sqlx::Error),
+    Query(EngineError),
     #[error("no task with id {0}")]
     NoSuchTask(i64),
     #[error("no directive with id {0}")]
@@ -58,12 +66,31 @@ pub enum StoreError {
     NewerSchema(i64),
 }
 
+/// What the database engine said, as text and source, without naming the engine.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct EngineError(Box<dyn std::error::Error + Send + Sync>);
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Query(EngineError(Box::new(error)))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(EngineError(Box::new(error)))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// A daemon's hold on the store (`open_for_daemon`), released with the last clone.
+    lock: Option<Arc<instance::StoreLock>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -97,9 +124,12 @@ impl Store {
     }
 
     async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
-        let open_error = |source| StoreError::Open { url: url.to_owned(), source };
+        let open_error = |source: sqlx::Error| StoreError::Open {
+            url: url.to_owned(),
+            source: EngineError(Box::new(source)),
+        };
         if create
-            && let Some(parent) = url.strip_prefix("sqlite://").map(Path::new).and_then(Path::parent)
+            && let Some(parent) = instance::database_path(url).and_then(Path::parent)
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent)
@@ -114,7 +144,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             // Checkpoints run when the daemon goes idle (`checkpoint`), not inside the
             // commit that crosses SQLite's default 1,000 pages; this is only the backstop.
-            .pragma("wal_autocheckpoint", "16384");
+            .pragma("wal_autocheckpoint", "16384")
+            // Statements are logged at debug; one slower than a second at info.
+            .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         // SQLite's pages are 4 KiB here.
         let options = match max_bytes {
             Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
@@ -122,12 +154,12 @@ impl Store {
         };
         let pool =
             SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
-        Ok(Self { pool })
+        Ok(Self { pool, lock: None })
     }
 
     /// Whether the schema is one this binary can use: not newer than it knows. A store
     /// not migrated yet is fine: `run` migrates it.
-    pub async fn check_schema(&self) -> Result<()> {
+    async fn check_schema(&self) -> Result<()> {
         let migrated: Option<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
         )
@@ -149,7 +181,7 @@ impl Store {
 
     /// Copies the write-ahead log into the database while nothing else is going on, so
     /// that no later commit pays for it.
-    pub async fn checkpoint(&self) -> Result<()> {
+    async fn checkpoint(&self) -> Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
         Ok(())
     }

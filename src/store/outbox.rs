@@ -317,7 +317,7 @@ impl Store {
 
     /// Returns every claimed item to pending, for a daemon that holds the store alone and
     /// starts after a crash: what was in flight then goes out again, with the same key.
-    pub async fn release_claims(&self) -> Result<u64> {
+    pub(super) async fn release_claims(&self) -> Result<u64> {
         let released =
             sqlx::query("UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'")
                 .execute(&self.pool)

@@ -234,7 +234,7 @@ async fn an_acknowledgement_cancels_its_kind_once_and_a_link_acts_once() {
     let acknowledgement = Acknowledgement {
         task: TaskId(1),
         department: "snv".into(),
-        rule_kind: crate::plan::RuleKind::DueSoon,
+        rule_kind: crate::domain::RuleKind::DueSoon,
         deadline,
     };
     let link = LinkUse { signature: "abc", department: "snv", action: "received" };

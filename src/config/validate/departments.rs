@@ -87,13 +87,13 @@ pub(super) fn departments(
             }
             let mut parsed = Vec::new();
             for (j, kind) in kinds.iter().enumerate() {
-                match crate::plan::RuleKind::parse(kind) {
+                match crate::domain::RuleKind::parse(kind) {
                     Some(kind) => parsed.push(kind),
                     None => problems.add(
                         format!("{key}[{j}]"),
                         format!(
                             "'{kind}' is not a kind of reminder: use {}",
-                            crate::plan::RuleKind::NAMES.join(", ")
+                            crate::domain::RuleKind::NAMES.join(", ")
                         ),
                     ),
                 }

@@ -1,4 +1,6 @@
-//! Shutdown as a value: a receiver that says whether the daemon was asked to stop.
+//! Shutdown as a value: a receiver that says whether the process was asked to stop, handed
+//! to the daemon loop and the HTTP server alike. It knows nothing of signals: whoever decides
+//! to stop holds the trigger.
 
 use tokio::sync::watch;
 
