@@ -24,8 +24,8 @@
 //! - [`views`]: the JSON shapes of directives and tasks, for the CLI and the API;
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
+pub mod app;
 pub mod calendar;
-pub mod changes;
 pub mod channels;
 pub mod cli;
 pub mod config;
@@ -42,4 +42,3 @@ pub mod plan;
 pub mod shutdown;
 pub mod store;
 pub mod summary;
-pub mod views;

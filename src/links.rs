@@ -188,6 +188,11 @@ impl ReminderLinks {
 
     /// "Đã nhận" for every recipient; "Báo cáo hoàn thành" for the lead only, the one
     /// that reports the task done.
+    /// How long a link works after its message is sent (`http.link_valid_for`).
+    pub fn valid_for(&self) -> chrono::Duration {
+        self.valid_for
+    }
+
     pub fn for_reminder(
         &self,
         task: TaskId,
@@ -195,15 +200,9 @@ impl ReminderLinks {
         role: crate::domain::Role,
         kind: RuleKind,
         deadline: NaiveDate,
-        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
     ) -> (String, Option<String>) {
-        let link = |action| AckLink {
-            task,
-            department: department.clone(),
-            action,
-            deadline,
-            expires: now.checked_add_signed(self.valid_for).unwrap_or(DateTime::<Utc>::MAX_UTC),
-        };
+        let link = |action| AckLink { task, department: department.clone(), action, deadline, expires };
         let received = self.url(&link(LinkAction::Received(kind)));
         let done = (role == crate::domain::Role::Lead).then(|| self.url(&link(LinkAction::Done)));
         (received, done)

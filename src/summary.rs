@@ -2,8 +2,8 @@
 //! provincial offices report on task execution: tasks open, due within 7 days, overdue,
 //! done on time, done late.
 //!
-//! Pure: counts tasks handed to it as of a day; the daemon reads the tasks and sends the
-//! result through the templates.
+//! Pure: counts tasks handed to it as of a day; `app` reads the tasks, the dispatcher sends
+//! the result through the templates.
 
 use std::collections::BTreeMap;
 
@@ -69,25 +69,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of every task in the store as of `today`, read a page at a time.
-    pub async fn of_store(
-        store: &crate::store::Store,
-        policy: &Policy,
-        today: NaiveDate,
-    ) -> Result<Self, crate::store::StoreError> {
-        let mut summary = Summary::default();
-        let mut after = crate::domain::TaskId(0);
-        loop {
-            let page = store.tasks_page(after, 5_000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.task.id;
-            for record in &page {
-                summary.add(&record.task, policy, today);
-            }
-        }
-        Ok(summary)
-    }
-
     pub fn add(&mut self, task: &Task, policy: &Policy, today: NaiveDate) {
         let mut one = Figures::default();
         one.add(task, policy, today);

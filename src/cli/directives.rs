@@ -5,10 +5,10 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::{Format, InputError, open_store, table};
-use crate::changes::{Actor, Changes};
+use crate::app::commands::{Actor, Changes};
+use crate::app::views::DirectiveView;
 use crate::config::Settings;
 use crate::directive_file;
-use crate::views::DirectiveView;
 
 pub async fn add(settings: &Settings, file: &Path) -> anyhow::Result<()> {
     let name = file.display().to_string();

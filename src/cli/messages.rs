@@ -1,16 +1,19 @@
 //! `nhacviec render` (one reminder as it would be sent) and `nhacviec send-test` (a test
 //! message through each of a department's channels).
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDate, Utc};
 use clap::Args;
 
 use super::{InputError, open_store, parse_date};
 use crate::channels::{Channels, Outgoing};
 use crate::config::{Department, Settings};
+use crate::dispatch;
 use crate::domain::Rule;
 use crate::domain::{Role, TaskId};
 use crate::message::{self, Renderer};
-use crate::plan::{self, Policy, Series};
+use crate::plan::{self, PlannedReminder, Policy, Series};
 use crate::store::StoreError;
 
 #[derive(Args, Debug)]
@@ -88,27 +91,26 @@ pub async fn render(settings: &Settings, args: &RenderArgs) -> anyhow::Result<()
             InputError(format!("the schedule has no '{}' reminder for task {}", args.rule, task.id))
         })?;
     let today = args.on.unwrap_or(occurrence.day);
-    let channel = args.channel.clone().or_else(|| department.channels.first().cloned()).unwrap_or_default();
-    let key = crate::outbox::key_of(
-        task.id.0,
-        department.code.as_str(),
-        &args.rule,
-        occurrence.day,
-        deadline.date,
-        &channel,
-    );
-    let reminder = message::Reminder {
-        key: &key,
-        task,
-        directive: &directive,
-        department: department.code.as_str(),
-        role,
-        rule: &args.rule,
-        deadline: deadline.date,
-        due: policy.due_date(deadline.date),
-        today,
+    // The message the daemon sends: the planner's fan-out gives its channel and key, and
+    // dispatch's own composition its facts and links.
+    let reminder =
+        PlannedReminder::of(task, &department.code, role, &occurrence, deadline.date, occurrence.at);
+    let fanned = plan::fan_out(&reminder, settings, &policy, &HashSet::new());
+    let channel = match &args.channel {
+        Some(name) => name.clone(),
+        None => fanned.items.first().map(|i| i.channel.clone()).unwrap_or_default(),
     };
-    let facts = message::facts(&reminder, &settings.departments);
+    let key = reminder.key(&channel);
+    let links = crate::links::ReminderLinks::from_settings(&settings.http);
+    let facts = dispatch::reminder_facts(
+        &dispatch::Reminder { key: &key, role, rule, deadline: deadline.date, today },
+        task,
+        &directive,
+        &department.code,
+        settings,
+        &policy,
+        links.as_ref(),
+    );
     let renderer = Renderer::new(settings.templates_dir.as_deref())?;
     let rendered = renderer.render(&facts)?;
     match &args.channel {

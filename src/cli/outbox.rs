@@ -6,8 +6,9 @@ use clap::Args;
 use super::{Format, InputError, open_store, table};
 use crate::config::Settings;
 use crate::domain::TaskId;
+use crate::outbox::OutboxState;
 use crate::plan::{Policy, next_send_moment};
-use crate::store::{OutboxState, StoreError};
+use crate::store::StoreError;
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
@@ -40,10 +41,10 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
                     vec![
                         i.id.to_string(),
                         i.state.as_str().to_owned(),
-                        i.task_id.to_string(),
-                        i.department.clone(),
-                        i.role.clone(),
-                        i.rule.clone(),
+                        i.task_id.map(|t| t.to_string()).unwrap_or_default(),
+                        i.department.to_string(),
+                        i.role.as_str().to_owned(),
+                        i.rule.to_string(),
                         i.channel.clone(),
                         local(i.send_after),
                         i.attempts.to_string(),

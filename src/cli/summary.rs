@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Format, open_store, parse_date, table};
 use crate::config::Settings;
 use crate::plan::Policy;
-use crate::summary::{Figures, Summary};
+use crate::summary::Figures;
 
 #[derive(Args, Debug)]
 pub struct SummaryArgs {
@@ -30,7 +30,7 @@ pub async fn run(settings: &Settings, args: &SummaryArgs) -> anyhow::Result<()> 
     let today = args.at.unwrap_or_else(|| Utc::now().with_timezone(&settings.timezone).date_naive());
     let policy = Policy::from_settings(settings);
     let store = open_store(settings).await?;
-    let summary = Summary::of_store(&store, &policy, today).await?;
+    let summary = crate::app::summary(&store, &policy, today).await?;
     let name = |code: &str| crate::message::DepartmentNames::name_of(&settings.departments, code);
     let rows: Vec<Row> = summary
         .by_department

@@ -5,11 +5,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Format, InputError, open_store, parse_date, table};
-use crate::changes::{Actor, ChangeError, Changes, DoneInput, ExtendInput};
+use crate::app::commands::{Actor, ChangeError, Changes, DoneInput, ExtendInput};
+use crate::app::views::{TaskView, view};
 use crate::config::Settings;
 use crate::domain::{DepartmentCode, DirectiveId, TaskId};
 use crate::store::{StoreError, TaskEvent, TaskFilter};
-use crate::views::{TaskView, view};
 
 #[derive(Args, Debug)]
 pub struct ListArgs {

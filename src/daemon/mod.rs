@@ -305,9 +305,9 @@ impl Daemon {
     async fn run_timetable(&self, timetable: &mut Timetable) {
         let now = Utc::now();
         if timetable.summary.is_some_and(|at| at <= now) {
-            match self.dispatcher.send_summaries(now).await {
-                Ok(sent) => tracing::info!(sent, "weekly summaries"),
-                Err(error) => tracing::error!(%error, "weekly summaries failed"),
+            match self.dispatcher.enqueue_summaries(now).await {
+                Ok(enqueued) => tracing::info!(enqueued, "weekly summaries enqueued"),
+                Err(error) => tracing::error!(%error, "weekly summaries could not be enqueued"),
             }
             timetable.summary = next_occurrence(&self.settings.schedule.summary_at, &self.settings, now);
         }

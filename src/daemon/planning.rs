@@ -5,11 +5,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Departments, Settings};
-use crate::domain::TaskId;
-use crate::outbox;
-use crate::plan::{self, Policy};
-use crate::store::{Acknowledgement, PlanWrite, Store, StoreError, TaskRecord};
+use crate::config::Settings;
+use crate::domain::{Acknowledgement, TaskId};
+use crate::plan::{self, Policy, SkipReason};
+use crate::store::{PlanWrite, Store, StoreError, TaskRecord};
 
 /// What one planning step did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -29,52 +28,26 @@ pub fn plan_record(
     now: DateTime<Utc>,
 ) -> (PlanWrite, usize) {
     let task = &record.task;
-    let escalate_to = settings.departments.escalate_to(&task.lead);
-    let plan = plan::plan_task(task, escalate_to, policy, record.planned_until, now);
-    let mut items = Vec::new();
-    for reminder in &plan.reminders {
-        let acknowledgement = Acknowledgement {
-            task: task.id,
-            department: reminder.department.to_string(),
-            rule_kind: reminder.rule.kind(),
-            deadline: reminder.deadline,
-        };
-        if acknowledged.contains(&acknowledgement) {
-            continue;
-        }
-        match settings.departments.get(&reminder.department) {
-            Some(department) => {
-                let digest = settings.departments.digest(&department.code, settings.schedule.digest);
-                let calendar = policy.calendar_for(&department.code);
-                let digest_at =
-                    digest.then(|| plan::digest_moment(reminder.due_at, policy, calendar)).flatten();
-                for channel in &department.channels {
-                    if !Departments::channel_carries(department, channel, reminder.rule.kind()) {
-                        continue;
-                    }
-                    let mut item = outbox::item(reminder, channel, digest_at);
-                    if let Some(quiet) = settings.quiet_hours.get(channel) {
-                        item.send_after = plan::after_quiet_hours(item.send_after, *quiet, policy);
-                    }
-                    items.push(item);
-                }
-            }
-            None => tracing::warn!(
+    let messages = plan::messages_due(task, settings, policy, acknowledged, record.planned_until, now);
+    for (reminder, skipped) in &messages.skipped {
+        if skipped.reason == SkipReason::NotInConfig {
+            tracing::warn!(
                 task = task.id.0,
                 department = %reminder.department,
                 "department is not in the config; its reminder is skipped"
-            ),
+            );
         }
     }
     let write = PlanWrite {
         task_id: task.id,
         deadline: task.deadline.as_ref().map(|d| d.date),
         planned_until: now,
-        next_reminder_at: plan.next_at,
-        items,
+        next_reminder_at: messages.next_at,
+        items: messages.items,
+        supersede: messages.supersede,
         revision: record.revision,
     };
-    (write, plan.superseded.len())
+    (write, messages.superseded)
 }
 
 /// Plans every task due by `now`, a batch at a time. Reads only due tasks, by index.
@@ -102,7 +75,7 @@ pub async fn plan_due(
             .collect();
         report.tasks += due.len();
         for item in writes.iter().flat_map(|w| &w.items) {
-            let labels = [("channel", item.channel.clone()), ("rule", item.rule.clone())];
+            let labels = [("channel", item.channel.clone()), ("rule", item.rule.to_string())];
             metrics::counter!("nhacviec_reminders_planned_total", &labels).increment(1);
         }
         report.enqueued += store.record_plans(&writes, now).await?;

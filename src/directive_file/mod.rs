@@ -1,5 +1,6 @@
-//! Reads a directive and its tasks from a TOML file, resolving each department by code,
-//! name or alias, and reports every problem with its line and key.
+//! Reads a directive and its tasks from a TOML file, and reports every problem with its
+//! line and key. The fields are checked by `app::input::directive`, as the API's are; this
+//! reader adds only what TOML can get wrong (syntax, types, unknown keys) and the lines.
 //!
 //! Parsing only: nothing here touches the store. A file with any problem yields no
 //! directive at all, so a bad file can never leave half its tasks behind.
@@ -11,10 +12,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use std::collections::HashMap;
+
+use crate::app::input::{self, DirectiveFields, TaskFields};
 use crate::calendar::Calendar;
 use crate::config::Departments;
-use crate::domain::{DeadlineSpec, DepartmentCode};
-use crate::store::{NewDirective, NewTask};
+use crate::domain::NewDirective;
 
 /// One problem in a directive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,17 +135,8 @@ pub fn parse(
     };
     let header_span = header.span();
     let header = header.into_inner();
-    let mut required = |value: Option<String>, key: &str| -> Option<String> {
-        match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-            Some(v) => Some(v),
-            None => {
-                problems.add(&header_span, format!("directive.{key}"), "missing");
-                None
-            }
-        }
-    };
-    let title = required(header.title, "title");
-    let issuer = required(header.issuer, "issuer");
+    // Where each field was written, to give a checker's problem its line.
+    let mut spans: HashMap<String, Range<usize>> = HashMap::new();
     let issued_on = match header.issued_on {
         Some(value) => {
             let span = value.span();
@@ -158,128 +152,69 @@ pub fn parse(
             None
         }
     };
-    if shape.tasks.is_empty() {
-        problems.add(&header_span, "tasks", "the directive has no [[tasks]]");
-    }
     let mut tasks = Vec::new();
     for (i, task) in shape.tasks.into_iter().enumerate() {
-        let context = TaskContext { departments, calendar, issued_on };
-        if let Some(task) = parse_task(i, task, &context, &mut problems) {
-            tasks.push(task);
+        let key = |field: &str| format!("tasks[{i}].{field}");
+        spans.insert(format!("tasks[{i}]"), task.span());
+        let task = task.into_inner();
+        if let Some(lead) = &task.lead {
+            spans.insert(key("lead"), lead.span());
         }
-    }
-    match (title, issuer, issued_on) {
-        (Some(title), Some(issuer), Some(issued_on)) if problems.list.is_empty() => Ok(NewDirective {
-            number: header.number.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
-            title,
-            issuer,
-            issued_on,
-            source: Some(file.to_owned()),
-            tasks,
-        }),
-        _ => Err(fail(problems.list)),
-    }
-}
-
-fn resolve(
-    label: &Spanned<String>,
-    key: &str,
-    departments: &Departments,
-    problems: &mut Problems<'_>,
-) -> Option<DepartmentCode> {
-    match departments.resolve(label.get_ref()) {
-        Some(department) => Some(department.code.clone()),
-        None => {
-            problems.add(
-                &label.span(),
-                key,
-                format!(
-                    "unknown department '{}': use a code, name or alias from the config's [[departments]]",
-                    label.get_ref()
-                ),
-            );
-            None
+        for (j, label) in task.coordinating.iter().enumerate() {
+            spans.insert(key(&format!("coordinating[{j}]")), label.span());
         }
-    }
-}
-
-/// What a task's fields are read against.
-struct TaskContext<'a> {
-    departments: &'a Departments,
-    calendar: &'a Calendar,
-    /// Where relative deadlines count from, when they do not say.
-    issued_on: Option<NaiveDate>,
-}
-
-fn parse_task(
-    i: usize,
-    task: Spanned<TaskShape>,
-    context: &TaskContext<'_>,
-    problems: &mut Problems<'_>,
-) -> Option<NewTask> {
-    let departments = context.departments;
-    let span = task.span();
-    let task = task.into_inner();
-    let key = |field: &str| format!("tasks[{i}].{field}");
-    let summary = task.summary.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    if summary.is_none() {
-        problems.add(&span, key("summary"), "missing");
-    }
-    let lead = match &task.lead {
-        Some(label) => resolve(label, &key("lead"), departments, problems),
-        None => {
-            problems.add(&span, key("lead"), "missing: the department that leads the task");
-            None
-        }
-    };
-    let mut coordinating = Vec::new();
-    for (j, label) in task.coordinating.iter().enumerate() {
-        if let Some(code) = resolve(label, &key(&format!("coordinating[{j}]")), departments, problems)
-            && Some(&code) != lead.as_ref()
-            && !coordinating.contains(&code)
-        {
-            coordinating.push(code);
-        }
-    }
-    let deadline = match task.deadline {
-        Some(value) => {
-            let span = value.span();
-            match date_text(value.get_ref()) {
-                Some(text) => match DeadlineSpec::parse(&text, task.deadline_phrase.clone()) {
-                    // Without the directive's date a relative deadline cannot be counted;
-                    // that problem is already reported.
-                    Ok(spec) => context.issued_on.and_then(|start| context.calendar.resolve(spec, start)),
-                    Err(e) => {
-                        problems.add(&span, key("deadline"), e.to_string());
-                        None
+        let (deadline, deadline_phrase) = match task.deadline {
+            Some(value) => {
+                spans.insert(key("deadline"), value.span());
+                match date_text(value.get_ref()) {
+                    Some(text) => (Some(text), task.deadline_phrase),
+                    None => {
+                        problems.add(
+                            &value.span(),
+                            key("deadline"),
+                            "write the deadline as text, e.g. \"2021-11\"",
+                        );
+                        (None, None)
                     }
-                },
-                None => {
-                    problems.add(&span, key("deadline"), "write the deadline as text, e.g. \"2021-11\"");
-                    None
                 }
             }
-        }
-        None => {
-            if task.deadline_phrase.is_some() {
-                problems.add(
-                    &span,
-                    key("deadline_phrase"),
-                    "a phrase without a deadline: add deadline = \"…\"",
-                );
+            None => (None, task.deadline_phrase),
+        };
+        tasks.push(TaskFields {
+            section: task.section,
+            summary: task.summary,
+            details: task.details,
+            lead: task.lead.map(Spanned::into_inner),
+            coordinating: task.coordinating.into_iter().map(Spanned::into_inner).collect(),
+            deadline,
+            deadline_phrase,
+        });
+    }
+    let fields = DirectiveFields {
+        number: header.number,
+        title: header.title,
+        issuer: header.issuer,
+        issued_on,
+        source: Some(file.to_owned()),
+        tasks,
+    };
+    let checked = input::directive(fields, "directive.", departments, calendar);
+    let checked = match checked {
+        Ok(directive) => Some(directive),
+        Err(found) => {
+            for problem in found {
+                // The field's own span, else its task's, else the header's.
+                let task = problem.field.split_once('.').map(|(task, _)| task).unwrap_or("");
+                let span = spans.get(&problem.field).or_else(|| spans.get(task)).unwrap_or(&header_span);
+                problems.add(span, problem.field, problem.message);
             }
             None
         }
     };
-    Some(NewTask {
-        section: task.section,
-        summary: summary?,
-        details: task.details.map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
-        lead: lead?,
-        coordinating,
-        deadline,
-        next_reminder_at: None,
-    })
+    match checked {
+        Some(directive) if problems.list.is_empty() => Ok(directive),
+        _ => Err(fail(problems.list)),
+    }
 }
 
 #[cfg(test)]

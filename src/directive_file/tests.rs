@@ -1,7 +1,6 @@
 use super::*;
 use crate::config::Settings;
 use crate::domain::Precision;
-use crate::store::NewDirective;
 
 fn settings() -> Settings {
     let text = include_str!("../../config/examples/nam-dinh.toml");

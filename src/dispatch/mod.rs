@@ -6,6 +6,7 @@
 //! plan: what is in the outbox was decided by the planner.
 
 mod breaker;
+mod compose;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -13,18 +14,21 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 
+pub use compose::{Reminder, link_expiry, reminder_facts};
+
+use crate::calendar::Calendar;
 use crate::channels::{Channel, Channels, Outgoing, SendError};
-use crate::config::{Department, Settings};
-use crate::domain::Rule;
-use crate::domain::{DepartmentCode, Directive, Role, TaskId, TaskStatus};
+use crate::config::{Delivery, Department, Settings};
+use crate::domain::{Acknowledgement, Directive, Role, TaskId};
 use crate::links::ReminderLinks;
-use crate::message::{self, Facts, ReminderFacts, Renderer};
-use crate::outbox::{may_retry, retry_at};
-use crate::plan::{self, Policy};
-use crate::store::{Acknowledgement, OutboxItem, Outcome, Store, StoreError, TaskRecord};
+use crate::message::{self, Facts, ReminderFacts, Renderer, SummaryFacts};
+use crate::outbox::{ItemKind, OutboxItem, Outcome, backoff, may_retry};
+use crate::plan::{self, Policy, next_send_moment};
+use crate::store::{Store, StoreError, TaskRecord};
+use crate::summary::Summary;
 
 /// What one round of dispatch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -170,8 +174,7 @@ impl Dispatcher {
         if error.permanent || !may_retry(&self.settings.delivery, attempt) {
             return Outcome::Dead { error: error.message, duration_ms };
         }
-        let calendar = DepartmentCode::parse(&item.department)
-            .map_or(&self.policy.calendar, |code| self.policy.calendar_for(&code));
+        let calendar = self.policy.calendar_for(&item.department);
         let mut at = retry_at(
             &self.settings.delivery,
             &self.policy,
@@ -187,111 +190,111 @@ impl Dispatcher {
         Outcome::Retry { at, error: error.message, duration_ms }
     }
 
-    /// What the claimed items' checks and messages need, read in three queries.
+    /// What the claimed items' checks and messages need, read in three queries, and the
+    /// summary's figures once for each day a summary in the batch is for.
     async fn load(&self, items: &[OutboxItem]) -> Result<Loaded, StoreError> {
-        let task_ids: Vec<i64> = unique(items.iter().map(|i| i.task_id));
+        let mut summaries = HashMap::new();
+        for item in items.iter().filter(|i| i.kind == ItemKind::Summary) {
+            if !summaries.contains_key(&item.day) {
+                summaries.insert(item.day, crate::app::summary(&self.store, &self.policy, item.day).await?);
+            }
+        }
+        let task_ids: Vec<i64> = unique(items.iter().filter_map(|i| i.task_id));
         let tasks = self.store.tasks_by_ids(&task_ids).await?;
         let directive_ids: Vec<i64> = unique(tasks.values().map(|t| t.task.directive_id.0));
         let directives = self.store.directives_by_ids(&directive_ids).await?;
         let ids: Vec<TaskId> = task_ids.into_iter().map(TaskId).collect();
         let acknowledged = self.store.acknowledgements(&ids).await?;
-        Ok(Loaded { tasks, directives, acknowledged })
+        Ok(Loaded { tasks, directives, acknowledged, summaries })
     }
 
-    /// The facts of a claimed item, after checking it is still wanted: its task open with
-    /// the same deadline and not acknowledged, its department and channel in the config.
+    /// The department and channel of a claimed item, both still in the config.
+    fn target<'a>(&'a self, item: &OutboxItem) -> Result<(&'a Department, &'a Channel), Skip> {
+        let department = self.settings.departments.get(&item.department).ok_or_else(|| {
+            Skip::Failed(SendError::permanent(format!(
+                "department '{}' is not in the config",
+                item.department
+            )))
+        })?;
+        let channel = self.channels.get(&item.channel).ok_or_else(|| {
+            Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel)))
+        })?;
+        Ok((department, channel))
+    }
+
+    /// The facts of a claimed reminder, after checking it is still wanted: its task open
+    /// with the same deadline and not acknowledged, its department still on it, its department
+    /// and channel in the config.
     fn prepare<'a>(
         &'a self,
         item: &OutboxItem,
         loaded: &Loaded,
     ) -> Result<(&'a Department, &'a Channel, ReminderFacts), Skip> {
-        let record = loaded
-            .tasks
-            .get(&item.task_id)
+        let record = item
+            .task_id
+            .and_then(|id| loaded.tasks.get(&id))
             .ok_or_else(|| Skip::Cancelled("the task no longer exists".into()))?;
         let task = &record.task;
-        if task.status == TaskStatus::Done {
-            return Err(Skip::Cancelled("task done".into()));
-        }
-        if task.deadline.as_ref().map(|d| d.date) != Some(item.deadline) {
-            return Err(Skip::Cancelled("deadline changed".into()));
-        }
-        // Still a recipient of this series: a task changed meanwhile may have dropped it. A
-        // department moved between lead and coordinating is reminded in its part now.
-        let escalation = Role::parse(&item.role) == Some(Role::Escalation);
-        let escalate_to = self.settings.departments.escalate_to(&task.lead);
-        let role = plan::all_recipients(task, escalate_to)
-            .into_iter()
-            .find(|(code, role)| {
-                code.as_str() == item.department && (*role == Role::Escalation) == escalation
-            })
-            .map(|(_, role)| role)
-            .ok_or_else(|| Skip::Cancelled("no longer on the task".into()))?;
-        let rule = Rule::parse(&item.rule).ok();
-        if let Some(rule) = rule {
-            let acknowledgement = Acknowledgement {
-                task: task.id,
-                department: item.department.clone(),
-                rule_kind: rule.kind(),
-                deadline: item.deadline,
-            };
-            if loaded.acknowledged.contains(&acknowledgement) {
-                return Err(Skip::Cancelled("acknowledged".into()));
-            }
-        }
+        let role = plan::still_wanted(
+            task,
+            self.settings.departments.escalate_to(&task.lead),
+            &item.department,
+            item.role == Role::Escalation,
+            item.deadline,
+            Some(item.rule.kind()),
+            &loaded.acknowledged,
+        )
+        .map_err(|unwanted| Skip::Cancelled(unwanted.reason().into()))?;
         let directive = loaded
             .directives
             .get(&task.directive_id.0)
             .ok_or_else(|| Skip::Cancelled("the directive no longer exists".into()))?;
-        let department = DepartmentCode::parse(&item.department)
-            .ok()
-            .and_then(|code| self.settings.departments.get(&code))
-            .ok_or_else(|| {
-                Skip::Failed(SendError::permanent(format!(
-                    "department '{}' is not in the config",
-                    item.department
-                )))
-            })?;
-        let channel = self.channels.get(&item.channel).ok_or_else(|| {
-            Skip::Failed(SendError::permanent(format!("channel '{}' is not in the config", item.channel)))
-        })?;
-        let reminder = message::Reminder {
-            key: &item.key,
+        let (department, channel) = self.target(item)?;
+        let today = self.policy.local_date(Utc::now());
+        let facts = reminder_facts(
+            &compose::Reminder { key: &item.key, role, rule: item.rule, deadline: item.deadline, today },
             task,
             directive,
-            department: &item.department,
-            role,
-            rule: &item.rule,
-            deadline: item.deadline,
-            due: self.policy.due_date(item.deadline),
-            today: self.policy.local_date(Utc::now()),
-        };
-        let mut facts = message::facts(&reminder, &self.settings.departments);
-        if let (Some(links), Some(rule)) = (&self.links, rule) {
-            let (received, done) = links.for_reminder(
-                task.id,
-                &department.code,
-                reminder.role,
-                rule.kind(),
-                item.deadline,
-                Utc::now(),
-            );
-            (facts.received_url, facts.done_url) = (Some(received), done);
-        }
+            &item.department,
+            &self.settings,
+            &self.policy,
+            self.links.as_ref(),
+        );
         Ok((department, channel, facts))
     }
 
-    async fn send(&self, item: &OutboxItem, loaded: &Loaded) -> Result<(), Skip> {
-        let (department, channel, facts) = self.prepare(item, loaded)?;
-        let rendered =
-            self.renderer.render(&facts).map_err(|e| Skip::Failed(SendError::permanent(e.to_string())))?;
-        let outgoing = Outgoing {
-            key: &item.key,
+    /// The facts of a claimed weekly summary, as of its day.
+    fn prepare_summary<'a>(
+        &'a self,
+        item: &OutboxItem,
+        loaded: &Loaded,
+    ) -> Result<(&'a Department, &'a Channel, SummaryFacts), Skip> {
+        let (department, channel) = self.target(item)?;
+        let summary = loaded.summaries.get(&item.day).cloned().unwrap_or_default();
+        Ok((
             department,
-            message: &rendered,
-            facts: Facts::Reminder(&facts),
-            renderer: &self.renderer,
+            channel,
+            compose::summary_facts(&item.key, department, item.day, &summary, &self.settings),
+        ))
+    }
+
+    async fn send(&self, item: &OutboxItem, loaded: &Loaded) -> Result<(), Skip> {
+        let failed = |e: message::TemplateError| Skip::Failed(SendError::permanent(e.to_string()));
+        let (department, channel, rendered, reminder, summary);
+        let facts = match item.kind {
+            ItemKind::Reminder => {
+                (department, channel, reminder) = self.prepare(item, loaded)?;
+                rendered = self.renderer.render(&reminder).map_err(failed)?;
+                Facts::Reminder(&reminder)
+            }
+            ItemKind::Summary => {
+                (department, channel, summary) = self.prepare_summary(item, loaded)?;
+                rendered = self.renderer.render_summary(&summary).map_err(failed)?;
+                Facts::Summary(&summary)
+            }
         };
+        let outgoing =
+            Outgoing { key: &item.key, department, message: &rendered, facts, renderer: &self.renderer };
         if let Some(until) = self.breakers.resting_until(&item.channel, Utc::now()) {
             return Err(Skip::Deferred(until));
         }
@@ -373,6 +376,8 @@ struct Loaded {
     tasks: HashMap<i64, TaskRecord>,
     directives: HashMap<i64, Directive>,
     acknowledged: HashSet<Acknowledgement>,
+    /// The weekly summary's figures, by the day they are as of.
+    summaries: HashMap<NaiveDate, Summary>,
 }
 
 /// Why an item was not delivered in this attempt.
@@ -385,7 +390,7 @@ enum Skip {
 
 /// Counts an outcome in the metrics, by channel and rule.
 fn record_metrics(item: &OutboxItem, outcome: &Outcome) {
-    let labels = [("channel", item.channel.clone()), ("rule", item.rule.clone())];
+    let labels = [("channel", item.channel.clone()), ("rule", item.rule.to_string())];
     match outcome {
         Outcome::Sent { duration_ms } => {
             metrics::counter!("nhacviec_reminders_sent_total", &labels).increment(1);
@@ -408,6 +413,22 @@ fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
 
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When a failed attempt is tried again: after the backoff, or after the wait the peer asked
+/// for when that is longer, and inside the send window on a working day of `calendar`.
+pub fn retry_at(
+    delivery: &Delivery,
+    policy: &Policy,
+    calendar: &Calendar,
+    attempt: u32,
+    jitter: f64,
+    retry_after: Option<std::time::Duration>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let delay = backoff(delivery, attempt, jitter).max(retry_after.unwrap_or_default());
+    let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1));
+    next_send_moment(now + delay, policy, calendar)
 }
 
 /// A stable jitter in [0, 1) per item and attempt, so retries of one outage spread out.

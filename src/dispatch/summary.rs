@@ -1,96 +1,44 @@
-//! The weekly summary: computed from every task, sent to each department with
-//! `summary = true` through each of its channels, once per day it is due.
+//! The weekly summary: enqueued for each department with `summary = true` on each of its
+//! channels, keyed by department, day and channel, and then sent like any message (claimed,
+//! retried, rested with its channel, counted in the metrics, sent again after a crash).
 
 use chrono::{DateTime, Utc};
 
 use super::Dispatcher;
-use crate::channels::Outgoing;
-use crate::message::{DepartmentNames, Facts, SummaryFacts, SummaryRow};
+use crate::domain::{Role, Rule};
+use crate::outbox::{ItemKind, NewOutboxItem};
+use crate::plan;
 use crate::store::StoreError;
-use crate::summary::Summary;
-
-/// Attempts per channel, a few seconds apart, before the report is recorded as failed.
-const ATTEMPTS: u32 = 3;
 
 impl Dispatcher {
-    /// Sends the summary as of `now` to every summary department; returns how many were
-    /// sent. Reports already sent today (before a restart) are not sent again.
-    pub async fn send_summaries(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let recipients: Vec<_> = self.settings.departments.iter().filter(|d| d.summary).collect();
-        if recipients.is_empty() {
-            return Ok(0);
-        }
+    /// Enqueues the summary as of `now` for every summary department and channel; returns
+    /// how many were new. A summary already enqueued that day (before a restart, or by a
+    /// reload) is not enqueued again: its key is taken.
+    pub async fn enqueue_summaries(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let today = self.policy.local_date(now);
-        let summary = Summary::of_store(&self.store, &self.policy, today).await?;
-        let rows: Vec<SummaryRow> = summary
-            .by_department
-            .iter()
-            .map(|(code, figures)| SummaryRow {
-                department: code.clone(),
-                department_name: self.settings.departments.name_of(code),
-                figures: figures.clone(),
-            })
-            .collect();
-        let mut sent = 0;
-        for department in recipients {
-            for channel_name in &department.channels {
-                let key = format!("summary.{}.{}.{channel_name}", department.code, today.format("%Y%m%d"));
-                if self.store.report_sent(&key).await? {
-                    continue;
+        let mut items = Vec::new();
+        for department in self.settings.departments.iter().filter(|d| d.summary) {
+            for channel in &department.channels {
+                let mut send_after = now;
+                if let Some(quiet) = self.settings.quiet_hours.get(channel) {
+                    send_after = plan::after_quiet_hours(send_after, *quiet, &self.policy);
                 }
-                let Some(channel) = self.channels.get(channel_name) else { continue };
-                let facts = SummaryFacts {
-                    key: key.clone(),
-                    department: department.code.to_string(),
-                    department_name: department.name.clone(),
-                    date: today.format("%d/%m/%Y").to_string(),
-                    rows: rows.clone(),
-                    total: summary.total.clone(),
-                };
-                let mut error = None;
-                match self.renderer.render_summary(&facts) {
-                    Ok(message) => {
-                        let outgoing = Outgoing {
-                            key: &key,
-                            department,
-                            message: &message,
-                            facts: Facts::Summary(&facts),
-                            renderer: &self.renderer,
-                        };
-                        for attempt in 1..=ATTEMPTS {
-                            match channel.send(channel_name, &outgoing).await {
-                                Ok(()) => {
-                                    error = None;
-                                    break;
-                                }
-                                Err(e) => {
-                                    let permanent = e.permanent;
-                                    error = Some(e.message);
-                                    if permanent || attempt == ATTEMPTS {
-                                        break;
-                                    }
-                                    tokio::time::sleep(std::time::Duration::from_secs(
-                                        2 * u64::from(attempt),
-                                    ))
-                                    .await;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => error = Some(e.to_string()),
-                }
-                match &error {
-                    None => {
-                        sent += 1;
-                        tracing::info!(%key, "weekly summary sent");
-                    }
-                    Some(error) => tracing::error!(%key, %error, "weekly summary failed"),
-                }
-                self.store
-                    .record_report(&key, department.code.as_str(), channel_name, error.as_deref(), Utc::now())
-                    .await?;
+                items.push(NewOutboxItem {
+                    key: format!("summary.{}.{}.{channel}", department.code, today.format("%Y%m%d")),
+                    kind: ItemKind::Summary,
+                    task_id: None,
+                    department: department.code.clone(),
+                    role: Role::Escalation,
+                    rule: Rule::Summary,
+                    day: today,
+                    deadline: today,
+                    channel: channel.clone(),
+                    due_at: now,
+                    send_after,
+                    digest: false,
+                });
             }
         }
-        Ok(sent)
+        self.store.enqueue(&items, now).await
     }
 }

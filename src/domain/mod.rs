@@ -14,4 +14,6 @@ pub use deadline::{Deadline, DeadlineError, DeadlineSpec, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
 pub use offset::{Offset, OffsetError, Unit};
 pub use rule::{Rule, RuleError, RuleKind};
-pub use task::{Directive, DirectiveId, Role, Task, TaskId, TaskStatus};
+pub use task::{
+    Acknowledgement, Directive, DirectiveId, NewDirective, NewTask, Role, Task, TaskId, TaskStatus, TaskText,
+};

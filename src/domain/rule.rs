@@ -13,6 +13,9 @@ pub enum Rule {
     Overdue,
     /// `escalate`: the supervising department is told the task is overdue.
     Escalate,
+    /// `summary`: the weekly summary of every lead department's tasks, to the supervising
+    /// office; not a line of a task's schedule.
+    Summary,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -30,6 +33,8 @@ pub enum RuleKind {
     Overdue,
     /// To the supervising office.
     Escalation,
+    /// The weekly summary: every channel of the supervising office carries it.
+    Summary,
 }
 
 impl RuleKind {
@@ -41,6 +46,7 @@ impl RuleKind {
             RuleKind::Due => "due",
             RuleKind::Overdue => "overdue",
             RuleKind::Escalation => "escalation",
+            RuleKind::Summary => "summary",
         }
     }
 
@@ -51,9 +57,11 @@ impl RuleKind {
             RuleKind::Due => "nhắc đến hạn",
             RuleKind::Overdue => "nhắc quá hạn",
             RuleKind::Escalation => "báo cáo quá hạn",
+            RuleKind::Summary => "báo cáo tổng hợp",
         }
     }
 
+    /// A kind a department can route (`channel_rules`); the summary is not one.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "due_soon" => Some(RuleKind::DueSoon),
@@ -72,6 +80,7 @@ impl Rule {
             Rule::Due => RuleKind::Due,
             Rule::Overdue => RuleKind::Overdue,
             Rule::Escalate => RuleKind::Escalation,
+            Rule::Summary => RuleKind::Summary,
         }
     }
 
@@ -81,6 +90,7 @@ impl Rule {
             "due" => Ok(Rule::Due),
             "overdue" => Ok(Rule::Overdue),
             "escalate" => Ok(Rule::Escalate),
+            "summary" => Ok(Rule::Summary),
             _ => {
                 let offset = text.strip_prefix("before:").ok_or_else(error)?;
                 Ok(Rule::Before(Offset::parse(offset).map_err(|_| error())?))
@@ -96,6 +106,13 @@ impl fmt::Display for Rule {
             Rule::Due => f.write_str("due"),
             Rule::Overdue => f.write_str("overdue"),
             Rule::Escalate => f.write_str("escalate"),
+            Rule::Summary => f.write_str("summary"),
         }
+    }
+}
+
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }

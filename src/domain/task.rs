@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Deadline, DepartmentCode};
+use super::{Deadline, DepartmentCode, RuleKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -119,4 +119,67 @@ pub struct Task {
     pub status: TaskStatus,
     pub done_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A directive and its tasks, checked and ready to be added: from a directive file, the
+/// API or, later, an imported document.
+#[derive(Debug, Clone)]
+pub struct NewDirective {
+    pub number: Option<String>,
+    pub title: String,
+    pub issuer: String,
+    pub issued_on: NaiveDate,
+    pub source: Option<String>,
+    pub tasks: Vec<NewTask>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: DepartmentCode,
+    pub coordinating: Vec<DepartmentCode>,
+    pub deadline: Option<Deadline>,
+    /// When the task first needs planning, computed by `plan::first_planning_at`.
+    pub next_reminder_at: Option<DateTime<Utc>>,
+}
+
+impl NewTask {
+    /// The task as the plan sees it before the store gives it an id.
+    pub fn as_unsaved_task(&self, now: DateTime<Utc>) -> Task {
+        Task {
+            id: TaskId(0),
+            directive_id: DirectiveId(0),
+            section: self.section.clone(),
+            summary: self.summary.clone(),
+            details: self.details.clone(),
+            lead: self.lead.clone(),
+            coordinating: self.coordinating.clone(),
+            deadline: self.deadline.clone(),
+            status: TaskStatus::Open,
+            done_on: None,
+            created_at: now,
+        }
+    }
+}
+
+/// What a task says, apart from its deadline: the fields `update_task` replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskText {
+    pub section: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: DepartmentCode,
+    pub coordinating: Vec<DepartmentCode>,
+}
+
+/// One acknowledgement ("Đã nhận"): `department` wants no more `rule_kind` reminders of
+/// `task` for `deadline`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Acknowledgement {
+    pub task: TaskId,
+    pub department: DepartmentCode,
+    pub rule_kind: RuleKind,
+    pub deadline: NaiveDate,
 }

@@ -3,6 +3,7 @@
 //! `POST /ack/{token}` does it, once. Tampered, expired, replayed links and links for a
 //! deadline that has since moved are refused with a page that says why.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -14,11 +15,12 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use crate::changes::{Actor, ChangeError, Changes};
+use crate::app::commands::{Actor, ChangeError, Changes};
 use crate::config::Settings;
-use crate::domain::TaskStatus;
+use crate::domain::{Role, RuleKind};
 use crate::links::{AckLink, LinkAction, LinkError, LinkSigner};
 use crate::message::DepartmentNames;
+use crate::plan::{self, Unwanted};
 use crate::store::{LinkUse, TaskRecord};
 
 const PAGE: &str = include_str!("../../templates/page.html.j2");
@@ -137,37 +139,48 @@ async fn check(state: &AppState, settings: &Settings, token: &str) -> Result<Che
         }
         Err(error) => return Err(store_failure(state, error)),
     };
-    if record.task.status == TaskStatus::Done {
-        return Err(refusal(
-            state,
-            StatusCode::OK,
-            "Nhiệm vụ đã hoàn thành",
-            "Nhiệm vụ này đã được ghi nhận hoàn thành; hệ thống không nhắc nữa.",
-        ));
-    }
-    if record.task.deadline.as_ref().map(|d| d.date) != Some(link.deadline) {
-        return Err(refusal(
-            state,
-            StatusCode::GONE,
-            "Thời hạn đã thay đổi",
-            "Nhiệm vụ này đã được điều chỉnh thời hạn sau khi thư được gửi. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
-        ));
-    }
-    // The department must still be on the task: a former lead cannot report it done, nor
-    // a department taken off it acknowledge it.
-    let recipients =
-        crate::plan::all_recipients(&record.task, settings.departments.escalate_to(&record.task.lead));
-    let allowed = match link.action {
-        LinkAction::Done => record.task.lead == link.department,
-        LinkAction::Received(_) => recipients.iter().any(|(code, _)| *code == link.department),
+    // The link still speaks for the department: the task open with the deadline it was sent
+    // for, the department still on it (and, to report it done, still its lead).
+    let escalation = link.action == LinkAction::Received(RuleKind::Escalation);
+    let wanted = plan::still_wanted(
+        &record.task,
+        settings.departments.escalate_to(&record.task.lead),
+        &link.department,
+        escalation,
+        link.deadline,
+        None,
+        &HashSet::new(),
+    );
+    let wanted = match (wanted, link.action) {
+        (Ok(role), LinkAction::Done) if role != Role::Lead => Err(Unwanted::NotOnTask),
+        (wanted, _) => wanted,
     };
-    if !allowed {
-        return Err(refusal(
-            state,
-            StatusCode::GONE,
-            "Liên kết không còn hiệu lực",
-            "Đơn vị không còn được giao nhiệm vụ này (hoặc không còn chủ trì, với liên kết báo cáo hoàn thành). Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
-        ));
+    match wanted {
+        Ok(_) => {}
+        Err(Unwanted::TaskDone) => {
+            return Err(refusal(
+                state,
+                StatusCode::OK,
+                "Nhiệm vụ đã hoàn thành",
+                "Nhiệm vụ này đã được ghi nhận hoàn thành; hệ thống không nhắc nữa.",
+            ));
+        }
+        Err(Unwanted::DeadlineChanged) => {
+            return Err(refusal(
+                state,
+                StatusCode::GONE,
+                "Thời hạn đã thay đổi",
+                "Nhiệm vụ này đã được điều chỉnh thời hạn sau khi thư được gửi. Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
+            ));
+        }
+        Err(Unwanted::NotOnTask | Unwanted::Acknowledged) => {
+            return Err(refusal(
+                state,
+                StatusCode::GONE,
+                "Liên kết không còn hiệu lực",
+                "Đơn vị không còn được giao nhiệm vụ này (hoặc không còn chủ trì, với liên kết báo cáo hoàn thành). Vui lòng dùng liên kết trong thư nhắc việc mới nhất.",
+            ));
+        }
     }
     Ok(Checked { link, signature, record })
 }
@@ -256,7 +269,15 @@ async fn act(
     let link = LinkUse { signature: &checked.signature, department, action: checked.link.action.name() };
     let result = match checked.link.action {
         LinkAction::Received(kind) => {
-            changes.acknowledge(checked.link.task, department, kind, checked.link.deadline, Some(&link)).await
+            changes
+                .acknowledge(
+                    checked.link.task,
+                    &checked.link.department,
+                    kind,
+                    checked.link.deadline,
+                    Some(&link),
+                )
+                .await
         }
         LinkAction::Done => {
             // A form from the page; a POST without one is fine too.

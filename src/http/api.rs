@@ -17,12 +17,13 @@ use serde_json::json;
 use super::AppState;
 use super::auth::{Client, Reader, Writer};
 use super::problem::{JsonBody, Problem, QueryParams};
-use crate::changes::{
+use crate::app::commands::{
     Actor, ChangeError, Changes, DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch,
 };
+use crate::app::views::{DirectiveView, TaskView, view};
 use crate::domain::{DirectiveId, TaskId, TaskStatus};
-use crate::store::{KeyedRequest, OutboxState, TaskEvent, TaskFilter};
-use crate::views::{DirectiveView, TaskView, view};
+use crate::outbox::OutboxState;
+use crate::store::{KeyedRequest, TaskEvent, TaskFilter};
 
 /// The OpenAPI document of this API.
 const OPENAPI: &str = include_str!("openapi.json");
@@ -273,7 +274,7 @@ async fn tasks_answer(state: &AppState, query: TaskQuery) -> Result<Response, Pr
     let settings = state.settings();
     let department = match &query.department {
         Some(label) => Some(
-            crate::changes::input::resolve_department(&settings.departments, label)
+            crate::app::input::resolve_department(&settings.departments, label)
                 .map_err(|message| Problem::invalid_field("department", message))?,
         ),
         None => None,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::changes::{ChangeError, FieldProblem};
+use crate::app::commands::{ChangeError, FieldProblem};
 
 /// An error answer: status, a short title, what went wrong, and the fields at fault.
 #[derive(Debug)]

@@ -4,20 +4,24 @@
 //! Pure functions over plain data; the clock is a parameter. This module does no I/O: the
 //! store persists what it computes, the dispatcher sends it.
 
+mod fanout;
 mod series;
 mod window;
 
-pub use series::{Occurrence, Series};
-pub use window::{after_quiet_hours, digest_moment, next_send_moment};
+pub use fanout::{FanOut, SkipReason, Skipped, fan_out};
 
-use std::collections::HashMap;
+pub use series::{Occurrence, Series};
+pub use window::{after_quiet_hours, digest_moment, local_instant, next_send_moment};
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::calendar::Calendar;
-use crate::config::Schedule;
-use crate::domain::{DepartmentCode, Role, Rule, Task, TaskId, TaskStatus};
+use crate::config::{Schedule, Settings};
+use crate::domain::{Acknowledgement, DepartmentCode, Role, Rule, Task, TaskId, TaskStatus};
+use crate::outbox::{NewOutboxItem, Supersede};
 
 /// Everything the plan needs besides the task and the clock.
 #[derive(Debug, Clone)]
@@ -179,6 +183,105 @@ pub fn plan_task(
     }
     plan.next_at = next_planning_after(task, escalate_to, policy, Some(now));
     plan
+}
+
+/// What planning one task at an instant writes: the messages of each reminder due, what
+/// they supersede, and when the task next needs planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskMessages {
+    pub items: Vec<NewOutboxItem>,
+    /// Reminders due that make no message on some channel, and why.
+    pub skipped: Vec<(PlannedReminder, Skipped)>,
+    /// Older reminders still pending that the new ones replace.
+    pub supersede: Vec<Supersede>,
+    /// How many older occurrences were passed over for the newest (missed while down).
+    pub superseded: usize,
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+/// The messages of `task` due after `planned_until` and by `now`: `plan_task`'s reminders,
+/// each fanned out to its department's channels, less what was acknowledged.
+pub fn messages_due(
+    task: &Task,
+    settings: &Settings,
+    policy: &Policy,
+    acknowledged: &HashSet<Acknowledgement>,
+    planned_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> TaskMessages {
+    let plan = plan_task(task, settings.departments.escalate_to(&task.lead), policy, planned_until, now);
+    let mut messages =
+        TaskMessages { superseded: plan.superseded.len(), next_at: plan.next_at, ..TaskMessages::default() };
+    for reminder in plan.reminders {
+        let fanned = fan_out(&reminder, settings, policy, acknowledged);
+        messages.skipped.extend(fanned.skipped.into_iter().map(|skip| (reminder.clone(), skip)));
+        messages.items.extend(fanned.items);
+    }
+    messages.supersede = messages
+        .items
+        .iter()
+        .map(|item| Supersede {
+            task_id: task.id,
+            department: item.department.clone(),
+            channel: item.channel.clone(),
+            before: item.due_at,
+        })
+        .collect();
+    messages
+}
+
+/// Why a reminder planned earlier is no longer wanted when its turn comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unwanted {
+    TaskDone,
+    DeadlineChanged,
+    /// The department is no longer on the task (in that series).
+    NotOnTask,
+    /// The department said "Đã nhận" to this kind of reminder for this deadline.
+    Acknowledged,
+}
+
+impl Unwanted {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Unwanted::TaskDone => "task done",
+            Unwanted::DeadlineChanged => "deadline changed",
+            Unwanted::NotOnTask => "no longer on the task",
+            Unwanted::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+/// Whether `department` still wants a reminder of `task` for `deadline`, in the escalation
+/// series or the reminders': the task open with that deadline, the department still on it in
+/// that series, and (for a reminder of kind `kind`) not acknowledged. Its part now, when so:
+/// a department moved between lead and coordinating is reminded in its new part.
+pub fn still_wanted(
+    task: &Task,
+    escalate_to: Option<&DepartmentCode>,
+    department: &DepartmentCode,
+    escalation: bool,
+    deadline: NaiveDate,
+    kind: Option<crate::domain::RuleKind>,
+    acknowledged: &HashSet<Acknowledgement>,
+) -> Result<Role, Unwanted> {
+    if task.status == TaskStatus::Done {
+        return Err(Unwanted::TaskDone);
+    }
+    if task.deadline.as_ref().map(|d| d.date) != Some(deadline) {
+        return Err(Unwanted::DeadlineChanged);
+    }
+    let role = all_recipients(task, escalate_to)
+        .into_iter()
+        .find(|(code, role)| code == department && (*role == Role::Escalation) == escalation)
+        .map(|(_, role)| role)
+        .ok_or(Unwanted::NotOnTask)?;
+    let acknowledgement =
+        |rule_kind| Acknowledgement { task: task.id, department: department.clone(), rule_kind, deadline };
+    if kind.is_some_and(|kind| acknowledged.contains(&acknowledgement(kind))) {
+        return Err(Unwanted::Acknowledged);
+    }
+    Ok(role)
 }
 
 /// When a task next needs planning after `after`: its first occurrence past that

@@ -5,7 +5,7 @@ use crate::calendar::Calendar;
 
 /// The instant at `time` on local `date`. Time zones with a gap at that moment (none in
 /// Vietnam) get the first valid instant after it.
-pub(crate) fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -> DateTime<Utc> {
+pub fn local_instant(date: NaiveDate, time: NaiveTime, policy: &Policy) -> DateTime<Utc> {
     let local = date.and_time(time);
     match policy.timezone.from_local_datetime(&local).earliest() {
         Some(at) => at.with_timezone(&Utc),

@@ -7,18 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::tasks::insert_event;
 use super::{Result, Store, StoreError, to_unix};
-use crate::domain::RuleKind;
-use crate::domain::TaskId;
-
-/// One acknowledgement: `department` wants no more `rule_kind` reminders of `task` for
-/// `deadline`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Acknowledgement {
-    pub task: TaskId,
-    pub department: String,
-    pub rule_kind: RuleKind,
-    pub deadline: NaiveDate,
-}
+use crate::domain::{Acknowledgement, DepartmentCode, RuleKind, TaskId};
 
 /// The outbox rules of a kind, as a LIKE pattern.
 fn rule_pattern(kind: RuleKind) -> &'static str {
@@ -27,6 +16,7 @@ fn rule_pattern(kind: RuleKind) -> &'static str {
         RuleKind::Due => "due",
         RuleKind::Overdue => "overdue",
         RuleKind::Escalation => "escalate",
+        RuleKind::Summary => "summary",
     }
 }
 
@@ -72,7 +62,7 @@ impl Store {
              ON CONFLICT DO NOTHING",
         )
         .bind(acknowledgement.task.0)
-        .bind(&acknowledgement.department)
+        .bind(acknowledgement.department.as_str())
         .bind(acknowledgement.rule_kind.name())
         .bind(acknowledgement.deadline)
         .bind(to_unix(now))
@@ -87,7 +77,7 @@ impl Store {
         )
         .bind(to_unix(now))
         .bind(acknowledgement.task.0)
-        .bind(&acknowledgement.department)
+        .bind(acknowledgement.department.as_str())
         .bind(rule_pattern(acknowledgement.rule_kind))
         .bind(acknowledgement.deadline)
         .execute(&mut *tx)
@@ -159,7 +149,7 @@ impl Store {
             found.extend(rows.into_iter().filter_map(|(task, department, kind, deadline)| {
                 Some(Acknowledgement {
                     task: TaskId(task),
-                    department,
+                    department: DepartmentCode::parse(&department).ok()?,
                     rule_kind: RuleKind::parse(&kind)?,
                     deadline,
                 })

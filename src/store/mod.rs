@@ -11,7 +11,6 @@ mod acknowledgements;
 mod instance;
 mod outbox;
 mod plans;
-mod reports;
 mod requests;
 mod rows;
 mod tasks;
@@ -27,12 +26,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use acknowledgements::{Acknowledgement, LinkUse, LinkUseError};
+pub use acknowledgements::{LinkUse, LinkUseError};
 pub use instance::{LockError, wake_running_daemon};
-pub use outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 pub use plans::PlanWrite;
 pub use requests::{KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest};
-pub use tasks::{NewDirective, NewTask, TaskEvent, TaskFilter, TaskRecord, TaskText};
+pub use tasks::{TaskEvent, TaskFilter, TaskRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -3,82 +3,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Result, Store, StoreError, from_unix, to_unix, to_unix_ceil};
-use crate::domain::TaskId;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxState {
-    Pending,
-    Sending,
-    Sent,
-    Dead,
-    Cancelled,
-}
-
-impl OutboxState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Sending => "sending",
-            OutboxState::Sent => "sent",
-            OutboxState::Dead => "dead",
-            OutboxState::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Sending, Self::Sent, Self::Dead, Self::Cancelled]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
-
-/// A reminder to enqueue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewOutboxItem {
-    pub key: String,
-    pub task_id: TaskId,
-    pub department: String,
-    pub role: String,
-    pub rule: String,
-    pub day: NaiveDate,
-    pub deadline: NaiveDate,
-    pub channel: String,
-    pub due_at: DateTime<Utc>,
-    pub send_after: DateTime<Utc>,
-    /// Goes out in the department's daily digest, not alone.
-    pub digest: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OutboxItem {
-    pub id: i64,
-    pub key: String,
-    pub task_id: i64,
-    pub department: String,
-    pub role: String,
-    pub rule: String,
-    pub day: NaiveDate,
-    pub deadline: NaiveDate,
-    pub channel: String,
-    pub state: OutboxState,
-    pub due_at: DateTime<Utc>,
-    pub send_after: DateTime<Utc>,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub digest: bool,
-}
+use crate::domain::{DepartmentCode, Role, Rule, TaskId};
+use crate::outbox::{ItemKind, NewOutboxItem, OutboxItem, OutboxState, Outcome};
 
 #[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: i64,
     key: String,
-    task_id: i64,
+    kind: String,
+    task_id: Option<i64>,
     department: String,
     role: String,
     rule: String,
@@ -94,19 +30,22 @@ struct OutboxRow {
     digest: bool,
 }
 
-const OUTBOX_COLUMNS: &str = "id, key, task_id, department, role, rule, day, deadline, channel, state, due_at, \
+const OUTBOX_COLUMNS: &str = "id, key, kind, task_id, department, role, rule, day, deadline, channel, state, due_at, \
                               send_after, attempts, last_error, finished_at, digest";
 
 impl TryFrom<OutboxRow> for OutboxItem {
     type Error = StoreError;
     fn try_from(row: OutboxRow) -> Result<Self> {
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("outbox {what} '{value}'"));
         Ok(OutboxItem {
             id: row.id,
+            kind: ItemKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
             key: row.key,
             task_id: row.task_id,
-            department: row.department,
-            role: row.role,
-            rule: row.rule,
+            department: DepartmentCode::parse(&row.department)
+                .map_err(|_| corrupt("department", &row.department))?,
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            rule: Rule::parse(&row.rule).map_err(|_| corrupt("rule", &row.rule))?,
             day: row.day,
             deadline: row.deadline,
             channel: row.channel,
@@ -144,33 +83,6 @@ pub(super) const DIGESTS_DUE_SQL: &str = "\
     SELECT department, channel FROM outbox WHERE state = 'pending' AND digest = 1 AND send_after <= ? \
     UNION SELECT department, channel FROM outbox WHERE state = 'sending' AND digest = 1 AND lease_until <= ? \
     ORDER BY department, channel";
-
-/// How one delivery attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Sent {
-        duration_ms: i64,
-    },
-    /// Failed; try again at `at`.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-        duration_ms: i64,
-    },
-    /// Failed for good.
-    Dead {
-        error: String,
-        duration_ms: i64,
-    },
-    /// Not sent: the task is done or its deadline changed since the item was planned.
-    Cancelled {
-        reason: String,
-    },
-    /// Not tried: its channel rests; try at `at`, without using up an attempt.
-    Deferred {
-        at: DateTime<Utc>,
-    },
-}
 
 impl Store {
     /// Claims up to `limit` items due by `now` for sending until `lease_until`. Items whose
@@ -445,4 +357,50 @@ pub(super) async fn cancel_pending(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Inserts items into the outbox; a key already present is left as it is. Returns how many
+/// were new. Part of the caller's transaction.
+pub(super) async fn insert_items(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    items: &[&NewOutboxItem],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in shaped_chunks(items) {
+        let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO outbox (key, kind, task_id, department, role, rule, day, deadline, channel, due_at, \
+             send_after, created_at, digest) ",
+        );
+        insert.push_values(chunk, |mut row, item| {
+            row.push_bind(&item.key)
+                .push_bind(item.kind.as_str())
+                .push_bind(item.task_id.map(|t| t.0))
+                .push_bind(item.department.as_str())
+                .push_bind(item.role.as_str())
+                .push_bind(item.rule.to_string())
+                .push_bind(item.day)
+                .push_bind(item.deadline)
+                .push_bind(&item.channel)
+                .push_bind(to_unix(item.due_at))
+                .push_bind(to_unix(item.send_after))
+                .push_bind(to_unix(now))
+                .push_bind(item.digest);
+        });
+        insert.push(" ON CONFLICT (key) DO NOTHING");
+        inserted += insert.build().execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+impl Store {
+    /// Enqueues messages that belong to no task's plan (the weekly summary); a key already
+    /// present is left as it is. Returns how many were new.
+    pub async fn enqueue(&self, items: &[NewOutboxItem], now: DateTime<Utc>) -> Result<u64> {
+        let items: Vec<&NewOutboxItem> = items.iter().collect();
+        let mut tx = self.begin_write().await?;
+        let inserted = insert_items(&mut tx, &items, now).await?;
+        tx.commit().await?;
+        Ok(inserted)
+    }
 }

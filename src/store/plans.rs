@@ -3,9 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::outbox::{NewOutboxItem, shaped_chunks};
+use super::outbox::{insert_items, shaped_chunks};
 use super::{Result, Store, to_unix};
 use crate::domain::TaskId;
+use crate::outbox::{NewOutboxItem, Supersede};
 
 /// What a planning step writes for one task.
 #[derive(Debug, Clone)]
@@ -16,49 +17,29 @@ pub struct PlanWrite {
     pub planned_until: DateTime<Utc>,
     pub next_reminder_at: Option<DateTime<Utc>>,
     pub items: Vec<NewOutboxItem>,
+    /// What the plan replaces: older reminders still pending for a department and channel.
+    pub supersede: Vec<Supersede>,
     /// The task's revision when the plan read it: a task changed meanwhile keeps the marks
     /// its change set, and is planned afresh.
     pub revision: i64,
 }
 
 impl Store {
-    /// Enqueues the planned reminders and moves each task's planning mark, all in one
-    /// transaction and a few statements per batch. A key already present is left as it is;
-    /// a newer reminder cancels an older one still pending for the same department, channel
-    /// and task.
+    /// Enqueues the planned reminders, cancels what the plans supersede, and moves each
+    /// task's planning mark, all in one transaction and a few statements per batch. A key
+    /// already present is left as it is.
     pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64> {
         let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
         let mut tx = self.begin_write().await?;
-        let mut inserted = 0;
-        for chunk in shaped_chunks(&items) {
-            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO outbox (key, task_id, department, role, rule, day, deadline, channel, due_at, \
-                 send_after, created_at, digest) ",
-            );
-            insert.push_values(chunk, |mut row, item| {
-                row.push_bind(&item.key)
-                    .push_bind(item.task_id.0)
-                    .push_bind(&item.department)
-                    .push_bind(&item.role)
-                    .push_bind(&item.rule)
-                    .push_bind(item.day)
-                    .push_bind(item.deadline)
-                    .push_bind(&item.channel)
-                    .push_bind(to_unix(item.due_at))
-                    .push_bind(to_unix(item.send_after))
-                    .push_bind(to_unix(now))
-                    .push_bind(item.digest);
-            });
-            insert.push(" ON CONFLICT (key) DO NOTHING");
-            inserted += insert.build().execute(&mut *tx).await?.rows_affected();
-
+        let inserted = insert_items(&mut tx, &items, now).await?;
+        for chunk in shaped_chunks(&plans.iter().flat_map(|p| &p.supersede).collect::<Vec<_>>()) {
             let mut supersede: QueryBuilder<Sqlite> =
                 QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");
-            supersede.push_values(chunk, |mut row, item| {
-                row.push_bind(item.task_id.0)
-                    .push_bind(&item.department)
-                    .push_bind(&item.channel)
-                    .push_bind(to_unix(item.due_at));
+            supersede.push_values(chunk, |mut row, older| {
+                row.push_bind(older.task_id.0)
+                    .push_bind(older.department.as_str())
+                    .push_bind(&older.channel)
+                    .push_bind(to_unix(older.before));
             });
             supersede
                 .push(

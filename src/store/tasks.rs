@@ -8,49 +8,10 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
 
 use super::rows::{DirectiveRow, TASK_COLUMNS, TaskRow};
 use super::{Result, Store, StoreError, from_unix, to_unix};
-use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Task, TaskId, TaskStatus};
-
-/// A directive and its tasks as read from a directive file, ready to insert.
-#[derive(Debug, Clone)]
-pub struct NewDirective {
-    pub number: Option<String>,
-    pub title: String,
-    pub issuer: String,
-    pub issued_on: NaiveDate,
-    pub source: Option<String>,
-    pub tasks: Vec<NewTask>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewTask {
-    pub section: Option<String>,
-    pub summary: String,
-    pub details: Option<String>,
-    pub lead: DepartmentCode,
-    pub coordinating: Vec<DepartmentCode>,
-    pub deadline: Option<Deadline>,
-    /// When the task first needs planning, computed by `plan::first_planning_at`.
-    pub next_reminder_at: Option<DateTime<Utc>>,
-}
-
-impl NewTask {
-    /// The task as the plan sees it before the store gives it an id.
-    pub fn as_unsaved_task(&self, now: DateTime<Utc>) -> Task {
-        Task {
-            id: TaskId(0),
-            directive_id: DirectiveId(0),
-            section: self.section.clone(),
-            summary: self.summary.clone(),
-            details: self.details.clone(),
-            lead: self.lead.clone(),
-            coordinating: self.coordinating.clone(),
-            deadline: self.deadline.clone(),
-            status: crate::domain::TaskStatus::Open,
-            done_on: None,
-            created_at: now,
-        }
-    }
-}
+use crate::domain::{
+    Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, Task, TaskId, TaskStatus,
+    TaskText,
+};
 
 /// A task with its planning state.
 #[derive(Debug, Clone)]
@@ -76,16 +37,6 @@ pub struct TaskFilter {
     pub after: Option<TaskId>,
     /// At most this many tasks.
     pub limit: Option<u32>,
-}
-
-/// What a task says, apart from its deadline: the fields `update_task` replaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskText {
-    pub section: Option<String>,
-    pub summary: String,
-    pub details: Option<String>,
-    pub lead: DepartmentCode,
-    pub coordinating: Vec<DepartmentCode>,
 }
 
 /// One entry of a task's history.
@@ -179,7 +130,7 @@ impl Store {
     }
 
     /// Replaces what a task says (summary, details, section, departments), moves what waits
-    /// for a department that changed between lead and coordinating to its new part, cancels
+    /// in the reminder series for each department of `moves` to the part it names, cancels
     /// what waits for a department and role not in `keep`, and plans it again from
     /// `next_reminder_at`. `deadline` is the one the caller planned for: a task extended
     /// meanwhile is refused as changed. The deadline moves only through `extend`, which keeps
@@ -190,7 +141,8 @@ impl Store {
         id: TaskId,
         task: &TaskText,
         deadline: Option<NaiveDate>,
-        keep: &[(String, &str)],
+        moves: &[(DepartmentCode, Role)],
+        keep: &[(DepartmentCode, Role)],
         next_reminder_at: Option<DateTime<Utc>>,
         actor: &str,
         now: DateTime<Utc>,
@@ -221,20 +173,17 @@ impl Store {
         }
         sqlx::query("DELETE FROM task_coordinators WHERE task_id = ?").bind(id.0).execute(&mut *tx).await?;
         insert_coordinators(&mut tx, id.0, &task.coordinating).await?;
-        // A department moved between lead and coordinating keeps what waits for it, in its
-        // new part (its reminders' keys do not name the part).
-        for (department, role) in keep.iter().filter(|(_, role)| matches!(*role, "lead" | "coordinating")) {
+        for (department, role) in moves {
             sqlx::query(
                 "UPDATE outbox SET role = ? WHERE state = 'pending' AND task_id = ? AND department = ? \
                  AND role IN ('lead', 'coordinating')",
             )
-            .bind(*role)
+            .bind(role.as_str())
             .bind(id.0)
             .bind(department.as_str())
             .execute(&mut *tx)
             .await?;
         }
-        // A department no longer on the task, or no longer its escalation, gets nothing more.
         let mut cancel = QueryBuilder::<Sqlite>::new(
             "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task', finished_at = ",
         );
@@ -242,7 +191,7 @@ impl Store {
         cancel.push(" AND NOT (0");
         for (department, role) in keep {
             cancel.push(" OR (department = ").push_bind(department.as_str());
-            cancel.push(" AND role = ").push_bind(*role).push(")");
+            cancel.push(" AND role = ").push_bind(role.as_str()).push(")");
         }
         cancel.push(")");
         cancel.build().execute(&mut *tx).await?;

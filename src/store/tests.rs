@@ -1,7 +1,10 @@
 use chrono::{Duration, NaiveDate, TimeZone};
 
 use super::*;
-use crate::domain::{Deadline, DepartmentCode, TaskId};
+use crate::domain::{
+    Acknowledgement, Deadline, DepartmentCode, NewDirective, NewTask, Role, Rule, TaskId, TaskText,
+};
+use crate::outbox::{ItemKind, NewOutboxItem, OutboxState, Outcome, Supersede};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2021, 11, 23, 1, 0, 0).unwrap()
@@ -40,10 +43,11 @@ fn directive(next: Option<DateTime<Utc>>) -> NewDirective {
 fn item(key: &str, due_at: DateTime<Utc>) -> NewOutboxItem {
     NewOutboxItem {
         key: key.into(),
-        task_id: TaskId(1),
-        department: "snv".into(),
-        role: "lead".into(),
-        rule: "before:7d".into(),
+        kind: ItemKind::Reminder,
+        task_id: Some(TaskId(1)),
+        department: code("snv"),
+        role: Role::Lead,
+        rule: Rule::parse("before:7d").unwrap(),
         day: NaiveDate::from_ymd_opt(2021, 11, 23).unwrap(),
         deadline: NaiveDate::from_ymd_opt(2021, 11, 30).unwrap(),
         channel: "email".into(),
@@ -59,6 +63,17 @@ fn plan(items: Vec<NewOutboxItem>, next: Option<DateTime<Utc>>) -> PlanWrite {
         deadline: NaiveDate::from_ymd_opt(2021, 11, 30),
         planned_until: now(),
         next_reminder_at: next,
+        // As the planner says: each new reminder replaces older ones pending for its
+        // department and channel.
+        supersede: items
+            .iter()
+            .map(|i| Supersede {
+                task_id: TaskId(1),
+                department: i.department.clone(),
+                channel: i.channel.clone(),
+                before: i.due_at,
+            })
+            .collect(),
         items,
         revision: 0,
     }
@@ -225,15 +240,15 @@ async fn an_acknowledgement_cancels_its_kind_once_and_a_link_acts_once() {
     let (_dir, store) = store().await;
     store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let mut overdue = item("k-overdue", now());
-    overdue.rule = "overdue".into();
+    overdue.rule = Rule::Overdue;
     let mut other_department = item("k-tpnd", now());
-    other_department.department = "ubnd-tpnd".into();
+    other_department.department = code("ubnd-tpnd");
     let items = vec![item("k-7d", now()), overdue, other_department];
     store.record_plans(&[plan(items, None)], now()).await.unwrap();
     let deadline = NaiveDate::from_ymd_opt(2021, 11, 30).unwrap();
     let acknowledgement = Acknowledgement {
         task: TaskId(1),
-        department: "snv".into(),
+        department: code("snv"),
         rule_kind: crate::domain::RuleKind::DueSoon,
         deadline,
     };
@@ -294,11 +309,11 @@ async fn an_edit_moves_what_waits_to_the_new_part_and_cancels_it_for_a_departmen
     let (_dir, store) = store().await;
     store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
     let mut coordinating = item("k-tpnd", now());
-    coordinating.department = "ubnd-tpnd".into();
-    coordinating.role = "coordinating".into();
+    coordinating.department = code("ubnd-tpnd");
+    coordinating.role = Role::Coordinating;
     let mut gone = item("k-stc", now());
-    gone.department = "stc".into();
-    gone.role = "coordinating".into();
+    gone.department = code("stc");
+    gone.role = Role::Coordinating;
     store.record_plans(&[plan(vec![item("k-snv", now()), coordinating, gone], None)], now()).await.unwrap();
     let before = store.task(TaskId(1)).await.unwrap();
 
@@ -310,15 +325,18 @@ async fn an_edit_moves_what_waits_to_the_new_part_and_cancels_it_for_a_departmen
         lead: code("ubnd-tpnd"),
         coordinating: vec![code("snv")],
     };
-    let keep = [("ubnd-tpnd".to_owned(), "lead"), ("snv".to_owned(), "coordinating")];
+    let keep = [(code("ubnd-tpnd"), Role::Lead), (code("snv"), Role::Coordinating)];
     let deadline = NaiveDate::from_ymd_opt(2021, 11, 30);
-    store.update_task(TaskId(1), &text, deadline, &keep, Some(now()), "api:test", now()).await.unwrap();
+    store
+        .update_task(TaskId(1), &text, deadline, &keep, &keep, Some(now()), "api:test", now())
+        .await
+        .unwrap();
     let items: Vec<(String, String, &str)> = store
         .outbox(None, None, 10)
         .await
         .unwrap()
         .into_iter()
-        .map(|i| (i.key, i.role, i.state.as_str()))
+        .map(|i| (i.key, i.role.as_str().to_owned(), i.state.as_str()))
         .collect();
     assert_eq!(
         items,
@@ -338,7 +356,7 @@ async fn an_edit_moves_what_waits_to_the_new_part_and_cancels_it_for_a_departmen
     assert_eq!((kept.planned_until, kept.next_reminder_at), (None, Some(now())));
     // An edit planned for another deadline is refused as a change made meanwhile.
     let other = NaiveDate::from_ymd_opt(2021, 12, 31);
-    let refused = store.update_task(TaskId(1), &text, other, &keep, None, "api:test", now()).await;
+    let refused = store.update_task(TaskId(1), &text, other, &keep, &keep, None, "api:test", now()).await;
     assert!(matches!(refused, Err(StoreError::Changed(1))));
 }
 

@@ -1,6 +1,7 @@
-//! What a change asks for, as the API receives it in JSON, and its checks against the
-//! config: departments named by code, name or alias, deadlines as the directive files
-//! write them. Every problem is named by its field path.
+//! What a change asks for, and its checks against the config: departments named by code,
+//! name or alias, deadlines as the directive files write them. A directive and its tasks
+//! are checked by one function (`directive`), whatever they were read from: a directive
+//! file, the API's JSON, an imported document. Every problem is named by its field path.
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -9,7 +10,7 @@ use super::FieldProblem;
 use crate::calendar::Calendar;
 use crate::config::Departments;
 use crate::domain::{Deadline, DeadlineSpec, DepartmentCode};
-use crate::store::{NewDirective, NewTask, TaskText};
+use crate::domain::{NewDirective, NewTask, TaskText};
 
 /// A directive with its tasks (`POST /api/v1/directives`).
 #[derive(Debug, Clone, Deserialize)]
@@ -182,77 +183,156 @@ fn departments_of(
     (lead, codes)
 }
 
+/// A task's fields as read, from any source, before they are checked.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFields {
+    pub section: Option<String>,
+    pub summary: Option<String>,
+    pub details: Option<String>,
+    pub lead: Option<String>,
+    pub coordinating: Vec<String>,
+    pub deadline: Option<String>,
+    pub deadline_phrase: Option<String>,
+}
+
+impl From<TaskInput> for TaskFields {
+    fn from(input: TaskInput) -> Self {
+        Self {
+            section: input.section,
+            summary: Some(input.summary),
+            details: input.details,
+            lead: Some(input.lead),
+            coordinating: input.coordinating,
+            deadline: input.deadline,
+            deadline_phrase: input.deadline_phrase,
+        }
+    }
+}
+
+/// A directive's fields as read, before they are checked.
+#[derive(Debug, Clone, Default)]
+pub struct DirectiveFields {
+    pub number: Option<String>,
+    pub title: Option<String>,
+    pub issuer: Option<String>,
+    /// Where relative deadlines count from; a reader that could not read it has said so.
+    pub issued_on: Option<NaiveDate>,
+    pub source: Option<String>,
+    pub tasks: Vec<TaskFields>,
+}
+
+impl From<DirectiveInput> for DirectiveFields {
+    fn from(input: DirectiveInput) -> Self {
+        Self {
+            number: input.number,
+            title: Some(input.title),
+            issuer: Some(input.issuer),
+            issued_on: Some(input.issued_on),
+            source: input.source,
+            tasks: input.tasks.into_iter().map(TaskFields::from).collect(),
+        }
+    }
+}
+
+/// Present, non-empty text, trimmed, or "missing" at `field`.
+fn present_text(text: Option<String>, field: &str, problems: &mut Problems) -> Option<String> {
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.is_none() {
+        problems.add(field, "missing");
+    }
+    text
+}
+
 /// What a task's checks need.
 pub(super) struct Context<'a> {
     pub departments: &'a Departments,
     pub calendar: &'a Calendar,
-    /// Where relative deadlines count from: the directive's date.
-    pub issued_on: NaiveDate,
+    /// Where relative deadlines count from: the directive's date, when it is known.
+    pub issued_on: Option<NaiveDate>,
 }
 
+/// Checks one task; `prefix` is its path (`tasks[2].`).
 pub(super) fn task(
-    input: TaskInput,
+    fields: TaskFields,
     prefix: &str,
     context: &Context<'_>,
     problems: &mut Problems,
 ) -> Option<NewTask> {
-    let summary = required(&input.summary, &format!("{prefix}summary"), problems);
-    let (lead, coordinating) =
-        departments_of(context.departments, prefix, &input.lead, &input.coordinating, problems);
-    let deadline = match (&input.deadline, &input.deadline_phrase) {
-        (Some(text), phrase) => {
-            match resolve_deadline(context.calendar, text, optional(phrase.clone()), context.issued_on) {
-                Ok(deadline) => Some(deadline),
-                Err(e) => {
-                    problems.add(format!("{prefix}deadline"), e);
-                    None
-                }
-            }
+    let summary = present_text(fields.summary, &format!("{prefix}summary"), problems);
+    let (lead, coordinating) = match &fields.lead {
+        Some(lead) => departments_of(context.departments, prefix, lead, &fields.coordinating, problems),
+        None => {
+            problems.add(format!("{prefix}lead"), "missing: the department that leads the task");
+            (None, Vec::new())
         }
-        (None, Some(_)) => {
-            problems.add(format!("{prefix}deadline_phrase"), "a phrase without a deadline: add deadline");
+    };
+    let phrase = optional(fields.deadline_phrase);
+    let deadline = match (&fields.deadline, context.issued_on) {
+        (Some(text), Some(start)) => match resolve_deadline(context.calendar, text, phrase, start) {
+            Ok(deadline) => Some(Ok(deadline)),
+            Err(e) => {
+                problems.add(format!("{prefix}deadline"), e);
+                Some(Err(()))
+            }
+        },
+        // Without the directive's date a deadline cannot be counted; that problem is
+        // already reported where the date was read.
+        (Some(_), None) => Some(Err(())),
+        (None, _) => {
+            if phrase.is_some() {
+                problems.add(
+                    format!("{prefix}deadline_phrase"),
+                    "a phrase without a deadline: add deadline = \"…\"",
+                );
+            }
             None
         }
-        (None, None) => None,
     };
-    let failed = input.deadline.is_some() && deadline.is_none();
-    let task = NewTask {
-        section: optional(input.section),
+    let deadline = match deadline {
+        Some(Ok(deadline)) => Some(deadline),
+        Some(Err(())) => return None,
+        None => None,
+    };
+    Some(NewTask {
+        section: optional(fields.section),
         summary: summary?,
-        details: optional(input.details).map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
+        details: optional(fields.details).map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ")),
         lead: lead?,
         coordinating,
         deadline,
         next_reminder_at: None,
-    };
-    (!failed).then_some(task)
+    })
 }
 
-pub(super) fn directive(
-    input: DirectiveInput,
+/// Checks a directive and every task of it, naming each problem by its field path; the
+/// header's fields are prefixed with `header` (`directive.` in a directive file). A
+/// directive with any problem yields nothing.
+pub fn directive(
+    fields: DirectiveFields,
+    header: &str,
     departments: &Departments,
     calendar: &Calendar,
 ) -> Result<NewDirective, Vec<FieldProblem>> {
     let mut problems = Problems::default();
-    let title = required(&input.title, "title", &mut problems);
-    let issuer = required(&input.issuer, "issuer", &mut problems);
-    if input.tasks.is_empty() {
+    let title = present_text(fields.title, &format!("{header}title"), &mut problems);
+    let issuer = present_text(fields.issuer, &format!("{header}issuer"), &mut problems);
+    if fields.tasks.is_empty() {
         problems.add("tasks", "a directive needs at least one task");
     }
-    let context = Context { departments, calendar, issued_on: input.issued_on };
-    let tasks: Vec<NewTask> = input
+    let context = Context { departments, calendar, issued_on: fields.issued_on };
+    let tasks: Vec<NewTask> = fields
         .tasks
         .into_iter()
         .enumerate()
         .filter_map(|(i, t)| task(t, &format!("tasks[{i}]."), &context, &mut problems))
         .collect();
-    match (title, issuer) {
-        (Some(title), Some(issuer)) if problems.0.is_empty() => Ok(NewDirective {
-            number: optional(input.number),
+    match (title, issuer, fields.issued_on) {
+        (Some(title), Some(issuer), Some(issued_on)) if problems.0.is_empty() => Ok(NewDirective {
+            number: optional(fields.number),
             title,
             issuer,
-            issued_on: input.issued_on,
-            source: optional(input.source),
+            issued_on,
+            source: optional(fields.source),
             tasks,
         }),
         _ => Err(problems.0),

@@ -6,19 +6,17 @@
 //! It must not send anything, nor know about HTTP or the command line: callers wake the
 //! daemon and put the result in words.
 
-pub mod input;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use input::{DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch};
+use super::input;
+pub use super::input::{DirectiveInput, DirectivePatch, DoneInput, ExtendInput, TaskInput, TaskPatch};
 
 use crate::config::Settings;
 use crate::domain::RuleKind;
+use crate::domain::{Acknowledgement, DepartmentCode, NewDirective, Role, TaskText};
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
 use crate::plan::{self, Policy};
-use crate::store::{
-    Acknowledgement, KeyedRequest, LinkUse, LinkUseError, NewDirective, Store, StoreError, TaskText,
-};
+use crate::store::{KeyedRequest, LinkUse, LinkUseError, Store, StoreError};
 
 /// One problem with a change's input, named by its field path (`tasks[2].lead`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -149,8 +147,9 @@ impl<'a> Changes<'a> {
         input: DirectiveInput,
         keyed: Option<&KeyedRequest>,
     ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
-        let directive = input::directive(input, &self.settings.departments, &self.settings.calendar.calendar)
-            .map_err(ChangeError::Invalid)?;
+        let directive =
+            input::directive(input.into(), "", &self.settings.departments, &self.settings.calendar.calendar)
+                .map_err(ChangeError::Invalid)?;
         self.add_directive_keyed(directive, keyed).await
     }
 
@@ -181,10 +180,10 @@ impl<'a> Changes<'a> {
         let context = input::Context {
             departments: &self.settings.departments,
             calendar: &self.settings.calendar.calendar,
-            issued_on: header.issued_on,
+            issued_on: Some(header.issued_on),
         };
         let mut problems = input::Problems::default();
-        let task = input::task(input, "", &context, &mut problems);
+        let task = input::task(input.into(), "", &context, &mut problems);
         let Some(mut task) = task.filter(|_| problems.0.is_empty()) else {
             return Err(ChangeError::Invalid(problems.0));
         };
@@ -213,14 +212,18 @@ impl<'a> Changes<'a> {
         task.details = text.details.clone();
         task.lead = text.lead.clone();
         task.coordinating = text.coordinating.clone();
-        let keep: Vec<(String, &str)> =
-            plan::all_recipients(&task, self.settings.departments.escalate_to(&task.lead))
-                .into_iter()
-                .map(|(department, role)| (department.to_string(), role.as_str()))
-                .collect();
+        // Everyone still on the task keeps what waits for them; a department that moved
+        // between lead and coordinating keeps it in its new part (the keys do not name the
+        // part); a department no longer on the task, or no longer its escalation, gets
+        // nothing more.
+        let keep = plan::all_recipients(&task, self.settings.departments.escalate_to(&task.lead));
+        let moves: Vec<_> = keep.iter().filter(|(_, role)| *role != Role::Escalation).cloned().collect();
         let next = self.first_planning(&task);
         let deadline = task.deadline.as_ref().map(|d| d.date);
-        Ok(self.store.update_task(id, &text, deadline, &keep, next, self.actor.as_str(), self.now).await?)
+        Ok(self
+            .store
+            .update_task(id, &text, deadline, &moves, &keep, next, self.actor.as_str(), self.now)
+            .await?)
     }
 
     /// Marks a task done; false when it already was.
@@ -269,13 +272,13 @@ impl<'a> Changes<'a> {
     pub async fn acknowledge(
         &self,
         id: TaskId,
-        department: &str,
+        department: &DepartmentCode,
         kind: RuleKind,
         deadline: NaiveDate,
         link: Option<&LinkUse<'_>>,
     ) -> Result<(), ChangeError> {
         let acknowledgement =
-            Acknowledgement { task: id, department: department.to_owned(), rule_kind: kind, deadline };
+            Acknowledgement { task: id, department: department.clone(), rule_kind: kind, deadline };
         Ok(self.store.acknowledge(&acknowledgement, link, self.actor.as_str(), self.now).await?)
     }
 
@@ -298,4 +301,5 @@ impl<'a> Changes<'a> {
 }
 
 #[cfg(test)]
+#[path = "commands_tests.rs"]
 mod tests;

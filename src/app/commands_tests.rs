@@ -5,16 +5,16 @@ use super::FieldProblem;
 use super::input::{self, DirectiveInput, DirectivePatch, TaskPatch};
 use crate::config::Settings;
 use crate::domain::DepartmentCode;
-use crate::store::TaskText;
+use crate::domain::TaskText;
 
 fn settings() -> Settings {
     Settings::from_toml(include_str!("../../config/examples/nam-dinh.toml"), "nam-dinh.toml", &[]).unwrap()
 }
 
-fn directive(value: serde_json::Value) -> Result<crate::store::NewDirective, Vec<FieldProblem>> {
+fn directive(value: serde_json::Value) -> Result<crate::domain::NewDirective, Vec<FieldProblem>> {
     let settings = settings();
     let input: DirectiveInput = serde_json::from_value(value).unwrap();
-    input::directive(input, &settings.departments, &settings.calendar.calendar)
+    input::directive(input.into(), "", &settings.departments, &settings.calendar.calendar)
 }
 
 fn fields(problems: &[FieldProblem]) -> Vec<&str> {
