@@ -809,3 +809,37 @@ async fn a_link_stops_working_when_its_department_leaves_the_task_or_the_deadlin
     assert_eq!(task["status"], "open");
     assert!(task["history"].as_array().unwrap().iter().all(|e| e["kind"] != "acknowledged"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn render_prints_the_very_message_the_daemon_delivers_links_and_all() {
+    let server = start("1s", "[\"7d\"]").await;
+    // A deadline 3 days out: "7d" is due at once, for ubnd-tpnd on the chat webhook.
+    let deadline = days_from_today(3);
+    let body = directive(
+        json!([{"summary": "Rà soát hồ sơ", "lead": "ubnd-tpnd", "deadline": deadline.to_string()}]),
+    );
+    let (_, created) = server.post("/api/v1/directives", Some(WRITE_TOKEN), body).await;
+    let task_id = created["tasks"][0]["id"].as_i64().unwrap().to_string();
+    let delivered = support::requests(&server.webhook, 1, WAIT).await.remove(0);
+
+    let today = support::today().to_string();
+    let rendered = server.env.ok(&[
+        "render",
+        "--task",
+        &task_id,
+        "--rule",
+        "before:7d",
+        "--channel",
+        "chat",
+        "--on",
+        &today,
+    ]);
+    let (head, json_text) = rendered.split_once("\n\n").expect("a head and a body");
+    let key = delivered.headers.get("Idempotency-Key").unwrap().to_str().unwrap();
+    assert!(head.ends_with(&format!("\nIdempotency-Key: {key}")), "{head}");
+    // The body as delivered, in render's layout, is render's body to the byte.
+    let sent: Value = serde_json::from_slice(&delivered.body).unwrap();
+    assert_eq!(json_text.trim_end(), serde_json::to_string_pretty(&sent).unwrap());
+    assert!(sent["received_url"].as_str().is_some_and(|u| u.starts_with(&server.base)), "{sent}");
+    assert!(sent["done_url"].as_str().is_some_and(|u| u.contains(".done.")), "{sent}");
+}

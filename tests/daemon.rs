@@ -683,3 +683,90 @@ async fn a_reload_that_moves_the_escalation_tells_the_new_office_once() {
     assert_eq!(webhook.received_requests().await.unwrap().len(), 1);
     assert!(daemon.log().contains("escalation moved"), "{}", daemon.log());
 }
+
+/// A loopback port that accepts connections and says nothing: an SMTP client waits there for
+/// a greeting that never comes, its message not yet sent.
+struct SilentServer {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SilentServer {
+    fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, stopped) = (accepted.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        held.push(stream);
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Self { port, accepted, stop, thread: Some(thread) }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weekly_summary_survives_a_kill_between_claim_and_send_and_goes_out_once() {
+    let silent = SilentServer::start();
+    let port = silent.port;
+    let webhook = webhook_server(200).await;
+    let env = TestEnv::new(ConfigParts {
+        smtp_port: port,
+        webhook_url: format!("{}/hook", webhook.uri()),
+        ..ConfigParts::default()
+    });
+    let text = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("poll_interval = \"1s\"", "poll_interval = \"1s\"\nsummary_at = \"*/2 * * * * *\"")
+        .replace("code = \"vp-ubnd\"", "code = \"vp-ubnd\"\nsummary = true");
+    std::fs::write(&env.config, text).unwrap();
+    env.add_task("snv", &[], days_from_today(60));
+
+    // The summary is claimed and its email is on its way to a server that never answers:
+    // the daemon is killed there, before anything was sent.
+    let mut daemon = env.spawn_daemon();
+    daemon.wait_for("the summary's connection", WAIT, || (silent.accepted() > 0).then_some(())).await;
+    daemon.kill();
+    let claimed: Vec<Value> = env.outbox().into_iter().filter(|i| i["kind"] == "summary").collect();
+    assert_eq!(states(&claimed), ["sending"], "{claimed:?}");
+    drop(silent);
+
+    // A real server on that port now; the restarted daemon sends the summary once.
+    let smtp = SmtpServer::start_on(port, &[], None);
+    let daemon = env.spawn_daemon();
+    let is_summary = |m: &Value| m["subject"].as_str().unwrap_or("").contains("Tình hình thực hiện");
+    let summary =
+        daemon.wait_for("the summary", WAIT, || smtp.messages().into_iter().find(|m| is_summary(m))).await;
+    assert_eq!(summary["rcpt_tos"], serde_json::json!(["vanthu@vpubnd.namdinh.example"]));
+    // More firings the same day, and a while to send anything twice: still one.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(smtp.messages().iter().filter(|m| is_summary(m)).count(), 1);
+    let rows: Vec<Value> = env.outbox().into_iter().filter(|i| i["kind"] == "summary").collect();
+    assert_eq!(states(&rows), ["sent"], "{rows:?}");
+}
