@@ -18,9 +18,11 @@ use nhacviec::dispatch::Dispatcher;
 use nhacviec::domain::{
     Deadline, DepartmentCode, Directive, DirectiveId, Precision, Role, Task, TaskId, TaskStatus,
 };
+use nhacviec::domain::{NewDirective, NewTask};
 use nhacviec::message::{Message, ReminderFacts, Renderer};
+use nhacviec::outbox::Outcome;
 use nhacviec::plan::{Policy, first_planning_at};
-use nhacviec::store::{NewDirective, NewTask, Outcome, Store};
+use nhacviec::store::Store;
 use serde_json::Value;
 
 use super::{
@@ -435,7 +437,7 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
             break;
         }
         let phase = Instant::now();
-        let mut task_ids: Vec<i64> = items.iter().map(|i| i.task_id).collect();
+        let mut task_ids: Vec<i64> = items.iter().filter_map(|i| i.task_id).collect();
         task_ids.sort_unstable();
         task_ids.dedup();
         let tasks = store.tasks_by_ids(&task_ids).await?;

@@ -19,8 +19,9 @@ use chrono::{DateTime, Days, Duration as ChronoDuration, NaiveTime, Utc};
 use nhacviec::config::Settings;
 use nhacviec::daemon::planning::{plan_due, plan_record};
 use nhacviec::domain::{Deadline, DepartmentCode, Precision};
+use nhacviec::domain::{NewDirective, NewTask};
 use nhacviec::plan::{Policy, first_planning_at};
-use nhacviec::store::{NewDirective, NewTask, Store};
+use nhacviec::store::Store;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 use super::{

@@ -195,8 +195,8 @@ impl Dispatcher {
     async fn load(&self, items: &[OutboxItem]) -> Result<Loaded, StoreError> {
         let mut summaries = HashMap::new();
         for item in items.iter().filter(|i| i.kind == ItemKind::Summary) {
-            if !summaries.contains_key(&item.day) {
-                summaries.insert(item.day, crate::app::summary(&self.store, &self.policy, item.day).await?);
+            if let std::collections::hash_map::Entry::Vacant(entry) = summaries.entry(item.day) {
+                entry.insert(crate::app::summary(&self.store, &self.policy, item.day).await?);
             }
         }
         let task_ids: Vec<i64> = unique(items.iter().filter_map(|i| i.task_id));
