@@ -35,6 +35,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod feed;
 pub mod http;
+pub mod import;
 pub mod links;
 pub mod message;
 pub mod outbox;

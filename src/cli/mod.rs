@@ -17,6 +17,7 @@ mod access;
 mod calendar;
 mod directives;
 mod explain;
+mod imports;
 mod messages;
 mod outbox;
 mod preview;
@@ -61,6 +62,8 @@ enum Command {
     /// The outbox of reminders: list, retry.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Read directives (text, PDF, DOCX) and propose their tasks, deadlines and bodies.
+    Import(imports::ImportArgs),
     /// Print every reminder that would go out between two dates, sending nothing.
     Preview(preview::PreviewArgs),
     /// Print one reminder as it would be sent, from its task and rule.
@@ -226,6 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
         Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
+        Command::Import(args) => imports::run(&load()?, &args),
         Command::Preview(args) => preview::run(&load()?, &args).await,
         Command::Explain(args) => explain::run(&load()?, &args).await,
         Command::Calendar(args) => calendar::run(&load()?, &args),

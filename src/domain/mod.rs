@@ -10,6 +10,7 @@ mod offset;
 mod rule;
 mod task;
 
+pub(crate) use deadline::last_day_of_month;
 pub use deadline::{Deadline, DeadlineError, DeadlineSpec, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
 pub use offset::{Offset, OffsetError, Unit};

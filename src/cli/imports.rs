@@ -1,0 +1,119 @@
+//! `nhacviec import FILE...`: reads each document and prints what the importer proposes,
+//! as a table to review, as JSON, or as a directive file to edit and add.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{InputError, table};
+use crate::config::Settings;
+use crate::import::{self, Proposal, Setting};
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// Documents: text (UTF-8 or a legacy Vietnamese encoding), PDF or DOCX.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ImportFormat::Table)]
+    format: ImportFormat,
+    /// The directive's number and symbol, when the document does not say it.
+    #[arg(long, value_name = "N")]
+    directive_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Table,
+    Json,
+    Toml,
+}
+
+/// Documents larger than this are not directives.
+const MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
+    let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
+    let mut proposals = Vec::new();
+    for file in &args.files {
+        let name = file.display().to_string();
+        let size =
+            std::fs::metadata(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?.len();
+        if size > MAX_BYTES {
+            return Err(InputError(format!(
+                "{name}: {} MB is too large for a directive (at most {} MB)",
+                size / (1024 * 1024),
+                MAX_BYTES / (1024 * 1024)
+            ))
+            .into());
+        }
+        let bytes = std::fs::read(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?;
+        let text = import::decode::text(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
+        let mut proposal = import::propose(&text, &setting);
+        if let Some(number) = &args.directive_number {
+            proposal.document.number = Some(number.clone());
+        }
+        proposals.push((name, proposal));
+    }
+    match args.format {
+        ImportFormat::Json => {
+            let values: Vec<&Proposal> = proposals.iter().map(|(_, p)| p).collect();
+            match values.as_slice() {
+                [one] => table::print_json(one),
+                _ => table::print_json(&values),
+            }
+        }
+        ImportFormat::Toml => {
+            for (name, proposal) in &proposals {
+                outln!("{}", proposal.to_directive_file(name));
+            }
+            Ok(())
+        }
+        ImportFormat::Table => {
+            for (name, proposal) in &proposals {
+                print_table(name, proposal);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_table(name: &str, proposal: &Proposal) {
+    let document = &proposal.document;
+    let or_dash = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+    outln!("{name}");
+    outln!("  loại: {}", or_dash(document.kind.clone()));
+    outln!("  số: {}", or_dash(document.number.clone()));
+    outln!("  cơ quan ban hành: {}", or_dash(document.issuer.clone()));
+    outln!("  ngày ban hành: {}", or_dash(document.issue_date.map(|d| d.format("%d/%m/%Y").to_string())));
+    if let Some(meeting) = document.meeting_date {
+        outln!("  ngày họp: {}", meeting.format("%d/%m/%Y"));
+    }
+    let dated = proposal.tasks.iter().filter(|t| t.deadline.is_some() || t.recurrence.is_some()).count();
+    let flagged = proposal.tasks.iter().filter(|t| t.flags.iter().any(|f| f.needs_review())).count();
+    outln!("  {} nhiệm vụ, {} có thời hạn, {} cần xem lại", proposal.tasks.len(), dated, flagged);
+    outln!();
+    let rows: Vec<Vec<String>> = proposal
+        .for_review()
+        .into_iter()
+        .map(|task| {
+            let deadline = match (&task.deadline, &task.recurrence) {
+                (Some(date), _) => date.format("%d/%m/%Y").to_string(),
+                (None, Some(_)) => "định kỳ".to_owned(),
+                (None, None) => "—".to_owned(),
+            };
+            let flags: Vec<&str> =
+                task.flags.iter().filter(|f| f.needs_review()).map(|f| f.as_str()).collect();
+            vec![
+                task.line.to_string(),
+                format!("{:.2}", task.confidence),
+                flags.join(","),
+                task.lead.clone().unwrap_or_else(|| "?".to_owned()),
+                deadline,
+                task.deadline_phrase.clone().unwrap_or_default(),
+                task.summary.clone(),
+            ]
+        })
+        .collect();
+    table::print(&["DÒNG", "TIN CẬY", "XEM LẠI", "CHỦ TRÌ", "HẠN", "CỤM TỪ THỜI HẠN", "NHIỆM VỤ"], &rows);
+    outln!();
+}

@@ -1,0 +1,462 @@
+//! The bodies a document names (departments, People's Committees, groups such as "các Sở,
+//! ngành") and which configured department each one is. Known names come from the config
+//! (names and aliases) and from the standard names in `bodies.toml`; an unknown body is
+//! still found by its head word ("Sở", "Ban", "Trung tâm" …) and reported as written.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
+use serde::Deserialize;
+
+use super::fold::{Folded, fold};
+use crate::config::Departments;
+use crate::domain::DepartmentCode;
+
+/// A body as the document names it, and the department it is, when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    /// The words of the document.
+    pub written: String,
+    pub code: Option<DepartmentCode>,
+    /// The configured department's name.
+    pub name: Option<String>,
+    /// A group addressee ("các Sở, ngành", "UBND các huyện, thành phố").
+    pub group: bool,
+}
+
+impl Body {
+    /// The configured name, or the words as written.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.written)
+    }
+}
+
+/// A body found in a text: its range in the folded text.
+#[derive(Debug, Clone)]
+pub struct Mention {
+    pub range: Range<usize>,
+    pub body: Body,
+    /// "các đơn vị liên quan": nobody to address.
+    pub vague: bool,
+}
+
+#[derive(Deserialize)]
+struct Lexicon {
+    body: Vec<StandardBody>,
+}
+
+#[derive(Deserialize)]
+struct StandardBody {
+    name: String,
+    short: Vec<String>,
+}
+
+static STANDARD: LazyLock<Vec<StandardBody>> = LazyLock::new(|| {
+    // The file is part of the binary and tested; an error here is a bug of the build.
+    toml::from_str::<Lexicon>(include_str!("bodies.toml")).map(|l| l.body).unwrap_or_default()
+});
+
+/// Words that start a body's name.
+const HEADS: &[&str] = &[
+    "sở",
+    "ủy ban nhân dân",
+    "ubnd",
+    "ban",
+    "thanh tra",
+    "văn phòng",
+    "công an",
+    "bộ chỉ huy",
+    "bộ",
+    "cục",
+    "chi cục",
+    "kho bạc",
+    "bảo hiểm xã hội",
+    "đài",
+    "báo",
+    "trường",
+    "bệnh viện",
+    "hội",
+    "liên đoàn",
+    "liên minh",
+    "tỉnh đoàn",
+    "ủy ban",
+    "quỹ",
+    "trung tâm",
+    "ngân hàng",
+    "viện",
+    "tòa án",
+    "hội đồng nhân dân",
+    "hđnd",
+    "thành ủy",
+    "huyện ủy",
+    "thị ủy",
+    "tổng công ty",
+    "công ty",
+    "tập đoàn",
+    "cảng vụ",
+    "tổ công tác",
+    "ban chỉ đạo",
+    "hội đồng",
+    "thành phố",
+    "tp",
+    "huyện",
+    "thị xã",
+    "quận",
+];
+
+/// Titles of a body's head that name the body itself: "Giám đốc Sở Y tế" is Sở Y tế.
+const TITLES: &[&str] =
+    &["giám đốc", "thủ trưởng", "chủ tịch", "chánh", "trưởng", "người đứng đầu", "lãnh đạo", "đồng chí"];
+
+/// Lowercase words that end an unknown body's name: what the body does comes next.
+const STOP_WORDS: &[&str] = &[
+    "chủ",
+    "phối",
+    "có",
+    "thực",
+    "tổ",
+    "khẩn",
+    "tham",
+    "hướng",
+    "rà",
+    "báo",
+    "theo",
+    "tại",
+    "về",
+    "trong",
+    "để",
+    "là",
+    "làm",
+    "được",
+    "cần",
+    "phải",
+    "tiếp",
+    "tăng",
+    "tập",
+    "triển",
+    "xây",
+    "chịu",
+    "kiểm",
+    "đôn",
+    "nghiên",
+    "lập",
+    "trình",
+    "quản",
+    "bố",
+    "phân",
+    "cung",
+    "đề",
+    "yêu",
+    "căn",
+    "hoàn",
+    "sớm",
+    "giao",
+    "chỉ",
+    "chuẩn",
+    "đảm",
+    "và",
+    "với",
+    "các",
+    "của",
+    "cho",
+    "khi",
+    "đã",
+    "đang",
+    "sẽ",
+    "thường",
+    "chủ động",
+    "nắm",
+    "đánh",
+    "thẩm",
+    "tuyên",
+    "vận",
+    "hỗ",
+    "ban",
+    "đẩy",
+    "nâng",
+    "tăng",
+    "rút",
+    "xử",
+    "giải",
+    "ký",
+    "gửi",
+    "tổng",
+    "thống",
+    "không",
+    "nhằm",
+];
+
+static GROUP: LazyLock<Regex> = LazyLock::new(|| {
+    let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|tỉnh|tp";
+    let kinds = "sở|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở";
+    let qualifiers = "tỉnh|thuộc tỉnh|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|chức năng|cấp tỉnh|cấp huyện|cấp xã|trên địa bàn";
+    let pattern = format!(
+        r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:{kinds})(?:(?:, |/)(?:{kinds}))+)(?: (?:{qualifiers}))*"
+    );
+    // The pattern is a constant of this file, tested below.
+    Regex::new(&pattern).unwrap_or_else(|_| Regex::new("$^").expect("the empty pattern compiles"))
+});
+
+/// Finds bodies in texts and resolves them against the configured departments.
+pub struct Finder<'a> {
+    departments: &'a Departments,
+    /// Folded label -> what it names.
+    targets: Vec<Target>,
+    matcher: AhoCorasick,
+    heads: AhoCorasick,
+    /// Folded label -> department, for resolving what was found.
+    config_labels: HashMap<String, DepartmentCode>,
+    /// Folded standard form -> index into STANDARD.
+    standard_labels: HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Target {
+    Department(DepartmentCode),
+    Standard,
+}
+
+/// Whether a configured label can be recognised in running text: it starts with a head
+/// word or is an abbreviation (`KH&ĐT`, `SNV`). A bare "Nội vụ" or "Tài chính" is too
+/// common a word to stand for a department.
+fn recognisable(label: &str) -> bool {
+    let folded = fold(label);
+    let has_head = HEADS.iter().chain(TITLES).any(|h| folded == *h || folded.starts_with(&format!("{h} ")));
+    let abbreviation = label.chars().any(|c| c.is_uppercase())
+        && !label.chars().any(|c| c.is_lowercase())
+        && label.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+    has_head || abbreviation
+}
+
+impl<'a> Finder<'a> {
+    pub fn new(departments: &'a Departments) -> Self {
+        let mut labels: Vec<(String, Target)> = Vec::new();
+        let mut config_labels = HashMap::new();
+        for department in departments.iter() {
+            let all = std::iter::once(&department.name).chain(department.aliases.iter());
+            for label in all {
+                config_labels.entry(canonical(label)).or_insert_with(|| department.code.clone());
+                if recognisable(label) {
+                    labels.push((fold(label), Target::Department(department.code.clone())));
+                }
+            }
+            config_labels
+                .entry(canonical(department.code.as_str()))
+                .or_insert_with(|| department.code.clone());
+        }
+        let mut standard_labels = HashMap::new();
+        for (index, body) in STANDARD.iter().enumerate() {
+            for label in std::iter::once(&body.name).chain(body.short.iter()) {
+                standard_labels.entry(canonical(label)).or_insert(index);
+                labels.push((fold(label), Target::Standard));
+            }
+        }
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(labels.iter().map(|(label, _)| label))
+            .unwrap_or_else(|_| AhoCorasick::new(Vec::<String>::new()).expect("an empty matcher builds"));
+        let heads = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(HEADS.iter().chain(TITLES))
+            .unwrap_or_else(|_| AhoCorasick::new(Vec::<String>::new()).expect("an empty matcher builds"));
+        let targets = labels.into_iter().map(|(_, target)| target).collect();
+        Self { departments, targets, matcher, heads, config_labels, standard_labels }
+    }
+
+    /// Every body named in `original` (folded as `folded`), left to right, not overlapping.
+    pub fn mentions(&self, original: &str, folded: &Folded) -> Vec<Mention> {
+        let text = folded.text.as_str();
+        let mut found: Vec<Mention> = Vec::new();
+        for m in self.matcher.find_iter(text) {
+            if !word_bounded(text, m.start(), m.end()) {
+                continue;
+            }
+            let mut end = m.end();
+            end = extend_with_place(original, folded, end);
+            let range = m.start()..end;
+            let written = original[folded.original_range(range.clone())].to_owned();
+            let body = match &self.targets[m.pattern().as_usize()] {
+                Target::Department(code) => self.department_body(written, code),
+                Target::Standard => self.resolve(&written),
+            };
+            found.push(Mention { range, body, vague: false });
+        }
+        for m in GROUP.find_iter(text) {
+            if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
+                continue;
+            }
+            let written = original[folded.original_range(m.range())].to_owned();
+            let vague = m.as_str().ends_with("liên quan");
+            let mut body = self.resolve(&written);
+            body.group = body.code.is_none();
+            found.push(Mention { range: m.range(), body, vague });
+        }
+        for m in self.heads.find_iter(text) {
+            if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
+                continue;
+            }
+            let Some(end) = unknown_name_end(original, folded, m.end()) else { continue };
+            if overlaps(&found, m.start()..end) {
+                // A title before a known body: "Giám đốc Sở Y tế" is Sở Y tế.
+                continue;
+            }
+            let written = original[folded.original_range(m.start()..end)].to_owned();
+            let body = self.resolve(&written);
+            found.push(Mention { range: m.start()..end, body, vague: false });
+        }
+        found.sort_by_key(|m| m.range.start);
+        found
+    }
+
+    fn department_body(&self, written: String, code: &DepartmentCode) -> Body {
+        let name = self.departments.get(code).map(|d| d.name.clone());
+        Body { written, code: Some(code.clone()), name, group: false }
+    }
+
+    /// The configured department that `written` names, if any: by name, alias or code, by
+    /// a standard name's short form, or without the province after it.
+    pub fn resolve(&self, written: &str) -> Body {
+        let unknown = Body { written: written.to_owned(), code: None, name: None, group: false };
+        let mut candidates = vec![canonical(written)];
+        let stripped = strip_title(&candidates[0]);
+        if stripped != candidates[0] {
+            candidates.push(stripped);
+        }
+        for candidate in candidates.clone() {
+            if let Some(at) = candidate.rfind(" tỉnh") {
+                candidates.push(candidate[..at].to_owned());
+                candidates.push(candidate[..at + " tỉnh".len()].to_owned());
+            }
+            if !candidate.starts_with("ủy ban nhân dân ") {
+                candidates.push(format!("ủy ban nhân dân {candidate}"));
+            }
+        }
+        for candidate in &candidates {
+            if let Some(code) = self.config_labels.get(candidate) {
+                return self.department_body(written.to_owned(), code);
+            }
+            if let Some(&index) = self.standard_labels.get(candidate) {
+                let standard = &STANDARD[index];
+                let forms = std::iter::once(&standard.name).chain(standard.short.iter());
+                for form in forms {
+                    if let Some(code) = self.config_labels.get(&canonical(form)) {
+                        return self.department_body(written.to_owned(), code);
+                    }
+                }
+            }
+        }
+        unknown
+    }
+}
+
+/// The matching form of a body's name: folded, `UBND` spelled out, `TP` as "thành phố",
+/// spaces around `&` and `-` dropped.
+fn canonical(label: &str) -> String {
+    let folded = fold(label).replace(" & ", "&").replace(" - ", "-").replace(" và ", " và ");
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let mut out: Vec<&str> = Vec::new();
+    for word in words {
+        match word {
+            "ubnd" => out.extend(["ủy", "ban", "nhân", "dân"]),
+            "tp" | "tp." => out.extend(["thành", "phố"]),
+            "hđnd" => out.extend(["hội", "đồng", "nhân", "dân"]),
+            _ => out.push(word),
+        }
+    }
+    out.join(" ")
+}
+
+fn strip_title(canonical: &str) -> String {
+    for title in TITLES {
+        if let Some(rest) = canonical.strip_prefix(&format!("{title} ")) {
+            return strip_title(rest);
+        }
+    }
+    canonical.to_owned()
+}
+
+fn overlaps(found: &[Mention], range: Range<usize>) -> bool {
+    found.iter().any(|m| m.range.start < range.end && range.start < m.range.end)
+}
+
+fn word_bounded(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+}
+
+/// Extends a known body's name over " tỉnh", " tỉnh Nghệ An", " thành phố Hạ Long" that
+/// follow it.
+fn extend_with_place(original: &str, folded: &Folded, end: usize) -> usize {
+    let text = &folded.text;
+    for place in [" tỉnh", " thành phố", " huyện", " thị xã"] {
+        if text[end..].starts_with(place) && word_bounded(text, end + 1, end + place.len()) {
+            let after = end + place.len();
+            return capitalised_run(original, folded, after).unwrap_or(after);
+        }
+    }
+    end
+}
+
+/// The end of the capitalised words (a place's name) right after `at`, if any.
+fn capitalised_run(original: &str, folded: &Folded, at: usize) -> Option<usize> {
+    let text = &folded.text;
+    let mut end = None;
+    let mut position = at;
+    loop {
+        let rest = &text[position..];
+        let Some(word_start) = rest.strip_prefix(' ').map(|_| position + 1) else { break };
+        let word_len =
+            text[word_start..].find(|c: char| !c.is_alphanumeric()).unwrap_or(text.len() - word_start);
+        if word_len == 0 {
+            break;
+        }
+        let first = original[folded.original_offset(word_start)..].chars().next();
+        if !first.is_some_and(char::is_uppercase) {
+            break;
+        }
+        position = word_start + word_len;
+        end = Some(position);
+    }
+    end
+}
+
+/// The end of an unknown body's name that starts with a head word ending at `at`: the
+/// capitalised words after it, each with at most four lowercase syllables after it ("Sở
+/// Xây dựng", "Trung tâm Phục vụ hành chính công"), up to a word that says what the
+/// body does. `None` when no capitalised word follows: "ban hành", "sở tại".
+fn unknown_name_end(original: &str, folded: &Folded, at: usize) -> Option<usize> {
+    let text = &folded.text;
+    let mut end = None;
+    let mut position = at;
+    let mut lowercase_run = 0;
+    loop {
+        let Some(word_start) = text[position..].strip_prefix(' ').map(|_| position + 1) else { break };
+        let word_len =
+            text[word_start..].find(|c: char| !c.is_alphanumeric()).unwrap_or(text.len() - word_start);
+        if word_len == 0 {
+            break;
+        }
+        let word = &text[word_start..word_start + word_len];
+        let first = original[folded.original_offset(word_start)..].chars().next();
+        if first.is_some_and(char::is_uppercase) {
+            lowercase_run = 0;
+        } else {
+            if end.is_none() || STOP_WORDS.contains(&word) || lowercase_run >= 4 {
+                break;
+            }
+            lowercase_run += 1;
+        }
+        position = word_start + word_len;
+        end = Some(position);
+    }
+    // A name does not end on the lowercase tail of a run that stopped: trim nothing, the
+    // syllables belong to the capitalised word before them.
+    end
+}
+
+#[cfg(test)]
+mod tests;

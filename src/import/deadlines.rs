@@ -1,0 +1,463 @@
+//! Deadlines in a task's words: the phrase as written, its kind (a day, a month, a
+//! quarter, a half year, a year, a window, working days from signing, a recurrence) and
+//! the day it is due. Only a phrase that says "by" (trước, chậm nhất, hoàn thành trong,
+//! vào tháng …) is a deadline: a date after a document's number, a period ("giai đoạn
+//! 2021-2025"), a report period ("kết quả 6 tháng đầu năm"), a cut-off ("tính đến ngày")
+//! and anything before the document's own date are not.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use chrono::{Datelike, Months, NaiveDate};
+use regex::{Captures, Regex};
+use serde::Serialize;
+
+use super::fold::Folded;
+use crate::calendar::Calendar;
+use crate::domain::last_day_of_month;
+
+/// How a deadline was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    Day,
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+    Window,
+    RelativeWorkingDays,
+    Recurring,
+    None,
+}
+
+impl DeadlineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::Day => "day",
+            DeadlineKind::Month => "month",
+            DeadlineKind::Quarter => "quarter",
+            DeadlineKind::HalfYear => "half_year",
+            DeadlineKind::Year => "year",
+            DeadlineKind::Window => "window",
+            DeadlineKind::RelativeWorkingDays => "relative_working_days",
+            DeadlineKind::Recurring => "recurring",
+            DeadlineKind::None => "none",
+        }
+    }
+}
+
+/// How often a recurring task comes due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Week,
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+/// A recurrence as written: "trước ngày 20 hằng tháng" is every month on the 20th.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Recurrence {
+    pub every: Period,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<u32>,
+}
+
+/// Something about a deadline that a person should check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineDoubt {
+    /// The year was not written: it is the document's, or the next.
+    YearFromContext,
+    /// Counted from a day the document does not give ("kể từ ngày nhận được").
+    NoAnchor,
+    /// A weak cue ("trong năm 2022", "vào tháng 11/2021").
+    WeakCue,
+}
+
+/// A deadline found in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub kind: DeadlineKind,
+    pub due: Option<NaiveDate>,
+    pub recurrence: Option<Recurrence>,
+    /// The byte range of the phrase in the original text.
+    pub range: Range<usize>,
+    /// The deadline as a directive file writes it: `2021-11`, `2022-Q4`, `2021-12-15`,
+    /// `+10wd from 2021-09-21`.
+    pub written: Option<String>,
+    pub doubts: Vec<DeadlineDoubt>,
+}
+
+/// What the phrases are read against.
+pub struct Context<'a> {
+    /// The document's date (or its meeting's): relative deadlines count from it, a year
+    /// left out is taken from it, and nothing before it is a deadline.
+    pub reference: Option<NaiveDate>,
+    pub calendar: &'a Calendar,
+}
+
+const CUE_DAY: &str = r"(?:trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|không muộn hơn|không quá|đến hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|kết thúc(?: trước| vào)?|thời hạn(?: hoàn thành)?:?(?: trước)?|hạn(?: hoàn thành)?:?|vào|trong)";
+const CUE_PERIOD: &str = r"(?:trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|đến hết|hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|ngay trong|trong|vào|cuối|thời hạn(?: hoàn thành)?:?(?: trong)?)";
+const DATE: &str = r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?|(?P<dw>\d{1,2}) tháng (?P<mw>\d{1,2})(?: năm (?P<yw>\d{4}))?";
+const QUARTER: &str = r"quý (?P<q>iv|i{1,3}|[1-4])(?:\s*(?:/|-|năm)\s*(?P<qy>\d{4}))?";
+
+struct Pattern {
+    regex: Regex,
+    read: fn(&Captures, &Context) -> Option<Reading>,
+}
+
+/// What a pattern read, before its range is mapped back to the original text.
+struct Reading {
+    kind: DeadlineKind,
+    due: Option<NaiveDate>,
+    recurrence: Option<Recurrence>,
+    written: Option<String>,
+    doubts: Vec<DeadlineDoubt>,
+}
+
+impl Reading {
+    fn dated(kind: DeadlineKind, due: NaiveDate, written: String) -> Self {
+        Reading { kind, due: Some(due), recurrence: None, written: Some(written), doubts: Vec::new() }
+    }
+}
+
+fn compile(pattern: &str) -> Regex {
+    // The patterns are constants of this file, each exercised by the tests below.
+    Regex::new(pattern).unwrap_or_else(|error| panic!("deadline pattern {pattern}: {error}"))
+}
+
+static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let date_start = DATE.replace("?P<d>", "?P<d1>").replace("?P<m>", "?P<m1>").replace("?P<y>", "?P<y1>");
+    let date_start =
+        date_start.replace("?P<dw>", "?P<dw1>").replace("?P<mw>", "?P<mw1>").replace("?P<yw>", "?P<yw1>");
+    vec![
+        // A window: "từ ngày 15/11 đến ngày 15/12/2022" is due at its end.
+        Pattern {
+            regex: compile(&format!(
+                r"từ (?:ngày )?(?:{date_start}) (?:đến|tới|-) (?:hết )?(?:ngày )?(?:{DATE})"
+            )),
+            read: |c, context| {
+                let (due, doubts) = date_of(c, context)?;
+                let mut reading =
+                    Reading::dated(DeadlineKind::Window, due, due.format("%Y-%m-%d").to_string());
+                reading.doubts = doubts;
+                Some(reading)
+            },
+        },
+        // Working or calendar days from a day: "trong thời hạn 10 ngày làm việc kể từ ngày ký".
+        Pattern {
+            regex: compile(
+                r"(?:trong (?:thời hạn |vòng |thời gian )?|chậm nhất(?: là)? |không quá |sau )(?P<n>\d{1,3})\s*(?:\([^)]{0,30}\)\s*)?ngày(?P<wd> làm việc)?,?\s*(?:kể từ|tính từ|từ|sau) (?:ngày|khi) (?P<anchor>(?:văn bản|thông báo|kế hoạch|quyết định|công văn|chỉ thị)(?: này)? (?:được )?(?:ký|ban hành|có hiệu lực)|ký(?: ban hành)?|ban hành|(?:văn bản|kế hoạch|quyết định|chỉ thị|công văn|thông báo)(?: này)? có hiệu lực|nhận được|[^,.;]{1,40})",
+            ),
+            read: |c, context| {
+                let n: u32 = c.name("n")?.as_str().parse().ok()?;
+                let working = c.name("wd").is_some();
+                let anchor = c.name("anchor")?.as_str();
+                let signed = ["ký", "ban hành", "có hiệu lực"].iter().any(|a| anchor.contains(a))
+                    && !anchor.contains("nhận");
+                let kind = if working { DeadlineKind::RelativeWorkingDays } else { DeadlineKind::Day };
+                let unit = if working { "wd" } else { "d" };
+                match (signed, context.reference) {
+                    (true, Some(from)) => {
+                        let due = if working {
+                            context.calendar.add_working_days(from, n)
+                        } else {
+                            from.checked_add_days(chrono::Days::new(n.into()))?
+                        };
+                        Some(Reading::dated(
+                            kind,
+                            due,
+                            format!("+{n}{unit} from {}", from.format("%Y-%m-%d")),
+                        ))
+                    }
+                    _ => Some(Reading {
+                        kind: DeadlineKind::RelativeWorkingDays,
+                        due: None,
+                        recurrence: None,
+                        written: None,
+                        doubts: vec![DeadlineDoubt::NoAnchor],
+                    }),
+                }
+            },
+        },
+        // Every year on a day: "trước ngày 15/12 hằng năm".
+        Pattern {
+            regex: compile(
+                r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2}) (?:hằng|hàng|mỗi|của các) năm",
+            ),
+            read: |c, _| {
+                let month = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                Some(recurring(Period::Year, Some(month), Some(day)))
+            },
+        },
+        // Every month on a day: "trước ngày 20 hằng tháng", "ngày 25 hàng tháng".
+        Pattern {
+            regex: compile(
+                r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?(?:hằng|hàng|mỗi|các) (?P<every>tháng|quý)",
+            ),
+            read: |c, _| {
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                let every = if c.name("every")?.as_str() == "quý" { Period::Quarter } else { Period::Month };
+                Some(recurring(every, None, Some(day)))
+            },
+        },
+        // "định kỳ 6 tháng", "báo cáo 6 tháng, hằng năm", "6 tháng một lần".
+        Pattern {
+            regex: compile(
+                r"(?:định kỳ (?:0?6|sáu) tháng|(?:0?6|sáu) tháng một lần|(?:báo cáo|định kỳ)(?: định kỳ)? (?:0?6|sáu) tháng(?:,| và|/| hoặc)? (?:hằng|hàng) năm)",
+            ),
+            read: |_, _| Some(recurring(Period::HalfYear, None, None)),
+        },
+        // "định kỳ hằng quý", "báo cáo hằng tháng", "hằng tuần".
+        Pattern {
+            regex: compile(
+                r"(?P<lead>định kỳ,? |(?:báo cáo|gửi|cập nhật|tổng hợp|kiểm tra|họp|giao ban|tổ chức|đánh giá|rà soát)[^.;:]{0,40}?)(?:hằng|hàng|mỗi) (?P<every>tuần|tháng|quý|năm)",
+            ),
+            read: |c, _| {
+                let every = match c.name("every")?.as_str() {
+                    "tuần" => Period::Week,
+                    "tháng" => Period::Month,
+                    "quý" => Period::Quarter,
+                    _ => Period::Year,
+                };
+                Some(recurring(every, None, None))
+            },
+        },
+        // A day: "trước ngày 15/12/2021", "chậm nhất ngày 30 tháng 6 năm 2023".
+        Pattern {
+            regex: compile(&format!(r"(?P<cue>{CUE_DAY})\s+(?:ngày\s*)?(?:{DATE})")),
+            read: |c, context| {
+                let (due, mut doubts) = date_of(c, context)?;
+                if matches!(c.name("cue").map(|m| m.as_str()), Some("vào" | "trong")) {
+                    doubts.push(DeadlineDoubt::WeakCue);
+                }
+                let mut reading = Reading::dated(DeadlineKind::Day, due, due.format("%Y-%m-%d").to_string());
+                reading.doubts = doubts;
+                Some(reading)
+            },
+        },
+        // A half year: "trong 6 tháng đầu năm 2023".
+        Pattern {
+            regex: compile(&format!(
+                r"(?P<cue>{CUE_PERIOD})\s+(?:0?6|sáu) tháng (?P<half>đầu|cuối) năm (?P<y>\d{{4}})"
+            )),
+            read: |c, _| {
+                let year = year(c.name("y")?.as_str())?;
+                let first = c.name("half")?.as_str() == "đầu";
+                let due = if first {
+                    NaiveDate::from_ymd_opt(year, 6, 30)?
+                } else {
+                    NaiveDate::from_ymd_opt(year, 12, 31)?
+                };
+                let written = if first { format!("{year}-06-30") } else { format!("{year}") };
+                Some(Reading::dated(DeadlineKind::HalfYear, due, written))
+            },
+        },
+        // A quarter: "trong Quý IV năm 2022", "Quý II/2022".
+        Pattern {
+            regex: compile(&format!(r"(?:(?P<cue>{CUE_PERIOD})\s+)?{QUARTER}")),
+            read: |c, context| {
+                let quarter = match c.name("q")?.as_str() {
+                    "i" | "1" => 1,
+                    "ii" | "2" => 2,
+                    "iii" | "3" => 3,
+                    _ => 4,
+                };
+                let (year, doubts) = match c.name("qy") {
+                    Some(y) => (year(y.as_str())?, Vec::new()),
+                    None => (context.reference?.year(), vec![DeadlineDoubt::YearFromContext]),
+                };
+                let before = c.name("cue").is_some_and(|cue| cue.as_str().ends_with("trước"));
+                let (year, quarter) = if before {
+                    if quarter == 1 { (year - 1, 4) } else { (year, quarter - 1) }
+                } else {
+                    (year, quarter)
+                };
+                let due = last_day_of_month(year, quarter * 3)?;
+                let mut reading = Reading::dated(DeadlineKind::Quarter, due, format!("{year}-Q{quarter}"));
+                reading.doubts = doubts;
+                Some(reading)
+            },
+        },
+        // A month: "trong tháng 12/2021", "vào tháng 11/2021", "trong tháng 8 năm 2024".
+        Pattern {
+            regex: compile(&format!(
+                r"(?P<cue>{CUE_PERIOD})\s+tháng (?P<m>\d{{1,2}})(?:\s*(?:/|-|năm)\s*(?P<y>\d{{4}}))?"
+            )),
+            read: |c, context| {
+                let month: u32 = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let (year, mut doubts) = match c.name("y") {
+                    Some(y) => (year(y.as_str())?, Vec::new()),
+                    None => {
+                        let reference = context.reference?;
+                        let year =
+                            if month < reference.month() { reference.year() + 1 } else { reference.year() };
+                        (year, vec![DeadlineDoubt::YearFromContext])
+                    }
+                };
+                let cue = c.name("cue")?.as_str();
+                let (year, month) = if cue.ends_with("trước") {
+                    if month == 1 { (year - 1, 12) } else { (year, month - 1) }
+                } else {
+                    (year, month)
+                };
+                if cue == "vào" {
+                    doubts.push(DeadlineDoubt::WeakCue);
+                }
+                let due = last_day_of_month(year, month)?;
+                let mut reading = Reading::dated(DeadlineKind::Month, due, format!("{year}-{month:02}"));
+                reading.doubts = doubts;
+                Some(reading)
+            },
+        },
+        // A year: "hoàn thành trong năm 2022", "trước năm 2025", "đến hết năm 2023".
+        Pattern {
+            regex: compile(&format!(r"(?P<cue>{CUE_PERIOD})\s+năm (?P<y>\d{{4}})")),
+            read: |c, _| {
+                let cue = c.name("cue")?.as_str();
+                let mut year = year(c.name("y")?.as_str())?;
+                if cue.ends_with("trước") {
+                    year -= 1;
+                }
+                let due = NaiveDate::from_ymd_opt(year, 12, 31)?;
+                let mut reading = Reading::dated(DeadlineKind::Year, due, year.to_string());
+                if matches!(cue, "trong" | "vào" | "cuối") {
+                    reading.doubts.push(DeadlineDoubt::WeakCue);
+                }
+                Some(reading)
+            },
+        },
+    ]
+});
+
+fn recurring(every: Period, month: Option<u32>, day: Option<u32>) -> Reading {
+    Reading {
+        kind: DeadlineKind::Recurring,
+        due: None,
+        recurrence: Some(Recurrence { every, month, day }),
+        written: None,
+        doubts: Vec::new(),
+    }
+}
+
+fn year(text: &str) -> Option<i32> {
+    text.parse().ok().filter(|y| (1990..=2100).contains(y))
+}
+
+/// The (last) date of a match, with the year from context when it was left out.
+fn date_of(c: &Captures, context: &Context) -> Option<(NaiveDate, Vec<DeadlineDoubt>)> {
+    let number =
+        |names: [&str; 2]| names.iter().find_map(|n| c.name(n)).and_then(|m| m.as_str().parse::<u32>().ok());
+    let day = number(["d", "dw"])?;
+    let month = number(["m", "mw"])?;
+    let written_year = ["y", "yw"].iter().find_map(|n| c.name(n)).map(|m| m.as_str());
+    match written_year {
+        Some(y) => Some((NaiveDate::from_ymd_opt(year(y)?, month, day)?, Vec::new())),
+        None => {
+            // A window's end without a year takes its start's.
+            let start_year = ["y1", "yw1"].iter().find_map(|n| c.name(n)).and_then(|m| year(m.as_str()));
+            let reference = context.reference?;
+            let mut date = NaiveDate::from_ymd_opt(start_year.unwrap_or(reference.year()), month, day)?;
+            if start_year.is_none() && date < reference {
+                date = date.checked_add_months(Months::new(12))?;
+            }
+            Some((date, vec![DeadlineDoubt::YearFromContext]))
+        }
+    }
+}
+
+/// What comes right before a date that makes it a reference, not a deadline: a
+/// document's number ("Kế hoạch số 97/KH-UBND ngày"), "Căn cứ", a cut-off ("tính đến").
+static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?:(?:số|văn bản|kế hoạch|quyết định|nghị quyết|chỉ thị|công văn|thông báo|kết luận|nghị định|thông tư|luật|tờ trình|báo cáo|công điện|hướng dẫn)\s*(?:số\s*)?[\p{L}\d./&-]*\d[\p{L}\d./&-]*\s*,?\s*(?:ngày\s*)?|tính đến\s*(?:hết\s*)?(?:ngày\s*)?|số liệu[^.;]{0,30}|căn cứ[^.;]{0,80})$",
+    )
+});
+
+/// A report period right before a half year, a quarter or a year: "kết quả 6 tháng đầu
+/// năm", "tình hình quý I".
+static PERIOD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?:kết quả|tình hình|số liệu|sơ kết|tổng kết|đánh giá|báo cáo|thực hiện nhiệm vụ|kế hoạch|dự toán|chỉ tiêu|giai đoạn)\s*$",
+    )
+});
+
+/// Every deadline in a folded text, left to right, without overlaps:
+/// where two patterns read the same words, the first in the list above wins.
+pub fn find(folded: &Folded, context: &Context) -> Vec<Found> {
+    let text = folded.text.as_str();
+    let mut found: Vec<(Range<usize>, Found)> = Vec::new();
+    for pattern in PATTERNS.iter() {
+        for captures in pattern.regex.captures_iter(text) {
+            let Some(whole) = captures.get(0) else { continue };
+            let range = whole.range();
+            if !bounded(text, &range) || found.iter().any(|(r, _)| r.start < range.end && range.start < r.end)
+            {
+                continue;
+            }
+            let before = tail(&text[..range.start], 120);
+            if REFERENCE_BEFORE.is_match(before.trim_end_matches([' ', ',']))
+                && !has_strong_cue(whole.as_str())
+            {
+                continue;
+            }
+            let Some(reading) = (pattern.read)(&captures, context) else { continue };
+            if matches!(reading.kind, DeadlineKind::HalfYear | DeadlineKind::Quarter | DeadlineKind::Year)
+                && captures.name("cue").is_none_or(|cue| cue.as_str() == "trong")
+                && PERIOD_BEFORE.is_match(before.trim_end())
+            {
+                continue;
+            }
+            if let (Some(due), Some(reference)) = (reading.due, context.reference)
+                && due < reference
+            {
+                continue;
+            }
+            let original_range = folded.original_range(range.clone());
+            found.push((
+                range,
+                Found {
+                    kind: reading.kind,
+                    due: reading.due,
+                    recurrence: reading.recurrence,
+                    range: original_range,
+                    written: reading.written,
+                    doubts: reading.doubts,
+                },
+            ));
+        }
+    }
+    found.sort_by_key(|(range, _)| range.start);
+    found.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The last `max` bytes of `text`, or a little less, on a char boundary.
+pub(super) fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+fn has_strong_cue(phrase: &str) -> bool {
+    ["trước", "chậm nhất", "hạn chót", "hoàn thành", "thời hạn", "xong"]
+        .iter()
+        .any(|cue| phrase.starts_with(cue))
+}
+
+/// Whether a match starts and ends on word boundaries.
+fn bounded(text: &str, range: &Range<usize>) -> bool {
+    let before = text[..range.start].chars().next_back();
+    let after = text[range.end..].chars().next();
+    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,300 @@
+//! From a document's text to its blocks: the lines as a PDF or a DOCX gave them (blank
+//! lines, page numbers, running headers, hard wraps) become paragraphs, each with its
+//! list marker (`I.`, `1.`, `1.2.`, `a)`, `-`, `+`, `Điều 3.`) and the line it starts on.
+
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// One non-blank line of the document, NFC, trimmed, with its 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub number: usize,
+    pub text: String,
+}
+
+/// How a block is numbered or bulleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marker {
+    /// `I.`, `II.` …
+    Roman(u32),
+    /// `Điều 3.`
+    Article(u32),
+    /// `1.`, `1)`, `1.2.`, `1.2.3.`
+    Number(Vec<u32>),
+    /// `a)`, `b.`
+    Letter(char),
+    /// `-`, `–`, `•`
+    Dash,
+    /// `+`
+    Plus,
+    /// A number alone on its line: a page number, or a table's row number.
+    Lone(u32),
+}
+
+impl Marker {
+    /// Depth in the usual order of Vietnamese documents: I. > 1. > 1.1. > a) > - > +.
+    pub fn level(&self) -> u32 {
+        match self {
+            Marker::Roman(_) | Marker::Article(_) => 10,
+            Marker::Number(parts) => 10 + 10 * parts.len().min(3) as u32,
+            Marker::Letter(_) => 45,
+            Marker::Dash => 50,
+            Marker::Plus => 60,
+            Marker::Lone(_) => 70,
+        }
+    }
+
+    /// The marker as a section label: `II`, `3`, `1.2`, `a`; bullets have none.
+    pub fn label(&self) -> Option<String> {
+        match self {
+            Marker::Roman(n) => Some(roman(*n).to_owned()),
+            Marker::Article(n) => Some(format!("Điều {n}")),
+            Marker::Number(parts) => Some(parts.iter().map(u32::to_string).collect::<Vec<_>>().join(".")),
+            Marker::Letter(c) => Some(c.to_string()),
+            Marker::Dash | Marker::Plus | Marker::Lone(_) => None,
+        }
+    }
+}
+
+const ROMANS: [&str; 15] =
+    ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV"];
+
+fn roman(n: u32) -> &'static str {
+    ROMANS.get(n.saturating_sub(1) as usize).copied().unwrap_or("?")
+}
+
+/// A paragraph: its marker, its text with the marker taken off and hard wraps joined by
+/// one space, and where each of its lines starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub marker: Option<Marker>,
+    pub text: String,
+    /// (byte offset in `text`, line number), the first at offset 0.
+    pub lines: Vec<(usize, usize)>,
+}
+
+impl Block {
+    pub fn line(&self) -> usize {
+        self.lines.first().map_or(0, |&(_, line)| line)
+    }
+
+    /// The line number of byte `offset` of `text`.
+    pub fn line_at(&self, offset: usize) -> usize {
+        self.lines.iter().take_while(|&&(start, _)| start <= offset).last().map_or(self.line(), |&(_, l)| l)
+    }
+}
+
+/// The non-blank lines of `text`, NFC, without page numbers such as `- 3 -` or
+/// `Trang 2/5` and without a running header repeated on every page.
+pub fn lines(text: &str) -> Vec<Line> {
+    let mut lines: Vec<Line> = text
+        .split(['\n', '\u{c}', '\u{2028}', '\u{2029}'])
+        .enumerate()
+        .filter_map(|(index, raw)| {
+            let text: String = raw.nfc().collect::<String>().replace(['\u{a0}', '\t', '\r'], " ");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!text.is_empty() && !is_page_number(&text)).then_some(Line { number: index + 1, text })
+        })
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for line in &lines {
+        *seen.entry(line.text.as_str()).or_default() += 1;
+    }
+    let repeated: Vec<String> = seen
+        .into_iter()
+        .filter(|&(text, count)| count >= 3 && text.chars().count() >= 12 && marker(text).0.is_none())
+        .map(|(text, _)| text.to_owned())
+        .collect();
+    if !repeated.is_empty() {
+        let mut first = HashMap::new();
+        lines.retain(|line| !repeated.contains(&line.text) || first.insert(line.text.clone(), ()).is_none());
+    }
+    lines
+}
+
+fn is_page_number(text: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit());
+    let inner = text.trim_matches(|c: char| c == '-' || c == '–' || c.is_whitespace());
+    if text != inner && digits(inner) {
+        return true;
+    }
+    let lower = text.to_lowercase();
+    if let Some(rest) = lower.strip_prefix("trang ") {
+        return rest.split('/').all(|p| digits(p.trim()));
+    }
+    false
+}
+
+/// The marker at the start of `text` and the rest of the text after it.
+pub fn marker(text: &str) -> (Option<Marker>, &str) {
+    let rest_after = |n: usize| text[n..].trim_start();
+    if let Some(rest) = text.strip_prefix(['-', '–', '—', '•', '·', '*', '\u{f0b7}', '\u{f0a7}', '\u{25aa}'])
+    {
+        return (Some(Marker::Dash), rest.trim_start());
+    }
+    if let Some(rest) = text.strip_prefix('+') {
+        return (Some(Marker::Plus), rest.trim_start());
+    }
+    if let Some(rest) = text.strip_prefix("Điều ").or_else(|| text.strip_prefix("ĐIỀU ")) {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse()
+            && rest[digits.len()..].starts_with(['.', ':', ' '])
+        {
+            return (Some(Marker::Article(n)), rest[digits.len() + 1..].trim_start());
+        }
+    }
+    // Roman numerals: `II.` or `II-` followed by a space.
+    let roman_len = text.chars().take_while(|c| matches!(c, 'I' | 'V' | 'X')).count();
+    if roman_len > 0
+        && let Some(index) = ROMANS.iter().position(|r| *r == &text[..roman_len])
+        && text[roman_len..].starts_with(['.', ')', '-'])
+        && (text.len() == roman_len + 1 || text[roman_len + 1..].starts_with(' '))
+    {
+        return (Some(Marker::Roman(index as u32 + 1)), rest_after(roman_len + 1));
+    }
+    // `1.`, `1)`, `1.2.`, `1.2` followed by a space.
+    let mut parts = Vec::new();
+    let mut at = 0;
+    loop {
+        let digits: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() || digits.len() > 2 {
+            break;
+        }
+        let Ok(n) = digits.parse::<u32>() else { break };
+        parts.push(n);
+        at += digits.len();
+        match text[at..].chars().next() {
+            Some('.') if text[at + 1..].starts_with(|c: char| c.is_ascii_digit()) => at += 1,
+            Some('.' | ')') if text[at + 1..].is_empty() || text[at + 1..].starts_with(' ') => {
+                return (Some(Marker::Number(parts)), rest_after(at + 1));
+            }
+            Some(' ') if parts.len() > 1 => return (Some(Marker::Number(parts)), rest_after(at)),
+            None if parts.len() == 1 => return (Some(Marker::Lone(n)), ""),
+            _ => break,
+        }
+    }
+    // `a)`, `b.` (a letter, then `)` or `.`, then a space).
+    let mut chars = text.chars();
+    if let (Some(letter), Some(close), Some(' ')) = (chars.next(), chars.next(), chars.next())
+        && (letter.is_ascii_lowercase() || letter == 'đ')
+        && (close == ')' || close == '.')
+    {
+        return (Some(Marker::Letter(letter)), rest_after(letter.len_utf8() + 1));
+    }
+    (None, text)
+}
+
+/// Whether the text ends a sentence or introduces a list.
+fn ends_clause(text: &str) -> bool {
+    text.trim_end().ends_with(['.', ':', ';', '!', '?', '…'])
+}
+
+fn starts_lowercase(text: &str) -> bool {
+    text.chars().next().is_some_and(|c| c.is_lowercase() || c.is_ascii_digit() || c == '(' || c == ',')
+}
+
+/// Groups lines into blocks. In hard-wrapped text (most lines about as long as the
+/// longest), a line joins the one before unless it has a marker, or the line before ended
+/// a paragraph: it was short, or it introduced a list with `:`. In text with one paragraph
+/// per line (a DOCX, or text saved without wrapping) every line is a block.
+pub fn blocks(lines: &[Line]) -> Vec<Block> {
+    let width = wrap_width(lines);
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut previous: Option<&str> = None;
+    for line in lines {
+        let (marker, rest) = marker(&line.text);
+        let joins = match (previous, &marker, width) {
+            (Some(before), None, Some(width)) => {
+                let short = (before.chars().count() as f64) < 0.8 * width;
+                !before.trim_end().ends_with(':')
+                    && (!short || (!ends_clause(before) && starts_lowercase(rest)))
+            }
+            _ => false,
+        };
+        match blocks.last_mut() {
+            Some(block) if joins => {
+                block.text.push(' ');
+                block.lines.push((block.text.len(), line.number));
+                block.text.push_str(rest);
+            }
+            _ => blocks.push(Block { marker, text: rest.to_owned(), lines: vec![(0, line.number)] }),
+        }
+        previous = Some(&line.text);
+    }
+    blocks
+}
+
+/// The width the text was wrapped at, in chars, or `None` when it was not wrapped.
+fn wrap_width(lines: &[Line]) -> Option<f64> {
+    let mut lengths: Vec<usize> = lines.iter().map(|l| l.text.chars().count()).filter(|&n| n >= 20).collect();
+    if lengths.len() < 5 {
+        return None;
+    }
+    lengths.sort_unstable();
+    let p80 = lengths[lengths.len() * 4 / 5] as f64;
+    // Wrapped text has many lines near its width; unwrapped text has long paragraphs.
+    (p80 <= 140.0).then_some(p80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_read_in_their_usual_forms() {
+        assert_eq!(marker("II. NHIỆM VỤ").0, Some(Marker::Roman(2)));
+        assert_eq!(marker("3. Về mở rộng").0, Some(Marker::Number(vec![3])));
+        assert_eq!(marker("1.2. Sở Tài chính").0, Some(Marker::Number(vec![1, 2])));
+        assert_eq!(marker("1.2 Sở Tài chính").0, Some(Marker::Number(vec![1, 2])));
+        assert_eq!(marker("b) Tập trung").0, Some(Marker::Letter('b')));
+        assert_eq!(marker("- Tuân thủ").1, "Tuân thủ");
+        assert_eq!(marker("+ Rà soát").0, Some(Marker::Plus));
+        assert_eq!(marker("Điều 2. Giao").0, Some(Marker::Article(2)));
+        assert_eq!(marker("12").0, Some(Marker::Lone(12)));
+        // Not markers: a date, a figure, a word.
+        assert_eq!(marker("09 tháng năm 2021").0, None);
+        assert_eq!(marker("2021, thành phố").0, None);
+        assert_eq!(marker("15/12/2021 là").0, None);
+        assert_eq!(marker("Ví dụ").0, None);
+        assert_eq!(marker("I").0, None);
+    }
+
+    #[test]
+    fn page_numbers_and_running_headers_are_dropped() {
+        let text = "Kế hoạch số 12/KH-UBND năm 2023\nA\n- 2 -\nKế hoạch số 12/KH-UBND năm 2023\nB\nTrang 3/5\nKế hoạch số 12/KH-UBND năm 2023\n";
+        let kept: Vec<String> = lines(text).into_iter().map(|l| l.text).collect();
+        assert_eq!(kept, ["Kế hoạch số 12/KH-UBND năm 2023", "A", "B"]);
+    }
+
+    #[test]
+    fn hard_wrapped_lines_join_into_paragraphs() {
+        let text = "\
+1. Công tác quy hoạch
+
+- Tập trung rà soát, lập, điều chỉnh quy hoạch phân khu, quy hoạch chi tiết 
+
+đảm bảo tiến độ, làm cơ sở thu hút đầu tư, phục vụ phát triển kinh tế - xã hội của 
+
+thành phố. 
+
+Giao Sở Nội vụ chủ trì, phối hợp với thành phố Nam Định, các đơn vị liên 
+
+quan xây dựng Đề án trước ngày 30/6/
+
+2023.
+- Ngắn.
+Tiếp theo một dòng dài mới để đủ số dòng cho việc đo độ rộng của văn bản này
+Dòng dài thứ hai để đủ số dòng cho việc đo độ rộng của văn bản ở đây nhé
+";
+        let blocks = blocks(&lines(text));
+        let texts: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(texts[0], "Công tác quy hoạch");
+        assert!(texts[1].ends_with("kinh tế - xã hội của thành phố."), "{texts:?}");
+        assert_eq!(blocks[1].lines.len(), 3);
+        assert!(texts[2].ends_with("Đề án trước ngày 30/6/ 2023."), "{texts:?}");
+        assert_eq!(blocks[2].line(), 9);
+        assert_eq!(blocks[2].line_at(texts[2].find("2023").unwrap_or(0)), 13);
+        assert_eq!(texts[3], "Ngắn.");
+    }
+}

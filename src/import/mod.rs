@@ -1,0 +1,41 @@
+//! Reads a directive (text, PDF, DOCX) and proposes its tasks: lead and coordinating
+//! bodies, deadlines with their exact phrase and line, recurrences, and the document's own
+//! facts. Pure functions from a document's text to a proposal, each finding with a
+//! confidence and the flags a person should look at.
+//!
+//! It never writes: applying a proposal goes through `app::commands`, as `directive add`
+//! does, and nothing here touches the store, the network or the clock.
+
+pub mod bodies;
+pub mod deadlines;
+pub mod decode;
+pub mod facts;
+pub mod fold;
+pub mod layout;
+pub mod proposal;
+pub mod tasks;
+
+pub use proposal::{Flag, Proposal, ProposedTask};
+
+use crate::calendar::Calendar;
+use crate::config::Departments;
+
+/// What a document is read against: the configured departments and the working days.
+pub struct Setting<'a> {
+    pub departments: &'a Departments,
+    pub calendar: &'a Calendar,
+}
+
+/// Proposes the tasks of a document's text.
+pub fn propose(text: &str, setting: &Setting) -> Proposal {
+    let lines = layout::lines(text);
+    let blocks = layout::blocks(&lines);
+    let facts = facts::read(&lines, &blocks);
+    let finder = bodies::Finder::new(setting.departments);
+    let context = deadlines::Context { reference: facts.reference(), calendar: setting.calendar };
+    let drafts = tasks::find(&blocks, &finder, &context);
+    Proposal::new(facts, drafts)
+}
+
+#[cfg(test)]
+mod tests;
