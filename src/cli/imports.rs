@@ -47,8 +47,12 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             .into());
         }
         let bytes = std::fs::read(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?;
-        let text = import::decode::text(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
-        let mut proposal = import::propose(&text, &setting);
+        let decoded = import::decode::text(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
+        let mut proposal = import::propose(&decoded.text, &setting);
+        proposal.encoding = decoded.encoding.as_str();
+        if decoded.encoding.converted() {
+            eprintln!("{name}: converted from {} to Unicode", decoded.encoding.as_str());
+        }
         if let Some(number) = &args.directive_number {
             proposal.document.number = Some(number.clone());
         }
@@ -81,6 +85,7 @@ fn print_table(name: &str, proposal: &Proposal) {
     let document = &proposal.document;
     let or_dash = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
     outln!("{name}");
+    outln!("  bảng mã: {}", proposal.encoding);
     outln!("  loại: {}", or_dash(document.kind.clone()));
     outln!("  số: {}", or_dash(document.number.clone()));
     outln!("  cơ quan ban hành: {}", or_dash(document.issuer.clone()));

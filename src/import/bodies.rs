@@ -355,7 +355,7 @@ impl<'a> Finder<'a> {
 /// The matching form of a body's name: folded, `UBND` spelled out, `TP` as "thành phố",
 /// spaces around `&` and `-` dropped.
 fn canonical(label: &str) -> String {
-    let folded = fold(label).replace(" & ", "&").replace(" - ", "-").replace(" và ", " và ");
+    let folded = fold(label).replace(" & ", "&").replace(" - ", "-");
     let words: Vec<&str> = folded.split_whitespace().collect();
     let mut out: Vec<&str> = Vec::new();
     for word in words {
@@ -433,8 +433,7 @@ fn unknown_name_end(original: &str, folded: &Folded, at: usize) -> Option<usize>
     let mut end = None;
     let mut position = at;
     let mut lowercase_run = 0;
-    loop {
-        let Some(word_start) = text[position..].strip_prefix(' ').map(|_| position + 1) else { break };
+    while let Some(word_start) = text[position..].strip_prefix(' ').map(|_| position + 1) {
         let word_len =
             text[word_start..].find(|c: char| !c.is_alphanumeric()).unwrap_or(text.len() - word_start);
         if word_len == 0 {

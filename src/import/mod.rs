@@ -12,6 +12,7 @@ pub mod decode;
 pub mod facts;
 pub mod fold;
 pub mod layout;
+pub mod legacy;
 pub mod proposal;
 pub mod tasks;
 

@@ -105,6 +105,8 @@ pub struct ProposedTask {
 /// What the importer proposes for one document.
 #[derive(Debug, Clone, Serialize)]
 pub struct Proposal {
+    /// The encoding the document was read in ("utf-8", "tcvn3" …).
+    pub encoding: &'static str,
     pub document: DocumentView,
     pub tasks: Vec<ProposedTask>,
 }
@@ -120,7 +122,7 @@ impl Proposal {
             meeting_date: facts.meeting_date,
         };
         let tasks = drafts.into_iter().map(ProposedTask::from_draft).collect();
-        Self { document, tasks }
+        Self { encoding: "utf-8", document, tasks }
     }
 
     /// The tasks with flags that need review first, then in the document's order.

@@ -25,7 +25,8 @@ fn date(text: &str) -> Option<NaiveDate> {
 fn the_seed_gives_its_three_dated_tasks_with_lead_coordinating_and_due_date() {
     let proposal = seed();
     let dated: Vec<&ProposedTask> = proposal.tasks.iter().filter(|t| t.deadline.is_some()).collect();
-    let found: Vec<(Option<&str>, Vec<Option<&str>>, Option<NaiveDate>, Option<&str>)> = dated
+    type Finding<'a> = (Option<&'a str>, Vec<Option<&'a str>>, Option<NaiveDate>, Option<&'a str>);
+    let found: Vec<Finding> = dated
         .iter()
         .map(|t| {
             (
