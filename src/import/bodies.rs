@@ -107,6 +107,23 @@ const HEADS: &[&str] = &[
     "quận",
 ];
 
+/// Heads that running text writes in lower case.
+const LOWERCASE_HEADS: &[&str] = &[
+    "thành phố",
+    "huyện",
+    "thị xã",
+    "quận",
+    "ubnd",
+    "giám đốc",
+    "thủ trưởng",
+    "chủ tịch",
+    "chánh",
+    "trưởng",
+    "người đứng đầu",
+    "lãnh đạo",
+    "đồng chí",
+];
+
 /// Titles of a body's head that name the body itself: "Giám đốc Sở Y tế" is Sở Y tế.
 const TITLES: &[&str] =
     &["giám đốc", "thủ trưởng", "chủ tịch", "chánh", "trưởng", "người đứng đầu", "lãnh đạo", "đồng chí"];
@@ -296,6 +313,14 @@ impl<'a> Finder<'a> {
         }
         for m in self.heads.find_iter(text) {
             if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
+                continue;
+            }
+            // A head in lower case is a common word ("cơ sở", "ban hành", "đại hội"), but for
+            // the places that running text writes so ("thành phố Hạ Long") and UBND.
+            let head = &folded.text[m.start()..m.end()];
+            let capital =
+                original[folded.original_offset(m.start())..].chars().next().is_some_and(char::is_uppercase);
+            if !capital && !LOWERCASE_HEADS.contains(&head) {
                 continue;
             }
             let Some(end) = unknown_name_end(original, folded, m.end()) else { continue };

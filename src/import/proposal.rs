@@ -149,7 +149,7 @@ impl ProposedTask {
         if draft.lead.is_some() && draft.lead_inherited {
             flags.push(Flag::InheritedLead);
         }
-        if draft.coordinating.iter().any(|b| b.code.is_none()) {
+        if draft.coordinating.iter().any(|b| b.code.is_none() && !b.group) {
             flags.push(Flag::UnknownCoordinating);
         }
         if let Some(deadline) = &draft.deadline {

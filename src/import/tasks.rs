@@ -52,7 +52,7 @@ static LEAD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that start a body's job when the sentence starts with the body.
 static NOT_A_JOB: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong|đã|đang|với|cùng|theo|tại|được|là|do|cho|để|năm|ngày|\)|/|-|$)",
+        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong|đã|đang|với|cùng|theo (?:quy định|đó|chỉ đạo|kế hoạch|hướng dẫn|đề nghị|nội dung)|tại|được|là|do|cho|để|năm|ngày|\)|/|-|$)",
     )
 });
 static COORDINATE: LazyLock<Regex> =
@@ -74,7 +74,7 @@ static TASKS_FOLLOW: LazyLock<Regex> = LazyLock::new(|| {
 /// triển khai thực hiện./.".
 static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"chịu trách nhiệm thi hành|có hiệu lực(?: thi hành)?(?: kể)? từ|(?:căn cứ|theo) (?:các )?(?:nội dung|ý kiến|kết luận)(?: chỉ đạo)?(?: nêu)? trên|thông báo (?:để|cho)[^.]{0,120}(?:biết|thực hiện)|biết,? (?:và )?(?:tổ chức )?thực hiện\s*\./\.|trong quá trình (?:tổ chức )?(?:triển khai )?thực hiện,? nếu có (?:khó khăn|vướng mắc|phát sinh)|^ban hành kèm theo|^tổ chức triển khai thực hiện\s*\./\.",
+        r"chịu trách nhiệm thi hành|có hiệu lực(?: thi hành)?(?: kể)? từ|(?:căn cứ|theo) (?:các )?(?:nội dung|ý kiến|kết luận)(?: chỉ đạo)?(?: nêu)? trên|thông báo (?:để|cho)[^.]{0,120}(?:biết|thực hiện)|biết,? (?:và )?(?:tổ chức )?thực hiện\s*\./\.|trong quá trình (?:tổ chức )?(?:triển khai )?thực hiện,? nếu có (?:khó khăn|vướng mắc|phát sinh)|^ban hành kèm theo|(?:nghiêm túc|tổ chức|khẩn trương) (?:triển khai )?thực hiện (?:nghiêm )?(?:chỉ thị|thông báo|kế hoạch|quyết định|công văn|văn bản|kết luận)(?: này)?\s*\./\.|^tổ chức triển khai thực hiện\s*\./\.",
     )
 });
 /// A superior of the issuer or the issuer itself, never a lead: "Chủ tịch UBND tỉnh".
@@ -358,21 +358,32 @@ fn sentence_facts(
     let sentence = &folded.text[folded_start..folded_end];
     let mut lead = None;
     let mut action_start = range.start;
-    for mention in inside.iter().filter(|m| !m.vague && !is_superior(&m.body)) {
+    let mut coordinating: Vec<Body> = Vec::new();
+    let candidates: Vec<&&Mention> = inside.iter().filter(|m| !m.vague && !is_superior(&m.body)).collect();
+    for (index, mention) in candidates.iter().enumerate() {
         let before = &folded.text[folded_start..mention.range.start];
-        let after = &folded.text[mention.range.end..folded_end];
+        // Bodies listed together ("Sở A, Sở B và Báo C đẩy mạnh …"): the first leads, the
+        // others work with it.
+        let mut last = index;
+        while let Some(next) = candidates.get(last + 1)
+            && LIST_GAP.is_match(&folded.text[candidates[last].range.end..next.range.start])
+            && !folded.text[candidates[last].range.end..next.range.start].contains("với")
+        {
+            last += 1;
+        }
+        let after = &folded.text[candidates[last].range.end..folded_end];
         let assigned = ASSIGN_BEFORE.is_match(before);
         let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention);
         let opens = before.trim_start_matches(|c: char| !c.is_alphanumeric()).is_empty()
             && !NOT_A_JOB.is_match(after);
         if assigned || role || opens {
             lead = Some(mention.body.clone());
-            let end = mention.range.end + after.len() - after.trim_start().len();
+            coordinating.extend(candidates[index + 1..=last].iter().map(|m| m.body.clone()));
+            let end = candidates[last].range.end + after.len() - after.trim_start().len();
             action_start = folded.original_offset(end);
             break;
         }
     }
-    let mut coordinating: Vec<Body> = Vec::new();
     for found in COORDINATE.find_iter(sentence) {
         let mut cursor = folded_start + found.end();
         for mention in &inside {
