@@ -6,11 +6,14 @@
 //! - [`config`]: the settings tree, validated once at start and on reload;
 //! - [`domain`]: departments, deadlines, directives and tasks, as types that hold only valid
 //!   values;
+//! - [`import`]: reads a directive's own text (UTF-8 or a legacy encoding) and proposes its
+//!   tasks, bodies and deadlines for a person to review;
 //! - [`directive_file`]: reads a directive and its tasks from TOML, resolving departments;
 //! - [`calendar`]: which days are working days;
 //! - [`plan`]: pure functions from a task, the schedule and the clock to the reminders due;
-//! - [`changes`]: what people change (add, edit, done, extend, acknowledge), checked and
-//!   planned the same way from the CLI, the API and acknowledge links;
+//! - [`app`]: what people change (add, edit, done, extend, acknowledge), checked and
+//!   planned the same way from the CLI, the API and acknowledge links, and the views,
+//!   previews and explanations they read;
 //! - [`store`]: directives, tasks, task events, the outbox and delivery attempts, behind one
 //!   interface that names no engine above it;
 //! - [`outbox`]: reminder keys, states and the retry policy;
@@ -21,7 +24,6 @@
 //! - [`http`]: health, metrics, the JSON API, acknowledge links and calendar feeds;
 //! - [`links`]: signed acknowledge links and calendar-feed tokens;
 //! - [`feed`]: a department's deadlines as an iCalendar feed;
-//! - [`views`]: the JSON shapes of directives and tasks, for the CLI and the API;
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
 pub mod app;

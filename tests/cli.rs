@@ -589,3 +589,76 @@ fn a_store_written_by_a_newer_version_is_refused_before_anything_changes() {
     let output = env.cli(&["check"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+const SEED_TEXT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/00-nam-dinh-2021-09-21.txt");
+
+#[test]
+fn import_proposes_the_seeds_tasks_as_json_and_as_a_directive_file_that_loads() {
+    let env = nam_dinh();
+    let proposal = env.json(&["import", SEED_TEXT]);
+    let dated: Vec<(&str, &str, &str)> = proposal["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| !t["deadline"].is_null())
+        .map(|t| {
+            (
+                t["lead_code"].as_str().unwrap(),
+                t["deadline"].as_str().unwrap(),
+                t["deadline_kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dated,
+        [
+            ("snv", "2021-11-30", "month"),
+            ("ubnd-tpnd", "2022-12-31", "quarter"),
+            ("sgddt", "2021-12-31", "month")
+        ]
+    );
+    assert_eq!(proposal["document"]["type"], "thông báo kết luận");
+    // The directive file loads once a person gives what the seed does not say (its issuer,
+    // the header was not extracted) and a department for the group task of item 12.
+    let toml = env.ok(&["import", "--format", "toml", SEED_TEXT]);
+    assert!(toml.contains("issuer = \"\" # xem lại"), "{toml}");
+    let toml = toml
+        .replace(
+            "issuer = \"\" # xem lại: không đọc được cơ quan ban hành",
+            "issuer = \"UBND tỉnh Nam Định\"",
+        )
+        .replace("lead = \"Các Sở, ngành\"", "lead = \"skhdt\"");
+    let file = env.write("seed-proposal.toml", &toml);
+    let added = env.ok(&["directive", "add", &file.display().to_string()]);
+    assert!(added.contains("3 with a deadline"), "{added}");
+}
+
+#[test]
+fn import_refuses_what_is_not_a_directive_with_the_file_and_the_reason() {
+    let env = nam_dinh();
+    let empty = env.write("empty.txt", "");
+    assert_bad_input(&env, &["import", &empty.display().to_string()], "empty.txt: the file is empty");
+    let binary = env.path("binary.txt");
+    std::fs::write(&binary, [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00]).unwrap();
+    assert_bad_input(&env, &["import", &binary.display().to_string()], "binary.txt: this is not text");
+    assert_bad_input(&env, &["import", "no-such-file.txt"], "no-such-file.txt: cannot read it");
+    let large = env.path("large.txt");
+    std::fs::write(&large, "Giao Sở Nội vụ chủ trì.\n".repeat(700_000)).unwrap();
+    assert_bad_input(&env, &["import", &large.display().to_string()], "too large for a directive");
+}
+
+#[test]
+fn import_converts_tcvn3_text_and_says_so() {
+    let env = nam_dinh();
+    let tcvn3 = "Giao Së Néi vô chñ tr×, phèi hîp víi thµnh phè Nam §Þnh x©y dùng §Ò ¸n, b¸o c¸o tr\u{ad}íc ngµy 15/12/2021.\n";
+    let file = env.path("tcvn3.txt");
+    std::fs::write(&file, tcvn3.chars().map(|c| c as u32 as u8).collect::<Vec<u8>>()).unwrap();
+    let output = env.cli(&["import", "--format", "json", &file.display().to_string()]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("converted from tcvn3"));
+    let proposal: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(proposal["encoding"], "tcvn3");
+    assert_eq!(proposal["tasks"][0]["lead_code"], "snv");
+    assert_eq!(proposal["tasks"][0]["deadline_phrase"], "trước ngày 15/12/2021");
+}
