@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 
 use chrono::{Datelike, Months, NaiveDate};
 use regex::{Captures, Regex};
+
+use super::compile;
 use serde::Serialize;
 
 use super::fold::Folded;
@@ -124,11 +126,6 @@ impl Reading {
     fn dated(kind: DeadlineKind, due: NaiveDate, written: String) -> Self {
         Reading { kind, due: Some(due), recurrence: None, written: Some(written), doubts: Vec::new() }
     }
-}
-
-fn compile(pattern: &str) -> Regex {
-    // The patterns are constants of this file, each exercised by the tests below.
-    Regex::new(pattern).unwrap_or_else(|error| panic!("deadline pattern {pattern}: {error}"))
 }
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use super::{capitalised, compile};
+
 use super::fold::{Folded, fold};
 use super::layout::{Block, Line};
 
@@ -28,11 +30,6 @@ impl Facts {
     pub fn reference(&self) -> Option<NaiveDate> {
         self.issue_date.or(self.meeting_date)
     }
-}
-
-fn compile(pattern: &str) -> Regex {
-    // The patterns are constants of this file, exercised by its tests.
-    Regex::new(pattern).unwrap_or_else(|error| panic!("pattern {pattern}: {error}"))
 }
 
 static NUMBER: LazyLock<Regex> =
@@ -219,14 +216,6 @@ fn readable(upper: &str) -> String {
         out.push(if capitalise { capitalised(word) } else { (*word).to_owned() });
     }
     out.join(" ")
-}
-
-fn capitalised(word: &str) -> String {
-    let mut chars = word.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The kind from the title word in capitals ("THÔNG BÁO", "KẾ HOẠCH") and the title: that

@@ -27,6 +27,21 @@ pub struct Setting<'a> {
     pub calendar: &'a Calendar,
 }
 
+/// A pattern of the importer. Every pattern is a constant of this module, compiled once
+/// and exercised by its tests: one that does not compile is a bug, not bad input.
+fn compile(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).unwrap_or_else(|error| panic!("pattern {pattern}: {error}"))
+}
+
+/// Upper-cases the first letter: "hướng dẫn" is "Hướng dẫn".
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Proposes the tasks of a document's text.
 pub fn propose(text: &str, setting: &Setting) -> Proposal {
     let lines = layout::lines(text);

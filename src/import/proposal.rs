@@ -209,12 +209,7 @@ fn summary(action: &str) -> String {
         }
         out.push_str(word);
     }
-    let out = out.trim_end_matches(['.', ';', ',', '/']).to_owned();
-    let mut chars = out.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => out,
-    }
+    super::capitalised(out.trim_end_matches(['.', ';', ',', '/']))
 }
 
 /// A TOML string, quoted and escaped.

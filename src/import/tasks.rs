@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::compile;
+
 use super::bodies::{Body, Finder, Mention};
 use super::deadlines::{self, Context, Found};
 use super::fold::{Folded, fold};
@@ -30,11 +32,6 @@ pub struct Draft {
     /// The deadline's phrase as written.
     pub deadline_phrase: Option<String>,
     pub other_deadlines: usize,
-}
-
-fn compile(pattern: &str) -> Regex {
-    // The patterns are constants of this file, exercised by the importer's tests.
-    Regex::new(pattern).unwrap_or_else(|error| panic!("pattern {pattern}: {error}"))
 }
 
 /// Words before a body that make it the lead: "Giao", "Yêu cầu", "Đề nghị".
