@@ -136,7 +136,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         // A window: "từ ngày 15/11 đến ngày 15/12/2022" is due at its end.
         Pattern {
             regex: compile(&format!(
-                r"từ (?:ngày )?(?:{date_start}) (?:đến|tới|-) (?:hết )?(?:ngày )?(?:{DATE})"
+                r"từ (?:ngày )?(?:{date_start})\s*(?:đến|tới|-|–)\s*(?:hết )?(?:ngày )?(?:{DATE})"
             )),
             read: |c, context| {
                 let (due, doubts) = date_of(c, context)?;
@@ -144,6 +144,18 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                     Reading::dated(DeadlineKind::Window, due, due.format("%Y-%m-%d").to_string());
                 reading.doubts = doubts;
                 Some(reading)
+            },
+        },
+        // A window of months: "từ tháng 10 đến tháng 11/2022" is due at the end of November.
+        Pattern {
+            regex: compile(
+                r"từ tháng \d{1,2}(?:\s*/\s*\d{4})?\s*(?:đến|tới|-|–)\s*(?:hết )?tháng (?P<m>\d{1,2})\s*(?:/|-|năm)\s*(?P<y>\d{4})",
+            ),
+            read: |c, _| {
+                let month: u32 = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let year = year(c.name("y")?.as_str())?;
+                let due = last_day_of_month(year, month)?;
+                Some(Reading::dated(DeadlineKind::Window, due, format!("{year}-{month:02}")))
             },
         },
         // Working or calendar days from a day: "trong thời hạn 10 ngày làm việc kể từ ngày ký".
@@ -432,6 +444,29 @@ pub fn find(folded: &Folded, context: &Context) -> Vec<Found> {
     }
     found.sort_by_key(|(range, _)| range.start);
     found.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The deadline of a table cell or a field ("Thời gian hoàn thành: Quý III/2019"), where
+/// the column says it is a deadline: "Tháng 6/2022", "Năm 2022", "6 tháng cuối năm 2022",
+/// "Hằng quý" need no cue. `None` for "Thường xuyên" and for no deadline at all.
+pub fn in_cell(text: &str, context: &Context) -> Option<Found> {
+    let text = text.trim().trim_end_matches(['.', ';', ',']);
+    for cue in ["", "hoàn thành trong ", "định kỳ "] {
+        let cued = format!("{cue}{text}");
+        let found = find(&Folded::new(&cued), context);
+        if let Some(mut first) = found.into_iter().next() {
+            let start = first.range.start.saturating_sub(cue.len());
+            let end = first.range.end.saturating_sub(cue.len());
+            if first.range.start < cue.len() {
+                first.range = 0..end;
+            } else {
+                first.range = start..end;
+            }
+            first.doubts.retain(|d| *d != DeadlineDoubt::WeakCue);
+            return Some(first);
+        }
+    }
+    None
 }
 
 /// The last `max` bytes of `text`, or a little less, on a char boundary.

@@ -114,3 +114,23 @@ fn references_periods_cut_offs_and_the_past_are_not_deadlines() {
         assert!(read(text, "2021-09-21").is_empty(), "{text}: {:?}", read(text, "2021-09-21"));
     }
 }
+
+#[test]
+fn a_cell_of_a_deadline_column_needs_no_cue() {
+    let calendar = Calendar::vietnam();
+    let context = Context { reference: Some(date("2022-04-15")), calendar: &calendar };
+    let cell = |text: &str| {
+        in_cell(text, &context)
+            .map(|f| (f.kind.as_str(), f.due.map(|d| d.to_string()), text[f.range].to_owned()))
+    };
+    assert_eq!(cell("Tháng 6/2022"), Some(("month", Some("2022-06-30".into()), "Tháng 6/2022".into())));
+    assert_eq!(cell("Năm 2022").map(|c| c.1), Some(Some("2022-12-31".into())));
+    assert_eq!(cell("6 tháng cuối năm 2022").map(|c| c.1), Some(Some("2022-12-31".into())));
+    assert_eq!(cell("Quý II/2022").map(|c| c.1), Some(Some("2022-06-30".into())));
+    assert_eq!(cell("Trước 30/9/2022").map(|c| c.1), Some(Some("2022-09-30".into())));
+    assert_eq!(cell("Từ tháng 10 đến tháng 11/2022").map(|c| c.1), Some(Some("2022-11-30".into())));
+    assert_eq!(cell("Từ 15/5-15/6/2022").map(|c| c.1), Some(Some("2022-06-15".into())));
+    assert_eq!(cell("Hằng quý").map(|c| c.0), Some("recurring"));
+    assert_eq!(cell("Ngày 25 hằng tháng").map(|c| c.0), Some("recurring"));
+    assert_eq!(cell("Thường xuyên"), None);
+}
