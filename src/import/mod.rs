@@ -14,6 +14,7 @@ pub mod fold;
 pub mod layout;
 pub mod legacy;
 pub mod proposal;
+pub mod table;
 pub mod tasks;
 
 pub use proposal::{Flag, Proposal, ProposedTask};
@@ -45,11 +46,20 @@ fn capitalised(text: &str) -> String {
 /// Proposes the tasks of a document's text.
 pub fn propose(text: &str, setting: &Setting) -> Proposal {
     let lines = layout::lines(text);
-    let blocks = layout::blocks(&lines);
-    let facts = facts::read(&lines, &blocks);
+    let facts = facts::read(&lines, &layout::blocks(&lines));
     let finder = bodies::Finder::new(setting.departments);
     let context = deadlines::Context { reference: facts.reference(), calendar: setting.calendar };
-    let drafts = tasks::find(&blocks, &finder, &context);
+    // Tables are read from their lines; the rest of the document from its paragraphs.
+    let tables = table::find(&lines, &finder, &context);
+    let outside: Vec<layout::Line> = lines
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !tables.iter().any(|t| t.lines.contains(index)))
+        .map(|(_, line)| line.clone())
+        .collect();
+    let mut drafts = tasks::find(&layout::blocks(&outside), &finder, &context);
+    drafts.extend(tables.into_iter().flat_map(|t| t.drafts));
+    drafts.sort_by_key(|d| d.line);
     Proposal::new(facts, drafts)
 }
 

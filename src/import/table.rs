@@ -1,0 +1,261 @@
+//! Task tables as PDF text gives them: the header ("TT | Nội dung nhiệm vụ | Cơ quan chủ
+//! trì | Cơ quan phối hợp | Thời gian hoàn thành") and each row flattened into lines,
+//! either one cell fragment a line (each cell wrapped in its column) or the cells of a
+//! row run together on its first line. Each row is a task: its lead is the first body of
+//! the lead column, its deadline the last column's cell. Page numbers inside a row are
+//! dropped.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::bodies::Finder;
+use super::compile;
+use super::deadlines::{self, Context, Found};
+use super::fold::{Folded, fold};
+use super::layout::Line;
+use super::tasks::{Bodies, Draft};
+
+/// The columns a table's header names, in order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    coordinating: bool,
+    deadline: bool,
+}
+
+/// The start of a deadline column's cell.
+static DEADLINE_CELL: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?:tháng \d|quý |năm \d|trước |trong |từ |hằng |hàng |mỗi |thường xuyên|định kỳ|(?:0?6|sáu) tháng|ngày \d|chậm nhất|hoàn thành|đến |cuối |đầu |\d{1,2}\s*/\s*\d{1,2})",
+    )
+});
+static ROW_START: LazyLock<Regex> = LazyLock::new(|| compile(r"^(?P<n>\d{1,3})\.?(?:\s+(?P<rest>.*))?$"));
+
+/// A table found in the lines: its rows, and the range of lines it takes.
+pub struct Table {
+    pub lines: std::ops::Range<usize>,
+    pub drafts: Vec<Draft>,
+}
+
+/// Every task table of `lines`.
+pub fn find(lines: &[Line], finder: &Finder, context: &Context) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let Some((columns, body_start)) = header(lines, index) else {
+            index += 1;
+            continue;
+        };
+        let (drafts, end) = rows(lines, body_start, columns, finder, context);
+        if drafts.is_empty() {
+            index += 1;
+            continue;
+        }
+        tables.push(Table { lines: index..end, drafts });
+        index = end;
+    }
+    tables
+}
+
+/// A header starting at line `at`: the columns and the first line after it.
+fn header(lines: &[Line], at: usize) -> Option<(Columns, usize)> {
+    let first = fold(&lines[at].text);
+    if !(first == "tt" || first == "stt" || first.starts_with("tt ") || first.starts_with("stt ")) {
+        return None;
+    }
+    // The header's words, on this line and the short lines after it.
+    let mut words = first.clone();
+    let mut end = at + 1;
+    if first == "tt" || first == "stt" {
+        while end < lines.len() && end < at + 10 && ROW_START.captures(&lines[end].text).is_none() {
+            words.push(' ');
+            words.push_str(&fold(&lines[end].text));
+            end += 1;
+        }
+    }
+    if !words.contains("chủ trì") {
+        return None;
+    }
+    let columns = Columns {
+        coordinating: words.contains("phối hợp"),
+        deadline: ["thời gian", "thời hạn", "tiến độ", "hoàn thành"].iter().any(|w| words.contains(w)),
+    };
+    Some((columns, end))
+}
+
+/// The rows from line `start`, and the line after the table.
+fn rows(
+    lines: &[Line],
+    start: usize,
+    columns: Columns,
+    finder: &Finder,
+    context: &Context,
+) -> (Vec<Draft>, usize) {
+    let mut drafts = Vec::new();
+    let mut expected = 1;
+    let mut current: Option<(u32, usize, Vec<&Line>)> = None;
+    let mut index = start;
+    while index < lines.len() {
+        let line = &lines[index];
+        let folded = fold(&line.text);
+        if ends_table(&line.text, &folded) {
+            break;
+        }
+        let row_start = ROW_START.captures(&line.text).and_then(|c| {
+            let n: u32 = c.name("n")?.as_str().parse().ok()?;
+            Some((n, c.name("rest").map(|r| r.as_str().to_owned())))
+        });
+        match row_start {
+            Some((n, rest))
+                if n == expected && current.as_ref().is_none_or(|(_, _, cells)| complete(cells, columns)) =>
+            {
+                if let Some((number, first, cells)) = current.take() {
+                    drafts.extend(row(number, first, &cells, columns, finder, context));
+                }
+                let cells = match rest {
+                    Some(_) => vec![line],
+                    None => Vec::new(),
+                };
+                current = Some((n, line.number, cells));
+                expected += 1;
+            }
+            // A page number, alone on its line.
+            Some((_, None)) => {}
+            _ => match current.as_mut() {
+                Some((_, _, cells)) => cells.push(line),
+                None => break,
+            },
+        }
+        index += 1;
+    }
+    if let Some((number, first, cells)) = current.take() {
+        drafts.extend(row(number, first, &cells, columns, finder, context));
+    }
+    (drafts, index)
+}
+
+/// The end of a table: the next part's heading, the recipients, the signature.
+fn ends_table(text: &str, folded: &str) -> bool {
+    let roman = text
+        .split_once(['.', ' '])
+        .is_some_and(|(head, _)| !head.is_empty() && head.chars().all(|c| matches!(c, 'I' | 'V' | 'X')))
+        && text.chars().filter(|c| c.is_alphabetic()).all(|c| !c.is_lowercase());
+    roman
+        || folded.starts_with("nơi nhận")
+        || folded.starts_with("điều ")
+        || folded.starts_with("tổ chức thực hiện")
+}
+
+/// Whether a row's lines have reached its last column.
+fn complete(cells: &[&Line], columns: Columns) -> bool {
+    if !columns.deadline {
+        return true;
+    }
+    match cells {
+        [] => false,
+        [first, ..] if ROW_START.is_match(&first.text) => true,
+        _ => cells.iter().skip(1).any(|l| DEADLINE_CELL.is_match(&fold(&l.text))) || cells.len() > 12,
+    }
+}
+
+/// One row's task.
+fn row(
+    number: u32,
+    line: usize,
+    cells: &[&Line],
+    columns: Columns,
+    finder: &Finder,
+    context: &Context,
+) -> Option<Draft> {
+    let first = cells.first()?;
+    let section = Some(number.to_string());
+    if let Some(rest) =
+        ROW_START.captures(&first.text).and_then(|c| c.name("rest").map(|r| r.as_str().to_owned()))
+    {
+        let continuation: Vec<&str> = cells[1..].iter().map(|l| l.text.as_str()).collect();
+        return run_together(section, line, &rest, &continuation, columns, finder, context);
+    }
+    let texts: Vec<String> = cells.iter().map(|l| l.text.clone()).collect();
+    // The deadline cell: from the last line that starts one.
+    let deadline_start = if columns.deadline {
+        (1..texts.len())
+            .rev()
+            .find(|&i| DEADLINE_CELL.is_match(&fold(&texts[i])) && !starts_with_body(finder, &texts[i]))
+    } else {
+        None
+    };
+    let before_deadline = deadline_start.unwrap_or(texts.len());
+    // The body cells: from the first line after the content that starts with a body.
+    let bodies_start =
+        (1..before_deadline).find(|&i| starts_with_body(finder, &texts[i])).unwrap_or(before_deadline);
+    let content = texts[..bodies_start].join(" ");
+    let bodies_text = texts[bodies_start..before_deadline].join(" ");
+    let bodies = Bodies::of_cells(finder, &bodies_text, "");
+    let deadline = deadline_start.and_then(|start| cell(&texts[start..].join(" "), context));
+    let _ = columns.coordinating;
+    Some(Draft::explicit(section, content, line, bodies, deadline))
+}
+
+/// A row whose cells run together on its first line: "1 Xây dựng kế hoạch … UBND các
+/// huyện, Sở Y tế Tháng 5/2023", the cells' wrapped words on the lines after it.
+fn run_together(
+    section: Option<String>,
+    line: usize,
+    first: &str,
+    continuation: &[&str],
+    columns: Columns,
+    finder: &Finder,
+    context: &Context,
+) -> Option<Draft> {
+    let folded = Folded::new(first);
+    let mentions: Vec<_> =
+        finder.mentions(first, &folded).into_iter().filter(|m| !m.vague || m.body.group).collect();
+    let lead = mentions.first()?;
+    let lead_start = folded.original_offset(lead.range.start);
+    // The deadline: the longest end of the line that is a deadline cell.
+    let mut deadline = None;
+    let mut deadline_start = first.len();
+    if columns.deadline {
+        let starts: Vec<usize> = first
+            .char_indices()
+            .filter(|&(at, c)| at > lead_start && c.is_alphanumeric() && first[..at].ends_with(' '))
+            .map(|(at, _)| at)
+            .collect();
+        for at in starts {
+            let tail = &first[at..];
+            if !DEADLINE_CELL.is_match(&fold(tail)) {
+                continue;
+            }
+            if let Some(found) = cell(tail, context) {
+                deadline = Some(found);
+                deadline_start = at;
+                break;
+            }
+            if fold(tail).starts_with("thường xuyên") {
+                deadline_start = at;
+                break;
+            }
+        }
+    }
+    let bodies_text = &first[lead_start..deadline_start];
+    let bodies = Bodies::of_cells(finder, bodies_text, "");
+    let mut content = first[..lead_start].trim().to_owned();
+    for more in continuation {
+        content.push(' ');
+        content.push_str(more);
+    }
+    Some(Draft::explicit(section, content, line, bodies, deadline))
+}
+
+/// The deadline of a cell's text, with its phrase.
+fn cell(text: &str, context: &Context) -> Option<(Found, String)> {
+    let found = deadlines::in_cell(text, context)?;
+    let trimmed = text.trim().trim_end_matches(['.', ';', ',']);
+    let phrase = trimmed.get(found.range.clone())?.to_owned();
+    Some((found, phrase))
+}
+
+fn starts_with_body(finder: &Finder, text: &str) -> bool {
+    let folded = Folded::new(text);
+    finder.mentions(text, &folded).first().is_some_and(|m| m.range.start == 0)
+}
