@@ -40,14 +40,14 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             std::fs::metadata(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?.len();
         if size > MAX_BYTES {
             return Err(InputError(format!(
-                "{name}: {} MB is too large for a directive (at most {} MB)",
+                "{name}: too large for a directive: {} MB (at most {} MB)",
                 size / (1024 * 1024),
                 MAX_BYTES / (1024 * 1024)
             ))
             .into());
         }
         let bytes = std::fs::read(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?;
-        let decoded = import::decode::text(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
+        let decoded = import::decode::document(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
         let mut proposal = import::propose(&decoded.text, &setting);
         proposal.encoding = decoded.encoding.as_str();
         if decoded.encoding.converted() {

@@ -16,6 +16,18 @@ pub enum DecodeError {
     Blank,
     #[error("this is not text: binary bytes at offset {0}")]
     Binary(usize),
+    #[error("this PDF cannot be read: {0}")]
+    Pdf(String),
+    #[error("this PDF is protected by a password: save it without one, or import its text")]
+    PdfPassword,
+    #[error(
+        "this PDF has no text layer (no text on its {pages} page(s): a scan?): run it through OCR, or import its text"
+    )]
+    PdfWithoutText { pages: usize },
+    #[error("this DOCX cannot be read: {0}")]
+    Docx(String),
+    #[error("this is a Word 97-2003 document (.doc): save it as .docx or PDF")]
+    WordBinary,
 }
 
 /// The encoding a text was read in.
@@ -31,6 +43,10 @@ pub enum Encoding {
     Vni,
     /// VNI mis-decoded as Latin-1 and saved as UTF-8 (`ngaøy`).
     VniAsLatin1,
+    /// The text layer of a PDF.
+    Pdf,
+    /// The paragraphs of a DOCX.
+    Docx,
 }
 
 impl Encoding {
@@ -43,12 +59,14 @@ impl Encoding {
             Encoding::Tcvn3AsLatin1 => "tcvn3 (mis-decoded as latin-1)",
             Encoding::Vni => "vni-windows",
             Encoding::VniAsLatin1 => "vni-windows (mis-decoded as latin-1)",
+            Encoding::Pdf => "pdf",
+            Encoding::Docx => "docx",
         }
     }
 
     /// Whether the text was converted from a legacy encoding.
     pub fn converted(self) -> bool {
-        !matches!(self, Encoding::Utf8 | Encoding::Utf16)
+        !matches!(self, Encoding::Utf8 | Encoding::Utf16 | Encoding::Pdf | Encoding::Docx)
     }
 }
 
@@ -61,6 +79,23 @@ pub struct Decoded {
 
 /// How much more Vietnamese a converted reading must be to replace the text as read.
 const MARGIN: f64 = 0.1;
+
+/// The text of a document: a PDF, a DOCX, or plain text, told apart by their first bytes.
+pub fn document(bytes: &[u8]) -> Result<Decoded, DecodeError> {
+    let decoded = if bytes.starts_with(b"%PDF-") {
+        Decoded { text: super::pdf::text(bytes)?, encoding: Encoding::Pdf }
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        Decoded { text: super::docx::text(bytes)?, encoding: Encoding::Docx }
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(DecodeError::WordBinary);
+    } else {
+        return text(bytes);
+    };
+    if decoded.text.trim().is_empty() {
+        return Err(DecodeError::Blank);
+    }
+    Ok(decoded)
+}
 
 /// The text of a plain-text document.
 pub fn text(bytes: &[u8]) -> Result<Decoded, DecodeError> {

@@ -9,10 +9,12 @@
 pub mod bodies;
 pub mod deadlines;
 pub mod decode;
+pub mod docx;
 pub mod facts;
 pub mod fold;
 pub mod layout;
 pub mod legacy;
+pub mod pdf;
 pub mod proposal;
 pub mod table;
 pub mod tasks;

@@ -1,0 +1,70 @@
+"""Makes the documents the import tests read, with the writers offices use: a PDF with a
+Vietnamese TrueType font (fpdf2), a DOCX (python-docx), a scanned PDF with no text layer,
+and a PDF protected by a password (pypdf).
+
+    python3 make_document.py pdf|docx|scan|encrypted SOURCE.txt OUT
+"""
+
+import sys
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def lines(path):
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip() for line in f if line.strip()]
+
+
+def pdf(source, out):
+    from fpdf import FPDF
+
+    document = FPDF(format="A4")
+    document.add_font("DejaVu", "", FONT)
+    document.set_font("DejaVu", size=11)
+    document.add_page()
+    for line in lines(source):
+        document.cell(0, 6, line.strip(), new_x="LMARGIN", new_y="NEXT")
+    document.output(out)
+
+
+def docx(source, out):
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for line in lines(source):
+        document.add_paragraph(line.strip())
+    document.save(out)
+
+
+def scan(_source, out):
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (600, 800), 255)
+    draw = ImageDraw.Draw(image)
+    for y in range(60, 760, 24):
+        draw.line((40, y, 560, y), fill=0, width=3)
+    document = FPDF(format="A4")
+    document.add_page()
+    document.image(image, x=10, y=10, w=190)
+    document.output(out)
+
+
+def encrypted(source, out):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    plain = io.BytesIO()
+    pdf(source, plain)
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(plain.getvalue())).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="mat-khau", owner_password="chu-so-huu")
+    with open(out, "wb") as f:
+        writer.write(f)
+
+
+if __name__ == "__main__":
+    kind, source, out = sys.argv[1:4]
+    {"pdf": pdf, "docx": docx, "scan": scan, "encrypted": encrypted}[kind](source, out)
