@@ -400,7 +400,20 @@ static PERIOD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 /// Every deadline in a folded text, left to right, without overlaps:
 /// where two patterns read the same words, the first in the list above wins.
 pub fn find(folded: &Folded, context: &Context) -> Vec<Found> {
-    let text = folded.text.as_str();
+    find_in(folded, 0..folded.text.len(), context)
+}
+
+/// Every deadline in `within`, a range of a folded text (a sentence of its paragraph);
+/// the ranges found are the original text's.
+pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<Found> {
+    let offset = within.start;
+    let text = &folded.text[within];
+    // Every deadline has a digit, a quarter or a recurrence.
+    let could = text.bytes().any(|b| b.is_ascii_digit())
+        || ["quý ", "hằng ", "hàng ", "mỗi ", "định kỳ", "sáu tháng"].iter().any(|w| text.contains(w));
+    if !could {
+        return Vec::new();
+    }
     let mut found: Vec<(Range<usize>, Found)> = Vec::new();
     for pattern in PATTERNS.iter() {
         for captures in pattern.regex.captures_iter(text) {
@@ -428,7 +441,7 @@ pub fn find(folded: &Folded, context: &Context) -> Vec<Found> {
             {
                 continue;
             }
-            let original_range = folded.original_range(range.clone());
+            let original_range = folded.original_range(range.start + offset..range.end + offset);
             found.push((
                 range,
                 Found {

@@ -3,7 +3,6 @@
 //! original text is never changed: a match in the folded text maps back to the original's
 //! byte range, so every phrase is reported as written.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Text in its matching form, with the way back to the original.
@@ -73,53 +72,53 @@ fn fold_char(c: char) -> char {
 const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Lower-cases a word and, in an open syllable ending in `oa`, `oe` or `uy` (not after
-/// `q`), puts its tone mark on the first of the two vowels. Every char of the folded word
-/// maps to the start of the original word.
+/// `q`, nor `gu`), puts its tone mark on the first of the two vowels. Each char of the word
+/// folds to one char, which maps to the original char.
 fn fold_word(word: &str, start: usize, text: &mut String, offsets: &mut Vec<(usize, usize)>) {
-    let lower: String = word.chars().map(fold_char).collect();
-    let mut tone = None;
-    let mut letters: Vec<Vec<char>> = Vec::new();
-    for c in lower.nfd() {
-        if TONE_MARKS.contains(&c) {
-            tone = Some(c);
-        } else if is_combining_mark(c) {
-            if let Some(last) = letters.last_mut() {
-                last.push(c);
-            }
-        } else {
-            letters.push(vec![c]);
-        }
-    }
-    let bases: Vec<char> = letters.iter().map(|l| l[0]).collect();
-    let moved = tone.is_some() && {
-        let n = bases.len();
-        n >= 2
-            && matches!((bases[n - 2], bases[n - 1]), ('o', 'a') | ('o', 'e') | ('u', 'y'))
-            && letters[n - 2].len() == 1
-            && letters[n - 1].len() == 1
-            && !(n >= 3 && bases[n - 3] == 'q')
-            && !(n >= 3 && bases[n - 3] == 'g' && bases[n - 2] == 'u')
-    };
-    let folded: String = if moved {
-        let n = letters.len();
-        let mut out = String::new();
-        for (index, letter) in letters.iter().enumerate() {
-            out.extend(letter.iter());
-            if index == n - 2 {
-                out.extend(tone);
-            }
-        }
-        out.nfc().collect()
-    } else {
-        lower.nfc().collect()
-    };
-    // Folding keeps the number of chars of an NFC word: each maps to its own original;
-    // otherwise all map to the word's start.
-    let original: Vec<usize> = word.char_indices().map(|(at, _)| start + at).collect();
-    let same_length = folded.chars().count() == original.len();
-    for (index, c) in folded.chars().enumerate() {
-        offsets.push((text.len(), if same_length { original[index] } else { start }));
+    let mut lower: Vec<char> = word.chars().map(fold_char).collect();
+    move_tone(&mut lower);
+    for ((at, _), c) in word.char_indices().zip(lower) {
+        offsets.push((text.len(), start + at));
         text.push(c);
+    }
+}
+
+/// A letter without its tone mark, and the tone mark; `None` for a letter with another
+/// mark too (ơ, â …) or a char that is not a letter with a tone.
+fn toned(c: char) -> Option<(char, Option<char>)> {
+    let mut parts = [None; 3];
+    let mut count = 0;
+    unicode_normalization::char::decompose_canonical(c, |d| {
+        if count < 3 {
+            parts[count] = Some(d);
+        }
+        count += 1;
+    });
+    match (count, parts) {
+        (1, [Some(base), ..]) => Some((base, None)),
+        (2, [Some(base), Some(mark), _]) if TONE_MARKS.contains(&mark) => Some((base, Some(mark))),
+        _ => None,
+    }
+}
+
+/// Moves the tone of a final `oà`, `oè`, `uỳ` (and the other tones) to the first vowel.
+fn move_tone(lower: &mut [char]) {
+    let n = lower.len();
+    if n < 2 {
+        return;
+    }
+    let (Some((first, None)), Some((second, Some(tone)))) = (toned(lower[n - 2]), toned(lower[n - 1])) else {
+        return;
+    };
+    if !matches!((first, second), ('o', 'a') | ('o', 'e') | ('u', 'y')) {
+        return;
+    }
+    if n >= 3 && (lower[n - 3] == 'q' || lower[n - 3] == 'g' && first == 'u') {
+        return;
+    }
+    if let Some(composed) = unicode_normalization::char::compose(first, tone) {
+        lower[n - 2] = composed;
+        lower[n - 1] = second;
     }
 }
 

@@ -92,8 +92,15 @@ pub fn lines(text: &str) -> Vec<Line> {
         .split(['\n', '\u{c}', '\u{2028}', '\u{2029}'])
         .enumerate()
         .filter_map(|(index, raw)| {
-            let text: String = raw.nfc().collect::<String>().replace(['\u{a0}', '\t', '\r'], " ");
-            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let nfc: std::borrow::Cow<str> = match unicode_normalization::is_nfc_quick(raw.chars()) {
+                unicode_normalization::IsNormalized::Yes => raw.into(),
+                _ => raw.nfc().collect::<String>().into(),
+            };
+            let text = nfc
+                .split(|c: char| c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             (!text.is_empty() && !is_page_number(&text)).then_some(Line { number: index + 1, text })
         })
         .collect();

@@ -59,6 +59,10 @@ pub fn find(lines: &[Line], finder: &Finder, context: &Context) -> Vec<Table> {
 
 /// A header starting at line `at`: the columns and the first line after it.
 fn header(lines: &[Line], at: usize) -> Option<(Columns, usize)> {
+    let starts: String = lines[at].text.chars().take(3).collect::<String>().to_lowercase();
+    if !(starts.starts_with("tt") || starts.starts_with("stt")) {
+        return None;
+    }
     let first = fold(&lines[at].text);
     if !(first == "tt" || first == "stt" || first.starts_with("tt ") || first.starts_with("stt ")) {
         return None;

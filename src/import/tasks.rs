@@ -154,6 +154,18 @@ static ASSIGN_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:^|[.;:]\s*|,\s*)(?:(?:đồng thời|ngoài ra|mặt khác|riêng|trong đó),?\s*)?(?:giao(?: nhiệm vụ)?(?: cho)?|yêu cầu|đề nghị|đối với|nhiệm vụ của|trách nhiệm của)\s*$",
     )
 });
+/// Whether the words before a body assign it the task ("Giao", "Yêu cầu", "Đề nghị"),
+/// looking only at the last words before it.
+fn assigned_before(before: &str) -> bool {
+    let near = deadlines::tail(before, 160);
+    if near.len() == before.len() {
+        ASSIGN_BEFORE.is_match(near)
+    } else {
+        // Cut mid-text: the cut is not the start of a sentence.
+        ASSIGN_BEFORE.is_match(&format!("… {near}"))
+    }
+}
+
 /// Words after a body that make it the lead: "chủ trì", "có trách nhiệm".
 static LEAD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -368,7 +380,7 @@ fn heading_lead(folded: &Folded, mentions: &[Mention]) -> Option<Body> {
     let first = mentions.iter().find(|m| !m.vague && !is_superior(&m.body))?;
     let before = folded.text[..first.range.start].trim();
     let after = &folded.text[first.range.end..];
-    let starts = before.is_empty() || ASSIGN_BEFORE.is_match(&folded.text[..first.range.start]);
+    let starts = before.is_empty() || assigned_before(&folded.text[..first.range.start]);
     let role = LEAD_AFTER.is_match(after)
         || after.trim().is_empty()
         || after.trim_start().starts_with(['(', ':', ','])
@@ -386,7 +398,7 @@ fn intro_lead(folded: &Folded, mentions: &[Mention]) -> Option<Body> {
     mentions
         .iter()
         .filter(|m| !m.vague && !is_superior(&m.body) && !coordinated(folded, m))
-        .find(|m| !PASSING.is_match(&folded.text[..m.range.start]))
+        .find(|m| !PASSING.is_match(deadlines::tail(&folded.text[..m.range.start], 60)))
         .map(|m| m.body.clone())
 }
 
@@ -406,7 +418,7 @@ fn coordinated(folded: &Folded, mention: &Mention) -> bool {
 /// Whether the block assigns work in so many words: "Giao X", "Yêu cầu X", "X chủ trì".
 fn has_explicit_assignment(folded: &Folded, mentions: &[Mention]) -> bool {
     mentions.iter().filter(|m| !m.vague && !is_superior(&m.body)).any(|m| {
-        ASSIGN_BEFORE.is_match(&folded.text[..m.range.start])
+        assigned_before(&folded.text[..m.range.start])
             || LEAD_AFTER.is_match(&folded.text[m.range.end..]) && !coordinated(folded, m)
     })
 }
@@ -494,7 +506,7 @@ fn sentence_facts(
             last += 1;
         }
         let after = &folded.text[candidates[last].range.end..folded_end];
-        let assigned = ASSIGN_BEFORE.is_match(before);
+        let assigned = assigned_before(before);
         let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention);
         let opens = before.trim_start_matches(|c: char| !c.is_alphanumeric()).is_empty()
             && !NOT_A_JOB.is_match(after);
@@ -530,11 +542,7 @@ fn sentence_facts(
             }
         }
     }
-    let sentence_folded = Folded::new(&block.text[range.clone()]);
-    let mut found = deadlines::find(&sentence_folded, context);
-    for deadline in &mut found {
-        deadline.range = deadline.range.start + range.start..deadline.range.end + range.start;
-    }
+    let found = deadlines::find_in(folded, folded_start..folded_end, context);
     let words = |text: &str| text.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
     let filler = ["đảm bảo", "bảo đảm", "hoàn thành", "xong", "thực hiện", "khởi công", "báo cáo", "trình"];
     let mut rest = sentence.to_owned();
