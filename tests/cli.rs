@@ -662,3 +662,53 @@ fn import_converts_tcvn3_text_and_says_so() {
     assert_eq!(proposal["tasks"][0]["lead_code"], "snv");
     assert_eq!(proposal["tasks"][0]["deadline_phrase"], "trước ngày 15/12/2021");
 }
+
+/// A short letter of the province with three tasks for configured departments.
+const LETTER: &str = "\
+UỶ BAN NHÂN DÂN CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH NAM ĐỊNH Độc lập - Tự do - Hạnh phúc
+Số: 812/UBND-VP3 Nam Định, ngày 04 tháng 10 năm 2021
+V/v triển khai Kết luận của Chủ tịch UBND tỉnh
+Kính gửi: các Sở, ngành và UBND thành phố Nam Định.
+Thực hiện Kết luận số 43-KL/TU ngày 22/8/2018, UBND tỉnh có ý kiến như sau:
+1. Giao Sở Nội vụ chủ trì, phối hợp với UBND thành phố Nam Định hoàn thiện hồ sơ đề án,
+báo cáo UBND tỉnh trước ngày 15/11/2021.
+2. Sở Giáo dục và Đào tạo hướng dẫn tuyển sinh lớp 1; hoàn thành trong tháng 12/2021.
+3. Thanh tra tỉnh tăng cường kiểm tra, giải quyết khiếu nại, tố cáo trên địa bàn.
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+";
+
+#[test]
+fn import_apply_stores_the_directive_once_with_each_tasks_source_line() {
+    let env = nam_dinh();
+    let letter = env.write("cong-van-812.txt", LETTER);
+    let letter = letter.display().to_string();
+    let added = env.ok(&["import", "--apply", &letter]);
+    assert!(added.contains("directive 1 added: 3 tasks (2 with a deadline)"), "{added}");
+    let tasks = env.json(&["task", "list"]);
+    let tasks = tasks.as_array().unwrap();
+    assert_eq!(tasks.len(), 3);
+    assert_eq!(tasks[0]["lead"], "snv");
+    assert_eq!(tasks[0]["deadline"], "2021-11-15");
+    let shown = env.json(&["task", "show", &tasks[0]["id"].to_string()]);
+    let history = shown.to_string();
+    assert!(history.contains("nhập từ") && history.contains("dòng 7"), "{history}");
+    // The same document again changes nothing, and says so.
+    let again = env.ok(&["import", "--apply", &letter]);
+    assert!(again.contains("already imported as directive 1: nothing changed"), "{again}");
+    assert_eq!(env.json(&["task", "list"]).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn import_apply_of_a_document_with_an_unknown_body_stores_nothing_and_names_the_line() {
+    let env = nam_dinh();
+    let letter = LETTER.replace("3. Thanh tra tỉnh", "3. Ban Quản lý Khu di tích Trần");
+    let file = env.write("cong-van-unknown.txt", &letter);
+    assert_bad_input(
+        &env,
+        &["import", "--apply", &file.display().to_string()],
+        "cong-van-unknown.txt:10: tasks[2].lead: unknown department 'Ban Quản lý Khu di tích Trần'",
+    );
+}

@@ -127,6 +127,7 @@ async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow:
                         precision: Precision::Day,
                         phrase: Some("trong tháng".to_owned()),
                     }),
+                    origin: None,
                     next_reminder_at: None,
                 };
                 let unsaved = task.as_unsaved_task(now);
@@ -141,6 +142,7 @@ async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow:
             issuer: "UBND tỉnh Nam Định".to_owned(),
             issued_on: local_date(now),
             source: None,
+            source_hash: None,
             tasks,
         };
         store.add_directive(&directive, "bench", now).await?;

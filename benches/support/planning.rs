@@ -291,6 +291,7 @@ async fn build_cache(
             issuer: "UBND tỉnh Nam Định".to_owned(),
             issued_on: today,
             source: None,
+            source_hash: None,
             tasks: new_tasks,
         };
         store.add_directive(&directive, "bench", t0).await?;
@@ -348,6 +349,7 @@ fn make_task(
         lead,
         coordinating,
         deadline: Some(Deadline { date, precision: Precision::Day, phrase: None }),
+        origin: None,
         next_reminder_at: None,
     };
     task.next_reminder_at = match group {

@@ -193,6 +193,7 @@ pub struct TaskFields {
     pub coordinating: Vec<String>,
     pub deadline: Option<String>,
     pub deadline_phrase: Option<String>,
+    pub origin: Option<String>,
 }
 
 impl From<TaskInput> for TaskFields {
@@ -205,6 +206,7 @@ impl From<TaskInput> for TaskFields {
             coordinating: input.coordinating,
             deadline: input.deadline,
             deadline_phrase: input.deadline_phrase,
+            origin: None,
         }
     }
 }
@@ -218,6 +220,7 @@ pub struct DirectiveFields {
     /// Where relative deadlines count from; a reader that could not read it has said so.
     pub issued_on: Option<NaiveDate>,
     pub source: Option<String>,
+    pub source_hash: Option<String>,
     pub tasks: Vec<TaskFields>,
 }
 
@@ -229,6 +232,7 @@ impl From<DirectiveInput> for DirectiveFields {
             issuer: Some(input.issuer),
             issued_on: Some(input.issued_on),
             source: input.source,
+            source_hash: None,
             tasks: input.tasks.into_iter().map(TaskFields::from).collect(),
         }
     }
@@ -301,6 +305,7 @@ pub(super) fn task(
         coordinating,
         deadline,
         next_reminder_at: None,
+        origin: fields.origin,
     })
 }
 
@@ -333,6 +338,7 @@ pub fn directive(
             issuer,
             issued_on,
             source: optional(fields.source),
+            source_hash: fields.source_hash,
             tasks,
         }),
         _ => Err(problems.0),

@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod explain;
+pub mod imports;
 pub mod input;
 pub mod preview;
 pub mod views;

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{InputError, table};
+use crate::app::imports::{Applied, ApplyError};
+use crate::app::{Actor, Changes};
 use crate::config::Settings;
 use crate::import::{self, Proposal, Setting};
 
@@ -19,6 +21,10 @@ pub struct ImportArgs {
     /// The directive's number and symbol, when the document does not say it.
     #[arg(long, value_name = "N")]
     directive_number: Option<String>,
+    /// Store each document's directive and tasks (one transaction each) once every
+    /// document passes the checks; a document imported before is left as it is.
+    #[arg(long)]
+    apply: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,7 +37,7 @@ pub enum ImportFormat {
 /// Documents larger than this are not directives.
 const MAX_BYTES: u64 = 10 * 1024 * 1024;
 
-pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
+pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
     let mut proposals = Vec::new();
     for file in &args.files {
@@ -47,6 +53,7 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             .into());
         }
         let bytes = std::fs::read(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?;
+        let hash = crate::app::imports::document_hash(&bytes);
         let decoded = import::decode::document(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
         let mut proposal = import::propose(&decoded.text, &setting);
         proposal.encoding = decoded.encoding.as_str();
@@ -56,8 +63,12 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         if let Some(number) = &args.directive_number {
             proposal.document.number = Some(number.clone());
         }
-        proposals.push((name, proposal));
+        proposals.push((name, proposal, hash));
     }
+    if args.apply {
+        return apply(settings, &proposals).await;
+    }
+    let proposals: Vec<(String, Proposal)> = proposals.into_iter().map(|(name, p, _)| (name, p)).collect();
     match args.format {
         ImportFormat::Json => {
             let values: Vec<&Proposal> = proposals.iter().map(|(_, p)| p).collect();
@@ -79,6 +90,40 @@ pub fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Checks every proposal, then stores each: nothing is written unless all pass.
+async fn apply(settings: &Settings, proposals: &[(String, Proposal, String)]) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    for (name, proposal, hash) in proposals {
+        if let Err(found) = crate::app::imports::check(settings, proposal, name, hash) {
+            problems.extend(found);
+        }
+    }
+    if !problems.is_empty() {
+        problems.push(
+            "nothing was stored: write the proposal with --format toml, correct it, and add it with `nhacviec directive add`"
+                .to_owned(),
+        );
+        return Err(InputError(problems.join("\n")).into());
+    }
+    let store = super::open_store(settings).await?;
+    let changes = Changes::new(&store, settings, Actor::cli());
+    for (name, proposal, hash) in proposals {
+        match changes.apply_import(proposal, name, hash).await {
+            Ok(Applied::Added { directive, tasks, with_deadline }) => outln!(
+                "{name}: directive {} added: {tasks} tasks ({with_deadline} with a deadline)",
+                directive.0
+            ),
+            Ok(Applied::AlreadyImported(directive)) => {
+                outln!("{name}: already imported as directive {}: nothing changed", directive.0)
+            }
+            Err(ApplyError::Invalid(problems)) => return Err(InputError(problems.join("\n")).into()),
+            Err(ApplyError::Change(error)) => return Err(super::tasks::change_error(error)),
+        }
+    }
+    crate::store::wake_running_daemon(&settings.store.url);
+    Ok(())
 }
 
 fn print_table(name: &str, proposal: &Proposal) {

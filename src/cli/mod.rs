@@ -229,7 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
         Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
-        Command::Import(args) => imports::run(&load()?, &args),
+        Command::Import(args) => imports::run(&load()?, &args).await,
         Command::Preview(args) => preview::run(&load()?, &args).await,
         Command::Explain(args) => explain::run(&load()?, &args).await,
         Command::Calendar(args) => calendar::run(&load()?, &args),

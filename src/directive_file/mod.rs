@@ -188,6 +188,7 @@ pub fn parse(
             coordinating: task.coordinating.into_iter().map(Spanned::into_inner).collect(),
             deadline,
             deadline_phrase,
+            origin: None,
         });
     }
     let fields = DirectiveFields {
@@ -196,6 +197,7 @@ pub fn parse(
         issuer: header.issuer,
         issued_on,
         source: Some(file.to_owned()),
+        source_hash: None,
         tasks,
     };
     let checked = input::directive(fields, "directive.", departments, calendar);

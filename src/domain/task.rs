@@ -130,6 +130,8 @@ pub struct NewDirective {
     pub issuer: String,
     pub issued_on: NaiveDate,
     pub source: Option<String>,
+    /// The SHA-256 of the document it was imported from, in hex.
+    pub source_hash: Option<String>,
     pub tasks: Vec<NewTask>,
 }
 
@@ -143,6 +145,8 @@ pub struct NewTask {
     pub deadline: Option<Deadline>,
     /// When the task first needs planning, computed by `plan::first_planning_at`.
     pub next_reminder_at: Option<DateTime<Utc>>,
+    /// Where its words were found ("dòng 143 của thong-bao.pdf"), for its history.
+    pub origin: Option<String>,
 }
 
 impl NewTask {

@@ -192,6 +192,13 @@ pub fn marker(text: &str) -> (Option<Marker>, &str) {
     (None, text)
 }
 
+/// Lines that always start a part of their own, however long the line before.
+fn starts_part(text: &str) -> bool {
+    const PARTS: [&str; 10] =
+        ["Nơi nhận", "Kính gửi", "Căn cứ", "V/v", "TM. ", "KT. ", "TL. ", "TUQ. ", "Số:", "Điều "];
+    PARTS.iter().any(|p| text.starts_with(p))
+}
+
 /// Whether the text ends a sentence or introduces a list.
 fn ends_clause(text: &str) -> bool {
     text.trim_end().ends_with(['.', ':', ';', '!', '?', '…'])
@@ -212,6 +219,7 @@ pub fn blocks(lines: &[Line]) -> Vec<Block> {
     for line in lines {
         let (marker, rest) = marker(&line.text);
         let joins = match (previous, &marker, width) {
+            _ if starts_part(rest) => false,
             (Some(before), None, Some(width)) => {
                 let short = (before.chars().count() as f64) < 0.8 * width;
                 !before.trim_end().ends_with(':')

@@ -267,7 +267,12 @@ impl Proposal {
                 out.push_str(&format!("coordinating = [{}]\n", names.join(", ")));
             }
             match (&task.deadline_written, &task.recurrence) {
-                (Some(written), _) => out.push_str(&format!("deadline = {}\n", quoted(written))),
+                (Some(written), _) => {
+                    out.push_str(&format!("deadline = {}\n", quoted(written)));
+                    if let Some(phrase) = &task.deadline_phrase {
+                        out.push_str(&format!("deadline_phrase = {}\n", quoted(phrase)));
+                    }
+                }
                 (None, Some(recurrence)) => {
                     let mut parts = vec![format!("every = {}", quoted(period_name(recurrence.every)))];
                     if let Some(month) = recurrence.month {
@@ -276,12 +281,14 @@ impl Proposal {
                     if let Some(day) = recurrence.day {
                         parts.push(format!("day = {day}"));
                     }
-                    out.push_str(&format!("recurrence = {{ {} }}\n", parts.join(", ")));
+                    out.push_str(&format!("# định kỳ: {{ {} }}", parts.join(", ")));
+                    out.push_str(&format!(" ({})\n", task.deadline_phrase.as_deref().unwrap_or("")));
                 }
-                (None, None) => {}
-            }
-            if let Some(phrase) = &task.deadline_phrase {
-                out.push_str(&format!("deadline_phrase = {}\n", quoted(phrase)));
+                (None, None) => {
+                    if let Some(phrase) = &task.deadline_phrase {
+                        out.push_str(&format!("# thời hạn không tính được ngày: {}\n", quoted(phrase)));
+                    }
+                }
             }
         }
         out

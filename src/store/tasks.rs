@@ -81,14 +81,15 @@ impl Store {
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
         let mut tx = self.begin_write().await?;
         let directive_id: i64 = sqlx::query_scalar(
-            "INSERT INTO directives (number, title, issuer, issued_on, source, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO directives (number, title, issuer, issued_on, source, source_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&directive.number)
         .bind(&directive.title)
         .bind(&directive.issuer)
         .bind(directive.issued_on)
         .bind(&directive.source)
+        .bind(&directive.source_hash)
         .bind(to_unix(now))
         .fetch_one(&mut *tx)
         .await?;
@@ -102,6 +103,15 @@ impl Store {
         }
         tx.commit().await?;
         Ok((DirectiveId(directive_id), task_ids))
+    }
+
+    /// The directive imported from the document of this SHA-256, if any.
+    pub async fn directive_by_source_hash(&self, hash: &str) -> Result<Option<DirectiveId>> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE source_hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(DirectiveId))
     }
 
     /// Adds one task to an existing directive, recording `keyed` with it when given.
@@ -521,7 +531,11 @@ async fn insert_task(
     .fetch_one(&mut **tx)
     .await?;
     insert_coordinators(tx, task_id, &task.coordinating).await?;
-    let detail = deadline.map(|d| format!("hạn {}", d.date));
+    let detail = [deadline.map(|d| format!("hạn {}", d.date)), task.origin.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+    let detail = (!detail.is_empty()).then(|| detail.join("; "));
     insert_event(tx, task_id, now, "created", detail.as_deref(), actor).await?;
     Ok(TaskId(task_id))
 }

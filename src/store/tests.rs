@@ -28,6 +28,7 @@ fn directive(next: Option<DateTime<Utc>>) -> NewDirective {
         issuer: "UBND tỉnh Nam Định".into(),
         issued_on: NaiveDate::from_ymd_opt(2021, 9, 21).unwrap(),
         source: None,
+        source_hash: None,
         tasks: vec![NewTask {
             section: Some("3".into()),
             summary: "Đề án".into(),
@@ -35,6 +36,7 @@ fn directive(next: Option<DateTime<Utc>>) -> NewDirective {
             lead: code("snv"),
             coordinating: vec![code("ubnd-tpnd"), code("stc")],
             deadline: Some(Deadline::parse("2021-11", Some("vào tháng 11/2021".into())).unwrap()),
+            origin: None,
             next_reminder_at: next,
         }],
     }

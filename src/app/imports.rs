@@ -1,0 +1,125 @@
+//! Applying what the importer proposes for a document: the proposal becomes a directive
+//! through the same checks (`input::directive`) and the same command as a directive file
+//! or the API's JSON, in one transaction, with the document's SHA-256 and each task's
+//! source line in its history. The same document imported again changes nothing.
+
+use sha2::{Digest, Sha256};
+
+use super::commands::{ChangeError, Changes};
+use super::input::{self, DirectiveFields, TaskFields};
+use crate::config::Settings;
+use crate::domain::{DirectiveId, NewDirective};
+use crate::import::Proposal;
+
+/// What applying a proposal did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Added {
+        directive: DirectiveId,
+        tasks: usize,
+        with_deadline: usize,
+    },
+    /// The same document was imported before, as this directive: nothing changed.
+    AlreadyImported(DirectiveId),
+}
+
+/// Why a proposal cannot be applied as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Each problem with the document's line it comes from: `file:line: field: message`.
+    #[error("{}", .0.join("\n"))]
+    Invalid(Vec<String>),
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+}
+
+/// The SHA-256 of a document's bytes, in hex.
+pub fn document_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The proposal as the fields of a directive: each task led by its configured department,
+/// or by the words the document wrote, which the checks then name as unknown.
+pub fn fields(proposal: &Proposal, file: &str, hash: &str) -> DirectiveFields {
+    let document = &proposal.document;
+    let tasks = proposal
+        .tasks
+        .iter()
+        .map(|task| TaskFields {
+            section: task.section.clone(),
+            summary: Some(task.summary.clone()),
+            details: Some(task.details.clone()),
+            lead: task.lead_code.clone().or_else(|| task.lead.clone()),
+            coordinating: task
+                .coordinating
+                .iter()
+                .zip(&task.coordinating_codes)
+                .map(|(name, code)| code.clone().unwrap_or_else(|| name.clone()))
+                .collect(),
+            deadline: task.deadline_written.clone(),
+            deadline_phrase: task.deadline_written.as_ref().and(task.deadline_phrase.clone()),
+            origin: Some(format!("nhập từ {file}, dòng {}", task.line)),
+        })
+        .collect();
+    DirectiveFields {
+        number: document.number.clone(),
+        title: document.title.clone().or_else(|| document.kind.clone()),
+        issuer: document.issuer.clone(),
+        issued_on: document.issue_date.or(document.meeting_date),
+        source: Some(file.to_owned()),
+        source_hash: Some(hash.to_owned()),
+        tasks,
+    }
+}
+
+/// Checks a proposal as applying it will, each problem named with the document's line:
+/// `file:line: tasks[3].lead: unknown department 'các Sở, ngành'`.
+pub fn check(
+    settings: &Settings,
+    proposal: &Proposal,
+    file: &str,
+    hash: &str,
+) -> Result<NewDirective, Vec<String>> {
+    input::directive(
+        fields(proposal, file, hash),
+        "document.",
+        &settings.departments,
+        &settings.calendar.calendar,
+    )
+    .map_err(|problems| {
+        problems
+            .into_iter()
+            .map(|problem| {
+                // "tasks[3].lead" is the fourth task: name the line it was read from.
+                let line = problem
+                    .field
+                    .strip_prefix("tasks[")
+                    .and_then(|rest| rest.split_once(']'))
+                    .and_then(|(index, _)| index.parse::<usize>().ok())
+                    .and_then(|index| proposal.tasks.get(index))
+                    .map_or(String::new(), |task| format!("{}:", task.line));
+                format!("{file}:{line} {}: {}", problem.field, problem.message)
+            })
+            .collect()
+    })
+}
+
+impl Changes<'_> {
+    /// Applies the proposal for the document `file` of SHA-256 `hash`, unless that
+    /// document was imported before.
+    pub async fn apply_import(
+        &self,
+        proposal: &Proposal,
+        file: &str,
+        hash: &str,
+    ) -> Result<Applied, ApplyError> {
+        if let Some(existing) = self.store.directive_by_source_hash(hash).await.map_err(ChangeError::Store)? {
+            return Ok(Applied::AlreadyImported(existing));
+        }
+        let directive = check(self.settings, proposal, file, hash).map_err(ApplyError::Invalid)?;
+        let tasks = directive.tasks.len();
+        let with_deadline = directive.tasks.iter().filter(|t| t.deadline.is_some()).count();
+        let (id, _) = self.add_directive(directive).await?;
+        Ok(Applied::Added { directive: id, tasks, with_deadline })
+    }
+}
