@@ -273,8 +273,16 @@ async fn every_endpoint_answers_with_what_it_documents() {
 
     // The overdue task reminded snv by email: its item is in the outbox.
     server.daemon.wait_for("a reminder sent", WAIT, || server.smtp.messages().into_iter().next()).await;
-    let (status, outbox) = server.get("/api/v1/outbox?state=sent", Some(READ_TOKEN)).await;
-    assert_eq!(status, StatusCode::OK);
+    // The server has the message a moment before the daemon records it sent.
+    let started = Instant::now();
+    let outbox = loop {
+        let (status, outbox) = server.get("/api/v1/outbox?state=sent", Some(READ_TOKEN)).await;
+        assert_eq!(status, StatusCode::OK);
+        if outbox["items"].as_array().is_some_and(|items| !items.is_empty()) || started.elapsed() > WAIT {
+            break outbox;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let items = outbox["items"].as_array().unwrap();
     assert!(!items.is_empty() && items.iter().all(|i| i["state"] == "sent"), "{outbox}");
 
@@ -842,4 +850,54 @@ async fn render_prints_the_very_message_the_daemon_delivers_links_and_all() {
     assert_eq!(json_text.trim_end(), serde_json::to_string_pretty(&sent).unwrap());
     assert!(sent["received_url"].as_str().is_some_and(|u| u.starts_with(&server.base)), "{sent}");
     assert!(sent["done_url"].as_str().is_some_and(|u| u.contains(".done.")), "{sent}");
+}
+
+/// A letter with two tasks for the test config's departments.
+const LETTER: &str = "\
+UỶ BAN NHÂN DÂN CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH NAM ĐỊNH Độc lập - Tự do - Hạnh phúc
+Số: 812/UBND-VP3 Nam Định, ngày 04 tháng 10 năm 2021
+V/v triển khai Kết luận của Chủ tịch UBND tỉnh
+UBND tỉnh có ý kiến như sau:
+1. Giao Sở Nội vụ chủ trì, phối hợp với UBND thành phố Nam Định hoàn thiện hồ sơ đề án,
+báo cáo UBND tỉnh trước ngày 15/11/2021.
+2. Văn phòng UBND tỉnh theo dõi, đôn đốc việc thực hiện.
+Nơi nhận:
+- Như trên;
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_posted_to_imports_is_proposed_then_applied_once() {
+    let server = start("1s", "[\"14d\", \"7d\", \"3d\", \"1d\"]").await;
+    let path = "/api/v1/imports?name=cong-van-812.txt";
+    let (status, _, proposal) = server.post_raw(path, "text/plain", LETTER.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{proposal}");
+    assert_eq!(proposal["sha256"], sha256(LETTER));
+    assert_eq!(proposal["document"]["number"], "812/UBND-VP3");
+    assert_eq!(proposal["tasks"][0]["lead_code"], "snv");
+    assert_eq!(proposal["tasks"][0]["deadline"], "2021-11-15");
+    assert_eq!(proposal["tasks"][1]["lead_code"], "vp-ubnd");
+    // Proposing wrote nothing.
+    let (_, tasks) = server.get("/api/v1/tasks", Some(READ_TOKEN)).await;
+    assert_eq!(tasks["tasks"].as_array().map(Vec::len), Some(0), "{tasks}");
+    let apply = "/api/v1/imports?name=cong-van-812.txt&apply=true";
+    let (status, _, created) = server.post_raw(apply, "text/plain", LETTER.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["tasks"].as_array().map(Vec::len), Some(2), "{created}");
+    let (status, _, again) = server.post_raw(apply, "text/plain", LETTER.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], created["id"]);
+    let (_, tasks) = server.get("/api/v1/tasks", Some(READ_TOKEN)).await;
+    assert_eq!(tasks["tasks"].as_array().map(Vec::len), Some(2), "{tasks}");
+    // A body that no department of the config leads is refused, naming the task's line.
+    let unknown = LETTER.replace("2. Văn phòng UBND tỉnh", "2. Ban Quản lý Khu di tích Trần");
+    let (status, kind, problem) = server.post_raw(apply, "text/plain", unknown.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(kind, "application/problem+json");
+    assert_eq!(problem["errors"][0]["field"], "tasks[1].lead", "{problem}");
+    assert!(problem["errors"][0]["message"].as_str().unwrap_or("").contains("line 8"), "{problem}");
+    // What is not a document says why.
+    let (status, _, problem) = server.post_raw(path, "application/pdf", b"%PDF-1.4 broken".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem["detail"].as_str().unwrap_or("").contains("this PDF cannot be read"), "{problem}");
 }

@@ -23,12 +23,28 @@ pub enum Applied {
     AlreadyImported(DirectiveId),
 }
 
+/// A problem of a proposal, with the document's line it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineProblem {
+    pub line: Option<usize>,
+    /// The field of the directive, as `input::directive` names it (`tasks[3].lead`).
+    pub field: String,
+    pub message: String,
+}
+
+impl LineProblem {
+    /// `file:line: field: message`.
+    pub fn describe(&self, file: &str) -> String {
+        let line = self.line.map_or(String::new(), |line| format!("{line}:"));
+        format!("{file}:{line} {}: {}", self.field, self.message)
+    }
+}
+
 /// Why a proposal cannot be applied as it is.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    /// Each problem with the document's line it comes from: `file:line: field: message`.
-    #[error("{}", .0.join("\n"))]
-    Invalid(Vec<String>),
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<LineProblem>),
     #[error(transparent)]
     Change(#[from] ChangeError),
 }
@@ -72,14 +88,13 @@ pub fn fields(proposal: &Proposal, file: &str, hash: &str) -> DirectiveFields {
     }
 }
 
-/// Checks a proposal as applying it will, each problem named with the document's line:
-/// `file:line: tasks[3].lead: unknown department 'các Sở, ngành'`.
+/// Checks a proposal as applying it will, each problem with the document's line.
 pub fn check(
     settings: &Settings,
     proposal: &Proposal,
     file: &str,
     hash: &str,
-) -> Result<NewDirective, Vec<String>> {
+) -> Result<NewDirective, Vec<LineProblem>> {
     input::directive(
         fields(proposal, file, hash),
         "document.",
@@ -90,15 +105,15 @@ pub fn check(
         problems
             .into_iter()
             .map(|problem| {
-                // "tasks[3].lead" is the fourth task: name the line it was read from.
+                // "tasks[3].lead" is the fourth task: the line it was read from.
                 let line = problem
                     .field
                     .strip_prefix("tasks[")
                     .and_then(|rest| rest.split_once(']'))
                     .and_then(|(index, _)| index.parse::<usize>().ok())
                     .and_then(|index| proposal.tasks.get(index))
-                    .map_or(String::new(), |task| format!("{}:", task.line));
-                format!("{file}:{line} {}: {}", problem.field, problem.message)
+                    .map(|task| task.line);
+                LineProblem { line, field: problem.field, message: problem.message }
             })
             .collect()
     })

@@ -97,7 +97,7 @@ async fn apply(settings: &Settings, proposals: &[(String, Proposal, String)]) ->
     let mut problems = Vec::new();
     for (name, proposal, hash) in proposals {
         if let Err(found) = crate::app::imports::check(settings, proposal, name, hash) {
-            problems.extend(found);
+            problems.extend(found.iter().map(|p| p.describe(name)));
         }
     }
     if !problems.is_empty() {
@@ -118,7 +118,10 @@ async fn apply(settings: &Settings, proposals: &[(String, Proposal, String)]) ->
             Ok(Applied::AlreadyImported(directive)) => {
                 outln!("{name}: already imported as directive {}: nothing changed", directive.0)
             }
-            Err(ApplyError::Invalid(problems)) => return Err(InputError(problems.join("\n")).into()),
+            Err(ApplyError::Invalid(problems)) => {
+                let lines: Vec<String> = problems.iter().map(|p| p.describe(name)).collect();
+                return Err(InputError(lines.join("\n")).into());
+            }
             Err(ApplyError::Change(error)) => return Err(super::tasks::change_error(error)),
         }
     }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: directives and tasks created, read, listed and updated,
-//! tasks marked done or extended, a department's open tasks, the outbox. Bearer tokens
+//! tasks marked done or extended, a department's open tasks, the outbox, documents imported
+//! (`imports`). Bearer tokens
 //! with a read or write scope; errors as problem+json naming the field; every change goes
 //! through `changes` in one transaction and wakes the daemon.
 
@@ -46,6 +47,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/departments", get(list_departments))
         .route("/api/v1/departments/{code}/tasks", get(department_tasks))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/imports", post(super::imports::import_document))
         .route("/api/v1", any(unknown_path))
         .route("/api/v1/{*rest}", any(unknown_path))
 }
@@ -135,7 +137,7 @@ fn id_in(location: &str) -> i64 {
     location.rsplit('/').next().and_then(|id| id.parse().ok()).unwrap_or(0)
 }
 
-async fn directive_created(state: &AppState, location: String) -> Result<Response, Problem> {
+pub(super) async fn directive_created(state: &AppState, location: String) -> Result<Response, Problem> {
     let answer = directive_answer(state, DirectiveId(id_in(&location))).await?;
     Ok(created(location, answer))
 }
@@ -163,12 +165,12 @@ async fn list_directives(State(state): Shared, Reader(_): Reader) -> Result<Resp
 }
 
 #[derive(Serialize)]
-struct DirectiveAnswer {
+pub(super) struct DirectiveAnswer {
     directive: DirectiveView,
     tasks: Vec<TaskView>,
 }
 
-async fn directive_answer(state: &AppState, id: DirectiveId) -> Result<DirectiveAnswer, Problem> {
+pub(super) async fn directive_answer(state: &AppState, id: DirectiveId) -> Result<DirectiveAnswer, Problem> {
     let settings = state.settings();
     let directive = state
         .store()
