@@ -21,7 +21,8 @@ pub struct FeedTask<'a> {
 }
 
 /// The calendar of `department` (its name in `department_name`) at `now`: each open task
-/// with a deadline as an all-day event on its due date.
+/// with a deadline as an all-day event on its due date; a recurring task as one event per
+/// occurrence, a year ahead.
 pub fn render(
     department: &crate::domain::DepartmentCode,
     department_name: &str,
@@ -44,31 +45,48 @@ pub fn render(
     let recipient_calendar = policy.calendar_for(department);
     for entry in tasks {
         let task = entry.task;
-        let Some(deadline) = task.deadline.as_ref() else { continue };
-        let due = policy.due_date(deadline.date);
-        let mut event = Event::new();
-        event
-            .uid(&format!("task-{}-{department}@{host}", task.id.0))
-            .timestamp(now)
-            .starts(due)
-            .ends(next_day(due))
-            .summary(&format!("Hạn: {}", task.summary))
-            .description(&description(entry, deadline.date, due))
-            .add_property("TRANSP", "TRANSPARENT")
-            .add_property("CATEGORIES", entry.role.vietnamese());
-        for occurrence in Series::Reminders.occurrences(deadline.date, policy, recipient_calendar) {
-            if matches!(occurrence.rule, Rule::Overdue) {
-                break;
+        let Some(current) = task.deadline.as_ref() else { continue };
+        // A recurring task: its current occurrence and those of the year after it.
+        let year_ahead = current.date.checked_add_days(chrono::Days::new(366)).unwrap_or(current.date);
+        let later: Vec<NaiveDate> = task
+            .recurrence
+            .map(|r| {
+                r.occurrences_from(current.date).skip(1).take_while(|d| *d <= year_ahead).take(60).collect()
+            })
+            .unwrap_or_default();
+        for date in std::iter::once(current.date).chain(later) {
+            let deadline = &crate::domain::Deadline { date, ..current.clone() };
+            let due = policy.due_date(deadline.date);
+            let uid = match task.recurrence {
+                Some(_) => {
+                    format!("task-{}-{}-{department}@{host}", task.id.0, deadline.date.format("%Y%m%d"))
+                }
+                None => format!("task-{}-{department}@{host}", task.id.0),
+            };
+            let mut event = Event::new();
+            event
+                .uid(&uid)
+                .timestamp(now)
+                .starts(due)
+                .ends(next_day(due))
+                .summary(&format!("Hạn: {}", task.summary))
+                .description(&description(entry, deadline.date, due))
+                .add_property("TRANSP", "TRANSPARENT")
+                .add_property("CATEGORIES", entry.role.vietnamese());
+            for occurrence in Series::Reminders.occurrences(deadline.date, policy, recipient_calendar) {
+                if matches!(occurrence.rule, Rule::Overdue) {
+                    break;
+                }
+                // The trigger is written by `trigger`, in days and hours; this one is replaced.
+                let mut alarm = Alarm::display(
+                    &alarm_text(occurrence.rule, &task.summary),
+                    Trigger::before_start(chrono::Duration::zero()),
+                );
+                alarm.append_property(trigger(occurrence.at, due, policy));
+                event.alarm(alarm.done());
             }
-            // The trigger is written by `trigger`, in days and hours; this one is replaced.
-            let mut alarm = Alarm::display(
-                &alarm_text(occurrence.rule, &task.summary),
-                Trigger::before_start(chrono::Duration::zero()),
-            );
-            alarm.append_property(trigger(occurrence.at, due, policy));
-            event.alarm(alarm.done());
+            calendar.push(event.done());
         }
-        calendar.push(event.done());
     }
     calendar.done().to_string()
 }
@@ -173,6 +191,7 @@ mod tests {
             lead: DepartmentCode::parse("snv").unwrap(),
             coordinating: vec![],
             deadline: Some(Deadline::parse(deadline, Some("trong tháng 4".into())).unwrap()),
+            recurrence: None,
             status: TaskStatus::Open,
             done_on: None,
             created_at: Utc.with_ymd_and_hms(2021, 9, 21, 2, 0, 0).unwrap(),
@@ -192,6 +211,26 @@ mod tests {
 
     fn unfolded(text: &str) -> String {
         text.replace("\r\n ", "")
+    }
+
+    #[test]
+    fn a_recurring_task_is_an_event_for_each_occurrence_a_year_ahead() {
+        let policy = policy();
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 1, 0, 0).unwrap();
+        let mut monthly = task(5, "Báo cáo giải ngân", "2026-05-20");
+        monthly.recurrence = Some(crate::domain::Recurrence {
+            every: crate::domain::Period::Month,
+            month: None,
+            day: Some(20),
+        });
+        let entries = [FeedTask { task: &monthly, directive: None, role: Role::Lead }];
+        let snv = DepartmentCode::parse("snv").unwrap();
+        let text = unfolded(&render(&snv, "Sở Nội vụ", &entries, &policy, "nhacviec.example", now));
+        // May 2026 to May 2027; 20/06/2026 is a Saturday, due Monday 22/06.
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), 13, "{text}");
+        assert!(text.contains("UID:task-5-20260620-snv@nhacviec.example"), "{text}");
+        assert!(text.contains("DTSTART;VALUE=DATE:20260622"), "{text}");
+        assert!(text.contains("DTSTART;VALUE=DATE:20270520"), "{text}");
     }
 
     #[test]

@@ -99,6 +99,7 @@ mod tests {
             lead: DepartmentCode::parse(lead).unwrap(),
             coordinating: vec![],
             deadline: deadline.map(|d| Deadline::parse(d, None).unwrap()),
+            recurrence: None,
             status: if done_on.is_some() { TaskStatus::Done } else { TaskStatus::Open },
             done_on,
             created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),

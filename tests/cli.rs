@@ -712,3 +712,41 @@ fn import_apply_of_a_document_with_an_unknown_body_stores_nothing_and_names_the_
         "cong-van-unknown.txt:10: tasks[2].lead: unknown department 'Ban Quản lý Khu di tích Trần'",
     );
 }
+
+#[test]
+fn a_monthly_task_imported_from_a_letter_is_previewed_once_a_month_on_its_working_day() {
+    let env = nam_dinh();
+    let letter = LETTER
+        .replace("ngày 04 tháng 10 năm 2021", "ngày 05 tháng 01 năm 2022")
+        .replace("báo cáo UBND tỉnh trước ngày 15/11/2021.", "báo cáo UBND tỉnh trước ngày 20 hằng tháng.");
+    let file = env.write("cong-van-hang-thang.txt", &letter);
+    let proposal = env.json(&["import", &file.display().to_string()]);
+    assert_eq!(proposal["tasks"][0]["deadline_kind"], "recurring");
+    assert_eq!(proposal["tasks"][0]["recurrence"], serde_json::json!({"every": "month", "day": 20}));
+    env.ok(&["import", "--apply", &file.display().to_string()]);
+    let preview = env.json(&["preview", "--from", "2022-01-01", "--to", "2022-06-30", "--department", "snv"]);
+    let mut due: Vec<(String, String)> = preview
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["rule"] == "due")
+        .map(|i| (i["deadline"].as_str().unwrap().to_owned(), i["due_date"].as_str().unwrap().to_owned()))
+        .collect();
+    due.dedup();
+    // One series a month; the 20th of February and of March 2022 are Sundays.
+    let expected = [
+        ("2022-01-20", "2022-01-20"),
+        ("2022-02-20", "2022-02-21"),
+        ("2022-03-20", "2022-03-21"),
+        ("2022-04-20", "2022-04-20"),
+        ("2022-05-20", "2022-05-20"),
+        ("2022-06-20", "2022-06-20"),
+    ];
+    assert_eq!(due, expected.map(|(d, w)| (d.to_owned(), w.to_owned())));
+    for (deadline, _) in &expected[1..] {
+        let before: Vec<&Value> =
+            preview.as_array().unwrap().iter().filter(|i| i["deadline"] == *deadline).collect();
+        assert!(before.iter().any(|i| i["rule"] == "before:7d"), "{deadline}: {before:?}");
+        assert!(before.iter().all(|i| i["rule"] != "overdue"), "{deadline}: {before:?}");
+    }
+}

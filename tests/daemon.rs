@@ -770,3 +770,57 @@ async fn the_weekly_summary_survives_a_kill_between_claim_and_send_and_goes_out_
     let rows: Vec<Value> = env.outbox().into_iter().filter(|i| i["kind"] == "summary").collect();
     assert_eq!(states(&rows), ["sent"], "{rows:?}");
 }
+
+/// A letter of 5 January 2022 asking for a report before the 20th of every month.
+const MONTHLY_LETTER: &str = "\
+ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH NAM ĐỊNH Độc lập - Tự do - Hạnh phúc
+Số: 05/UBND-VP3 Nam Định, ngày 05 tháng 01 năm 2022
+V/v báo cáo tiến độ giải ngân vốn đầu tư công
+UBND tỉnh có ý kiến như sau:
+1. Giao Sở Nội vụ tổng hợp tình hình giải ngân vốn đầu tư công, báo cáo UBND tỉnh trước ngày 20 hằng tháng.
+Nơi nhận:
+- Như trên;
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_monthly_task_is_reminded_of_february_once_january_is_done() {
+    let smtp = SmtpServer::start();
+    let webhook = webhook_server(200).await;
+    let env = env_with(&smtp, &webhook, 5);
+    let letter = env.write("cong-van-05.txt", MONTHLY_LETTER);
+    let added = env.ok(&["import", "--apply", &letter.display().to_string()]);
+    assert!(added.contains("1 tasks (1 with a deadline)"), "{added}");
+    let task = env.json(&["task", "show", "1"]);
+    assert_eq!(task["deadline"], "2022-01-20", "{task:#}");
+    assert_eq!(task["recurrence"], serde_json::json!({"every": "month", "day": 20}));
+    let daemon = env.spawn_daemon();
+    // January's occurrence is long past: its newest reminder goes out.
+    let january = daemon
+        .wait_for("January's reminder", WAIT, || {
+            smtp.messages().into_iter().find(|m| m.to_string().contains("20/01/2022"))
+        })
+        .await;
+    assert!(!january.to_string().contains("20/02/2022"), "{january}");
+    env.ok(&["task", "done", "1", "--note", "đã báo cáo tháng 1"]);
+    let february = daemon
+        .wait_for("February's reminder", WAIT, || {
+            smtp.messages().into_iter().find(|m| m.to_string().contains("20/02/2022"))
+        })
+        .await;
+    assert!(!february.to_string().contains("20/01/2022"), "{february}");
+    let task = env.json(&["task", "show", "1"]);
+    assert_eq!(task["status"], "open");
+    assert_eq!(task["deadline"], "2022-02-20");
+    let history = task["history"].to_string();
+    assert!(history.contains("kỳ hạn 2022-01-20 hoàn thành"), "{history}");
+    // Nothing more for January once it is done.
+    let outbox = env.json(&["outbox", "list"]);
+    let pending_january = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["deadline"] == "2022-01-20" && i["state"] == "pending")
+        .count();
+    assert_eq!(pending_january, 0, "{outbox:#}");
+}

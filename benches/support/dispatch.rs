@@ -128,6 +128,7 @@ async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow:
                         phrase: Some("trong tháng".to_owned()),
                     }),
                     origin: None,
+                    recurrence: None,
                     next_reminder_at: None,
                 };
                 let unsaved = task.as_unsaved_task(now);
@@ -498,6 +499,7 @@ fn sample_task(now: DateTime<Utc>) -> anyhow::Result<(Task, Directive)> {
             precision: Precision::Day,
             phrase: Some("trong tháng".to_owned()),
         }),
+        recurrence: None,
         status: TaskStatus::Open,
         done_on: None,
         created_at: now,

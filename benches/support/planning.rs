@@ -350,6 +350,7 @@ fn make_task(
         coordinating,
         deadline: Some(Deadline { date, precision: Precision::Day, phrase: None }),
         origin: None,
+        recurrence: None,
         next_reminder_at: None,
     };
     task.next_reminder_at = match group {

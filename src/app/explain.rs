@@ -64,6 +64,16 @@ pub async fn explain(
         )),
         (Some(deadline), TaskStatus::Open) => {
             let due = policy.due_date(deadline.date);
+            if let Some(recurrence) = task.recurrence {
+                let next = recurrence.next_after(deadline.date).map_or_else(String::new, |next| {
+                    format!("; once it is done, the next is due {}", next.format("%d/%m/%Y"))
+                });
+                notes.push(format!(
+                    "a recurring task ({}): the current occurrence is due {}{next}",
+                    recurrence.vietnamese(),
+                    deadline.date.format("%d/%m/%Y")
+                ));
+            }
             if due != deadline.date {
                 let why = policy
                     .calendar

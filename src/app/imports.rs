@@ -73,7 +73,13 @@ pub fn fields(proposal: &Proposal, file: &str, hash: &str) -> DirectiveFields {
                 .map(|(name, code)| code.clone().unwrap_or_else(|| name.clone()))
                 .collect(),
             deadline: task.deadline_written.clone(),
-            deadline_phrase: task.deadline_written.as_ref().and(task.deadline_phrase.clone()),
+            // A recurring task keeps its phrase ("trước ngày 20 hằng tháng") beside its
+            // occurrences; a deadline with no day (no anchor) has only its flag.
+            deadline_phrase: match (&task.deadline_written, &task.recurrence) {
+                (None, None) => None,
+                _ => task.deadline_phrase.clone(),
+            },
+            recurrence: task.recurrence,
             origin: Some(format!("nhập từ {file}, dòng {}", task.line)),
         })
         .collect();

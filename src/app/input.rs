@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::FieldProblem;
 use crate::calendar::Calendar;
 use crate::config::Departments;
-use crate::domain::{Deadline, DeadlineSpec, DepartmentCode};
+use crate::domain::{Deadline, DeadlineSpec, DepartmentCode, Precision, Recurrence};
 use crate::domain::{NewDirective, NewTask, TaskText};
 
 /// A directive with its tasks (`POST /api/v1/directives`).
@@ -40,6 +40,8 @@ pub struct TaskInput {
     /// `2021-11-30`, `2021-11`, `2021-Q4`, `2021`, or `+10wd` / `+10wd from 2021-09-21`.
     pub deadline: Option<String>,
     pub deadline_phrase: Option<String>,
+    /// `{"every": "month", "day": 20}`: the task comes due again; done, it moves on.
+    pub recurrence: Option<Recurrence>,
 }
 
 /// The fields of a task to replace (`PATCH /api/v1/tasks/{id}`): an absent field stays,
@@ -193,6 +195,9 @@ pub struct TaskFields {
     pub coordinating: Vec<String>,
     pub deadline: Option<String>,
     pub deadline_phrase: Option<String>,
+    /// How the task comes due again; its first deadline is the first occurrence from the
+    /// directive's date unless `deadline` says otherwise.
+    pub recurrence: Option<Recurrence>,
     pub origin: Option<String>,
 }
 
@@ -206,6 +211,7 @@ impl From<TaskInput> for TaskFields {
             coordinating: input.coordinating,
             deadline: input.deadline,
             deadline_phrase: input.deadline_phrase,
+            recurrence: input.recurrence,
             origin: None,
         }
     }
@@ -271,6 +277,14 @@ pub(super) fn task(
         }
     };
     let phrase = optional(fields.deadline_phrase);
+    let recurrence = match fields.recurrence.map(Recurrence::check) {
+        Some(Ok(recurrence)) => Some(recurrence),
+        Some(Err(e)) => {
+            problems.add(format!("{prefix}recurrence"), e.to_string());
+            return None;
+        }
+        None => None,
+    };
     let deadline = match (&fields.deadline, context.issued_on) {
         (Some(text), Some(start)) => match resolve_deadline(context.calendar, text, phrase, start) {
             Ok(deadline) => Some(Ok(deadline)),
@@ -282,6 +296,17 @@ pub(super) fn task(
         // Without the directive's date a deadline cannot be counted; that problem is
         // already reported where the date was read.
         (Some(_), None) => Some(Err(())),
+        // A recurring task is due first at its first occurrence from the directive's date.
+        (None, Some(start)) if recurrence.is_some() => {
+            match recurrence.and_then(|r| r.first_on_or_after(start)) {
+                Some(date) => Some(Ok(Deadline { date, precision: Precision::Day, phrase })),
+                None => {
+                    problems.add(format!("{prefix}recurrence"), "no occurrence follows the directive's date");
+                    Some(Err(()))
+                }
+            }
+        }
+        (None, None) if recurrence.is_some() => Some(Err(())),
         (None, _) => {
             if phrase.is_some() {
                 problems.add(
@@ -304,6 +329,7 @@ pub(super) fn task(
         lead: lead?,
         coordinating,
         deadline,
+        recurrence,
         next_reminder_at: None,
         origin: fields.origin,
     })

@@ -1,6 +1,8 @@
 //! The preview: every message the schedule calls for between two days, as if the daemon
-//! ran throughout, with a simulated clock, through the planner's own fan-out. Sends nothing,
-//! writes nothing.
+//! ran throughout, with a simulated clock, through the planner's own fan-out. A recurring
+//! task shows its current occurrence as it stands (overdue, at most, until the next falls
+//! due) and each later one as if the one before was done on its day. Sends nothing, writes
+//! nothing.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -8,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::domain::{DepartmentCode, Role, TaskStatus};
+use crate::domain::{Deadline, DepartmentCode, Precision, Role, Task, TaskStatus};
 use crate::plan::{self, PlannedReminder, Policy, Series};
 use crate::store::{Store, StoreError, TaskFilter};
 
@@ -61,43 +63,54 @@ pub async fn preview(
     // Acknowledgements are not looked at: a preview shows what the schedule calls for.
     let none = HashSet::new();
     for record in records.iter().filter(|r| r.task.status == TaskStatus::Open) {
-        let task = &record.task;
-        let Some(deadline) = &task.deadline else {
-            continue;
-        };
-        for (code, role) in plan::all_recipients(task, settings.departments.escalate_to(&task.lead)) {
-            if only.is_some_and(|only| *only != code) {
+        let all = occurrences(&record.task, to);
+        // A recurring task's current occurrence is overdue, at most, until the next is due.
+        let next_due = all.get(1).and_then(|(t, _)| t.deadline.as_ref()).map(|d| policy.due_date(d.date));
+        for (task, current) in all {
+            let task = &task;
+            let Some(deadline) = &task.deadline else {
                 continue;
-            }
-            let series = if role == Role::Escalation { Series::Escalation } else { Series::Reminders };
-            let Some(department) = settings.departments.get(&code) else { continue };
-            let occurrences = series
-                .occurrences(deadline.date, &policy, policy.calendar_for(&code))
-                .take_while(|o| o.day <= to)
-                .filter(|o| o.day >= from);
-            for occurrence in occurrences {
-                let reminder =
-                    PlannedReminder::of(task, &code, role, &occurrence, deadline.date, occurrence.at);
-                for item in plan::fan_out(&reminder, settings, &policy, &none).items {
-                    items.push((
-                        item.send_after,
-                        item.digest,
-                        PreviewItem {
-                            at: item.send_after.with_timezone(&settings.timezone).to_rfc3339(),
-                            department: code.to_string(),
-                            department_name: department.name.clone(),
-                            role: role.as_str(),
-                            task_id: task.id.0,
-                            task: task.summary.clone(),
-                            deadline: deadline.date,
-                            due_date: policy.due_date(deadline.date),
-                            rule: occurrence.rule.to_string(),
-                            channel: item.channel,
-                            key: item.key,
-                            status: "planned".to_owned(),
-                            items: Vec::new(),
-                        },
-                    ));
+            };
+            for (code, role) in plan::all_recipients(task, settings.departments.escalate_to(&task.lead)) {
+                if only.is_some_and(|only| *only != code) {
+                    continue;
+                }
+                let series = if role == Role::Escalation { Series::Escalation } else { Series::Reminders };
+                if !current && series == Series::Escalation {
+                    continue;
+                }
+                let Some(department) = settings.departments.get(&code) else { continue };
+                let due = policy.due_date(deadline.date);
+                let occurrences = series
+                    .occurrences(deadline.date, &policy, policy.calendar_for(&code))
+                    .take_while(|o| o.day <= to)
+                    .filter(|o| o.day >= from)
+                    // Each occurrence is shown as if the one before was done on its day.
+                    .filter(|o| o.day <= due || current && next_due.is_none_or(|next| o.day < next));
+                for occurrence in occurrences {
+                    let reminder =
+                        PlannedReminder::of(task, &code, role, &occurrence, deadline.date, occurrence.at);
+                    for item in plan::fan_out(&reminder, settings, &policy, &none).items {
+                        items.push((
+                            item.send_after,
+                            item.digest,
+                            PreviewItem {
+                                at: item.send_after.with_timezone(&settings.timezone).to_rfc3339(),
+                                department: code.to_string(),
+                                department_name: department.name.clone(),
+                                role: role.as_str(),
+                                task_id: task.id.0,
+                                task: task.summary.clone(),
+                                deadline: deadline.date,
+                                due_date: policy.due_date(deadline.date),
+                                rule: occurrence.rule.to_string(),
+                                channel: item.channel,
+                                key: item.key,
+                                status: "planned".to_owned(),
+                                items: Vec::new(),
+                            },
+                        ));
+                    }
                 }
             }
         }
@@ -118,6 +131,24 @@ pub async fn preview(
         }
     }
     Ok(items)
+}
+
+/// The task as each of its occurrences whose reminders may fall by `to`: the task itself,
+/// and for a recurring task, the occurrences after its current one, each as its deadline.
+/// `true` marks the current occurrence, the only one that can be overdue.
+fn occurrences(task: &Task, to: NaiveDate) -> Vec<(Task, bool)> {
+    let mut all = vec![(task.clone(), true)];
+    let (Some(recurrence), Some(deadline)) = (task.recurrence, &task.deadline) else {
+        return all;
+    };
+    // Reminders start at most a few weeks before a due day.
+    let horizon = to.checked_add_days(chrono::Days::new(92)).unwrap_or(to);
+    for date in recurrence.occurrences_from(deadline.date).skip(1).take_while(|d| *d <= horizon).take(400) {
+        let mut next = task.clone();
+        next.deadline = Some(Deadline { date, precision: Precision::Day, phrase: deadline.phrase.clone() });
+        all.push((next, false));
+    }
+    all
 }
 
 /// Reminders bound for a digest become one item per department, channel and digest time.

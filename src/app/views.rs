@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::domain::Directive;
+use crate::domain::{Directive, Recurrence};
 use crate::store::TaskRecord;
 
 /// A task as the CLI and the API show it.
@@ -21,6 +21,11 @@ pub struct TaskView {
     pub deadline: Option<NaiveDate>,
     pub deadline_precision: Option<&'static str>,
     pub deadline_phrase: Option<String>,
+    /// How a recurring task comes due again; its `deadline` is the current occurrence's.
+    pub recurrence: Option<Recurrence>,
+    /// The occurrences after the current one, up to a year ahead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_occurrences: Vec<NaiveDate>,
     pub status: &'static str,
     pub done_on: Option<NaiveDate>,
     /// When the task is next looked at for reminders, in the configured zone.
@@ -40,6 +45,20 @@ pub fn view(record: &TaskRecord, settings: &Settings) -> TaskView {
         deadline: task.deadline.as_ref().map(|d| d.date),
         deadline_precision: task.deadline.as_ref().map(|d| d.precision.as_str()),
         deadline_phrase: task.deadline.as_ref().and_then(|d| d.phrase.clone()),
+        recurrence: task.recurrence,
+        next_occurrences: match (task.recurrence, &task.deadline) {
+            (Some(recurrence), Some(deadline)) => {
+                let year_ahead =
+                    deadline.date.checked_add_days(chrono::Days::new(366)).unwrap_or(deadline.date);
+                recurrence
+                    .occurrences_from(deadline.date)
+                    .skip(1)
+                    .take_while(|d| *d <= year_ahead)
+                    .take(60)
+                    .collect()
+            }
+            _ => Vec::new(),
+        },
         status: task.status.as_str(),
         done_on: task.done_on,
         next_reminder_at: record.next_reminder_at.map(|at| at.with_timezone(&settings.timezone).to_rfc3339()),

@@ -75,6 +75,7 @@ struct TaskShape {
     coordinating: Vec<Spanned<String>>,
     deadline: Option<Spanned<toml::Value>>,
     deadline_phrase: Option<String>,
+    recurrence: Option<crate::domain::Recurrence>,
 }
 
 struct Problems<'a> {
@@ -188,6 +189,7 @@ pub fn parse(
             coordinating: task.coordinating.into_iter().map(Spanned::into_inner).collect(),
             deadline,
             deadline_phrase,
+            recurrence: task.recurrence,
             origin: None,
         });
     }

@@ -7,6 +7,7 @@
 mod deadline;
 mod department;
 mod offset;
+mod recurrence;
 mod rule;
 mod task;
 
@@ -14,6 +15,7 @@ pub(crate) use deadline::last_day_of_month;
 pub use deadline::{Deadline, DeadlineError, DeadlineSpec, Precision};
 pub use department::{DepartmentCode, DepartmentCodeError};
 pub use offset::{Offset, OffsetError, Unit};
+pub use recurrence::{Period, Recurrence, RecurrenceError};
 pub use rule::{Rule, RuleError, RuleKind};
 pub use task::{
     Acknowledgement, Directive, DirectiveId, NewDirective, NewTask, Role, Task, TaskId, TaskStatus, TaskText,

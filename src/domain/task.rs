@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Deadline, DepartmentCode, RuleKind};
+use super::{Deadline, DepartmentCode, Recurrence, RuleKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -115,7 +115,10 @@ pub struct Task {
     pub details: Option<String>,
     pub lead: DepartmentCode,
     pub coordinating: Vec<DepartmentCode>,
+    /// The current occurrence's deadline of a recurring task is `deadline`.
     pub deadline: Option<Deadline>,
+    /// How the task comes due again; done, it moves to its next occurrence.
+    pub recurrence: Option<Recurrence>,
     pub status: TaskStatus,
     pub done_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
@@ -143,6 +146,7 @@ pub struct NewTask {
     pub lead: DepartmentCode,
     pub coordinating: Vec<DepartmentCode>,
     pub deadline: Option<Deadline>,
+    pub recurrence: Option<Recurrence>,
     /// When the task first needs planning, computed by `plan::first_planning_at`.
     pub next_reminder_at: Option<DateTime<Utc>>,
     /// Where its words were found ("dòng 143 của thong-bao.pdf"), for its history.
@@ -161,6 +165,7 @@ impl NewTask {
             lead: self.lead.clone(),
             coordinating: self.coordinating.clone(),
             deadline: self.deadline.clone(),
+            recurrence: self.recurrence,
             status: TaskStatus::Open,
             done_on: None,
             created_at: now,

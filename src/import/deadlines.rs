@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::fold::Folded;
 use crate::calendar::Calendar;
 use crate::domain::last_day_of_month;
+pub use crate::domain::{Period, Recurrence};
 
 /// How a deadline was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,27 +48,6 @@ impl DeadlineKind {
             DeadlineKind::None => "none",
         }
     }
-}
-
-/// How often a recurring task comes due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    Week,
-    Month,
-    Quarter,
-    HalfYear,
-    Year,
-}
-
-/// A recurrence as written: "trước ngày 20 hằng tháng" is every month on the 20th.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Recurrence {
-    pub every: Period,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub month: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub day: Option<u32>,
 }
 
 /// Something about a deadline that a person should check.

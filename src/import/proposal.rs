@@ -281,8 +281,10 @@ impl Proposal {
                     if let Some(day) = recurrence.day {
                         parts.push(format!("day = {day}"));
                     }
-                    out.push_str(&format!("# định kỳ: {{ {} }}", parts.join(", ")));
-                    out.push_str(&format!(" ({})\n", task.deadline_phrase.as_deref().unwrap_or("")));
+                    out.push_str(&format!("recurrence = {{ {} }}\n", parts.join(", ")));
+                    if let Some(phrase) = &task.deadline_phrase {
+                        out.push_str(&format!("deadline_phrase = {}\n", quoted(phrase)));
+                    }
                 }
                 (None, None) => {
                     if let Some(phrase) = &task.deadline_phrase {

@@ -35,6 +35,7 @@ fn task() -> Task {
         lead: DepartmentCode::parse("snv").unwrap(),
         coordinating: vec![DepartmentCode::parse("ubnd-tpnd").unwrap()],
         deadline: Some(Deadline::parse("2021-11", Some("vào tháng 11/2021".into())).unwrap()),
+        recurrence: None,
         status: TaskStatus::Open,
         done_on: None,
         created_at: Utc.with_ymd_and_hms(2021, 9, 21, 0, 0, 0).unwrap(),

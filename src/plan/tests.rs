@@ -49,6 +49,7 @@ fn task(deadline: &str) -> Task {
         lead: code("snv"),
         coordinating: vec![code("ubnd-tpnd")],
         deadline: Some(Deadline::parse(deadline, None).unwrap()),
+        recurrence: None,
         status: TaskStatus::Open,
         done_on: None,
         created_at: at(2021, 9, 21, 9, 0),

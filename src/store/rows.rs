@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 
 use super::{Result, StoreError, from_unix};
-use crate::domain::{Deadline, DepartmentCode, Directive, DirectiveId, Precision, Task, TaskId, TaskStatus};
+use crate::domain::{
+    Deadline, DepartmentCode, Directive, DirectiveId, Precision, Recurrence, Task, TaskId, TaskStatus,
+};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DirectiveRow {
@@ -29,7 +31,7 @@ impl From<DirectiveRow> for Directive {
 /// The columns every task query selects, in this order.
 pub(super) const TASK_COLUMNS: &str = "t.id, t.directive_id, t.section, t.summary, t.details, t.lead, \
      t.deadline, t.deadline_precision, t.deadline_phrase, t.status, t.done_on, t.created_at, \
-     t.planned_until, t.next_reminder_at, t.coordinating, t.revision";
+     t.planned_until, t.next_reminder_at, t.coordinating, t.revision, t.recurrence";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct TaskRow {
@@ -49,6 +51,15 @@ pub(super) struct TaskRow {
     pub next_reminder_at: Option<i64>,
     pub coordinating: Option<String>,
     pub revision: i64,
+    pub recurrence: Option<String>,
+}
+
+/// A task's recurrence as stored (JSON).
+pub(super) fn recurrence(text: Option<&str>) -> Result<Option<Recurrence>> {
+    text.map(|text| {
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("recurrence {text}: {e}")))
+    })
+    .transpose()
 }
 
 fn code(text: &str) -> Result<DepartmentCode> {
@@ -79,6 +90,7 @@ impl TaskRow {
             lead: code(&self.lead)?,
             coordinating,
             deadline,
+            recurrence: recurrence(self.recurrence.as_deref())?,
             status: TaskStatus::parse(&self.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("task status '{}'", self.status)))?,
             done_on: self.done_on,

@@ -514,8 +514,8 @@ async fn insert_task(
     let deadline = task.deadline.as_ref();
     let task_id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
-         deadline_phrase, created_at, next_reminder_at, coordinating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         RETURNING id",
+         deadline_phrase, created_at, next_reminder_at, coordinating, recurrence) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(directive.0)
     .bind(&task.section)
@@ -528,6 +528,12 @@ async fn insert_task(
     .bind(to_unix(now))
     .bind(task.next_reminder_at.map(to_unix))
     .bind(task.coordinating.iter().map(DepartmentCode::as_str).collect::<Vec<_>>().join(","))
+    .bind(
+        task.recurrence
+            .map(|r| serde_json::to_string(&r))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    )
     .fetch_one(&mut **tx)
     .await?;
     insert_coordinators(tx, task_id, &task.coordinating).await?;
@@ -565,6 +571,17 @@ pub(super) async fn mark_done_in(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    let current: Option<(Option<String>, Option<NaiveDate>)> =
+        sqlx::query_as("SELECT recurrence, deadline FROM tasks WHERE id = ? AND status = 'open'")
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some((Some(recurrence), Some(deadline))) = current {
+        let recurrence = super::rows::recurrence(Some(&recurrence))?;
+        if let Some(next) = recurrence.and_then(|r| r.next_after(deadline)) {
+            return next_occurrence(tx, id, deadline, next, on, note, actor, now).await;
+        }
+    }
     let changed = sqlx::query(
         "UPDATE tasks SET status = 'done', done_on = ?, next_reminder_at = NULL WHERE id = ? AND status = 'open'",
     )
@@ -583,6 +600,38 @@ pub(super) async fn mark_done_in(
     let detail = match note {
         Some(note) => format!("hoàn thành ngày {on}: {note}"),
         None => format!("hoàn thành ngày {on}"),
+    };
+    insert_event(tx, id.0, now, "done", Some(&detail), actor).await?;
+    Ok(true)
+}
+
+/// An occurrence of a recurring task done: the task moves to its next occurrence, what was
+/// pending for the one done is cancelled, and the next is planned at once (its newest
+/// reminder already due goes out).
+#[allow(clippy::too_many_arguments)]
+async fn next_occurrence(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    id: TaskId,
+    done: NaiveDate,
+    next: NaiveDate,
+    on: NaiveDate,
+    note: Option<&str>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    sqlx::query(
+        "UPDATE tasks SET deadline = ?, deadline_precision = 'day', planned_until = NULL, \
+         revision = revision + 1, next_reminder_at = ? WHERE id = ?",
+    )
+    .bind(next)
+    .bind(to_unix(now))
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    super::outbox::cancel_pending(tx, id, "occurrence done", now).await?;
+    let detail = match note {
+        Some(note) => format!("kỳ hạn {done} hoàn thành ngày {on}: {note}; kỳ tiếp theo hạn {next}"),
+        None => format!("kỳ hạn {done} hoàn thành ngày {on}; kỳ tiếp theo hạn {next}"),
     };
     insert_event(tx, id.0, now, "done", Some(&detail), actor).await?;
     Ok(true)

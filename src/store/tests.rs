@@ -37,6 +37,7 @@ fn directive(next: Option<DateTime<Utc>>) -> NewDirective {
             coordinating: vec![code("ubnd-tpnd"), code("stc")],
             deadline: Some(Deadline::parse("2021-11", Some("vào tháng 11/2021".into())).unwrap()),
             origin: None,
+            recurrence: None,
             next_reminder_at: next,
         }],
     }
