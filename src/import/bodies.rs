@@ -208,8 +208,8 @@ const STOP_WORDS: &[&str] = &[
 
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
     let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|tỉnh|tp";
-    let kinds = "sở|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở";
-    let qualifiers = "tỉnh|thuộc tỉnh|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|chức năng|cấp tỉnh|cấp huyện|cấp xã|trên địa bàn";
+    let kinds = "sở|ban ngành|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở|chủ đầu tư|nhà đầu tư|chủ rừng|chủ cơ sở";
+    let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn";
     let pattern = format!(
         r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:{kinds})(?:(?:, |/)(?:{kinds}))+)(?: (?:{qualifiers}))*"
     );
@@ -349,6 +349,13 @@ impl<'a> Finder<'a> {
         let stripped = strip_title(&candidates[0]);
         if stripped != candidates[0] {
             candidates.push(stripped);
+        }
+        for candidate in candidates.clone() {
+            // A city run by the centre names its departments as a province does: "Công an
+            // thành phố" is the province's "Công an tỉnh".
+            if let Some(stem) = candidate.strip_suffix(" thành phố") {
+                candidates.push(format!("{stem} tỉnh"));
+            }
         }
         for candidate in candidates.clone() {
             if let Some(at) = candidate.rfind(" tỉnh") {

@@ -83,7 +83,7 @@ pub struct Context<'a> {
     pub calendar: &'a Calendar,
 }
 
-const CUE_DAY: &str = r"(?:trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|không muộn hơn|không quá|đến hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|kết thúc(?: trước| vào)?|thời hạn(?: hoàn thành)?:?(?: trước)?|hạn(?: hoàn thành)?:?|vào|trong)";
+const CUE_DAY: &str = r"(?:(?:phấn đấu|từ nay) đến (?:hết )?ngày|trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|không muộn hơn|không quá|đến hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|kết thúc(?: trước| vào)?|thời hạn(?: hoàn thành)?:?(?: trước)?|hạn(?: hoàn thành)?:?|vào|trong)";
 const CUE_PERIOD: &str = r"(?:trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|đến hết|hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|ngay trong|trong|vào|cuối|thời hạn(?: hoàn thành)?:?(?: trong)?)";
 const DATE: &str = r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?|(?P<dw>\d{1,2}) tháng (?P<mw>\d{1,2})(?: năm (?P<yw>\d{4}))?";
 const QUARTER: &str = r"quý (?P<q>iv|i{1,3}|[1-4])(?:\s*(?:/|-|năm)\s*(?P<qy>\d{4}))?";
@@ -194,6 +194,16 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
                 let every = if c.name("every")?.as_str() == "quý" { Period::Quarter } else { Period::Month };
                 Some(recurring(every, None, Some(day)))
+            },
+        },
+        // Every quarter on a day of its last month: "trước ngày 15 của tháng cuối quý".
+        Pattern {
+            regex: compile(
+                r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?tháng cuối (?:mỗi |của |các )?quý",
+            ),
+            read: |c, _| {
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                Some(recurring(Period::Quarter, None, Some(day)))
             },
         },
         // "định kỳ 6 tháng", "báo cáo 6 tháng, hằng năm", "6 tháng một lần".
@@ -365,7 +375,7 @@ fn date_of(c: &Captures, context: &Context) -> Option<(NaiveDate, Vec<DeadlineDo
 /// document's number ("Kế hoạch số 97/KH-UBND ngày"), "Căn cứ", a cut-off ("tính đến").
 static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?:số|văn bản|kế hoạch|quyết định|nghị quyết|chỉ thị|công văn|thông báo|kết luận|nghị định|thông tư|luật|tờ trình|báo cáo|công điện|hướng dẫn)\s*(?:số\s*)?[\p{L}\d./&-]*\d[\p{L}\d./&-]*\s*,?\s*(?:ngày\s*)?|tính đến\s*(?:hết\s*)?(?:ngày\s*)?|số liệu[^.;]{0,30}|căn cứ[^.;]{0,80})$",
+        r"(?:(?:số|văn bản|kế hoạch|quyết định|nghị quyết|chỉ thị|công văn|thông báo|kết luận|nghị định|thông tư|luật|tờ trình|báo cáo|công điện|hướng dẫn)\s*(?:số\s*)?[\p{L}\d./&-]*\d[\p{L}\d./&-]*\s*,?\s*(?:ngày\s*)?|tính đến\s*(?:hết\s*)?(?:ngày\s*)?|(?:tính|thống kê|lũy kế|cộng dồn)\s*|số liệu[^.;]{0,30}|căn cứ[^.;]{0,80})$",
     )
 });
 
@@ -439,11 +449,28 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
     found.into_iter().map(|(_, f)| f).collect()
 }
 
+static YEARS_CELL: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"^(?:năm |giai đoạn )?(?P<first>\d{4})\s*[-–]\s*(?P<last>\d{4})$"));
+
 /// The deadline of a table cell or a field ("Thời gian hoàn thành: Quý III/2019"), where
 /// the column says it is a deadline: "Tháng 6/2022", "Năm 2022", "6 tháng cuối năm 2022",
 /// "Hằng quý" need no cue. `None` for "Thường xuyên" and for no deadline at all.
 pub fn in_cell(text: &str, context: &Context) -> Option<Found> {
     let text = text.trim().trim_end_matches(['.', ';', ',']);
+    // "Năm 2019 - 2020" in a deadline column: the plan's years, due at their end.
+    if let Some(c) = YEARS_CELL.captures(&super::fold::fold(text))
+        && let Some(last) = c.name("last").and_then(|y| year(y.as_str()))
+        && let Some(due) = NaiveDate::from_ymd_opt(last, 12, 31)
+    {
+        return Some(Found {
+            kind: DeadlineKind::Window,
+            due: Some(due),
+            recurrence: None,
+            range: 0..text.len(),
+            written: Some(last.to_string()),
+            doubts: Vec::new(),
+        });
+    }
     for cue in ["", "hoàn thành trong ", "định kỳ "] {
         let cued = format!("{cue}{text}");
         let found = find(&Folded::new(&cued), context);

@@ -104,13 +104,20 @@ pub fn lines(text: &str) -> Vec<Line> {
             (!text.is_empty() && !is_page_number(&text)).then_some(Line { number: index + 1, text })
         })
         .collect();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for line in &lines {
-        *seen.entry(line.text.as_str()).or_default() += 1;
+    // A running header: the same line, at least 20 chars, three times or more, never
+    // closer than a page's worth of lines apart (a table repeats its cells more closely).
+    let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (index, line) in lines.iter().enumerate() {
+        seen.entry(line.text.as_str()).or_default().push(index);
     }
     let repeated: Vec<String> = seen
         .into_iter()
-        .filter(|&(text, count)| count >= 3 && text.chars().count() >= 12 && marker(text).0.is_none())
+        .filter(|(text, at)| {
+            at.len() >= 3
+                && text.chars().count() >= 20
+                && marker(text).0.is_none()
+                && at.windows(2).all(|pair| pair[1] - pair[0] >= PAGE_LINES)
+        })
         .map(|(text, _)| text.to_owned())
         .collect();
     if !repeated.is_empty() {
@@ -119,6 +126,9 @@ pub fn lines(text: &str) -> Vec<Line> {
     }
     lines
 }
+
+/// Fewer non-blank lines than this are not a page.
+const PAGE_LINES: usize = 15;
 
 fn is_page_number(text: &str) -> bool {
     let digits = |s: &str| !s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit());
@@ -277,9 +287,20 @@ mod tests {
 
     #[test]
     fn page_numbers_and_running_headers_are_dropped() {
-        let text = "Kế hoạch số 12/KH-UBND năm 2023\nA\n- 2 -\nKế hoạch số 12/KH-UBND năm 2023\nB\nTrang 3/5\nKế hoạch số 12/KH-UBND năm 2023\n";
-        let kept: Vec<String> = lines(text).into_iter().map(|l| l.text).collect();
-        assert_eq!(kept, ["Kế hoạch số 12/KH-UBND năm 2023", "A", "B"]);
+        let page =
+            |n: usize| (0..20).map(|i| format!("Dòng {n}.{i} của trang")).collect::<Vec<_>>().join("\n");
+        let text = format!(
+            "Kế hoạch số 12/KH-UBND năm 2023\n{}\n- 2 -\nKế hoạch số 12/KH-UBND năm 2023\n{}\nTrang 3/5\nKế hoạch số 12/KH-UBND năm 2023\n",
+            page(1),
+            page(2)
+        );
+        let kept: Vec<String> = lines(&text).into_iter().map(|l| l.text).collect();
+        assert_eq!(kept.len(), 41, "{kept:?}");
+        assert_eq!(kept.iter().filter(|l| l.starts_with("Kế hoạch số")).count(), 1);
+        assert!(!kept.iter().any(|l| l.contains("2 -") || l.starts_with("Trang")));
+        // Cells a table repeats are not a running header.
+        let table = "Văn phòng UBND tỉnh\nA\nVăn phòng UBND tỉnh\nB\nVăn phòng UBND tỉnh\n";
+        assert_eq!(lines(table).len(), 5);
     }
 
     #[test]

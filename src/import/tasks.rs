@@ -169,13 +169,13 @@ fn assigned_before(before: &str) -> bool {
 /// Words after a body that make it the lead: "chủ trì", "có trách nhiệm".
 static LEAD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan |là đơn vị |làm cơ quan )?(?:chủ trì|đầu mối|làm đầu mối|có trách nhiệm|chịu trách nhiệm|khẩn trương|chủ động|tập trung|tham mưu|:)",
+        r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan |là đơn vị |làm cơ quan )?(?:chủ trì|đầu mối|làm đầu mối|thường trực|có trách nhiệm|chịu trách nhiệm|khẩn trương|chủ động|tập trung|tham mưu|:)",
     )
 });
 /// Words that start a body's job when the sentence starts with the body.
 static NOT_A_JOB: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong|đã|đang|với|cùng|theo (?:quy định|đó|chỉ đạo|kế hoạch|hướng dẫn|đề nghị|nội dung)|tại|được|là|do|cho|để|năm|ngày|\)|/|-|$)",
+        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong|đã|đang|với|cùng|theo (?:quy định|đó|chỉ đạo|kế hoạch|hướng dẫn|đề nghị|nội dung)|tại|là|do|cho|để|năm|ngày|\)|/|-|$)",
     )
 });
 static COORDINATE: LazyLock<Regex> =
@@ -303,7 +303,10 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
             });
             continue;
         }
-        if CLOSING.is_match(&folded.text) || folded.text.starts_with("căn cứ") || zone == Zone::NotTasks {
+        // A closing line ends the block; a block that only closes is not a task.
+        let first_sentence = sentences(&block.text).into_iter().next().unwrap_or(0..block.text.len());
+        let opening = fold(&block.text[first_sentence]);
+        if CLOSING.is_match(&opening) || folded.text.starts_with("căn cứ") || zone == Zone::NotTasks {
             continue;
         }
         let under_heading = stack.iter().any(|h| h.label.is_some()) || block.marker.is_some();
@@ -595,6 +598,7 @@ fn split(
 ) -> Vec<Draft> {
     let facts: Vec<SentenceFacts> = sentences(&block.text)
         .into_iter()
+        .take_while(|r| !CLOSING.is_match(&fold(&block.text[r.clone()])))
         .map(|r| sentence_facts(block, folded, mentions, r, context))
         .collect();
     let mut groups: Vec<Vec<&SentenceFacts>> = Vec::new();
@@ -606,8 +610,10 @@ fn split(
         let group_lead = group.iter().find_map(|s| s.lead.as_ref());
         let group_has_deadline = group.iter().any(|s| !s.deadlines.is_empty());
         let new_lead = sentence.lead.as_ref().is_some_and(|lead| group_lead != Some(lead));
-        let own_deadline = !sentence.deadlines.is_empty() && sentence.substance >= 5 && !group_has_deadline;
-        let after_deadline = group_has_deadline && sentence.substance >= 5;
+        // A sentence of its own job: more than a deadline and a word or two ("Đảm bảo
+        // khởi công trong Quý IV năm 2022" only says when).
+        let own_deadline = !sentence.deadlines.is_empty() && sentence.substance >= 3 && !group_has_deadline;
+        let after_deadline = group_has_deadline && sentence.substance >= 3;
         if new_lead || sentence.starts_new_job || own_deadline || after_deadline {
             groups.push(vec![sentence]);
         } else {
@@ -639,13 +645,17 @@ fn split(
         };
         coordinating.retain(|c| Some(c) != lead.as_ref());
         let all: Vec<&Found> = group.iter().flat_map(|s| s.deadlines.iter()).collect();
+        // Of two readings of one recurrence ("định kỳ hằng quý (trước ngày 15 của tháng
+        // cuối quý)"), the one with its day.
         let deadline = all
             .iter()
-            .find(|d| d.due.is_some() || d.recurrence.is_some())
+            .find(|d| d.recurrence.is_some_and(|r| r.day.is_some()))
+            .or_else(|| all.iter().find(|d| d.due.is_some() || d.recurrence.is_some()))
             .or(all.first())
             .map(|d| (*d).clone());
         let distinct = {
-            let mut dues: Vec<_> = all.iter().map(|d| (d.due, d.recurrence)).collect();
+            let mut dues: Vec<_> = all.iter().map(|d| (d.due, d.recurrence.map(|r| r.every as u8))).collect();
+            dues.sort();
             dues.dedup();
             dues.len()
         };
