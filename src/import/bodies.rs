@@ -211,7 +211,7 @@ static GROUP: LazyLock<Regex> = LazyLock::new(|| {
     let kinds = "sở|ban ngành|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở|chủ đầu tư|nhà đầu tư|chủ rừng|chủ cơ sở";
     let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn";
     let pattern = format!(
-        r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:{kinds})(?:(?:, |/)(?:{kinds}))+)(?: (?:{qualifiers}))*"
+        r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:sở|ban)(?:(?:, |/)(?:ban ngành|ban|ngành|sở))+)(?: (?:{qualifiers}))*"
     );
     // The pattern is a constant of this file, tested below.
     Regex::new(&pattern).unwrap_or_else(|_| Regex::new("$^").expect("the empty pattern compiles"))
@@ -334,6 +334,42 @@ impl<'a> Finder<'a> {
         }
         found.sort_by_key(|m| m.range.start);
         found
+    }
+
+    /// A known name of three words or more that `line` begins and `rest` finishes, as a
+    /// table's cell wraps it ("Sở Giáo dục và" … "Đào tạo"): where on `line` it starts, and
+    /// the body. The leftmost, then the one with more words on the line.
+    pub fn wrapped(&self, line: &str, rest: &str) -> Option<(usize, Body)> {
+        let folded = Folded::new(line);
+        let rest = fold(rest).split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut best: Option<(usize, usize, &String)> = None;
+        for label in self.config_labels.keys().chain(self.standard_labels.keys()) {
+            let words: Vec<&str> = label.split(' ').collect();
+            if words.len() < 3 {
+                continue;
+            }
+            'prefixes: for k in (2..words.len()).rev() {
+                let tail = words[k..].join(" ");
+                if !rest.contains(&tail) {
+                    continue;
+                }
+                let prefix = words[..k].join(" ");
+                for (at, _) in folded.text.match_indices(&prefix) {
+                    let end = at + prefix.len();
+                    if !word_bounded(&folded.text, at, end)
+                        || folded.text[end..].trim_start().starts_with(words[k])
+                    {
+                        continue;
+                    }
+                    if best.is_none_or(|(start, count, _)| at < start || at == start && k > count) {
+                        best = Some((at, k, label));
+                    }
+                    break 'prefixes;
+                }
+            }
+        }
+        let (at, _, label) = best?;
+        Some((folded.original_offset(at), self.resolve(label)))
     }
 
     fn department_body(&self, written: String, code: &DepartmentCode) -> Body {

@@ -190,8 +190,11 @@ fn row(
     };
     let before_deadline = deadline_start.unwrap_or(texts.len());
     // The body cells: from the first line after the content that starts with a body.
-    let bodies_start =
-        (1..before_deadline).find(|&i| starts_with_body(finder, &texts[i])).unwrap_or(before_deadline);
+    // The lead cell starts with a capital ("Sở", "UBND", "Các sở"): a content line may go on
+    // with "các cơ sở khám, chữa bệnh".
+    let bodies_start = (1..before_deadline)
+        .find(|&i| texts[i].starts_with(char::is_uppercase) && starts_with_body(finder, &texts[i]))
+        .unwrap_or(before_deadline);
     let content = texts[..bodies_start].join(" ");
     let bodies_text = texts[bodies_start..before_deadline].join(" ");
     let bodies = Bodies::of_cells(finder, &bodies_text, "");
@@ -215,7 +218,12 @@ fn run_together(
     let mentions: Vec<_> =
         finder.mentions(first, &folded).into_iter().filter(|m| !m.vague || m.body.group).collect();
     let lead = mentions.first()?;
-    let lead_start = folded.original_offset(lead.range.start);
+    let mut lead_start = folded.original_offset(lead.range.start);
+    // A lead whose name the cell wrapped onto the next lines ("Sở Giáo dục và" … "Đào tạo").
+    let wrapped = finder.wrapped(first, &continuation.join(" ")).filter(|(at, _)| *at <= lead_start);
+    if let Some((at, _)) = &wrapped {
+        lead_start = *at;
+    }
     // The deadline: the longest end of the line that is a deadline cell.
     let mut deadline = None;
     let mut deadline_start = first.len();
@@ -242,7 +250,12 @@ fn run_together(
         }
     }
     let bodies_text = &first[lead_start..deadline_start];
-    let bodies = Bodies::of_cells(finder, bodies_text, "");
+    let mut bodies = Bodies::of_cells(finder, bodies_text, "");
+    if let Some((_, body)) = wrapped {
+        bodies.coordinating.retain(|b| b.code.is_none() || b.code != body.code);
+        bodies.coordinating.retain(|b| !body.written.starts_with(&b.written));
+        bodies.lead = Some(body);
+    }
     let mut content = first[..lead_start].trim().to_owned();
     for more in continuation {
         content.push(' ');
