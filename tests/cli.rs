@@ -750,3 +750,44 @@ fn a_monthly_task_imported_from_a_letter_is_previewed_once_a_month_on_its_workin
         assert!(before.iter().all(|i| i["rule"] != "overdue"), "{deadline}: {before:?}");
     }
 }
+
+#[test]
+fn a_task_given_to_a_configured_group_is_each_members_task() {
+    let env = nam_dinh();
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + "\n[[groups]]\nname = \"Các Sở, ngành\"\naliases = [\"các sở, ban, ngành\"]\nmembers = [\"snv\", \"sgddt\", \"Thanh tra tỉnh\"]\n";
+    std::fs::write(&env.config, config).unwrap();
+    let letter = LETTER.replace("3. Thanh tra tỉnh tăng cường", "3. Các sở, ban, ngành tăng cường");
+    let file = env.write("cong-van-nhom.txt", &letter);
+    let proposal = env.json(&["import", &file.display().to_string()]);
+    let group_task = &proposal["tasks"][2];
+    assert_eq!(group_task["lead"], "Các Sở, ngành", "{proposal:#}");
+    assert_eq!(group_task["lead_members"], serde_json::json!(["snv", "sgddt", "thanh-tra"]));
+    assert_eq!(group_task["flags"], serde_json::json!([]));
+    let added = env.ok(&["import", "--apply", &file.display().to_string()]);
+    assert!(added.contains("5 tasks"), "{added}");
+    let tasks = env.json(&["task", "list"]);
+    let leads: Vec<&str> = tasks.as_array().unwrap().iter().map(|t| t["lead"].as_str().unwrap()).collect();
+    assert_eq!(leads, ["snv", "sgddt", "snv", "sgddt", "thanh-tra"]);
+    let shown = env.json(&["task", "show", "5"]);
+    assert!(shown["history"].to_string().contains("giao cho Các Sở, ngành"), "{shown:#}");
+}
+
+#[test]
+fn check_names_every_problem_of_a_group() {
+    let env = nam_dinh();
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + "\n[[groups]]\nname = \"Sở Nội vụ\"\nmembers = [\"snv\", \"so-khong-co\"]\n\n[[groups]]\nmembers = []\n";
+    std::fs::write(&env.config, config).unwrap();
+    let output = env.cli(&["check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for expected in [
+        "groups[0].name: 'Sở Nội vụ' already names a department",
+        "groups[0].members[1]: unknown department 'so-khong-co'",
+        "groups[1].name: missing",
+        "groups[1].members: name the departments of the group",
+    ] {
+        assert!(stderr.contains(expected), "{expected} not in:\n{stderr}");
+    }
+}

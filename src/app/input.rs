@@ -133,8 +133,14 @@ impl Problems {
 
 /// A department named by code, name or alias, as `field` of the input.
 pub fn resolve_department(departments: &Departments, label: &str) -> Result<DepartmentCode, String> {
-    departments.resolve(label).map(|d| d.code.clone()).ok_or_else(|| {
-        format!("unknown department '{label}': use a code, name or alias from the config's [[departments]]")
+    departments.resolve(label).map(|d| d.code.clone()).ok_or_else(|| match departments.group(label) {
+        Some(group) => format!(
+            "'{label}' is the group '{}': a directive gives its task to each member; here name one department",
+            group.name
+        ),
+        None => format!(
+            "unknown department '{label}': use a code, name or alias from the config's [[departments]]"
+        ),
     })
 }
 
@@ -351,12 +357,31 @@ pub fn directive(
         problems.add("tasks", "a directive needs at least one task");
     }
     let context = Context { departments, calendar, issued_on: fields.issued_on };
-    let tasks: Vec<NewTask> = fields
-        .tasks
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, t)| task(t, &format!("tasks[{i}]."), &context, &mut problems))
-        .collect();
+    let mut tasks: Vec<NewTask> = Vec::new();
+    for (i, fields) in fields.tasks.into_iter().enumerate() {
+        let prefix = format!("tasks[{i}].");
+        // A task given to a group ("các Sở, ngành") the config defines is each member's.
+        let group = fields
+            .lead
+            .as_deref()
+            .filter(|lead| departments.resolve(lead).is_none())
+            .and_then(|lead| departments.group(lead));
+        let Some(group) = group else {
+            tasks.extend(task(fields, &prefix, &context, &mut problems));
+            continue;
+        };
+        for member in &group.members {
+            let mut each = fields.clone();
+            each.lead = Some(member.to_string());
+            each.coordinating.retain(|c| departments.resolve(c).is_none_or(|d| d.code != *member));
+            let given = format!("giao cho {}", group.name);
+            each.origin = Some(match each.origin.take() {
+                Some(origin) => format!("{origin}; {given}"),
+                None => given,
+            });
+            tasks.extend(task(each, &prefix, &context, &mut problems));
+        }
+    }
     match (title, issuer, fields.issued_on) {
         (Some(title), Some(issuer), Some(issued_on)) if problems.0.is_empty() => Ok(NewDirective {
             number: optional(fields.number),

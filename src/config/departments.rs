@@ -28,11 +28,27 @@ pub struct Department {
     pub calendar_days: Vec<crate::calendar::DayOverride>,
 }
 
-/// Every configured department, found by code, name or alias.
+/// A group addressee ("các Sở, ngành", "UBND các huyện, thành phố"): a task a directive
+/// gives the group is a task of each member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub members: Vec<DepartmentCode>,
+}
+
+/// Every configured department, found by code, name or alias, and the groups of them.
 #[derive(Debug, Clone, Default)]
 pub struct Departments {
     by_code: BTreeMap<DepartmentCode, Department>,
     by_label: BTreeMap<String, DepartmentCode>,
+    groups: Vec<Group>,
+    by_group_label: BTreeMap<String, usize>,
+}
+
+/// A group's name for matching: lower case, without commas, one space between words.
+fn group_key(label: &str) -> String {
+    normalize(&label.replace(',', " "))
 }
 
 /// Case and spacing do not matter when a directive names a department.
@@ -52,7 +68,28 @@ impl Departments {
             }
         }
         let by_code = list.into_iter().map(|d| (d.code.clone(), d)).collect();
-        Self { by_code, by_label }
+        Self { by_code, by_label, groups: Vec::new(), by_group_label: BTreeMap::new() }
+    }
+
+    /// These departments with `groups` of them.
+    pub fn with_groups(mut self, groups: Vec<Group>) -> Self {
+        for (index, group) in groups.iter().enumerate() {
+            for label in std::iter::once(&group.name).chain(group.aliases.iter()) {
+                self.by_group_label.entry(group_key(label)).or_insert(index);
+            }
+        }
+        self.groups = groups;
+        self
+    }
+
+    /// The group a name or alias names; case, spacing and commas do not matter ("các Sở,
+    /// ban, ngành" is "Các sở ban ngành").
+    pub fn group(&self, label: &str) -> Option<&Group> {
+        self.by_group_label.get(&group_key(label)).and_then(|index| self.groups.get(*index))
+    }
+
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
     }
 
     pub fn get(&self, code: &DepartmentCode) -> Option<&Department> {

@@ -18,7 +18,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use secrecy::SecretString;
 
-pub use departments::{Department, Departments};
+pub use departments::{Department, Departments, Group};
 
 use crate::domain::Offset;
 

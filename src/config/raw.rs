@@ -25,6 +25,19 @@ pub struct RawSettings {
     pub channels: BTreeMap<String, RawChannel>,
     #[serde(default)]
     pub departments: Vec<RawDepartment>,
+    #[serde(default)]
+    pub groups: Vec<RawGroup>,
+}
+
+/// `[[groups]]`: a group addressee of directives ("các Sở, ngành") and its members.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

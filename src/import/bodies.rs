@@ -25,6 +25,8 @@ pub struct Body {
     pub name: Option<String>,
     /// A group addressee ("các Sở, ngành", "UBND các huyện, thành phố").
     pub group: bool,
+    /// The members of a group the config defines (`[[groups]]`).
+    pub members: Vec<DepartmentCode>,
 }
 
 impl Body {
@@ -374,13 +376,18 @@ impl<'a> Finder<'a> {
 
     fn department_body(&self, written: String, code: &DepartmentCode) -> Body {
         let name = self.departments.get(code).map(|d| d.name.clone());
-        Body { written, code: Some(code.clone()), name, group: false }
+        Body { written, code: Some(code.clone()), name, group: false, members: Vec::new() }
     }
 
     /// The configured department that `written` names, if any: by name, alias or code, by
     /// a standard name's short form, or without the province after it.
     pub fn resolve(&self, written: &str) -> Body {
-        let unknown = Body { written: written.to_owned(), code: None, name: None, group: false };
+        let unknown =
+            Body { written: written.to_owned(), code: None, name: None, group: false, members: Vec::new() };
+        if let Some(group) = self.departments.group(written) {
+            let members = group.members.clone();
+            return Body { name: Some(group.name.clone()), group: true, members, ..unknown };
+        }
         let mut candidates = vec![canonical(written)];
         let stripped = strip_title(&candidates[0]);
         if stripped != candidates[0] {

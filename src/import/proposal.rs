@@ -88,6 +88,9 @@ pub struct ProposedTask {
     /// The configured department's name, or the body as written.
     pub lead: Option<String>,
     pub lead_code: Option<String>,
+    /// For a group the config defines: its members, each of whom the task is given to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lead_members: Vec<String>,
     pub coordinating: Vec<String>,
     pub coordinating_codes: Vec<Option<String>>,
     pub deadline: Option<NaiveDate>,
@@ -142,7 +145,10 @@ impl ProposedTask {
         let mut flags = Vec::new();
         match &draft.lead {
             None => flags.push(Flag::NoLead),
-            Some(body) if body.code.is_none() && body.group => flags.push(Flag::GroupLead),
+            Some(body) if body.code.is_none() && body.group && body.members.is_empty() => {
+                flags.push(Flag::GroupLead)
+            }
+            Some(body) if body.code.is_none() && body.group => {}
             Some(body) if body.code.is_none() => flags.push(Flag::UnknownLead),
             Some(_) => {}
         }
@@ -175,6 +181,11 @@ impl ProposedTask {
             details: draft.text,
             lead: draft.lead.as_ref().map(label),
             lead_code: draft.lead.as_ref().and_then(|b| b.code.as_ref()).map(|c| c.as_str().to_owned()),
+            lead_members: draft
+                .lead
+                .as_ref()
+                .map(|b| b.members.iter().map(|c| c.as_str().to_owned()).collect())
+                .unwrap_or_default(),
             coordinating: draft.coordinating.iter().map(label).collect(),
             coordinating_codes: draft
                 .coordinating

@@ -2,14 +2,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::raw::RawDepartment;
-use super::super::{ChannelSettings, Department, Departments, Preset};
+use super::super::raw::{RawDepartment, RawGroup};
+use super::super::{ChannelSettings, Department, Departments, Group, Preset};
 use super::channels::parse_http_url;
 use super::{Problems, days};
 use crate::domain::DepartmentCode;
 
 pub(super) fn departments(
     raw: Vec<RawDepartment>,
+    raw_groups: Vec<RawGroup>,
     channels: &BTreeMap<String, ChannelSettings>,
     problems: &mut Problems,
 ) -> Option<Departments> {
@@ -125,7 +126,45 @@ pub(super) fn departments(
         }
     }
     check_references(&list, problems);
-    Some(Departments::new(list.into_iter().map(|(_, d)| d).collect()))
+    let departments = Departments::new(list.into_iter().map(|(_, d)| d).collect());
+    let groups = groups(raw_groups, &departments, problems);
+    Some(departments.with_groups(groups))
+}
+
+/// The `[[groups]]`: each with a name, and members that are configured departments.
+fn groups(raw: Vec<RawGroup>, departments: &Departments, problems: &mut Problems) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (i, raw) in raw.into_iter().enumerate() {
+        let path = format!("groups[{i}]");
+        let name = raw.name.filter(|n| !n.trim().is_empty());
+        if name.is_none() {
+            problems.add(format!("{path}.name"), "missing");
+        }
+        for label in name.iter().chain(raw.aliases.iter()) {
+            if departments.resolve(label).is_some() {
+                problems.add(format!("{path}.name"), format!("'{label}' already names a department"));
+            }
+        }
+        if raw.members.is_empty() {
+            problems.add(format!("{path}.members"), "name the departments of the group");
+        }
+        let mut members = Vec::new();
+        for (j, member) in raw.members.iter().enumerate() {
+            match departments.resolve(member) {
+                Some(department) if !members.contains(&department.code) => {
+                    members.push(department.code.clone())
+                }
+                Some(_) => {}
+                None => {
+                    problems.add(format!("{path}.members[{j}]"), format!("unknown department '{member}'"))
+                }
+            }
+        }
+        if let Some(name) = name {
+            groups.push(Group { name, aliases: raw.aliases, members });
+        }
+    }
+    groups
 }
 
 /// Codes unique, names and aliases unambiguous, escalation targets known and acyclic.

@@ -78,7 +78,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     }
     let channels::ChannelTables { channels, quiet_hours, rate_limits } =
         channels::channels(raw.channels, &mut problems);
-    let departments = departments::departments(raw.departments, &channels, &mut problems);
+    let departments = departments::departments(raw.departments, raw.groups, &channels, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments, http) {
         (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http))
