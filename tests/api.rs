@@ -896,6 +896,22 @@ async fn a_document_posted_to_imports_is_proposed_then_applied_once() {
     assert_eq!(kind, "application/problem+json");
     assert_eq!(problem["errors"][0]["field"], "tasks[1].lead", "{problem}");
     assert!(problem["errors"][0]["message"].as_str().unwrap_or("").contains("line 8"), "{problem}");
+    // The same document as a form's file, as a browser sends it.
+    let form = reqwest::multipart::Form::new().part(
+        "document",
+        reqwest::multipart::Part::bytes(LETTER.as_bytes().to_vec()).file_name("cong-van-812.txt"),
+    );
+    let response = server
+        .http
+        .post(format!("{}/api/v1/imports", server.base))
+        .bearer_auth(WRITE_TOKEN)
+        .multipart(form)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let proposal: Value = response.json().await.unwrap_or_default();
+    assert_eq!(proposal["sha256"], sha256(LETTER), "{proposal}");
     // What is not a document says why.
     let (status, _, problem) = server.post_raw(path, "application/pdf", b"%PDF-1.4 broken".to_vec()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");

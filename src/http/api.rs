@@ -47,7 +47,11 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/departments", get(list_departments))
         .route("/api/v1/departments/{code}/tasks", get(department_tasks))
         .route("/api/v1/outbox", get(outbox))
-        .route("/api/v1/imports", post(super::imports::import_document))
+        .route(
+            "/api/v1/imports",
+            post(super::imports::import_document)
+                .layer(axum::extract::DefaultBodyLimit::max(super::imports::MAX_DOCUMENT)),
+        )
         .route("/api/v1", any(unknown_path))
         .route("/api/v1/{*rest}", any(unknown_path))
 }

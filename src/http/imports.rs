@@ -1,11 +1,11 @@
 //! `POST /api/v1/imports`: a directive's document (PDF, DOCX or text) as the request body,
-//! answered with the importer's proposal; with `apply=true`, the proposal stored as a
+//! or as the file of a `multipart/form-data` form, answered with the importer's proposal; with `apply=true`, the proposal stored as a
 //! directive through the same checks and command as `nhacviec import --apply`.
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -40,16 +40,48 @@ struct ProposalAnswer {
     proposal: Proposal,
 }
 
+/// The first file of a form (its field `document`, or any with a file name), and its name.
+async fn document_of(form: &mut Multipart) -> Result<(Bytes, Option<String>), Problem> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        Problem::new(e.status(), "Bad request", format!("the form cannot be read: {}", e.body_text()))
+    };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let file_name = field.file_name().map(str::to_owned);
+        if field.name() == Some("document") || file_name.is_some() {
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            return Ok((bytes, file_name));
+        }
+    }
+    Err(Problem::invalid_field("document", "the form has no file: send it as the field 'document'"))
+}
+
 pub(super) async fn import_document(
     State(state): State<Arc<AppState>>,
     Writer(client): Writer,
     QueryParams(query): QueryParams<ImportQuery>,
-    body: Body,
+    request: Request,
 ) -> Result<Response, Problem> {
-    let bytes = axum::body::to_bytes(body, MAX_DOCUMENT).await.map_err(|_| {
-        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large", "the document is over 10 MB")
-    })?;
-    let name = query.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "document".to_owned());
+    let too_large =
+        || Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large", "the document is over 10 MB");
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (bytes, file_name) = if multipart {
+        let mut form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| Problem::bad_request(format!("the form cannot be read: {e}")))?;
+        document_of(&mut form).await?
+    } else {
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_DOCUMENT).await.map_err(|_| too_large())?;
+        (bytes, None)
+    };
+    if bytes.len() > MAX_DOCUMENT {
+        return Err(too_large());
+    }
+    let name =
+        query.name.or(file_name).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "document".to_owned());
     let decoded =
         decode::document(&bytes).map_err(|error| Problem::invalid_field("body", error.to_string()))?;
     let settings = state.settings();
