@@ -273,11 +273,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                     None => (context.reference?.year(), vec![DeadlineDoubt::YearFromContext]),
                 };
                 let before = c.name("cue").is_some_and(|cue| cue.as_str().ends_with("trước"));
-                let (year, quarter) = if before {
-                    if quarter == 1 { (year - 1, 4) } else { (year, quarter - 1) }
-                } else {
-                    (year, quarter)
-                };
+                let (year, quarter) = if before { previous(year, quarter, 4) } else { (year, quarter) };
                 let due = last_day_of_month(year, quarter * 3)?;
                 let mut reading = Reading::dated(DeadlineKind::Quarter, due, format!("{year}-Q{quarter}"));
                 reading.doubts = doubts;
@@ -301,11 +297,8 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                     }
                 };
                 let cue = c.name("cue")?.as_str();
-                let (year, month) = if cue.ends_with("trước") {
-                    if month == 1 { (year - 1, 12) } else { (year, month - 1) }
-                } else {
-                    (year, month)
-                };
+                let (year, month) =
+                    if cue.ends_with("trước") { previous(year, month, 12) } else { (year, month) };
                 if cue == "vào" {
                     doubts.push(DeadlineDoubt::WeakCue);
                 }
@@ -334,6 +327,12 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         },
     ]
 });
+
+/// The period before the `n`th of `per_year` in `year`: "trước Quý III" is by the end of
+/// Quý II, "trước tháng 1/2023" by the end of December 2022.
+fn previous(year: i32, n: u32, per_year: u32) -> (i32, u32) {
+    if n <= 1 { (year - 1, per_year) } else { (year, n - 1) }
+}
 
 fn recurring(every: Period, month: Option<u32>, day: Option<u32>) -> Reading {
     Reading {

@@ -35,6 +35,15 @@ fn part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Opti
     Ok(Some(text))
 }
 
+/// The value of an element's attribute.
+fn attribute(element: &quick_xml::events::BytesStart, key: &[u8]) -> Option<String> {
+    element
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+}
+
 /// How each list of `numbering.xml` numbers its levels: (numId, level) -> format.
 fn formats(xml: &str) -> HashMap<(String, u32), String> {
     let mut reader = Reader::from_str(xml);
@@ -44,12 +53,7 @@ fn formats(xml: &str) -> HashMap<(String, u32), String> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(e) | Event::Empty(e)) => {
-                let value = |key: &[u8]| {
-                    e.attributes()
-                        .flatten()
-                        .find(|a| a.key.as_ref() == key)
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
-                };
+                let value = |key: &[u8]| attribute(&e, key);
                 match e.name().as_ref() {
                     b"w:abstractNum" => abstract_id = value(b"w:abstractNumId").unwrap_or_default(),
                     b"w:lvl" => level = value(b"w:ilvl").and_then(|v| v.parse().ok()).unwrap_or(0),
@@ -127,12 +131,7 @@ fn paragraphs(xml: &str, numbering: &HashMap<(String, u32), String>) -> Result<S
                 paragraph.extend(resolved);
             }
             Ok(Event::Empty(e) | Event::Start(e)) => {
-                let value = |key: &[u8]| {
-                    e.attributes()
-                        .flatten()
-                        .find(|a| a.key.as_ref() == key)
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
-                };
+                let value = |key: &[u8]| attribute(&e, key);
                 match e.name().as_ref() {
                     b"w:tab" => paragraph.push('\t'),
                     b"w:br" | b"w:cr" => paragraph.push('\n'),

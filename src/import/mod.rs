@@ -11,11 +11,14 @@ pub mod deadlines;
 pub mod decode;
 pub mod docx;
 pub mod facts;
+pub mod fields;
 pub mod fold;
 pub mod layout;
 pub mod legacy;
 pub mod pdf;
 pub mod proposal;
+pub mod roles;
+pub mod sentences;
 pub mod table;
 pub mod tasks;
 

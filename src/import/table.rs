@@ -12,9 +12,10 @@ use regex::Regex;
 use super::bodies::Finder;
 use super::compile;
 use super::deadlines::{self, Context, Found};
+use super::fields::Bodies;
 use super::fold::{Folded, fold};
 use super::layout::Line;
-use super::tasks::{Bodies, Draft};
+use super::tasks::Draft;
 
 /// The columns a table's header names, in order.
 #[derive(Debug, Clone, Copy, Default)]
