@@ -209,7 +209,7 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-    let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|tỉnh|tp";
+    let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|tỉnh|tp|thành|thị";
     let kinds = "sở|ban ngành|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở|chủ đầu tư|nhà đầu tư|chủ rừng|chủ cơ sở";
     let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn";
     let pattern = format!(
@@ -336,6 +336,14 @@ impl<'a> Finder<'a> {
         }
         found.sort_by_key(|m| m.range.start);
         found
+    }
+
+    /// Whether a folded text starts with a head word of a body's name ("ubnd", "sở").
+    pub fn starts_with_head(&self, folded: &str) -> bool {
+        self.heads
+            .find_iter(folded)
+            .next()
+            .is_some_and(|m| m.start() == 0 && word_bounded(folded, 0, m.end()))
     }
 
     /// A known name of three words or more that `line` begins and `rest` finishes, as a

@@ -97,6 +97,14 @@ pub(super) fn coordinated(folded: &Folded, mention: &Mention) -> bool {
 pub(super) fn has_explicit_assignment(folded: &Folded, mentions: &[Mention]) -> bool {
     mentions.iter().filter(|m| !m.vague && !is_superior(&m.body)).any(|m| {
         assigned_before(&folded.text[..m.range.start])
-            || LEAD_AFTER.is_match(&folded.text[m.range.end..]) && !coordinated(folded, m)
+            || LEAD_AFTER.is_match(&folded.text[m.range.end..])
+                && !coordinated(folded, m)
+                && !described(&folded.text[..m.range.start])
     })
+}
+
+/// "do X chủ trì" (chaired by X) tells of X, it gives X nothing.
+pub(super) fn described(before: &str) -> bool {
+    let before = before.trim_end();
+    before.ends_with(" do") || before.ends_with(" bởi") || before == "do"
 }

@@ -1,11 +1,15 @@
 //! A task block's sentences, and the tasks they make: a new task starts where a sentence
 //! names another lead, starts another job ("Đồng thời …") or alone carries a deadline.
 
+use std::ops::Range;
+
 use super::bodies::{Body, Mention};
 use super::deadlines::{self, Context, Found};
 use super::fold::{Folded, fold};
 use super::layout::Block;
-use super::roles::{COORDINATE, LEAD_AFTER, LIST_GAP, NOT_A_JOB, assigned_before, coordinated, is_superior};
+use super::roles::{
+    COORDINATE, LEAD_AFTER, LIST_GAP, NOT_A_JOB, assigned_before, coordinated, described, is_superior,
+};
 use super::tasks::{CLOSING, Draft};
 
 /// A sentence of a block: its byte range in the block's text.
@@ -86,7 +90,7 @@ fn sentence_facts(
         }
         let after = &folded.text[candidates[last].range.end..folded_end];
         let assigned = assigned_before(before);
-        let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention);
+        let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention) && !described(before);
         let opens = before.trim_start_matches(|c: char| !c.is_alphanumeric()).is_empty()
             && !NOT_A_JOB.is_match(after);
         if assigned || role || opens {
@@ -137,6 +141,43 @@ fn sentence_facts(
     SentenceFacts { range, lead, coordinating, deadlines: found, substance, starts_new_job, action_start }
 }
 
+/// Whether byte `at` of `text` is inside brackets.
+fn in_brackets(text: &str, at: usize) -> bool {
+    let before = &text[..at];
+    before.matches('(').count() > before.matches(')').count()
+}
+
+/// A sentence cut where it gives two jobs two deadlines: "báo cáo … trước ngày 10/7/2023 và
+/// tổng kết … trước ngày 15/12/2023" is two clauses, cut at the "và" or ";" between them.
+fn clauses(block: &Block, folded: &Folded, range: Range<usize>, context: &Context) -> Vec<Range<usize>> {
+    let within = folded_offset(folded, range.start)..folded_offset(folded, range.end);
+    let found = deadlines::find_in(folded, within, context);
+    let dated: Vec<&Found> =
+        found.iter().filter(|f| f.due.is_some() && !in_brackets(&block.text, f.range.start)).collect();
+    let mut cuts = Vec::new();
+    for pair in dated.windows(2) {
+        if pair[0].due == pair[1].due || pair[0].range.end > pair[1].range.start {
+            continue;
+        }
+        let between = &block.text[pair[0].range.end..pair[1].range.start];
+        if let Some((at, separator)) = between
+            .rfind("; ")
+            .map(|at| (at, "; ".len()))
+            .or_else(|| between.rfind(" và ").map(|at| (at, " và ".len())))
+        {
+            cuts.push((pair[0].range.end + at, pair[0].range.end + at + separator));
+        }
+    }
+    let mut pieces = Vec::new();
+    let mut start = range.start;
+    for (end, next) in cuts {
+        pieces.push(start..end);
+        start = next;
+    }
+    pieces.push(start..range.end);
+    pieces
+}
+
 /// The folded offset of an original offset of the same text.
 fn folded_offset(folded: &Folded, original: usize) -> usize {
     let mut low = 0;
@@ -175,6 +216,7 @@ pub(super) fn split(
     let facts: Vec<SentenceFacts> = sentences(&block.text)
         .into_iter()
         .take_while(|r| !CLOSING.is_match(&fold(&block.text[r.clone()])))
+        .flat_map(|r| clauses(block, folded, r, context))
         .map(|r| sentence_facts(block, folded, mentions, r, context))
         .collect();
     let mut groups: Vec<Vec<&SentenceFacts>> = Vec::new();
@@ -220,7 +262,10 @@ pub(super) fn split(
             (None, _) => (inherited.clone(), true),
         };
         coordinating.retain(|c| Some(c) != lead.as_ref());
-        let all: Vec<&Found> = group.iter().flat_map(|s| s.deadlines.iter()).collect();
+        // A deadline in brackets tells of something else ("(áp dụng đến hết ngày …)"): the
+        // others come first.
+        let mut all: Vec<&Found> = group.iter().flat_map(|s| s.deadlines.iter()).collect();
+        all.sort_by_key(|d| in_brackets(&block.text, d.range.start));
         // Of two readings of one recurrence ("định kỳ hằng quý (trước ngày 15 của tháng
         // cuối quý)"), the one with its day.
         let deadline = all

@@ -43,6 +43,11 @@ pub fn find(lines: &[Line], finder: &Finder, context: &Context) -> Vec<Table> {
     let mut tables = Vec::new();
     let mut index = 0;
     while index < lines.len() {
+        if let Some((drafts, end)) = pipe_table(lines, index, finder, context) {
+            tables.push(Table { lines: index..end, drafts });
+            index = end;
+            continue;
+        }
         let Some((columns, body_start)) = header(lines, index) else {
             index += 1;
             continue;
@@ -56,6 +61,45 @@ pub fn find(lines: &[Line], finder: &Finder, context: &Context) -> Vec<Table> {
         index = end;
     }
     tables
+}
+
+/// The cells of a line written with `|` between them ("| 1 | Nội dung | Sở Y tế | … |").
+fn pipe_cells(text: &str) -> Option<Vec<&str>> {
+    let inner = text.trim().strip_prefix('|')?;
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let cells: Vec<&str> = inner.split('|').map(str::trim).collect();
+    (cells.len() >= 3).then_some(cells)
+}
+
+/// A table written with `|` between its cells, one row a line, as a DOCX or a web page
+/// saved as text writes it: its header names the columns; a row of dashes is skipped.
+fn pipe_table(lines: &[Line], at: usize, finder: &Finder, context: &Context) -> Option<(Vec<Draft>, usize)> {
+    let header: Vec<String> = pipe_cells(&lines[at].text)?.into_iter().map(fold).collect();
+    let column = |words: &[&str]| header.iter().position(|h| words.iter().any(|w| h.contains(w)));
+    let lead = column(&["chủ trì"])?;
+    let content = column(&["nội dung", "nhiệm vụ", "công việc", "tên"]).filter(|c| *c != lead)?;
+    let coordinating = column(&["phối hợp"]);
+    let deadline = column(&["thời gian", "thời hạn", "tiến độ", "hoàn thành"]);
+    let number = column(&["stt", "tt"]);
+    let mut drafts = Vec::new();
+    let mut end = at + 1;
+    for line in &lines[at + 1..] {
+        let Some(cells) = pipe_cells(&line.text) else { break };
+        end += 1;
+        if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
+            continue;
+        }
+        let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).copied().unwrap_or("");
+        let text = cell(Some(content)).to_owned();
+        if text.is_empty() {
+            continue;
+        }
+        let bodies = Bodies::of_cells(finder, cell(Some(lead)), cell(coordinating));
+        let section = Some(cell(number).to_owned()).filter(|s| !s.is_empty());
+        let due = deadline.and_then(|_| self::cell(cell(deadline), context));
+        drafts.push(Draft::explicit(section, text, line.number, bodies, due));
+    }
+    Some((drafts, end))
 }
 
 /// A header starting at line `at`: the columns and the first line after it.
@@ -182,10 +226,17 @@ fn row(
     }
     let texts: Vec<String> = cells.iter().map(|l| l.text.clone()).collect();
     // The deadline cell: from the last line that starts one.
+    let starts_deadline =
+        |i: usize| DEADLINE_CELL.is_match(&fold(&texts[i])) && !starts_with_body(finder, &texts[i]);
     let deadline_start = if columns.deadline {
-        (1..texts.len())
-            .rev()
-            .find(|&i| DEADLINE_CELL.is_match(&fold(&texts[i])) && !starts_with_body(finder, &texts[i]))
+        // The cell's last line that starts a deadline, and the lines of it wrapped before
+        // ("Từ ngày 01/6 đến" / "ngày 07/6/2021").
+        (1..texts.len()).rev().find(|&i| starts_deadline(i)).map(|mut i| {
+            while i > 1 && starts_deadline(i - 1) && cell(&texts[i - 1..].join(" "), context).is_some() {
+                i -= 1;
+            }
+            i
+        })
     } else {
         None
     };
@@ -273,7 +324,10 @@ fn cell(text: &str, context: &Context) -> Option<(Found, String)> {
     Some((found, phrase))
 }
 
+/// Whether a line starts with a body, or with a body's head word in capitals ("UBND thành
+/// phố" before "Huế" on the next line).
 fn starts_with_body(finder: &Finder, text: &str) -> bool {
     let folded = Folded::new(text);
     finder.mentions(text, &folded).first().is_some_and(|m| m.range.start == 0)
+        || text.starts_with(char::is_uppercase) && finder.starts_with_head(&folded.text)
 }

@@ -74,3 +74,76 @@ fn the_seed_gives_its_other_tasks_without_a_deadline_and_no_trap_date() {
     assert!(leads.iter().filter(|l| **l == Some("ubnd-tpnd")).count() >= 30, "{leads:?}");
     assert_eq!(proposal.document.meeting_date, date("2021-09-21"));
 }
+
+fn read(text: &str) -> Proposal {
+    let settings = nam_dinh();
+    let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
+    propose(text, &setting)
+}
+
+/// A task as (lead code, due date, coordinating codes).
+type Read = (Option<String>, Option<String>, Vec<Option<String>>);
+
+fn dated(proposal: &Proposal) -> Vec<Read> {
+    proposal
+        .tasks
+        .iter()
+        .map(|t| (t.lead_code.clone(), t.deadline.map(|d| d.to_string()), t.coordinating_codes.clone()))
+        .collect()
+}
+
+const PLAN_HEADER: &str = "UỶ BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\nSố: 12/KH-UBND\nNam Định, ngày 10 tháng 01 năm 2022\nKẾ HOẠCH\nPhòng, chống dịch\nI. MỤC ĐÍCH, YÊU CẦU\n- Phấn đấu đến ngày 31/12/2022 hoàn thành các chỉ tiêu.\nII. NHIỆM VỤ CỤ THỂ\n";
+
+#[test]
+fn a_table_written_with_pipes_gives_a_task_a_row() {
+    let text = format!(
+        "{PLAN_HEADER}| STT | Nhiệm vụ | Đơn vị chủ trì | Đơn vị phối hợp | Thời hạn |\n|---|---|---|---|---|\n| 1 | Xây dựng phương án | Sở Nội vụ | UBND thành phố Nam Định | Trước 15/02/2022 |\n| 2 | Hướng dẫn tuyển sinh | Sở GD&ĐT | | Quý II/2022 |\n| 3 | Kiểm tra thường xuyên | Thanh tra tỉnh | Sở Nội vụ | Thường xuyên |\nIII. TỔ CHỨC THỰC HIỆN\n"
+    );
+    let proposal = read(&text);
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        dated(&proposal),
+        [
+            (s("snv"), s("2022-02-15"), vec![s("ubnd-tpnd")]),
+            (s("sgddt"), s("2022-06-30"), vec![]),
+            (s("thanh-tra"), None, vec![s("snv")]),
+        ],
+        "{:#?}",
+        proposal.tasks
+    );
+}
+
+#[test]
+fn a_table_with_a_cell_a_line_gives_wrapped_names_and_deadlines_whole() {
+    let text = format!(
+        "{PLAN_HEADER}TT\nNội dung nhiệm vụ\nCơ quan chủ trì\nCơ quan phối hợp\nThời gian\nhoàn thành\n1\nXây dựng kế hoạch tuyển sinh\nlớp 1 năm học 2022-2023\nSở Giáo dục và\nĐào tạo\nUBND thành phố\nNam Định\nTừ ngày 01/6 đến\nngày 07/6/2022\n2\n2\nRà soát các cơ sở giáo dục\ncác cơ sở khám, chữa bệnh\nSở Nội vụ\nThanh tra tỉnh\n6 tháng cuối\nnăm 2022\n"
+    );
+    let proposal = read(&text);
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        dated(&proposal),
+        [
+            (s("sgddt"), s("2022-06-07"), vec![s("ubnd-tpnd")]),
+            (s("snv"), s("2022-12-31"), vec![s("thanh-tra")])
+        ],
+        "{:#?}",
+        proposal.tasks
+    );
+    assert_eq!(proposal.tasks[0].deadline_phrase.as_deref(), Some("Từ ngày 01/6 đến ngày 07/6/2022"));
+}
+
+#[test]
+fn two_jobs_with_two_deadlines_in_one_sentence_are_two_tasks_and_brackets_do_not_count() {
+    let text = format!(
+        "{PLAN_HEADER}1. Sở Nội vụ tổ chức sơ kết, báo cáo UBND tỉnh trước ngày 10/7/2022 và tổng kết năm 2022 trước ngày 15/12/2022.\n2. Sở Xây dựng xây dựng bảng giá (bảng giá hiện hành áp dụng đến hết ngày 31/12/2023), trình UBND tỉnh trước ngày 15/10/2022.\n"
+    );
+    let proposal = read(&text);
+    let s = |v: &str| Some(v.to_owned());
+    let found: Vec<_> = dated(&proposal).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(
+        found,
+        [(s("snv"), s("2022-07-10")), (s("snv"), s("2022-12-15")), (s("sxd"), s("2022-10-15"))],
+        "{:#?}",
+        proposal.tasks
+    );
+}
