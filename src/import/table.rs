@@ -30,6 +30,27 @@ static DEADLINE_CELL: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:tháng \d|quý |năm \d|trước |trong |từ |hằng |hàng |mỗi |thường xuyên|định kỳ|(?:0?6|sáu) tháng|ngày \d|chậm nhất|hoàn thành|đến |cuối |đầu |\d{1,2}\s*/\s*\d{1,2})",
     )
 });
+/// Kinds of local government listed after a group's first: "thị xã, thành phố".
+static UNITS: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?:thị xã|thành phố|huyện|quận|thị trấn)(?:(?:, | và )(?:thị xã|thành phố|huyện|quận|thị trấn))*",
+    )
+});
+
+/// The kinds of local government a wrapped group cell left on the next line of a row: a
+/// list of them that ends the line or comes right before the next cell's capital.
+fn wrapped_units(next: &str) -> Option<String> {
+    let folded = Folded::new(next);
+    UNITS.find_iter(&folded.text).find_map(|m| {
+        let start = folded.original_offset(m.start());
+        let end = folded.original_offset(m.end());
+        let before = next[..start].chars().next_back();
+        let after = next[end..].trim_start();
+        let bounded =
+            before.is_none_or(|c| c == ' ') && (after.is_empty() || after.starts_with(char::is_uppercase));
+        bounded.then(|| next[start..end].to_owned())
+    })
+}
 static ROW_START: LazyLock<Regex> = LazyLock::new(|| compile(r"^(?P<n>\d{1,3})\.?(?:\s+(?P<rest>.*))?$"));
 
 /// A table found in the lines: its rows, and the range of lines it takes.
@@ -307,6 +328,16 @@ fn run_together(
         bodies.coordinating.retain(|b| b.code.is_none() || b.code != body.code);
         bodies.coordinating.retain(|b| !body.written.starts_with(&b.written));
         bodies.lead = Some(body);
+    }
+    // A group the cell wrapped: "UBND các huyện," here, "thị xã, thành phố" on the next line.
+    if let (Some(lead), Some(next)) = (bodies.lead.as_mut(), continuation.first())
+        && lead.group
+        && bodies_text[lead.written.len().min(bodies_text.len())..].starts_with(',')
+        && let Some(rest) = wrapped_units(next)
+    {
+        let whole = format!("{}, {}", lead.written, rest);
+        *lead = finder.resolve(&whole);
+        lead.group = lead.code.is_none();
     }
     let mut content = first[..lead_start].trim().to_owned();
     for more in continuation {
