@@ -103,6 +103,37 @@ fn the_seed_as_text_pdf_and_docx_gives_the_same_tasks() {
     assert_eq!(docx["encoding"], "docx");
 }
 
+#[test]
+fn a_plan_written_in_word_gives_its_table_rows_and_numbered_items() {
+    let env = nam_dinh();
+    let plan = import(&env, &make(&env, "plan", SEED, "ke-hoach.docx"));
+    assert_eq!(plan["document"]["number"], "15/KH-UBND");
+    assert_eq!(plan["document"]["type"], "kế hoạch");
+    assert_eq!(plan["document"]["title"], "KẾ HOẠCH Triển khai chuyển đổi số năm 2022");
+    let found: Vec<(&str, Value, &str)> = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["lead_code"].as_str().unwrap_or("?"),
+                t["coordinating_codes"].clone(),
+                t["deadline"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("snv", serde_json::json!(["stttt"]), "2022-06-30"),
+            ("sgddt", serde_json::json!(["ubnd-tpnd"]), "2022-08-31"),
+            ("snv", serde_json::json!([]), "2022-12-20"),
+            ("thanh-tra", serde_json::json!([]), "-"),
+        ],
+        "{plan:#}"
+    );
+}
+
 fn assert_refused(env: &TestEnv, file: &Path, reason: &str) {
     let output = env.cli(&["import", &file.display().to_string()]);
     let stderr = String::from_utf8_lossy(&output.stderr);

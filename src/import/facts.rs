@@ -231,7 +231,10 @@ fn kind_and_title(lines: &[&Line]) -> (Option<String>, Option<String>) {
         let mut title = vec![text.to_owned()];
         for next in lines.iter().skip(index + 1).take(4) {
             let next_folded = fold(&next.text);
-            if next_folded.starts_with("căn cứ")
+            if super::layout::marker(&next.text).0.is_some()
+                || next_folded == "tt"
+                || next_folded == "stt"
+                || next_folded.starts_with("căn cứ")
                 || next_folded.starts_with("kính gửi")
                 || next_folded.starts_with("ngày ")
                 || next_folded.starts_with("thực hiện")

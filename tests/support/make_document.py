@@ -2,7 +2,9 @@
 Vietnamese TrueType font (fpdf2), a DOCX (python-docx), a scanned PDF with no text layer,
 and a PDF protected by a password (pypdf).
 
-    python3 make_document.py pdf|docx|scan|encrypted SOURCE.txt OUT
+    python3 make_document.py pdf|docx|plan|scan|encrypted SOURCE.txt OUT
+
+`plan` ignores SOURCE: it writes a plan with Word's numbered lists and a table of tasks.
 """
 
 import sys
@@ -33,6 +35,44 @@ def docx(source, out):
     document = python_docx.Document()
     for line in lines(source):
         document.add_paragraph(line.strip())
+    document.save(out)
+
+
+def plan(_source, out):
+    """A plan as Word writes it: numbered lists drawn by Word, and a table of tasks."""
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for line in [
+        "ỦY BAN NHÂN DÂN",
+        "TỈNH NAM ĐỊNH",
+        "Số: 15/KH-UBND",
+        "Nam Định, ngày 10 tháng 01 năm 2022",
+        "KẾ HOẠCH",
+        "Triển khai chuyển đổi số năm 2022",
+        "I. NHIỆM VỤ CỤ THỂ",
+    ]:
+        document.add_paragraph(line)
+    table = document.add_table(rows=1, cols=5)
+    for cell, text in zip(
+        table.rows[0].cells,
+        ["TT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"],
+    ):
+        cell.text = text
+    for row in [
+        ["1", "Xây dựng cơ sở dữ liệu cán bộ, công chức", "Sở Nội vụ", "Sở Thông tin và Truyền thông", "Quý II/2022"],
+        ["2", "Số hóa hồ sơ tuyển sinh đầu cấp", "Sở Giáo dục và Đào tạo", "UBND thành phố Nam Định", "Tháng 8/2022"],
+    ]:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row):
+            cell.text = text
+    document.add_paragraph("II. TỔ CHỨC THỰC HIỆN")
+    document.add_paragraph(
+        "Sở Nội vụ tổng hợp, báo cáo UBND tỉnh trước ngày 20/12/2022.", style="List Number"
+    )
+    document.add_paragraph(
+        "Thanh tra tỉnh kiểm tra việc thực hiện Kế hoạch.", style="List Number"
+    )
     document.save(out)
 
 
@@ -67,4 +107,4 @@ def encrypted(source, out):
 
 if __name__ == "__main__":
     kind, source, out = sys.argv[1:4]
-    {"pdf": pdf, "docx": docx, "scan": scan, "encrypted": encrypted}[kind](source, out)
+    {"pdf": pdf, "docx": docx, "plan": plan, "scan": scan, "encrypted": encrypted}[kind](source, out)
