@@ -132,6 +132,9 @@ fn a_plan_written_in_word_gives_its_table_rows_and_numbered_items() {
         ],
         "{plan:#}"
     );
+    // Word draws the numbers of the "List Number" style: they are the items' sections.
+    assert_eq!(plan["tasks"][2]["section"], "1");
+    assert_eq!(plan["tasks"][3]["section"], "2");
 }
 
 fn assert_refused(env: &TestEnv, file: &Path, reason: &str) {

@@ -21,7 +21,8 @@ pub fn text(bytes: &[u8]) -> Result<String, DecodeError> {
     let document = part(&mut archive, "word/document.xml")?
         .ok_or_else(|| DecodeError::Docx("it has no word/document.xml: not a Word document".to_owned()))?;
     let numbering = part(&mut archive, "word/numbering.xml")?.map(|xml| formats(&xml)).unwrap_or_default();
-    paragraphs(&document, &numbering)
+    let styles = part(&mut archive, "word/styles.xml")?.map(|xml| numbered_styles(&xml)).unwrap_or_default();
+    paragraphs(&document, &numbering, &styles)
 }
 
 fn part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<String>, DecodeError> {
@@ -82,6 +83,36 @@ fn formats(xml: &str) -> HashMap<(String, u32), String> {
     formats
 }
 
+/// The list each paragraph style numbers its paragraphs in ("List Number"): style id ->
+/// (numId, level).
+fn numbered_styles(xml: &str) -> HashMap<String, (String, u32)> {
+    let mut reader = Reader::from_str(xml);
+    let mut styles = HashMap::new();
+    let (mut style, mut num_id, mut level) = (None::<String>, None::<String>, 0u32);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => match e.name().as_ref() {
+                b"w:style" => {
+                    style = attribute(&e, b"w:styleId");
+                    num_id = None;
+                    level = 0;
+                }
+                b"w:numId" => num_id = attribute(&e, b"w:val").filter(|v| v != "0"),
+                b"w:ilvl" => level = attribute(&e, b"w:val").and_then(|v| v.parse().ok()).unwrap_or(0),
+                _ => {}
+            },
+            Ok(Event::End(e)) if e.name().as_ref() == b"w:style" => {
+                if let (Some(style), Some(num_id)) = (style.take(), num_id.take()) {
+                    styles.insert(style, (num_id, level));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    styles
+}
+
 /// The marker Word draws for the `count`th item of a list level in `format`.
 fn marker(format: &str, count: u32) -> String {
     match format {
@@ -100,7 +131,11 @@ fn roman(n: u32) -> &'static str {
         .unwrap_or("X")
 }
 
-fn paragraphs(xml: &str, numbering: &HashMap<(String, u32), String>) -> Result<String, DecodeError> {
+fn paragraphs(
+    xml: &str,
+    numbering: &HashMap<(String, u32), String>,
+    styles: &HashMap<String, (String, u32)>,
+) -> Result<String, DecodeError> {
     let mut reader = Reader::from_str(xml);
     let mut out = String::new();
     let mut paragraph = String::new();
@@ -136,6 +171,13 @@ fn paragraphs(xml: &str, numbering: &HashMap<(String, u32), String>) -> Result<S
                     b"w:tab" => paragraph.push('\t'),
                     b"w:br" | b"w:cr" => paragraph.push('\n'),
                     b"w:numId" => num_id = value(b"w:val").filter(|v| v != "0"),
+                    // A numbered style numbers the paragraph unless it says otherwise.
+                    b"w:pStyle" => {
+                        if let Some((style_num, style_level)) = value(b"w:val").and_then(|v| styles.get(&v)) {
+                            num_id.get_or_insert_with(|| style_num.clone());
+                            level = *style_level;
+                        }
+                    }
                     b"w:ilvl" => level = value(b"w:val").and_then(|v| v.parse().ok()).unwrap_or(0),
                     _ => {}
                 }
