@@ -57,6 +57,7 @@ fn the_seed_as_text_pdf_and_docx_gives_the_same_tasks() {
     let env = nam_dinh();
     let text = import(&env, Path::new(SEED));
     let pdf = import(&env, &make(&env, "pdf", SEED, "seed.pdf"));
+    let wrapped = import(&env, &make(&env, "pdf-wrapped", SEED, "seed-wrapped.pdf"));
     let docx = import(&env, &make(&env, "docx", SEED, "seed.docx"));
     let expected = vec![
         ("snv".to_owned(), "2021-11-30".to_owned(), "vào tháng 11/2021".to_owned()),

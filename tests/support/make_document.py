@@ -2,7 +2,7 @@
 Vietnamese TrueType font (fpdf2), a DOCX (python-docx), a scanned PDF with no text layer,
 and a PDF protected by a password (pypdf).
 
-    python3 make_document.py pdf|docx|plan|scan|encrypted SOURCE.txt OUT
+    python3 make_document.py pdf|pdf-wrapped|docx|plan|scan|encrypted SOURCE.txt OUT
 
 `plan` ignores SOURCE: it writes a plan with Word's numbered lists and a table of tasks.
 """
@@ -26,6 +26,40 @@ def pdf(source, out):
     document.add_page()
     for line in lines(source):
         document.cell(0, 6, line.strip(), new_x="LMARGIN", new_y="NEXT")
+    document.output(out)
+
+
+def paragraphs(path):
+    """The source's lines joined back into paragraphs: a new one at a numbered or bulleted
+    line, or after a line that introduces a list."""
+    import re
+
+    joined, current = [], ""
+    for line in lines(path):
+        line = line.strip()
+        if re.match(r"^(\d+\.|[a-zđ]\)|-|\+)\s", line) or current.endswith(":"):
+            if current:
+                joined.append(current)
+            current = line
+        else:
+            current = f"{current} {line}".strip()
+    if current:
+        joined.append(current)
+    return joined
+
+
+def pdf_wrapped(source, out):
+    """A PDF whose paragraphs the writer wraps and justifies at its own width, as a word
+    processor prints them."""
+    from fpdf import FPDF
+
+    document = FPDF(format="A4")
+    document.add_font("DejaVu", "", FONT)
+    document.set_font("DejaVu", size=12)
+    document.add_page()
+    for paragraph in paragraphs(source):
+        document.multi_cell(0, 6, paragraph, align="J")
+        document.ln(1)
     document.output(out)
 
 
@@ -107,4 +141,4 @@ def encrypted(source, out):
 
 if __name__ == "__main__":
     kind, source, out = sys.argv[1:4]
-    {"pdf": pdf, "docx": docx, "plan": plan, "scan": scan, "encrypted": encrypted}[kind](source, out)
+    {"pdf": pdf, "pdf-wrapped": pdf_wrapped, "docx": docx, "plan": plan, "scan": scan, "encrypted": encrypted}[kind](source, out)
