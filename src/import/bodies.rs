@@ -64,6 +64,8 @@ static STANDARD: LazyLock<Vec<StandardBody>> = LazyLock::new(|| {
 /// Words that start a body's name.
 const HEADS: &[&str] = &[
     "sở",
+    "khu",
+    "vườn quốc gia",
     "ủy ban nhân dân",
     "ubnd",
     "ban",
@@ -127,7 +129,7 @@ const LOWERCASE_HEADS: &[&str] = &[
 ];
 
 /// Titles of a body's head that name the body itself: "Giám đốc Sở Y tế" is Sở Y tế.
-const TITLES: &[&str] =
+pub(super) const TITLES: &[&str] =
     &["giám đốc", "thủ trưởng", "chủ tịch", "chánh", "trưởng", "người đứng đầu", "lãnh đạo", "đồng chí"];
 
 /// Lowercase words that end an unknown body's name: what the body does comes next.
@@ -193,7 +195,6 @@ const STOP_WORDS: &[&str] = &[
     "tuyên",
     "vận",
     "hỗ",
-    "ban",
     "đẩy",
     "nâng",
     "tăng",
@@ -209,7 +210,7 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-    let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|tỉnh|tp|thành|thị";
+    let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|đặc khu|tỉnh|tp|thành|thị";
     let kinds = "sở|ban ngành|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở|chủ đầu tư|nhà đầu tư|chủ rừng|chủ cơ sở";
     let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn";
     let pattern = format!(

@@ -41,7 +41,7 @@ impl Bodies {
 /// lịch.", "- Thời gian hoàn thành: Quý III/2019.".
 static FIELD: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:(?:cơ quan|đơn vị|bộ phận)\s+)?(?P<name>chủ trì|phối hợp|thời gian hoàn thành|thời gian thực hiện|thời hạn hoàn thành|thời hạn|tiến độ(?: thực hiện| hoàn thành)?|hạn hoàn thành|sản phẩm|kết quả|kinh phí|nguồn kinh phí)(?: thực hiện)?\s*:\s*",
+        r"^(?:(?:cơ quan|đơn vị|bộ phận)\s+)?(?P<name>chủ trì|phối hợp|thời gian hoàn thành|thời gian thực hiện|thời hạn hoàn thành|thời hạn|thời gian|tiến độ(?: thực hiện| hoàn thành)?|hạn hoàn thành|sản phẩm|kết quả|kinh phí|nguồn kinh phí)(?: thực hiện)?\s*:\s*",
     )
 });
 

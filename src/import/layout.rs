@@ -96,6 +96,10 @@ pub fn lines(text: &str) -> Vec<Line> {
                 unicode_normalization::IsNormalized::Yes => raw.into(),
                 _ => raw.nfc().collect::<String>().into(),
             };
+            // Cells separated by tabs (a table saved as text) are written with '|' between them.
+            let cells: Vec<&str> = nfc.split('\t').map(str::trim).filter(|c| !c.is_empty()).collect();
+            let nfc: std::borrow::Cow<str> =
+                if cells.len() >= 3 { format!("| {} |", cells.join(" | ")).into() } else { nfc };
             let text = nfc
                 .split(|c: char| c.is_whitespace())
                 .filter(|w| !w.is_empty())

@@ -58,7 +58,7 @@ pub(super) fn heading_lead(folded: &Folded, mentions: &[Mention]) -> Option<Body
     let first = mentions.iter().find(|m| !m.vague && !is_superior(&m.body))?;
     let before = folded.text[..first.range.start].trim();
     let after = &folded.text[first.range.end..];
-    let starts = before.is_empty() || assigned_before(&folded.text[..first.range.start]);
+    let starts = only_titles(before) || assigned_before(&folded.text[..first.range.start]);
     let role = LEAD_AFTER.is_match(after)
         || after.trim().is_empty()
         || after.trim_start().starts_with(['(', ':', ','])
@@ -101,6 +101,19 @@ pub(super) fn has_explicit_assignment(folded: &Folded, mentions: &[Mention]) -> 
                 && !coordinated(folded, m)
                 && !described(&folded.text[..m.range.start])
     })
+}
+
+/// Whether the words before a body are only its head's title or nothing: "Giám đốc Công an
+/// tỉnh" leads as "Công an tỉnh" does.
+pub(super) fn only_titles(before: &str) -> bool {
+    let mut rest = before.trim_matches(|c: char| !c.is_alphanumeric());
+    loop {
+        if rest.is_empty() {
+            return true;
+        }
+        let Some(title) = super::bodies::TITLES.iter().find(|t| rest.starts_with(*t)) else { return false };
+        rest = rest[title.len()..].trim_start();
+    }
 }
 
 /// "do X chủ trì" (chaired by X) tells of X, it gives X nothing.

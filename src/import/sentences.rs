@@ -9,6 +9,7 @@ use super::fold::{Folded, fold};
 use super::layout::Block;
 use super::roles::{
     COORDINATE, LEAD_AFTER, LIST_GAP, NOT_A_JOB, assigned_before, coordinated, described, is_superior,
+    only_titles,
 };
 use super::tasks::{CLOSING, Draft};
 
@@ -91,8 +92,7 @@ fn sentence_facts(
         let after = &folded.text[candidates[last].range.end..folded_end];
         let assigned = assigned_before(before);
         let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention) && !described(before);
-        let opens = before.trim_start_matches(|c: char| !c.is_alphanumeric()).is_empty()
-            && !NOT_A_JOB.is_match(after);
+        let opens = only_titles(before) && !NOT_A_JOB.is_match(after);
         if assigned || role || opens {
             lead = Some(mention.body.clone());
             coordinating.extend(candidates[index + 1..=last].iter().map(|m| m.body.clone()));

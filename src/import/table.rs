@@ -102,25 +102,61 @@ fn pipe_table(lines: &[Line], at: usize, finder: &Finder, context: &Context) -> 
     let coordinating = column(&["phối hợp"]);
     let deadline = column(&["thời gian", "thời hạn", "tiến độ", "hoàn thành"]);
     let number = column(&["stt", "tt"]);
-    let mut drafts = Vec::new();
+    // Logical rows: a row whose number cell is empty goes on the row before (a cell wrapped
+    // onto the next line, as grid tables write them); borders and page numbers are skipped.
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     let mut end = at + 1;
     for line in &lines[at + 1..] {
-        let Some(cells) = pipe_cells(&line.text) else { break };
-        end += 1;
-        if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
+        let text = line.text.trim();
+        let border =
+            text.starts_with('+') || text.chars().all(|c| matches!(c, '|' | '-' | '=' | ':' | '+' | ' '));
+        let page = !text.is_empty() && text.len() <= 3 && text.chars().all(|c| c.is_ascii_digit());
+        if border || page {
+            end += 1;
             continue;
         }
-        let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).copied().unwrap_or("");
+        let Some(cells) = pipe_cells(text) else { break };
+        end += 1;
+        let continues = number.is_some_and(|n| cells.get(n).is_none_or(|c| c.is_empty()));
+        match rows.last_mut() {
+            Some((_, row)) if continues => {
+                for (index, cell) in cells.iter().enumerate() {
+                    if cell.is_empty() {
+                        continue;
+                    }
+                    match row.get_mut(index) {
+                        Some(existing) if existing.is_empty() => existing.push_str(cell),
+                        Some(existing) => {
+                            existing.push(' ');
+                            existing.push_str(cell);
+                        }
+                        None => row.push((*cell).to_owned()),
+                    }
+                }
+            }
+            _ => rows.push((line.number, cells.iter().map(|c| (*c).to_owned()).collect())),
+        }
+    }
+    let mut drafts = Vec::new();
+    for (line, cells) in rows {
+        let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).map_or("", String::as_str);
         let text = cell(Some(content)).to_owned();
-        if text.is_empty() {
+        if text.is_empty()
+            || fold(&text).split_whitespace().collect::<Vec<_>>() == header_words(&header, content)
+        {
             continue;
         }
         let bodies = Bodies::of_cells(finder, cell(Some(lead)), cell(coordinating));
         let section = Some(cell(number).to_owned()).filter(|s| !s.is_empty());
         let due = deadline.and_then(|_| self::cell(cell(deadline), context));
-        drafts.push(Draft::explicit(section, text, line.number, bodies, due));
+        drafts.push(Draft::explicit(section, text, line, bodies, due));
     }
     Some((drafts, end))
+}
+
+/// The words of a header cell, to skip the header repeated on a later page.
+fn header_words(header: &[String], column: usize) -> Vec<&str> {
+    header.get(column).map(|h| h.split_whitespace().collect()).unwrap_or_default()
 }
 
 /// A header starting at line `at`: the columns and the first line after it.
