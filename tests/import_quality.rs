@@ -300,7 +300,7 @@ fn the_development_set_is_read_well() {
     assert!(totals.documents >= 19, "{} labelled documents", totals.documents);
     // Floors below which a change is a regression; the README reports the figures.
     assert_eq!(totals.figures.traps, 0, "trap dates emitted as deadlines");
-    assert!(totals.figures.dated.f1() >= 0.98, "(lead, deadline) F1 {:.3}", totals.figures.dated.f1());
+    assert!(totals.figures.dated.f1() >= 0.99, "(lead, deadline) F1 {:.3}", totals.figures.dated.f1());
     assert!(totals.figures.recurring.f1() >= 0.95, "recurring F1 {:.3}", totals.figures.recurring.f1());
 }
 
@@ -333,7 +333,7 @@ fn the_second_held_out_set_is_read_well() {
 }
 
 /// Below this the second held-out figure has fallen from what the README reports.
-const SECOND_HELD_OUT_FLOOR: f64 = 0.50;
+const SECOND_HELD_OUT_FLOOR: f64 = 0.82;
 
 /// Below this the held-out figure has fallen from what the README reports.
-const HELD_OUT_FLOOR: f64 = 0.94;
+const HELD_OUT_FLOOR: f64 = 0.95;

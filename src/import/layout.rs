@@ -97,9 +97,11 @@ pub fn lines(text: &str) -> Vec<Line> {
                 _ => raw.nfc().collect::<String>().into(),
             };
             // Cells separated by tabs (a table saved as text) are written with '|' between them.
-            let cells: Vec<&str> = nfc.split('\t').map(str::trim).filter(|c| !c.is_empty()).collect();
+            // An empty cell between two tabs keeps its column.
+            let cells: Vec<&str> = nfc.trim().split('\t').map(str::trim).collect();
+            let filled = cells.iter().filter(|c| !c.is_empty()).count();
             let nfc: std::borrow::Cow<str> =
-                if cells.len() >= 3 { format!("| {} |", cells.join(" | ")).into() } else { nfc };
+                if filled >= 3 { format!("| {} |", cells.join(" | ")).into() } else { nfc };
             let text = nfc
                 .split(|c: char| c.is_whitespace())
                 .filter(|w| !w.is_empty())
@@ -154,7 +156,9 @@ pub fn marker(text: &str) -> (Option<Marker>, &str) {
     {
         return (Some(Marker::Dash), rest.trim_start());
     }
-    if let Some(rest) = text.strip_prefix('+') {
+    if let Some(rest) = text.strip_prefix('+')
+        && !rest.starts_with(['-', '=', '+'])
+    {
         return (Some(Marker::Plus), rest.trim_start());
     }
     if let Some(rest) = text.strip_prefix("Điều ").or_else(|| text.strip_prefix("ĐIỀU ")) {

@@ -22,12 +22,14 @@ use super::tasks::Draft;
 struct Columns {
     coordinating: bool,
     deadline: bool,
+    /// The deadline's column comes before the lead's ("Nội dung | Thời gian | Chủ trì").
+    deadline_first: bool,
 }
 
 /// The start of a deadline column's cell.
 static DEADLINE_CELL: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:tháng \d|quý |năm \d|trước |trong |từ |hằng |hàng |mỗi |thường xuyên|định kỳ|(?:0?6|sáu) tháng|ngày \d|chậm nhất|hoàn thành|đến |cuối |đầu |\d{1,2}\s*/\s*\d{1,2})",
+        r"^(?:tháng \d|quý |năm \d|(?:trước|trong|từ|hằng|hàng|mỗi|đến|cuối|đầu)(?:\s|$)|thường xuyên|định kỳ|(?:0?6|sáu) tháng|ngày \d|chậm nhất|hoàn thành|\d{1,2}\s*/\s*\d{1,2})",
     )
 });
 /// Kinds of local government listed after a group's first: "thị xã, thành phố".
@@ -65,7 +67,9 @@ pub fn find(lines: &[Line], finder: &Finder, context: &Context) -> Vec<Table> {
     let mut index = 0;
     while index < lines.len() {
         if let Some((drafts, end)) = pipe_table(lines, index, finder, context) {
-            tables.push(Table { lines: index..end, drafts });
+            // A grid's top border belongs to it.
+            let border = index > 0 && lines[index - 1].text.starts_with("+-");
+            tables.push(Table { lines: index - usize::from(border)..end, drafts });
             index = end;
             continue;
         }
@@ -182,9 +186,12 @@ fn header(lines: &[Line], at: usize) -> Option<(Columns, usize)> {
     if !words.contains("chủ trì") {
         return None;
     }
+    let deadline_at =
+        ["thời gian", "thời hạn", "tiến độ", "hoàn thành"].iter().filter_map(|w| words.find(w)).min();
     let columns = Columns {
         coordinating: words.contains("phối hợp"),
-        deadline: ["thời gian", "thời hạn", "tiến độ", "hoàn thành"].iter().any(|w| words.contains(w)),
+        deadline: deadline_at.is_some(),
+        deadline_first: deadline_at.zip(words.find("chủ trì")).is_some_and(|(d, l)| d < l),
     };
     Some((columns, end))
 }
@@ -282,6 +289,9 @@ fn row(
         return run_together(section, line, &rest, &continuation, columns, finder, context);
     }
     let texts: Vec<String> = cells.iter().map(|l| l.text.clone()).collect();
+    if columns.deadline_first {
+        return deadline_first(section, line, &texts, finder, context);
+    }
     // The deadline cell: from the last line that starts one.
     let starts_deadline =
         |i: usize| DEADLINE_CELL.is_match(&fold(&texts[i])) && !starts_with_body(finder, &texts[i]);
@@ -309,6 +319,29 @@ fn row(
     let bodies = Bodies::of_cells(finder, &bodies_text, "");
     let deadline = deadline_start.and_then(|start| cell(&texts[start..].join(" "), context));
     let _ = columns.coordinating;
+    Some(Draft::explicit(section, content, line, bodies, deadline))
+}
+
+/// A row whose deadline column comes before the lead's: content, then the deadline's lines,
+/// then the bodies from the first line that starts with one.
+fn deadline_first(
+    section: Option<String>,
+    line: usize,
+    texts: &[String],
+    finder: &Finder,
+    context: &Context,
+) -> Option<Draft> {
+    let deadline_start = (1..texts.len())
+        .find(|&i| DEADLINE_CELL.is_match(&fold(&texts[i])) && !starts_with_body(finder, &texts[i]));
+    let after = deadline_start.unwrap_or(1);
+    let bodies_start = (after..texts.len())
+        .find(|&i| texts[i].starts_with(char::is_uppercase) && starts_with_body(finder, &texts[i]))
+        .unwrap_or(texts.len());
+    let content_end = deadline_start.unwrap_or(bodies_start).min(bodies_start);
+    let content = texts[..content_end].join(" ");
+    let deadline =
+        deadline_start.and_then(|start| cell(&texts[start..bodies_start.max(start)].join(" "), context));
+    let bodies = Bodies::of_cells(finder, &texts[bodies_start..].join(" "), "");
     Some(Draft::explicit(section, content, line, bodies, deadline))
 }
 

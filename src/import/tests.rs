@@ -147,3 +147,23 @@ fn two_jobs_with_two_deadlines_in_one_sentence_are_two_tasks_and_brackets_do_not
         proposal.tasks
     );
 }
+
+#[test]
+fn tables_with_tabs_grids_and_a_deadline_column_first_give_a_task_a_row() {
+    let s = |v: &str| Some(v.to_owned());
+    let tabs = format!(
+        "{PLAN_HEADER}STT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời gian hoàn thành\tSản phẩm\n1\tXây dựng phương án\tSở Nội vụ\tThanh tra tỉnh\tQuý II/2022\tPhương án\n2\n2\tHướng dẫn tuyển sinh\tSở GD&ĐT\t\tTháng 8/2022\tVăn bản\n"
+    );
+    let found: Vec<_> = dated(&read(&tabs)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found, [(s("snv"), s("2022-06-30")), (s("sgddt"), s("2022-08-31"))]);
+    let grid = format!(
+        "{PLAN_HEADER}+----+---------------------+-------------+------------+\n| TT | Nội dung nhiệm vụ   | Chủ trì     | Thời gian  |\n+====+=====================+=============+============+\n| 1  | Xây dựng phương án  | Sở Giáo dục | Trước      |\n|    | tuyển sinh lớp 1    | và Đào tạo  | 15/5/2022  |\n+----+---------------------+-------------+------------+\n| 2  | Kiểm tra            | Sở Nội vụ   | Thường     |\n|    |                     |             | xuyên      |\n+----+---------------------+-------------+------------+\n"
+    );
+    let found: Vec<_> = dated(&read(&grid)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found, [(s("sgddt"), s("2022-05-15")), (s("snv"), None)]);
+    let deadline_first = format!(
+        "{PLAN_HEADER}TT\nNội dung công việc\nThời gian thực\nhiện\nĐơn vị chủ trì\nĐơn vị phối hợp\n1\nXây dựng phương án\ntuyển sinh lớp 1\nTrước\n15/10/2022\nSở Giáo dục và\nĐào tạo\nSở Nội vụ\n2\nKiểm tra việc thực hiện\nTháng 12/2022\nThanh tra tỉnh\nCác sở, ngành liên\nquan\n"
+    );
+    let found: Vec<_> = dated(&read(&deadline_first)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found, [(s("sgddt"), s("2022-10-15")), (s("thanh-tra"), s("2022-12-31"))]);
+}
