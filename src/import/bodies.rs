@@ -308,7 +308,10 @@ impl<'a> Finder<'a> {
             if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
                 continue;
             }
-            let written = original[folded.original_range(m.range())].to_owned();
+            // "Chủ tịch UBND các huyện" is the group "UBND các huyện".
+            let title =
+                TITLES.iter().find(|t| m.as_str().starts_with(&format!("{t} "))).map_or(0, |t| t.len() + 1);
+            let written = original[folded.original_range(m.start() + title..m.end())].to_owned();
             let vague = m.as_str().ends_with("liên quan");
             let mut body = self.resolve(&written);
             body.group = body.code.is_none();

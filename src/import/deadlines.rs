@@ -196,6 +196,37 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 Some(recurring(every, None, Some(day)))
             },
         },
+        // Every year on a day, the day after: "hằng năm, trước ngày 15/12".
+        Pattern {
+            regex: compile(
+                r"(?:hằng|hàng|mỗi) năm,? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2})\)?",
+            ),
+            read: |c, _| {
+                let month = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                Some(recurring(Period::Year, Some(month), Some(day)))
+            },
+        },
+        // Every half year on a day: "định kỳ 6 tháng (trước ngày 15/6)".
+        Pattern {
+            regex: compile(
+                r"(?:định kỳ )?(?:0?6|sáu) tháng,? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})\s*/\s*(?:0?6|12)\)?",
+            ),
+            read: |c, _| {
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                Some(recurring(Period::HalfYear, None, Some(day)))
+            },
+        },
+        // Every month, for the month before: "trước ngày 05 của tháng sau".
+        Pattern {
+            regex: compile(
+                r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?tháng (?:sau|kế tiếp|tiếp theo)",
+            ),
+            read: |c, _| {
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                Some(recurring(Period::Month, None, Some(day)))
+            },
+        },
         // Every quarter on a day of its last month: "trước ngày 15 của tháng cuối quý".
         Pattern {
             regex: compile(
@@ -472,7 +503,11 @@ pub fn in_cell(text: &str, context: &Context) -> Option<Found> {
     }
     for cue in ["", "hoàn thành trong ", "định kỳ "] {
         let cued = format!("{cue}{text}");
-        let found = find(&Folded::new(&cued), context);
+        let mut found = find(&Folded::new(&cued), context);
+        // Of two readings of one recurrence, the one with its day.
+        if let Some(at) = found.iter().position(|f| f.recurrence.is_some_and(|r| r.day.is_some())) {
+            found.swap(0, at);
+        }
         if let Some(mut first) = found.into_iter().next() {
             let start = first.range.start.saturating_sub(cue.len());
             let end = first.range.end.saturating_sub(cue.len());

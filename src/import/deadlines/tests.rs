@@ -91,6 +91,13 @@ fn recurrences_are_read() {
     assert_eq!(recurrence("báo cáo định kỳ hằng quý"), Some(quarterly));
     let half = Recurrence { every: Period::HalfYear, month: None, day: None };
     assert_eq!(recurrence("báo cáo 6 tháng, hằng năm về UBND tỉnh"), Some(half));
+    assert_eq!(recurrence("báo cáo Hằng năm, trước ngày 15/12"), Some(yearly));
+    let half_15 = Recurrence { every: Period::HalfYear, month: None, day: Some(15) };
+    assert_eq!(recurrence("báo cáo định kỳ 6 tháng (trước ngày 15/6)"), Some(half_15));
+    let monthly_5 = Recurrence { every: Period::Month, month: None, day: Some(5) };
+    assert_eq!(recurrence("báo cáo kết quả trước ngày 05 của tháng sau"), Some(monthly_5));
+    let quarterly_15 = Recurrence { every: Period::Quarter, month: None, day: Some(15) };
+    assert_eq!(recurrence("gửi trước ngày 15 của tháng cuối quý"), Some(quarterly_15));
 }
 
 #[test]
