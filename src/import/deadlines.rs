@@ -479,6 +479,31 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
     found.into_iter().map(|(_, f)| f).collect()
 }
 
+static PERIOD_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?:từ )?(?P<kind>tháng|quý) (?P<first>[0-9ivx]+)(?:\s*/\s*\d{4})?\s*(?:-|–|đến|,)\s*(?P<last>(?:(?:tháng|quý) )?[0-9ivx]+)\s*(?:/|năm)\s*(?P<y>\d{4})$",
+    )
+});
+
+/// The last period of a cell that gives a range of them, written out whole: "Tháng 10 -
+/// 11/2023" ends with "tháng 11/2023"; `None` for a cell that is not a range.
+fn last_of_range(text: &str) -> Option<String> {
+    let folded = super::fold::fold(text);
+    if let Some(c) = PERIOD_RANGE.captures(&folded) {
+        let (kind, last, year) = (c.name("kind")?.as_str(), c.name("last")?.as_str(), c.name("y")?.as_str());
+        let last = if last.starts_with(|ch: char| ch.is_ascii_digit() || "ivx".contains(ch)) {
+            format!("{kind} {last}")
+        } else {
+            last.to_owned()
+        };
+        return Some(format!("{last}/{year}"));
+    }
+    // Two periods of different kinds: "Quý IV/2018 - Tháng 01/2019".
+    let (head, tail) = folded.rsplit_once(" - ").or_else(|| folded.rsplit_once(" – "))?;
+    let period = |t: &str| t.trim_start().starts_with("tháng ") || t.trim_start().starts_with("quý ");
+    (period(head) && period(tail) && tail.chars().any(|c| c.is_ascii_digit())).then(|| tail.trim().to_owned())
+}
+
 static YEARS_CELL: LazyLock<Regex> =
     LazyLock::new(|| compile(r"^(?:năm |giai đoạn )?(?P<first>\d{4})\s*[-–]\s*(?P<last>\d{4})$"));
 
@@ -500,6 +525,16 @@ pub fn in_cell(text: &str, context: &Context) -> Option<Found> {
             written: Some(last.to_string()),
             doubts: Vec::new(),
         });
+    }
+    // A range of periods ("Tháng 10 - 11/2023", "Quý III, IV/2023", "Quý IV/2018 - Tháng
+    // 01/2019") is due at the end of its last.
+    if let Some(last) = last_of_range(text)
+        && let Some(mut found) = in_cell(&last, context)
+        && found.due.is_some()
+    {
+        found.kind = DeadlineKind::Window;
+        found.range = 0..text.len();
+        return Some(found);
     }
     for cue in ["", "hoàn thành trong ", "định kỳ "] {
         let cued = format!("{cue}{text}");

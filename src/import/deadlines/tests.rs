@@ -140,4 +140,12 @@ fn a_cell_of_a_deadline_column_needs_no_cue() {
     assert_eq!(cell("Hằng quý").map(|c| c.0), Some("recurring"));
     assert_eq!(cell("Ngày 25 hằng tháng").map(|c| c.0), Some("recurring"));
     assert_eq!(cell("Thường xuyên"), None);
+    // A range of periods is due at the end of its last.
+    assert_eq!(cell("Tháng 10 - 11/2022").map(|c| c.1), Some(Some("2022-11-30".into())));
+    assert_eq!(cell("Quý III, IV/2022").map(|c| c.1), Some(Some("2022-12-31".into())));
+    assert_eq!(cell("Quý II - Quý III/2022").map(|c| c.1), Some(Some("2022-09-30".into())));
+    assert_eq!(
+        cell("Quý IV/2022 - Tháng 01/2023").map(|c| (c.0, c.1)),
+        Some(("window", Some("2023-01-31".into())))
+    );
 }
