@@ -151,6 +151,12 @@ fn in_brackets(text: &str, at: usize) -> bool {
 /// tổng kết … trước ngày 15/12/2023" is two clauses, cut at the "và" or ";" between them.
 fn clauses(block: &Block, folded: &Folded, range: Range<usize>, context: &Context) -> Vec<Range<usize>> {
     let within = folded_offset(folded, range.start)..folded_offset(folded, range.end);
+    // Two deadlines write at least two dates: most sentences are spared the search.
+    let dates = folded.text[within.clone()].matches('/').count()
+        + folded.text[within.clone()].matches(" tháng ").count();
+    if dates < 2 {
+        return vec![range];
+    }
     let found = deadlines::find_in(folded, within, context);
     let dated: Vec<&Found> =
         found.iter().filter(|f| f.due.is_some() && !in_brackets(&block.text, f.range.start)).collect();
