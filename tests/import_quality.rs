@@ -304,47 +304,32 @@ fn the_development_set_is_read_well() {
     assert!(totals.figures.recurring.f1() >= 0.95, "recurring F1 {:.3}", totals.figures.recurring.f1());
 }
 
+/// A set written and labelled apart from the rules, in `folder`: at least `documents` of
+/// them, no trap date, and (lead, deadline) F1 at least `floor`.
+fn held_out(folder: &str, documents: usize, floor: f64) {
+    let totals = measure_set(&self::folder().join(folder));
+    assert!(totals.documents >= documents, "{} labelled documents", totals.documents);
+    assert_eq!(totals.figures.traps, 0, "trap dates emitted as deadlines");
+    assert!(totals.figures.dated.f1() >= floor, "(lead, deadline) F1 {:.3}", totals.figures.dated.f1());
+}
+
 /// Documents written and labelled apart, never used to write the rules: the honest measure.
 #[test]
 fn the_held_out_set_is_read_well() {
-    let folder = folder().join("holdout");
-    let totals = measure_set(&folder);
-    assert!(totals.documents >= 10, "{} labelled documents", totals.documents);
-    assert_eq!(totals.figures.traps, 0, "trap dates emitted as deadlines");
-    assert!(
-        totals.figures.dated.f1() >= HELD_OUT_FLOOR,
-        "(lead, deadline) F1 {:.3}",
-        totals.figures.dated.f1()
-    );
+    held_out("holdout", 10, HELD_OUT_FLOOR);
 }
 
 /// A second set written and labelled apart, read once before any rule looked at it.
 #[test]
 fn the_second_held_out_set_is_read_well() {
-    let folder = folder().join("holdout2");
-    let totals = measure_set(&folder);
-    assert!(totals.documents >= 10, "{} labelled documents", totals.documents);
-    assert_eq!(totals.figures.traps, 0, "trap dates emitted as deadlines");
-    assert!(
-        totals.figures.dated.f1() >= SECOND_HELD_OUT_FLOOR,
-        "(lead, deadline) F1 {:.3}",
-        totals.figures.dated.f1()
-    );
+    held_out("holdout2", 10, SECOND_HELD_OUT_FLOOR);
 }
 
 /// A third set written and labelled apart, of typical documents, read once before any rule
 /// looked at it.
 #[test]
 fn the_third_held_out_set_is_read_well() {
-    let folder = folder().join("holdout3");
-    let totals = measure_set(&folder);
-    assert!(totals.documents >= 8, "{} labelled documents", totals.documents);
-    assert_eq!(totals.figures.traps, 0, "trap dates emitted as deadlines");
-    assert!(
-        totals.figures.dated.f1() >= THIRD_HELD_OUT_FLOOR,
-        "(lead, deadline) F1 {:.3}",
-        totals.figures.dated.f1()
-    );
+    held_out("holdout3", 8, THIRD_HELD_OUT_FLOOR);
 }
 
 /// Below this the third held-out figure has fallen from what the README reports.

@@ -48,23 +48,18 @@ impl Recurrence {
     /// Checks the day and month against the period.
     pub fn check(self) -> Result<Self, RecurrenceError> {
         match (self.every, self.month, self.day) {
-            (Period::Week, _, Some(day)) if !(1..=7).contains(&day) => Err(RecurrenceError::Weekday(day)),
-            (Period::Week, _, _) => Ok(self),
-            (_, _, Some(day)) if !(1..=31).contains(&day) => Err(RecurrenceError::Day(day)),
             (Period::Year, Some(month), _) if !(1..=12).contains(&month) => {
                 Err(RecurrenceError::Month(month))
             }
-            (Period::Year, _, _) => Ok(self),
+            (Period::Year, _, _) | (_, None, _) => Ok(()),
             (_, Some(_), _) => Err(RecurrenceError::MonthNotYearly),
+        }?;
+        match (self.every, self.day) {
+            (Period::Week, Some(day)) if !(1..=7).contains(&day) => Err(RecurrenceError::Weekday(day)),
+            (Period::Week, _) => Ok(self),
+            (_, Some(day)) if !(1..=31).contains(&day) => Err(RecurrenceError::Day(day)),
             _ => Ok(self),
         }
-        .and_then(|r| {
-            if r.every == Period::Week && r.month.is_some() {
-                Err(RecurrenceError::MonthNotYearly)
-            } else {
-                Ok(r)
-            }
-        })
     }
 
     /// Whether an occurrence falls in `month` (1 to 12).

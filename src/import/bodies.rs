@@ -216,8 +216,7 @@ static GROUP: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = format!(
         r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:sở|ban)(?:(?:, |/)(?:ban ngành|ban|ngành|sở))+)(?: (?:{qualifiers}))*"
     );
-    // The pattern is a constant of this file, tested below.
-    Regex::new(&pattern).unwrap_or_else(|_| Regex::new("$^").expect("the empty pattern compiles"))
+    super::compile(&pattern)
 });
 
 /// Finds bodies in texts and resolves them against the configured departments.

@@ -48,10 +48,14 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+/// The lines the document's facts are looked for in.
+const FACT_LINES: usize = 200;
+
 /// Proposes the tasks of a document's text.
 pub fn propose(text: &str, setting: &Setting) -> Proposal {
     let lines = layout::lines(text);
-    let facts = facts::read(&lines, &layout::blocks(&lines));
+    // The facts are in the header and the first paragraphs: their blocks are the first lines'.
+    let facts = facts::read(&lines, &layout::blocks(&lines[..lines.len().min(FACT_LINES)]));
     let finder = bodies::Finder::new(setting.departments);
     let context = deadlines::Context { reference: facts.reference(), calendar: setting.calendar };
     // Tables are read from their lines; the rest of the document from its paragraphs.

@@ -20,7 +20,6 @@ use super::tasks::Draft;
 /// The columns a table's header names, in order.
 #[derive(Debug, Clone, Copy, Default)]
 struct Columns {
-    coordinating: bool,
     deadline: bool,
     /// The deadline's column comes before the lead's ("Nội dung | Thời gian | Chủ trì").
     deadline_first: bool,
@@ -189,7 +188,6 @@ fn header(lines: &[Line], at: usize) -> Option<(Columns, usize)> {
     let deadline_at =
         ["thời gian", "thời hạn", "tiến độ", "hoàn thành"].iter().filter_map(|w| words.find(w)).min();
     let columns = Columns {
-        coordinating: words.contains("phối hợp"),
         deadline: deadline_at.is_some(),
         deadline_first: deadline_at.zip(words.find("chủ trì")).is_some_and(|(d, l)| d < l),
     };
@@ -318,7 +316,6 @@ fn row(
     let bodies_text = texts[bodies_start..before_deadline].join(" ");
     let bodies = Bodies::of_cells(finder, &bodies_text, "");
     let deadline = deadline_start.and_then(|start| cell(&texts[start..].join(" "), context));
-    let _ = columns.coordinating;
     Some(Draft::explicit(section, content, line, bodies, deadline))
 }
 
