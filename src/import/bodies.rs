@@ -212,11 +212,19 @@ const STOP_WORDS: &[&str] = &[
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
     let units = "huyện|quận|thị xã|thành phố|xã|phường|thị trấn|đặc khu|tỉnh|tp|thành|thị";
     let kinds = "sở|ban ngành|ban|ngành|cơ quan|đơn vị|địa phương|doanh nghiệp|tổ chức|hội|đoàn thể|bộ|cơ quan ngang bộ|phòng|chi cục|trường|cơ sở|chủ đầu tư|nhà đầu tư|chủ rừng|chủ cơ sở";
-    let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn";
+    let qualifiers = "tỉnh|thành phố|thuộc tỉnh|thuộc thành phố|trực thuộc|chuyên môn|có liên quan|liên quan|thuộc ubnd tỉnh|thuộc ubnd thành phố|chức năng|cấp tỉnh|cấp huyện|cấp xã|cấp thành phố|trên địa bàn|ven biển|biên giới|có biển|có rừng|có cửa khẩu|miền núi|vùng cao|trọng điểm";
     let pattern = format!(
         r"(?:(?:chủ tịch|thủ trưởng|giám đốc|người đứng đầu|lãnh đạo) )?(?:(?:ubnd|ủy ban nhân dân) (?:các|cấp) (?:{units})(?:(?:, | và |/| các )(?:{units}))*|(?:các )(?:{kinds})(?:(?:, | và |/| các )(?:{kinds}))*|(?:sở|ban)(?:(?:, |/)(?:ban ngành|ban|ngành|sở))+)(?: (?:{qualifiers}))*"
     );
     super::compile(&pattern)
+});
+
+/// A kind of local government ending a group ("… các huyện, thị xã").
+static PLACE_UNIT_END: LazyLock<Regex> =
+    LazyLock::new(|| super::compile(r"(?:^|\s)(?:huyện|quận|thị xã|thành phố|xã|phường|thị trấn|đặc khu)$"));
+/// Another kind of local government after a group's named place (", thành phố Tân An").
+static PLACE_UNIT_NEXT: LazyLock<Regex> = LazyLock::new(|| {
+    super::compile(r"^(?:,| và|, và) (?:huyện|quận|thị xã|thành phố|xã|phường|thị trấn|đặc khu)")
 });
 
 /// Finds bodies in texts and resolves them against the configured departments.
@@ -304,17 +312,23 @@ impl<'a> Finder<'a> {
             found.push(Mention { range, body, vague: false });
         }
         for m in GROUP.find_iter(text) {
-            if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
+            let end = self.group_places_end(original, folded, m.end());
+            // The places a group names ("… và thành phố Huế") are in it, not bodies of their own.
+            let named = |f: &Mention| f.range.start > m.start() && f.range.end <= end;
+            if !word_bounded(text, m.start(), m.end())
+                || found.iter().any(|f| !named(f) && f.range.start < end && m.start() < f.range.end)
+            {
                 continue;
             }
+            found.retain(|f| !named(f));
             // "Chủ tịch UBND các huyện" is the group "UBND các huyện".
             let title =
                 TITLES.iter().find(|t| m.as_str().starts_with(&format!("{t} "))).map_or(0, |t| t.len() + 1);
-            let written = original[folded.original_range(m.start() + title..m.end())].to_owned();
+            let written = original[folded.original_range(m.start() + title..end)].to_owned();
             let vague = m.as_str().ends_with("liên quan");
             let mut body = self.resolve(&written);
             body.group = body.code.is_none();
-            found.push(Mention { range: m.range(), body, vague });
+            found.push(Mention { range: m.start()..end, body, vague });
         }
         for m in self.heads.find_iter(text) {
             if !word_bounded(text, m.start(), m.end()) || overlaps(&found, m.start()..m.end()) {
@@ -339,6 +353,27 @@ impl<'a> Finder<'a> {
         }
         found.sort_by_key(|m| m.range.start);
         found
+    }
+
+    /// The end of a group of local governments with the places it names: "UBND các
+    /// huyện, thị xã Kiến Tường, thành phố Tân An" goes on after "thị xã" over each name
+    /// and each kind of place that follows; a name that starts another body ends it.
+    fn group_places_end(&self, original: &str, folded: &Folded, mut end: usize) -> usize {
+        let text = folded.text.as_str();
+        while PLACE_UNIT_END.is_match(&text[..end]) {
+            if !text[end..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest))
+                && let Some(name_end) = capitalised_run(original, folded, end)
+            {
+                end = name_end;
+            }
+            match PLACE_UNIT_NEXT.find(&text[end..]) {
+                Some(next) if !text[end + next.end()..].starts_with(char::is_alphanumeric) => {
+                    end += next.end()
+                }
+                _ => break,
+            }
+        }
+        end
     }
 
     /// Whether a folded text starts with a head word of a body's name ("ubnd", "sở").

@@ -83,9 +83,11 @@ pub struct Context<'a> {
     pub calendar: &'a Calendar,
 }
 
-const CUE_DAY: &str = r"(?:(?:phấn đấu|từ nay) đến (?:hết )?ngày|trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|không muộn hơn|không quá|đến hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|kết thúc(?: trước| vào)?|thời hạn(?: hoàn thành)?:?(?: trước)?|hạn(?: hoàn thành)?:?|vào|trong)";
+const CUE_DAY: &str = r"(?:(?:phấn đấu|từ nay) đến(?: hết)?|trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|không muộn hơn|không quá|đến hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|kết thúc(?: trước| vào)?|thời hạn(?: hoàn thành)?:?(?: trước)?|hạn(?: hoàn thành)?:?|vào|trong)";
 const CUE_PERIOD: &str = r"(?:trước|chậm nhất(?: là)?(?: vào| trong| trước)?|hạn chót(?: là)?|đến hết|hết|hoàn thành(?: trước| trong| vào)?|xong(?: trước| trong)?|ngay trong|trong|vào|cuối|thời hạn(?: hoàn thành)?:?(?: trong)?)";
 const DATE: &str = r"(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})(?:\s*[/.-]\s*(?P<y>\d{4}))?|(?P<dw>\d{1,2}) tháng (?P<mw>\d{1,2})(?: năm (?P<yw>\d{4}))?";
+/// An hour written before a day: "trước 16 giờ 00 ngày 21/02/2020", "17h00,".
+const HOUR: &str = r"\d{1,2}\s*(?:giờ|h)(?:\s*\d{2}(?:\s*phút)?)?,?";
 const QUARTER: &str = r"quý (?P<q>iv|i{1,3}|[1-4])(?:\s*(?:/|-|năm)\s*(?P<qy>\d{4}))?";
 
 struct Pattern {
@@ -217,6 +219,20 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 Some(recurring(Period::HalfYear, None, Some(day)))
             },
         },
+        // Every month or quarter, the day after: "định kỳ hằng tháng (trước ngày 25)".
+        Pattern {
+            regex: compile(
+                r"(?:định kỳ,? )?(?:hằng|hàng|mỗi) (?P<every>tháng|quý),? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})(?P<month>\s*/\s*\d{1,2})?\)?",
+            ),
+            read: |c, _| {
+                if c.name("month").is_some() {
+                    return None;
+                }
+                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                let every = if c.name("every")?.as_str() == "quý" { Period::Quarter } else { Period::Month };
+                Some(recurring(every, None, Some(day)))
+            },
+        },
         // Every month, for the month before: "trước ngày 05 của tháng sau".
         Pattern {
             regex: compile(
@@ -244,6 +260,20 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             ),
             read: |_, _| Some(recurring(Period::HalfYear, None, None)),
         },
+        // A weekday of every week or month: "vào ngày thứ Sáu cuối mỗi tháng", "thứ Hai hằng tuần".
+        Pattern {
+            regex: compile(
+                r"(?:vào )?(?:ngày )?(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật) (?:(?:cuối|đầu)(?: cùng| tiên)?(?: của)? )?(?:hằng|hàng|mỗi|các) (?P<every>tuần|tháng|quý)",
+            ),
+            read: |c, _| {
+                let every = match c.name("every")?.as_str() {
+                    "tuần" => Period::Week,
+                    "tháng" => Period::Month,
+                    _ => Period::Quarter,
+                };
+                Some(recurring(every, None, None))
+            },
+        },
         // "định kỳ hằng quý", "báo cáo hằng tháng", "hằng tuần".
         Pattern {
             regex: compile(
@@ -261,7 +291,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         },
         // A day: "trước ngày 15/12/2021", "chậm nhất ngày 30 tháng 6 năm 2023".
         Pattern {
-            regex: compile(&format!(r"(?P<cue>{CUE_DAY})\s+(?:ngày\s*)?(?:{DATE})")),
+            regex: compile(&format!(r"(?P<cue>{CUE_DAY})\s+(?:{HOUR}\s+)?(?:ngày\s*)?(?:{DATE})")),
             read: |c, context| {
                 let (due, mut doubts) = date_of(c, context)?;
                 if matches!(c.name("cue").map(|m| m.as_str()), Some("vào" | "trong")) {
@@ -417,6 +447,14 @@ static PERIOD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// The time something goes on, right before its dates: "nghiêm cấm đốt nương trong thời
+/// gian cao điểm từ ngày 15/3 đến ngày 30/4", "Lễ hội diễn ra vào ngày 10/4".
+static DURING_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"(?:trong thời gian|thời gian diễn ra|diễn ra|cao điểm|trong suốt)\s*$"));
+
+/// Words that make "hoàn thành …" a report of what was done: "đã", "mới", "vừa".
+static DONE_BEFORE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|\s)(?:đã|mới|vừa|đã được)$"));
+
 /// Every deadline in a folded text, left to right, without overlaps:
 /// where two patterns read the same words, the first in the list above wins.
 pub fn find(folded: &Folded, context: &Context) -> Vec<Found> {
@@ -453,6 +491,18 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
             if matches!(reading.kind, DeadlineKind::HalfYear | DeadlineKind::Quarter | DeadlineKind::Year)
                 && captures.name("cue").is_none_or(|cue| cue.as_str() == "trong")
                 && PERIOD_BEFORE.is_match(before.trim_end())
+            {
+                continue;
+            }
+            // "đến nay mới hoàn thành 7/12 cửa van" tells what was done.
+            if captures.name("cue").is_some_and(|cue| {
+                ["hoàn thành", "xong", "kết thúc"].iter().any(|w| cue.as_str().starts_with(w))
+            }) && DONE_BEFORE.is_match(before.trim_end())
+            {
+                continue;
+            }
+            if matches!(reading.kind, DeadlineKind::Window | DeadlineKind::Day)
+                && DURING_BEFORE.is_match(before.trim_end())
             {
                 continue;
             }

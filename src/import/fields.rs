@@ -75,11 +75,18 @@ pub(super) fn with_fields(
     let level = block.marker.as_ref().map_or(100, Marker::level);
     let (mut lead, mut coordinating, mut deadline) = (String::new(), String::new(), None);
     let mut count = 0;
+    // Page numbers between the field lines are taken with them.
+    let mut lone = 0;
     for child in &blocks[index + 1..] {
         if child.marker.as_ref().map_or(100, Marker::level) <= level && child.marker.is_some() {
             break;
         }
+        if matches!(child.marker, Some(Marker::Lone(_))) {
+            lone += 1;
+            continue;
+        }
         let Some((name, value)) = field(&child.text) else { break };
+        count += std::mem::take(&mut lone);
         match name {
             FieldName::Lead => lead = value.to_owned(),
             FieldName::Coordinating => coordinating = value.to_owned(),

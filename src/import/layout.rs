@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::columns;
+
 /// One non-blank line of the document, NFC, trimmed, with its 1-based line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -88,20 +90,26 @@ impl Block {
 /// The non-blank lines of `text`, NFC, without page numbers such as `- 3 -` or
 /// `Trang 2/5` and without a running header repeated on every page.
 pub fn lines(text: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = text
+    let raw: Vec<std::borrow::Cow<str>> = text
         .split(['\n', '\u{c}', '\u{2028}', '\u{2029}'])
+        .map(|raw| match unicode_normalization::is_nfc_quick(raw.chars()) {
+            unicode_normalization::IsNormalized::Yes => raw.into(),
+            _ => raw.nfc().collect::<String>().into(),
+        })
+        .collect();
+    let in_columns = columns::rewrite(&raw.iter().map(AsRef::as_ref).collect::<Vec<&str>>());
+    let mut lines: Vec<Line> = raw
+        .iter()
+        .zip(in_columns)
         .enumerate()
-        .filter_map(|(index, raw)| {
-            let nfc: std::borrow::Cow<str> = match unicode_normalization::is_nfc_quick(raw.chars()) {
-                unicode_normalization::IsNormalized::Yes => raw.into(),
-                _ => raw.nfc().collect::<String>().into(),
-            };
+        .filter_map(|(index, (nfc, cells))| {
+            let nfc: &str = cells.as_deref().unwrap_or(nfc);
             // Cells separated by tabs (a table saved as text) are written with '|' between them.
             // An empty cell between two tabs keeps its column.
             let cells: Vec<&str> = nfc.trim().split('\t').map(str::trim).collect();
             let filled = cells.iter().filter(|c| !c.is_empty()).count();
             let nfc: std::borrow::Cow<str> =
-                if filled >= 3 { format!("| {} |", cells.join(" | ")).into() } else { nfc };
+                if filled >= 3 { format!("| {} |", cells.join(" | ")).into() } else { nfc.into() };
             let text = nfc
                 .split(|c: char| c.is_whitespace())
                 .filter(|w| !w.is_empty())
@@ -240,7 +248,9 @@ pub fn blocks(lines: &[Line]) -> Vec<Block> {
             _ if starts_part(rest) => false,
             (Some(before), None, Some(width)) => {
                 let short = (before.chars().count() as f64) < 0.8 * width;
-                !before.trim_end().ends_with(':')
+                // After ':' a list begins, but for words in lower case: "- Sở A, Sở B:"
+                // wrapped before their job.
+                (!before.trim_end().ends_with(':') || starts_lowercase(rest))
                     && (!short || (!ends_clause(before) && starts_lowercase(rest)))
             }
             _ => false,

@@ -7,6 +7,7 @@
 //! does, and nothing here touches the store, the network or the clock.
 
 pub mod bodies;
+pub mod columns;
 pub mod deadlines;
 pub mod decode;
 pub mod docx;

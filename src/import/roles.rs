@@ -29,6 +29,18 @@ pub(super) fn assigned_before(before: &str) -> bool {
     }
 }
 
+/// Whether the words before a body end in "yêu cầu" or "đề nghị" after other words of
+/// the sentence ("Kiểm tra …; yêu cầu các doanh nghiệp …"), not at its start.
+pub(super) fn asked_in_passing(before: &str) -> bool {
+    let before = before.trim_end();
+    let Some(rest) = before.strip_suffix("yêu cầu").or_else(|| before.strip_suffix("đề nghị")) else {
+        return false;
+    };
+    let rest = rest.trim_end_matches([' ', ',', ';']);
+    let rest = ["đồng thời", "ngoài ra", "mặt khác"].iter().fold(rest, |r, w| r.strip_suffix(w).unwrap_or(r));
+    rest.chars().any(char::is_alphabetic)
+}
+
 /// Words after a body that make it the lead: "chủ trì", "có trách nhiệm".
 pub(super) static LEAD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     compile(

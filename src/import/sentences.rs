@@ -8,8 +8,8 @@ use super::deadlines::{self, Context, Found};
 use super::fold::{Folded, fold};
 use super::layout::Block;
 use super::roles::{
-    COORDINATE, LEAD_AFTER, LIST_GAP, NOT_A_JOB, assigned_before, coordinated, described, is_superior,
-    only_titles,
+    COORDINATE, LEAD_AFTER, LIST_GAP, NOT_A_JOB, asked_in_passing, assigned_before, coordinated, described,
+    is_superior, only_titles,
 };
 use super::tasks::{CLOSING, Draft};
 
@@ -66,6 +66,7 @@ fn sentence_facts(
     folded: &Folded,
     mentions: &[Mention],
     range: std::ops::Range<usize>,
+    under_lead: bool,
     context: &Context,
 ) -> SentenceFacts {
     // Folded offsets of the sentence: the folded text keeps char order, so map by search.
@@ -90,7 +91,8 @@ fn sentence_facts(
             last += 1;
         }
         let after = &folded.text[candidates[last].range.end..folded_end];
-        let assigned = assigned_before(before);
+        // Under a heading naming a body, "…; yêu cầu X …" is that body asking X.
+        let assigned = assigned_before(before) && !(under_lead && asked_in_passing(before));
         let role = LEAD_AFTER.is_match(after) && !coordinated(folded, mention) && !described(before);
         let opens = only_titles(before) && !NOT_A_JOB.is_match(after);
         if assigned || role || opens {
@@ -223,7 +225,7 @@ pub(super) fn split(
         .into_iter()
         .take_while(|r| !CLOSING.is_match(&fold(&block.text[r.clone()])))
         .flat_map(|r| clauses(block, folded, r, context))
-        .map(|r| sentence_facts(block, folded, mentions, r, context))
+        .map(|r| sentence_facts(block, folded, mentions, r, inherited.is_some(), context))
         .collect();
     let mut groups: Vec<Vec<&SentenceFacts>> = Vec::new();
     for sentence in &facts {

@@ -77,6 +77,12 @@ static TASKS_FOLLOW: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:nhiệm vụ|giải pháp|tổ chức thực hiện|phân công|kết luận|chỉ đạo|chỉ thị|như sau|sau đây|yêu cầu|đề nghị|giao|triển khai|thực hiện tốt|ý kiến)",
     )
 });
+/// A decision agreed, not work given: "Thống nhất tổ chức Lễ hội …", "Đồng ý chủ trương …".
+static AGREES: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?:về cơ bản |cơ bản )?(?:thống nhất|đồng ý|nhất trí|chấp thuận|ghi nhận|biểu dương|đánh giá cao|hoan nghênh)(?:\s|,|$)",
+    )
+});
 /// Closing lines: "… chịu trách nhiệm thi hành", "Căn cứ nội dung chỉ đạo trên, … tổ chức
 /// triển khai thực hiện./.".
 pub(super) static CLOSING: LazyLock<Regex> = LazyLock::new(|| {
@@ -189,7 +195,9 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
         let under_heading = stack.iter().any(|h| h.label.is_some()) || block.marker.is_some();
         let explicit = has_explicit_assignment(&folded, &mentions);
         let is_task = match zone {
-            Zone::Tasks => under_heading || explicit,
+            // An unnumbered paragraph among the tasks is one when it gives a body work,
+            // in so many words or by opening with it ("Các cơ quan, đơn vị báo cáo …").
+            Zone::Tasks => under_heading || explicit || heading_lead(&folded, &mentions).is_some(),
             _ => explicit,
         };
         if !is_task || is_past_report(&folded.text) {
@@ -213,7 +221,12 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
             (_, parent) => parent,
         };
         let intro = stack.last().and_then(|h| h.intro.clone());
-        drafts.extend(split(block, &folded, &mentions, inherited, section, intro, context));
+        // A part that only agrees to something and names no lead of its own is not a task.
+        drafts.extend(
+            split(block, &folded, &mentions, inherited, section, intro, context)
+                .into_iter()
+                .filter(|d| !(d.lead_inherited && AGREES.is_match(&fold(&d.action)))),
+        );
     }
     drafts
 }

@@ -58,6 +58,24 @@ fn groups_stay_as_written_and_related_units_are_vague() {
 }
 
 #[test]
+fn a_group_goes_on_over_the_places_it_names() {
+    assert_eq!(
+        codes("UBND các huyện, thị xã Kiến Tường, thành phố Tân An chủ trì rà soát"),
+        ["UBND các huyện, thị xã Kiến Tường, thành phố Tân An"]
+    );
+    assert_eq!(
+        codes("UBND các huyện, thị xã và thành phố Huế căn cứ"),
+        ["UBND các huyện, thị xã và thành phố Huế"]
+    );
+    assert_eq!(
+        codes("UBND các huyện, thành phố ven biển triển khai"),
+        ["UBND các huyện, thành phố ven biển"]
+    );
+    // A body written right after the group is not one of its places.
+    assert_eq!(codes("UBND các huyện, thành phố Sở Y tế"), ["UBND các huyện, thành phố", "syt"]);
+}
+
+#[test]
 fn an_unknown_body_is_found_by_its_head_word_and_left_unresolved() {
     let found = mentions("Giao Trung tâm Phục vụ hành chính công chủ trì");
     assert_eq!(found, [("Trung tâm Phục vụ hành chính công".to_owned(), None, false)]);

@@ -34,6 +34,11 @@ fn days_are_read_with_their_cue_and_phrase() {
     );
     assert_eq!(one("Thời hạn hoàn thành: trước 30/6/ 2023", "2023-03-09").1, Some("2023-06-30".into()));
     assert_eq!(one("báo cáo trước ngày 15-12", "2022-10-03").1, Some("2022-12-15".into()));
+    assert_eq!(
+        one("báo cáo trước 16 giờ 00 ngày 21/02/2020.", "2020-02-18"),
+        ("day", Some("2020-02-21".into()), "trước 16 giờ 00 ngày 21/02/2020".into())
+    );
+    assert_eq!(one("Từ nay đến 30/9/2022", "2022-03-10").1, Some("2022-09-30".into()));
     // A day already past this year is next year's.
     assert_eq!(one("báo cáo trước ngày 15/01", "2022-10-03").1, Some("2023-01-15".into()));
 }
@@ -60,6 +65,19 @@ fn a_window_is_due_at_its_end() {
         one("tổ chức từ ngày 15/11 đến ngày 15/12/2022", "2022-10-01"),
         ("window", Some("2022-12-15".into()), "từ ngày 15/11 đến ngày 15/12/2022".into())
     );
+}
+
+#[test]
+fn the_time_something_goes_on_is_not_a_deadline() {
+    assert!(
+        read(
+            "nghiêm cấm đốt nương rẫy trong thời gian cao điểm từ ngày 15/3 đến ngày 30/4/2016",
+            "2016-02-01"
+        )
+        .is_empty()
+    );
+    assert!(read("Lễ hội diễn ra vào ngày 10/4/2024 tại Đền Hùng", "2024-02-26").is_empty());
+    assert!(read("đến nay mới hoàn thành 7/12 cửa van", "2025-10-01").is_empty());
 }
 
 #[test]
@@ -98,6 +116,11 @@ fn recurrences_are_read() {
     assert_eq!(recurrence("báo cáo kết quả trước ngày 05 của tháng sau"), Some(monthly_5));
     let quarterly_15 = Recurrence { every: Period::Quarter, month: None, day: Some(15) };
     assert_eq!(recurrence("gửi trước ngày 15 của tháng cuối quý"), Some(quarterly_15));
+    let monthly_25 = Recurrence { every: Period::Month, month: None, day: Some(25) };
+    assert_eq!(recurrence("Định kỳ hằng tháng (trước ngày 25) báo cáo tình hình"), Some(monthly_25));
+    assert_eq!(recurrence("báo cáo hằng quý, trước ngày 15"), Some(quarterly_15));
+    let monthly_any = Recurrence { every: Period::Month, month: None, day: None };
+    assert_eq!(recurrence("báo cáo Chủ tịch vào ngày thứ Sáu cuối mỗi tháng"), Some(monthly_any));
 }
 
 #[test]
