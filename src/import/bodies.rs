@@ -360,6 +360,11 @@ impl<'a> Finder<'a> {
     /// and each kind of place that follows; a name that starts another body ends it.
     fn group_places_end(&self, original: &str, folded: &Folded, mut end: usize) -> usize {
         let text = folded.text.as_str();
+        if PLACE_UNIT_END.is_match(&text[..end])
+            && let Some(listed) = self.listed_places_end(original, folded, end)
+        {
+            return listed;
+        }
         while PLACE_UNIT_END.is_match(&text[..end]) {
             if !text[end..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest))
                 && let Some(name_end) = capitalised_run(original, folded, end)
@@ -374,6 +379,26 @@ impl<'a> Finder<'a> {
             }
         }
         end
+    }
+
+    /// The end of the places a group lists after a colon, when that is all that follows
+    /// up to the end of the text or the next colon: "UBND các huyện: Lục Ngạn, Lục Nam,
+    /// Yên Thế:".
+    fn listed_places_end(&self, original: &str, folded: &Folded, end: usize) -> Option<usize> {
+        let text = folded.text.as_str();
+        let mut at = end + text[end..].strip_prefix(':').map(|_| 1)?;
+        loop {
+            if text[at..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest)) {
+                return None;
+            }
+            at = capitalised_run(original, folded, at)?;
+            match text[at..].chars().next() {
+                Some(',') => at += 1,
+                _ if text[at..].starts_with(" và ") => at += " và".len(),
+                Some(':' | ';' | '.') | None => return Some(at),
+                _ => return None,
+            }
+        }
     }
 
     /// Whether a folded text starts with a head word of a body's name ("ubnd", "sở").

@@ -128,10 +128,11 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 Some(reading)
             },
         },
-        // A window of months: "từ tháng 10 đến tháng 11/2022" is due at the end of November.
+        // A window of months: "từ tháng 10 đến tháng 11/2022", "thời gian: tháng 01 - 02/2018"
+        // are due at the end of the last month.
         Pattern {
             regex: compile(
-                r"từ tháng \d{1,2}(?:\s*/\s*\d{4})?\s*(?:đến|tới|-|–)\s*(?:hết )?tháng (?P<m>\d{1,2})\s*(?:/|-|năm)\s*(?P<y>\d{4})",
+                r"(?:từ|trong|vào|thời gian:?|hoàn thành(?: trong)?) tháng \d{1,2}(?:\s*/\s*\d{4})?\s*(?:đến|tới|-|–)\s*(?:hết )?(?:tháng )?(?P<m>\d{1,2})\s*(?:/|-|năm)\s*(?P<y>\d{4})",
             ),
             read: |c, _| {
                 let month: u32 = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
@@ -450,7 +451,7 @@ static PERIOD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 /// The time something goes on, right before its dates: "nghiêm cấm đốt nương trong thời
 /// gian cao điểm từ ngày 15/3 đến ngày 30/4", "Lễ hội diễn ra vào ngày 10/4".
 static DURING_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"(?:trong thời gian|thời gian diễn ra|diễn ra|cao điểm|trong suốt)\s*$"));
+    LazyLock::new(|| compile(r"(?:trong thời gian(?: cao điểm)?|thời gian diễn ra|diễn ra|trong suốt)\s*$"));
 
 /// Words that make "hoàn thành …" a report of what was done: "đã", "mới", "vừa".
 static DONE_BEFORE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|\s)(?:đã|mới|vừa|đã được)$"));
@@ -485,6 +486,11 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
             if REFERENCE_BEFORE.is_match(before.trim_end_matches([' ', ',']))
                 && !has_strong_cue(whole.as_str())
             {
+                continue;
+            }
+            // A name in quotes ("Chung tay xóa nhà tạm … trong năm 2025") or a task quoted
+            // from another document.
+            if in_quotes(&folded.text, range.start + offset..range.end + offset) {
                 continue;
             }
             let Some(reading) = (pattern.read)(&captures, context) else { continue };
@@ -615,6 +621,15 @@ pub(super) fn tail(text: &str, max: usize) -> &str {
         start += 1;
     }
     &text[start..]
+}
+
+/// Whether `range` of `text` is between quotation marks.
+fn in_quotes(text: &str, range: Range<usize>) -> bool {
+    let (before, after) = (&text[..range.start], &text[range.end..]);
+    let straight = before.matches('"').count() % 2 == 1 && after.contains('"');
+    let curly = before.rfind('“').is_some_and(|open| before.rfind('”').is_none_or(|close| close < open))
+        && after.contains('”');
+    straight || curly
 }
 
 fn has_strong_cue(phrase: &str) -> bool {

@@ -242,8 +242,15 @@ pub fn blocks(lines: &[Line]) -> Vec<Block> {
     let width = wrap_width(lines);
     let mut blocks: Vec<Block> = Vec::new();
     let mut previous: Option<&str> = None;
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
         let (marker, rest) = marker(&line.text);
+        // A page number inside a sentence wrapped over the page break.
+        if matches!(marker, Some(Marker::Lone(_)))
+            && previous.is_some_and(|before| !ends_clause(before))
+            && lines.get(index + 1).is_some_and(|next| starts_lowercase(&next.text))
+        {
+            continue;
+        }
         let joins = match (previous, &marker, width) {
             _ if starts_part(rest) => false,
             (Some(before), None, Some(width)) => {
@@ -329,6 +336,7 @@ mod tests {
 - Tập trung rà soát, lập, điều chỉnh quy hoạch phân khu, quy hoạch chi tiết 
 
 đảm bảo tiến độ, làm cơ sở thu hút đầu tư, phục vụ phát triển kinh tế - xã hội của 
+                                        2
 
 thành phố. 
 
@@ -347,8 +355,8 @@ Dòng dài thứ hai để đủ số dòng cho việc đo độ rộng của v�
         assert!(texts[1].ends_with("kinh tế - xã hội của thành phố."), "{texts:?}");
         assert_eq!(blocks[1].lines.len(), 3);
         assert!(texts[2].ends_with("Đề án trước ngày 30/6/ 2023."), "{texts:?}");
-        assert_eq!(blocks[2].line(), 9);
-        assert_eq!(blocks[2].line_at(texts[2].find("2023").unwrap_or(0)), 13);
+        assert_eq!(blocks[2].line(), 10);
+        assert_eq!(blocks[2].line_at(texts[2].find("2023").unwrap_or(0)), 14);
         assert_eq!(texts[3], "Ngắn.");
     }
 }

@@ -20,6 +20,14 @@ pub(super) static ASSIGN_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
 /// Whether the words before a body assign it the task ("Giao", "Yêu cầu", "Đề nghị"),
 /// looking only at the last words before it.
 pub(super) fn assigned_before(before: &str) -> bool {
+    // "Giao Giám đốc Sở …" gives the work to the body.
+    let mut before = before.trim_end();
+    while let Some(title) = super::bodies::TITLES.iter().find(|t| {
+        before.strip_suffix(**t).is_some_and(|rest| rest.is_empty() || rest.ends_with([' ', ',', ';', ':']))
+    }) {
+        before = before[..before.len() - title.len()].trim_end();
+    }
+    let before = &format!("{before} ");
     let near = deadlines::tail(before, 160);
     if near.len() == before.len() {
         ASSIGN_BEFORE.is_match(near)

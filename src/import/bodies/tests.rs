@@ -71,6 +71,11 @@ fn a_group_goes_on_over_the_places_it_names() {
         codes("UBND các huyện, thành phố ven biển triển khai"),
         ["UBND các huyện, thành phố ven biển"]
     );
+    assert_eq!(
+        codes("UBND các huyện: Lục Ngạn, Lục Nam, Tân Yên và Yên Thế:"),
+        ["UBND các huyện: Lục Ngạn, Lục Nam, Tân Yên và Yên Thế"]
+    );
+    assert_eq!(codes("UBND các huyện: rà soát, báo cáo"), ["UBND các huyện"]);
     // A body written right after the group is not one of its places.
     assert_eq!(codes("UBND các huyện, thành phố Sở Y tế"), ["UBND các huyện, thành phố", "syt"]);
 }

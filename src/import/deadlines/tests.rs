@@ -60,6 +60,15 @@ fn months_quarters_halves_and_years_are_due_on_their_last_day() {
 }
 
 #[test]
+fn a_window_of_months_is_due_at_the_end_of_the_last() {
+    assert_eq!(one("từ tháng 10 đến tháng 11/2022", "2022-09-01").1, Some("2022-11-30".into()));
+    assert_eq!(
+        one("Sở Tư pháp chủ trì thực hiện, thời gian: tháng 01 - 02/2018.", "2017-12-20").1,
+        Some("2018-02-28".into())
+    );
+}
+
+#[test]
 fn a_window_is_due_at_its_end() {
     assert_eq!(
         one("tổ chức từ ngày 15/11 đến ngày 15/12/2022", "2022-10-01"),
@@ -78,6 +87,13 @@ fn the_time_something_goes_on_is_not_a_deadline() {
     );
     assert!(read("Lễ hội diễn ra vào ngày 10/4/2024 tại Đền Hùng", "2024-02-26").is_empty());
     assert!(read("đến nay mới hoàn thành 7/12 cửa van", "2025-10-01").is_empty());
+    assert!(read("phong trào thi đua \"Chung tay xóa nhà tạm trong năm 2025\" và", "2025-03-20").is_empty());
+    assert!(read("Nhiệm vụ “hoàn thành sửa chữa trước ngày 31/8/2025” đến nay", "2025-03-20").is_empty());
+    // A push of work over some weeks is due at its end.
+    assert_eq!(
+        one("triển khai đợt cao điểm từ ngày 01/11 đến ngày 15/11/2016.", "2016-10-20").1,
+        Some("2016-11-15".into())
+    );
 }
 
 #[test]
