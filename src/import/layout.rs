@@ -154,7 +154,14 @@ fn is_page_number(text: &str) -> bool {
     if let Some(rest) = lower.strip_prefix("trang ") {
         return rest.split('/').all(|p| digits(p.trim()));
     }
-    false
+    // A footer that ends with its page: "UBND tỉnh Tây Ninh - Kế hoạch … Trang 1/3".
+    lower.chars().count() <= 160
+        && lower.rsplit_once(" trang ").is_some_and(|(_, page)| {
+            let mut parts = page.split('/');
+            parts.next().is_some_and(|n| digits(n.trim()))
+                && parts.next().is_some_and(|n| digits(n.trim()))
+                && parts.next().is_none()
+        })
 }
 
 /// The marker at the start of `text` and the rest of the text after it.
@@ -315,14 +322,14 @@ mod tests {
         let page =
             |n: usize| (0..20).map(|i| format!("Dòng {n}.{i} của trang")).collect::<Vec<_>>().join("\n");
         let text = format!(
-            "Kế hoạch số 12/KH-UBND năm 2023\n{}\n- 2 -\nKế hoạch số 12/KH-UBND năm 2023\n{}\nTrang 3/5\nKế hoạch số 12/KH-UBND năm 2023\n",
+            "Kế hoạch số 12/KH-UBND năm 2023\n{}\n- 2 -\nKế hoạch số 12/KH-UBND năm 2023\n{}\nTrang 3/5\nKế hoạch số 12/KH-UBND năm 2023\nUBND tỉnh - Kế hoạch thi hành Luật Trang 4/5\n",
             page(1),
             page(2)
         );
         let kept: Vec<String> = lines(&text).into_iter().map(|l| l.text).collect();
         assert_eq!(kept.len(), 41, "{kept:?}");
         assert_eq!(kept.iter().filter(|l| l.starts_with("Kế hoạch số")).count(), 1);
-        assert!(!kept.iter().any(|l| l.contains("2 -") || l.starts_with("Trang")));
+        assert!(!kept.iter().any(|l| l.contains("2 -") || l.contains("Trang ")));
         // Cells a table repeats are not a running header.
         let table = "Văn phòng UBND tỉnh\nA\nVăn phòng UBND tỉnh\nB\nVăn phòng UBND tỉnh\n";
         assert_eq!(lines(table).len(), 5);

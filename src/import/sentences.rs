@@ -56,6 +56,8 @@ struct SentenceFacts {
     deadlines: Vec<Found>,
     /// Words left when the deadline's phrase is taken out.
     substance: usize,
+    /// Words of the job after the lead, but for the deadline and filler words.
+    job_substance: usize,
     starts_new_job: bool,
     /// Where the job starts, after "Giao X chủ trì, phối hợp với Y".
     action_start: usize,
@@ -139,8 +141,26 @@ fn sentence_facts(
         rest = rest.replace(word, " ");
     }
     let substance = words(&rest);
+    // What the sentence asks beyond its lead, its deadline and "chủ trì thực hiện".
+    let mut job = fold(&block.text[action_start.max(range.start)..range.end]);
+    for deadline in &found {
+        job = job.replace(&fold(&block.text[deadline.range.clone()]), " ");
+    }
+    for word in filler.iter().chain(&["chủ trì", "thời gian", "thời hạn", "tiến độ"]) {
+        job = job.replace(word, " ");
+    }
+    let job_substance = words(&job);
     let starts_new_job = ["đồng thời", "ngoài ra", "bên cạnh đó"].iter().any(|w| sentence.starts_with(w));
-    SentenceFacts { range, lead, coordinating, deadlines: found, substance, starts_new_job, action_start }
+    SentenceFacts {
+        range,
+        lead,
+        coordinating,
+        deadlines: found,
+        substance,
+        job_substance,
+        starts_new_job,
+        action_start,
+    }
 }
 
 /// Whether byte `at` of `text` is inside brackets.
@@ -240,7 +260,15 @@ pub(super) fn split(
         // khởi công trong Quý IV năm 2022" only says when).
         let own_deadline = !sentence.deadlines.is_empty() && sentence.substance >= 3 && !group_has_deadline;
         let after_deadline = group_has_deadline && sentence.substance >= 3;
-        if new_lead || sentence.starts_new_job || own_deadline || after_deadline {
+        // "Tổ chức hội nghị …. Giao Sở Tư pháp chủ trì thực hiện trong Quý I": the second
+        // sentence only says who and when for the first.
+        let only_who_and_when = group_lead.is_none()
+            && !group_has_deadline
+            && sentence.job_substance < 2
+            && !sentence.starts_new_job;
+        if only_who_and_when {
+            group.push(sentence);
+        } else if new_lead || sentence.starts_new_job || own_deadline || after_deadline {
             groups.push(vec![sentence]);
         } else {
             group.push(sentence);
@@ -288,8 +316,9 @@ pub(super) fn split(
             dues.dedup();
             dues.len()
         };
-        let action_start =
-            group.iter().find(|s| s.lead.is_some()).map_or(start, |s| s.action_start).max(start);
+        // The job starts after its lead's assignment, or with the group when the lead is
+        // given after it.
+        let action_start = if group[0].lead.is_some() { group[0].action_start.max(start) } else { start };
         let action = block.text[action_start..end].trim().to_owned();
         let text = match &intro {
             Some(intro) => format!("{intro}: {own}"),

@@ -145,6 +145,7 @@ fn pipe_table(lines: &[Line], at: usize, finder: &Finder, context: &Context) -> 
         let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).map_or("", String::as_str);
         let text = cell(Some(content)).to_owned();
         if text.is_empty()
+            || super::tasks::is_title(&text)
             || fold(&text).split_whitespace().collect::<Vec<_>>() == header_words(&header, content)
         {
             continue;

@@ -77,6 +77,20 @@ static TASKS_FOLLOW: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:nhiệm vụ|giải pháp|tổ chức thực hiện|phân công|kết luận|chỉ đạo|chỉ thị|như sau|sau đây|yêu cầu|đề nghị|giao|triển khai|thực hiện tốt|ý kiến)",
     )
 });
+/// What a notice tells of the meeting: "Ngày 14/4/2022, đồng chí … chủ trì cuộc họp",
+/// "Tham dự cuộc họp có lãnh đạo các sở: …".
+static NARRATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"^(?:ngày \d{1,2}\s*[/-]\s*\d{1,2}\s*[/-]\s*\d{4}|ngày \d{1,2} tháng \d{1,2} năm \d{4}|(?:cùng )?tham dự|thành phần|dự họp|có sự tham dự)",
+    )
+});
+
+/// A line all in capitals is a title ("PHỤ LỤC", a table's group row), never a task.
+pub(super) fn is_title(text: &str) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    letters >= 6 && !text.chars().any(char::is_lowercase)
+}
+
 /// A decision agreed, not work given: "Thống nhất tổ chức Lễ hội …", "Đồng ý chủ trương …".
 static AGREES: LazyLock<Regex> = LazyLock::new(|| {
     compile(
@@ -189,7 +203,12 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
         // A closing line ends the block; a block that only closes is not a task.
         let first_sentence = sentences(&block.text).into_iter().next().unwrap_or(0..block.text.len());
         let opening = fold(&block.text[first_sentence]);
-        if CLOSING.is_match(&opening) || folded.text.starts_with("căn cứ") || zone == Zone::NotTasks {
+        if CLOSING.is_match(&opening)
+            || folded.text.starts_with("căn cứ")
+            || zone == Zone::NotTasks
+            || NARRATIVE.is_match(&folded.text)
+            || is_title(&block.text)
+        {
             continue;
         }
         let under_heading = stack.iter().any(|h| h.label.is_some()) || block.marker.is_some();
