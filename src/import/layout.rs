@@ -264,7 +264,7 @@ pub fn blocks(lines: &[Line]) -> Vec<Block> {
                 let short = (before.chars().count() as f64) < 0.8 * width;
                 // After ':' a list begins, but for words in lower case: "- Sở A, Sở B:"
                 // wrapped before their job.
-                (!before.trim_end().ends_with(':') || starts_lowercase(rest))
+                (!before.trim_end().ends_with(':') || rest.starts_with(char::is_lowercase))
                     && (!short || (!ends_clause(before) && starts_lowercase(rest)))
             }
             _ => false,
@@ -333,6 +333,21 @@ mod tests {
         // Cells a table repeats are not a running header.
         let table = "Văn phòng UBND tỉnh\nA\nVăn phòng UBND tỉnh\nB\nVăn phòng UBND tỉnh\n";
         assert_eq!(lines(table).len(), 5);
+    }
+
+    #[test]
+    fn after_a_colon_only_words_in_lower_case_go_on() {
+        let text = "\
+- Sở Thông tin và Truyền thông, Báo Phú Thọ, Đài Phát thanh và Truyền hình tỉnh:
+tăng cường thông tin, tuyên truyền năm nay.
+Sau khi nghe báo cáo của các đại biểu, đồng chí Chủ tịch UBND tỉnh kết luận như sau:
+09 tháng năm 2021, thành phố Nam Định đã có nhiều cố gắng, tập trung lãnh đạo, chỉ
+đạo, phát huy truyền thống đoàn kết, thống nhất, kinh tế xã hội của thành phố.
+";
+        let texts: Vec<String> = blocks(&lines(text)).into_iter().map(|b| b.text).collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts[0].ends_with("năm nay."), "{texts:?}");
+        assert!(texts[1].ends_with("kết luận như sau:"), "{texts:?}");
     }
 
     #[test]
