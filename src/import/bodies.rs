@@ -227,6 +227,10 @@ static PLACE_UNIT_NEXT: LazyLock<Regex> = LazyLock::new(|| {
     super::compile(r"^(?:,| và|, và) (?:huyện|quận|thị xã|thành phố|xã|phường|thị trấn|đặc khu)")
 });
 
+/// Words that place a group in an area named after them: " trong vùng", " thuộc khu vực".
+static PLACE_AREA: LazyLock<Regex> =
+    LazyLock::new(|| super::compile(r"^ (?:trong|thuộc|ven|dọc)(?: vùng| khu vực| địa bàn| tuyến)?"));
+
 /// Finds bodies in texts and resolves them against the configured departments.
 pub struct Finder<'a> {
     departments: &'a Departments,
@@ -365,18 +369,42 @@ impl<'a> Finder<'a> {
         {
             return listed;
         }
-        while PLACE_UNIT_END.is_match(&text[..end]) {
-            if !text[end..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest))
-                && let Some(name_end) = capitalised_run(original, folded, end)
+        let place_name_end = |at: usize| {
+            (!text[at..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest)))
+                .then(|| capitalised_run(original, folded, at))
+                .flatten()
+        };
+        let mut named = false;
+        loop {
+            if PLACE_UNIT_END.is_match(&text[..end])
+                && let Some(name_end) = place_name_end(end)
             {
                 end = name_end;
+                named = true;
             }
-            match PLACE_UNIT_NEXT.find(&text[end..]) {
-                Some(next) if !text[end + next.end()..].starts_with(char::is_alphanumeric) => {
-                    end += next.end()
-                }
-                _ => break,
+            if let Some(next) = PLACE_UNIT_NEXT.find(&text[end..])
+                && !text[end + next.end()..].starts_with(char::is_alphanumeric)
+            {
+                end += next.end();
+                continue;
             }
+            // More names of the same kind: "UBND các huyện Mang Thít, Long Hồ".
+            if named
+                && let Some(gap) =
+                    [",", " và"].into_iter().find(|gap| text[end..].starts_with(&format!("{gap} ")))
+                && let Some(name_end) = place_name_end(end + gap.len())
+            {
+                end = name_end;
+                continue;
+            }
+            break;
+        }
+        // The area the group is in: "các huyện trong vùng Công viên địa chất".
+        if let Some(area) = PLACE_AREA.find(&text[end..])
+            && !text[end + area.end()..].strip_prefix(' ').is_some_and(|rest| self.starts_with_head(rest))
+            && let Some(name_end) = unknown_name_end(original, folded, end + area.end())
+        {
+            end = name_end;
         }
         end
     }

@@ -500,6 +500,13 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
             {
                 continue;
             }
+            // A target ("phấn đấu đến hết năm 2026 có 80% học sinh biết bơi") is not a deadline.
+            if (before.trim_end().ends_with("phấn đấu") || whole.as_str().starts_with("phấn đấu"))
+                && matches!(reading.kind, DeadlineKind::Year | DeadlineKind::HalfYear | DeadlineKind::Quarter)
+                && tail_start(&text[range.end..], 60).contains('%')
+            {
+                continue;
+            }
             // "đến nay mới hoàn thành 7/12 cửa van" tells what was done.
             if captures.name("cue").is_some_and(|cue| {
                 ["hoàn thành", "xong", "kết thúc"].iter().any(|w| cue.as_str().starts_with(w))
@@ -615,6 +622,15 @@ pub fn in_cell(text: &str, context: &Context) -> Option<Found> {
 }
 
 /// The last `max` bytes of `text`, or a little less, on a char boundary.
+/// The first `max` bytes of `text`, or fewer to end on a char.
+fn tail_start(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub(super) fn tail(text: &str, max: usize) -> &str {
     let mut start = text.len().saturating_sub(max);
     while !text.is_char_boundary(start) {

@@ -58,7 +58,7 @@ pub(super) static LEAD_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 /// Words that start a body's job when the sentence starts with the body.
 pub(super) static NOT_A_JOB: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong|đã|đang|với|cùng|theo (?:quy định|đó|chỉ đạo|kế hoạch|hướng dẫn|đề nghị|nội dung)|tại|là|do|cho|để|năm|ngày|\)|/|-|$)",
+        r"^\s*(?:,|và|của|thuộc|tỉnh|về|trong (?:đó|số|quá trình|thời gian qua|những năm|các năm)|đã|đang|với|cùng|theo (?:quy định|đó|chỉ đạo|kế hoạch|hướng dẫn|đề nghị|nội dung)|tại|là|do|cho|để|năm|ngày|\)|/|-|$)",
     )
 });
 pub(super) static COORDINATE: LazyLock<Regex> =
@@ -101,7 +101,8 @@ pub(super) fn intro_lead(folded: &Folded, mentions: &[Mention]) -> Option<Body> 
 }
 
 pub(super) fn is_superior(body: &Body) -> bool {
-    body.code.is_none() && SUPERIOR.is_match(&fold(&body.written))
+    // "UBND các huyện …" is a group of local governments, never the issuer.
+    body.code.is_none() && !body.group && SUPERIOR.is_match(&fold(&body.written))
 }
 
 /// Whether a mention is in a list after "phối hợp với".

@@ -100,7 +100,9 @@ fn pipe_cells(text: &str) -> Option<Vec<&str>> {
 fn pipe_table(lines: &[Line], at: usize, finder: &Finder, context: &Context) -> Option<(Vec<Draft>, usize)> {
     let header: Vec<String> = pipe_cells(&lines[at].text)?.into_iter().map(fold).collect();
     let column = |words: &[&str]| header.iter().position(|h| words.iter().any(|w| h.contains(w)));
-    let lead = column(&["chủ trì"])?;
+    let lead = column(&["chủ trì"]).or_else(|| {
+        column(&["đơn vị thực hiện", "cơ quan thực hiện", "trách nhiệm thực hiện", "đơn vị", "cơ quan"])
+    })?;
     let content = column(&["nội dung", "nhiệm vụ", "công việc", "tên"]).filter(|c| *c != lead)?;
     let coordinating = column(&["phối hợp"]);
     let deadline = column(&["thời gian", "thời hạn", "tiến độ", "hoàn thành"]);

@@ -207,6 +207,8 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
             || folded.text.starts_with("căn cứ")
             || zone == Zone::NotTasks
             || NARRATIVE.is_match(&folded.text)
+            // A row of a table with no lead column: a schedule, a list of figures.
+            || block.text.starts_with("| ")
             || is_title(&block.text)
         {
             continue;
@@ -288,6 +290,8 @@ fn is_heading(block: &Block, next: Option<&Block>) -> bool {
 
 /// A sentence that tells what was done ("đã hoàn thành …") is an assessment.
 fn is_past_report(folded: &str) -> bool {
-    let head: String = folded.chars().take(80).collect();
+    // Its first clause: "…; vận động tháo dỡ các lò đã ngưng hoạt động" is work to do.
+    let first = folded.split(';').next().unwrap_or(folded);
+    let head: String = first.chars().take(80).collect();
     head.contains(" đã ") && !head.contains("giao") && !head.contains("yêu cầu") && !head.contains("đề nghị")
 }

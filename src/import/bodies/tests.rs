@@ -76,6 +76,15 @@ fn a_group_goes_on_over_the_places_it_names() {
         ["UBND các huyện: Lục Ngạn, Lục Nam, Tân Yên và Yên Thế"]
     );
     assert_eq!(codes("UBND các huyện: rà soát, báo cáo"), ["UBND các huyện"]);
+    assert_eq!(
+        codes("UBND các huyện Mang Thít, Long Hồ và Trà Ôn:"),
+        ["UBND các huyện Mang Thít, Long Hồ và Trà Ôn"]
+    );
+    assert_eq!(
+        codes("Ủy ban nhân dân các huyện trong vùng Công viên địa chất:"),
+        ["Ủy ban nhân dân các huyện trong vùng Công viên địa chất"]
+    );
+    assert_eq!(codes("UBND các huyện Mang Thít, Sở Y tế"), ["UBND các huyện Mang Thít", "syt"]);
     // A body written right after the group is not one of its places.
     assert_eq!(codes("UBND các huyện, thành phố Sở Y tế"), ["UBND các huyện, thành phố", "syt"]);
 }

@@ -87,6 +87,7 @@ fn the_time_something_goes_on_is_not_a_deadline() {
     );
     assert!(read("Lễ hội diễn ra vào ngày 10/4/2024 tại Đền Hùng", "2024-02-26").is_empty());
     assert!(read("đến nay mới hoàn thành 7/12 cửa van", "2025-10-01").is_empty());
+    assert!(read("phấn đấu đến hết năm 2026 có 80% học sinh tiểu học biết bơi", "2026-03-01").is_empty());
     assert!(read("phong trào thi đua \"Chung tay xóa nhà tạm trong năm 2025\" và", "2025-03-20").is_empty());
     assert!(read("Nhiệm vụ “hoàn thành sửa chữa trước ngày 31/8/2025” đến nay", "2025-03-20").is_empty());
     // A push of work over some weeks is due at its end.
