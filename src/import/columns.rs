@@ -65,8 +65,8 @@ pub fn rewrite(lines: &[&str]) -> Vec<Option<String>> {
     let mut index = 0;
     while index < lines.len() {
         match table(lines, index) {
-            Some(end) => {
-                cells(lines, index, end, &mut rewritten);
+            Some((starts, end)) => {
+                cells(lines, index..end, &starts, &mut rewritten);
                 index = end;
             }
             None => index += 1,
@@ -119,8 +119,9 @@ fn header(lines: &[&str], at: usize) -> Option<(Vec<usize>, usize)> {
     Some((starts, end))
 }
 
-/// A column table whose header is line `at`: the line after its last.
-fn table(lines: &[&str], at: usize) -> Option<usize> {
+/// A column table whose header is line `at`: where its columns start, and the line after its
+/// last.
+fn table(lines: &[&str], at: usize) -> Option<(Vec<usize>, usize)> {
     let (starts, mut end) = header(lines, at)?;
     while end < lines.len() {
         let line = lines[end];
@@ -140,13 +141,13 @@ fn table(lines: &[&str], at: usize) -> Option<usize> {
         }
         end += 1;
     }
-    Some(end)
+    Some((starts, end))
 }
 
-/// Writes the cells of the table's lines `at..end` into `rewritten`.
-fn cells(lines: &[&str], at: usize, end: usize, rewritten: &mut [Option<String>]) {
-    let Some((starts, _)) = header(lines, at) else { return };
-    let rows: Vec<Vec<char>> = lines[at..end].iter().map(|l| l.chars().collect()).collect();
+/// Writes the cells of the table's `lines`, whose columns start at `starts`, into `rewritten`.
+fn cells(lines: &[&str], table: std::ops::Range<usize>, starts: &[usize], rewritten: &mut [Option<String>]) {
+    let at = table.start;
+    let rows: Vec<Vec<char>> = lines[table].iter().map(|l| l.chars().collect()).collect();
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut occupied = vec![0usize; width + 1];
     for chars in &rows {

@@ -135,7 +135,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 r"(?:từ|trong|vào|thời gian:?|hoàn thành(?: trong)?) tháng \d{1,2}(?:\s*/\s*\d{4})?\s*(?:đến|tới|-|–)\s*(?:hết )?(?:tháng )?(?P<m>\d{1,2})\s*(?:/|-|năm)\s*(?P<y>\d{4})",
             ),
             read: |c, _| {
-                let month: u32 = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let month = month_in(c)?;
                 let year = year(c.name("y")?.as_str())?;
                 let due = last_day_of_month(year, month)?;
                 Some(Reading::dated(DeadlineKind::Window, due, format!("{year}-{month:02}")))
@@ -182,33 +182,21 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             regex: compile(
                 r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2}) (?:hằng|hàng|mỗi|của các) năm",
             ),
-            read: |c, _| {
-                let month = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
-                Some(recurring(Period::Year, Some(month), Some(day)))
-            },
+            read: yearly_on_day,
         },
         // Every month on a day: "trước ngày 20 hằng tháng", "ngày 25 hàng tháng".
         Pattern {
             regex: compile(
                 r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?(?:hằng|hàng|mỗi|các) (?P<every>tháng|quý)",
             ),
-            read: |c, _| {
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
-                let every = if c.name("every")?.as_str() == "quý" { Period::Quarter } else { Period::Month };
-                Some(recurring(every, None, Some(day)))
-            },
+            read: every_on_day,
         },
         // Every year on a day, the day after: "hằng năm, trước ngày 15/12".
         Pattern {
             regex: compile(
                 r"(?:hằng|hàng|mỗi) năm,? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})\s*/\s*(?P<m>\d{1,2})\)?",
             ),
-            read: |c, _| {
-                let month = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
-                Some(recurring(Period::Year, Some(month), Some(day)))
-            },
+            read: yearly_on_day,
         },
         // Every half year on a day: "định kỳ 6 tháng (trước ngày 15/6)".
         Pattern {
@@ -216,7 +204,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 r"(?:định kỳ )?(?:0?6|sáu) tháng,? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})\s*/\s*(?:0?6|12)\)?",
             ),
             read: |c, _| {
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                let day = day_in(c)?;
                 Some(recurring(Period::HalfYear, None, Some(day)))
             },
         },
@@ -225,14 +213,8 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             regex: compile(
                 r"(?:định kỳ,? )?(?:hằng|hàng|mỗi) (?P<every>tháng|quý),? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})(?P<month>\s*/\s*\d{1,2})?\)?",
             ),
-            read: |c, _| {
-                if c.name("month").is_some() {
-                    return None;
-                }
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
-                let every = if c.name("every")?.as_str() == "quý" { Period::Quarter } else { Period::Month };
-                Some(recurring(every, None, Some(day)))
-            },
+            // "hằng tháng, trước ngày 25/12" names a date: another pattern's.
+            read: |c, context| if c.name("month").is_some() { None } else { every_on_day(c, context) },
         },
         // Every month, for the month before: "trước ngày 05 của tháng sau".
         Pattern {
@@ -240,7 +222,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?tháng (?:sau|kế tiếp|tiếp theo)",
             ),
             read: |c, _| {
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                let day = day_in(c)?;
                 Some(recurring(Period::Month, None, Some(day)))
             },
         },
@@ -250,7 +232,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 r"(?:trước |chậm nhất |vào )?ngày (?P<d>\d{1,2}) (?:của )?tháng cuối (?:mỗi |của |các )?quý",
             ),
             read: |c, _| {
-                let day = c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))?;
+                let day = day_in(c)?;
                 Some(recurring(Period::Quarter, None, Some(day)))
             },
         },
@@ -266,29 +248,14 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             regex: compile(
                 r"(?:vào )?(?:ngày )?(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật) (?:(?:cuối|đầu)(?: cùng| tiên)?(?: của)? )?(?:hằng|hàng|mỗi|các) (?P<every>tuần|tháng|quý)",
             ),
-            read: |c, _| {
-                let every = match c.name("every")?.as_str() {
-                    "tuần" => Period::Week,
-                    "tháng" => Period::Month,
-                    _ => Period::Quarter,
-                };
-                Some(recurring(every, None, None))
-            },
+            read: |c, _| Some(recurring(every_in(c)?, None, None)),
         },
         // "định kỳ hằng quý", "báo cáo hằng tháng", "hằng tuần".
         Pattern {
             regex: compile(
                 r"(?P<lead>định kỳ,? |(?:báo cáo|gửi|cập nhật|tổng hợp|kiểm tra|họp|giao ban|tổ chức|đánh giá|rà soát)[^.;:]{0,40}?)(?:hằng|hàng|mỗi) (?P<every>tuần|tháng|quý|năm)",
             ),
-            read: |c, _| {
-                let every = match c.name("every")?.as_str() {
-                    "tuần" => Period::Week,
-                    "tháng" => Period::Month,
-                    "quý" => Period::Quarter,
-                    _ => Period::Year,
-                };
-                Some(recurring(every, None, None))
-            },
+            read: |c, _| Some(recurring(every_in(c)?, None, None)),
         },
         // A day: "trước ngày 15/12/2021", "chậm nhất ngày 30 tháng 6 năm 2023".
         Pattern {
@@ -348,7 +315,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
                 r"(?P<cue>{CUE_PERIOD})\s+tháng (?P<m>\d{{1,2}})(?:\s*(?:/|-|năm)\s*(?P<y>\d{{4}}))?"
             )),
             read: |c, context| {
-                let month: u32 = c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))?;
+                let month = month_in(c)?;
                 let (year, mut doubts) = match c.name("y") {
                     Some(y) => (year(y.as_str())?, Vec::new()),
                     None => {
@@ -403,6 +370,37 @@ fn recurring(every: Period, month: Option<u32>, day: Option<u32>) -> Reading {
         recurrence: Some(Recurrence { every, month, day }),
         written: None,
         doubts: Vec::new(),
+    }
+}
+
+/// Every year on the day and month captured as `d` and `m`.
+fn yearly_on_day(c: &Captures, _: &Context) -> Option<Reading> {
+    Some(recurring(Period::Year, Some(month_in(c)?), Some(day_in(c)?)))
+}
+
+/// Every period captured as `every`, on the day captured as `d`.
+fn every_on_day(c: &Captures, _: &Context) -> Option<Reading> {
+    Some(recurring(every_in(c)?, None, Some(day_in(c)?)))
+}
+
+/// The day of the month a pattern captured as `d`.
+fn day_in(c: &Captures) -> Option<u32> {
+    c.name("d")?.as_str().parse().ok().filter(|d| (1..=31).contains(d))
+}
+
+/// The month a pattern captured as `m`.
+fn month_in(c: &Captures) -> Option<u32> {
+    c.name("m")?.as_str().parse().ok().filter(|m| (1..=12).contains(m))
+}
+
+/// The period a pattern captured as `every`: "tuần", "tháng", "quý", "năm".
+fn every_in(c: &Captures) -> Option<Period> {
+    match c.name("every")?.as_str() {
+        "tuần" => Some(Period::Week),
+        "tháng" => Some(Period::Month),
+        "quý" => Some(Period::Quarter),
+        "năm" => Some(Period::Year),
+        _ => None,
     }
 }
 

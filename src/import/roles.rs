@@ -27,7 +27,6 @@ pub(super) fn assigned_before(before: &str) -> bool {
     }) {
         before = before[..before.len() - title.len()].trim_end();
     }
-    let before = &format!("{before} ");
     let near = deadlines::tail(before, 160);
     if near.len() == before.len() {
         ASSIGN_BEFORE.is_match(near)

@@ -131,25 +131,21 @@ fn sentence_facts(
     }
     let found = deadlines::find_in(folded, folded_start..folded_end, context);
     let words = |text: &str| text.split_whitespace().filter(|w| w.chars().any(char::is_alphabetic)).count();
+    let phrases: Vec<String> = found.iter().map(|d| fold(&block.text[d.range.clone()])).collect();
+    // The words left once the deadlines and the filler words are taken out.
+    let substance_of = |text: &str, filler: &[&str]| {
+        let mut rest = text.to_owned();
+        for phrase in phrases.iter().map(String::as_str).chain(filler.iter().copied()) {
+            rest = rest.replace(phrase, " ");
+        }
+        words(&rest)
+    };
     let filler = ["đảm bảo", "bảo đảm", "hoàn thành", "xong", "thực hiện", "khởi công", "báo cáo", "trình"];
-    let mut rest = sentence.to_owned();
-    for deadline in &found {
-        let phrase = fold(&block.text[deadline.range.clone()]);
-        rest = rest.replace(&phrase, " ");
-    }
-    for word in filler {
-        rest = rest.replace(word, " ");
-    }
-    let substance = words(&rest);
+    let substance = substance_of(sentence, &filler);
     // What the sentence asks beyond its lead, its deadline and "chủ trì thực hiện".
-    let mut job = fold(&block.text[action_start.max(range.start)..range.end]);
-    for deadline in &found {
-        job = job.replace(&fold(&block.text[deadline.range.clone()]), " ");
-    }
-    for word in filler.iter().chain(&["chủ trì", "thời gian", "thời hạn", "tiến độ"]) {
-        job = job.replace(word, " ");
-    }
-    let job_substance = words(&job);
+    let job_start = folded_offset(folded, action_start.max(range.start)).min(folded_end);
+    let job_filler = [&filler[..], &["chủ trì", "thời gian", "thời hạn", "tiến độ"]].concat();
+    let job_substance = substance_of(&folded.text[job_start..folded_end], &job_filler);
     let starts_new_job = ["đồng thời", "ngoài ra", "bên cạnh đó"].iter().any(|w| sentence.starts_with(w));
     SentenceFacts {
         range,
