@@ -43,5 +43,6 @@ pub mod message;
 pub mod outbox;
 pub mod plan;
 pub mod shutdown;
+pub mod sources;
 pub mod store;
 pub mod summary;

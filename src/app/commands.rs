@@ -89,6 +89,11 @@ impl Actor {
         Self(format!("api:{token}"))
     }
 
+    /// A source the daemon polls (`[[sources]]`), by its name.
+    pub fn source(name: &str) -> Self {
+        Self(format!("source:{name}"))
+    }
+
     /// A department through an acknowledge link.
     pub fn link(department: &str) -> Self {
         Self(format!("link:{department}"))
@@ -117,9 +122,16 @@ impl<'a> Changes<'a> {
         self.now.with_timezone(&self.settings.timezone).date_naive()
     }
 
-    fn first_planning(&self, task: &Task) -> Option<DateTime<Utc>> {
+    pub(super) fn first_planning(&self, task: &Task) -> Option<DateTime<Utc>> {
         let policy = Policy::from_settings(self.settings);
         plan::first_planning_at(task, self.settings.departments.escalate_to(&task.lead), &policy)
+    }
+
+    /// Gives each new task of `directive` its first planning instant, as adding it does.
+    pub fn plan_new_tasks(&self, directive: &mut NewDirective) {
+        for task in &mut directive.tasks {
+            task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
+        }
     }
 
     /// Adds a directive read from a file or the API, with its tasks planned.
@@ -135,9 +147,7 @@ impl<'a> Changes<'a> {
         mut directive: NewDirective,
         keyed: Option<&KeyedRequest>,
     ) -> Result<(DirectiveId, Vec<TaskId>), ChangeError> {
-        for task in &mut directive.tasks {
-            task.next_reminder_at = self.first_planning(&task.as_unsaved_task(self.now));
-        }
+        self.plan_new_tasks(&mut directive);
         Ok(self.store.add_directive_keyed(&directive, keyed, self.actor.as_str(), self.now).await?)
     }
 

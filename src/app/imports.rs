@@ -6,6 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use super::commands::{ChangeError, Changes};
+use super::drafts::{DraftContent, Finding};
 use super::input::{self, DirectiveFields, TaskFields};
 use crate::config::Settings;
 use crate::domain::{DirectiveId, NewDirective};
@@ -94,6 +95,38 @@ pub fn fields(proposal: &Proposal, file: &str, hash: &str) -> DirectiveFields {
     }
 }
 
+/// The proposal as a directive file that `nhacviec directive add` accepts, each task with
+/// its source line, confidence and what to check in a comment for the person editing it.
+pub fn to_directive_file(proposal: &Proposal, file: &str) -> String {
+    let document = &proposal.document;
+    let mut heading = vec![
+        format!("Đề xuất nhập từ {file}: {} nhiệm vụ.", proposal.tasks.len()),
+        "Kiểm tra các dòng có \"xem lại\" trước khi thêm bằng `nhacviec directive add`.".to_owned(),
+    ];
+    if document.issue_date.is_none() && document.meeting_date.is_some() {
+        heading.push("xem lại: issued_on là ngày họp, văn bản không ghi ngày ban hành".to_owned());
+    }
+    let notes: Vec<Vec<String>> = proposal
+        .tasks
+        .iter()
+        .map(|task| {
+            let review: Vec<&str> =
+                task.flags.iter().filter(|f| f.needs_review()).map(|f| f.as_str()).collect();
+            let review =
+                if review.is_empty() { String::new() } else { format!("; xem lại: {}", review.join(", ")) };
+            let mut notes = vec![format!("dòng {}, độ tin cậy {:.2}{review}", task.line, task.confidence)];
+            if task.deadline_written.is_none()
+                && task.recurrence.is_none()
+                && let Some(phrase) = &task.deadline_phrase
+            {
+                notes.push(format!("thời hạn không tính được ngày: {phrase}"));
+            }
+            notes
+        })
+        .collect();
+    crate::directive_file::write(&fields(proposal, file, ""), &heading, &notes)
+}
+
 /// Checks a proposal as applying it will, each problem with the document's line.
 pub fn check(
     settings: &Settings,
@@ -143,4 +176,92 @@ impl Changes<'_> {
         let (id, _) = self.add_directive(directive).await?;
         Ok(Applied::Added { directive: id, tasks, with_deadline })
     }
+}
+
+/// What becomes of a directive a source delivered: what is applied now, and what waits
+/// for a person.
+#[derive(Debug, Clone, Default)]
+pub struct Intake {
+    pub apply: Option<NewDirective>,
+    pub draft: Option<DraftContent>,
+}
+
+/// Splits a proposal. With `min_confidence` (a source in `auto` mode), the tasks found with
+/// at least that confidence and no problem are applied, and the rest wait as a draft of
+/// the same directive; without it, or when the directive itself has a problem (no issuer,
+/// no date), everything waits.
+pub fn intake(
+    settings: &Settings,
+    proposal: &Proposal,
+    file: &str,
+    hash: &str,
+    min_confidence: Option<f64>,
+) -> Intake {
+    let all = fields(proposal, file, hash);
+    let problems = match check(settings, proposal, file, hash) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems,
+    };
+    let task_of = |problem: &LineProblem| {
+        problem
+            .field
+            .strip_prefix("tasks[")
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(index, _)| index.parse::<usize>().ok())
+    };
+    let header_problem = problems.iter().any(|p| task_of(p).is_none());
+    let findings: Vec<Finding> = proposal
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| Finding {
+            line: Some(task.line),
+            confidence: Some(task.confidence),
+            flags: task.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+            problems: problems
+                .iter()
+                .filter(|p| task_of(p) == Some(index))
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect(),
+        })
+        .collect();
+    let sure: Vec<bool> = match min_confidence {
+        Some(min) if !header_problem => {
+            findings.iter().map(|f| f.problems.is_empty() && f.confidence.unwrap_or(0.0) >= min).collect()
+        }
+        _ => vec![false; findings.len()],
+    };
+    let encoding = Some(proposal.encoding.to_owned());
+    if !sure.contains(&true) {
+        return Intake { apply: None, draft: Some(DraftContent { directive: all, findings, encoding }) };
+    }
+    let pick = |keep: bool| {
+        let tasks: Vec<TaskFields> =
+            all.tasks.iter().zip(&sure).filter(|(_, s)| **s == keep).map(|(t, _)| t.clone()).collect();
+        DirectiveFields { tasks, ..all.clone() }
+    };
+    let apply =
+        input::directive(pick(true), "document.", &settings.departments, &settings.calendar.calendar).ok();
+    let waiting: Vec<Finding> =
+        findings.into_iter().zip(&sure).filter(|(_, s)| !**s).map(|(f, _)| f).collect();
+    let draft =
+        (!waiting.is_empty()).then(|| DraftContent { directive: pick(false), findings: waiting, encoding });
+    Intake { apply, draft }
+}
+
+/// What becomes of a directive written as fields (a directive file, the API's JSON): in
+/// `auto` mode it is applied; in `review` mode it waits. Fields with a problem are refused,
+/// every problem named: they were written by a person or a program, not guessed.
+pub fn intake_fields(
+    settings: &Settings,
+    fields: DirectiveFields,
+    auto: bool,
+) -> Result<Intake, Vec<super::FieldProblem>> {
+    let directive = input::directive(fields.clone(), "", &settings.departments, &settings.calendar.calendar)?;
+    Ok(if auto {
+        Intake { apply: Some(directive), draft: None }
+    } else {
+        let findings = vec![Finding::default(); fields.tasks.len()];
+        Intake { apply: None, draft: Some(DraftContent { directive: fields, findings, encoding: None }) }
+    })
 }

@@ -4,7 +4,7 @@
 //! file, the API's JSON, an imported document. Every problem is named by its field path.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::FieldProblem;
 use crate::calendar::Calendar;
@@ -192,7 +192,7 @@ fn departments_of(
 }
 
 /// A task's fields as read, from any source, before they are checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TaskFields {
     pub section: Option<String>,
     pub summary: Option<String>,
@@ -224,7 +224,7 @@ impl From<TaskInput> for TaskFields {
 }
 
 /// A directive's fields as read, before they are checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DirectiveFields {
     pub number: Option<String>,
     pub title: Option<String>,

@@ -8,6 +8,7 @@
 //! call and format. It must not send anything: the daemon's dispatcher does.
 
 pub mod commands;
+pub mod drafts;
 pub mod explain;
 pub mod imports;
 pub mod input;

@@ -79,7 +79,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         }
         ImportFormat::Toml => {
             for (name, proposal) in &proposals {
-                outln!("{}", proposal.to_directive_file(name));
+                outln!("{}", crate::app::imports::to_directive_file(proposal, name));
             }
             Ok(())
         }

@@ -21,6 +21,7 @@ mod imports;
 mod messages;
 mod outbox;
 mod preview;
+mod sources;
 mod summary;
 mod table;
 mod tasks;
@@ -64,6 +65,14 @@ enum Command {
     Outbox(OutboxCommand),
     /// Read directives (text, PDF, DOCX) and propose their tasks, deadlines and bodies.
     Import(imports::ImportArgs),
+    /// The places directives are polled from: last poll, cursor, counts and last error.
+    Sources {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Drafts the sources left for review: list, show, accept, reject.
+    #[command(subcommand)]
+    Draft(sources::DraftCommand),
     /// Print every reminder that would go out between two dates, sending nothing.
     Preview(preview::PreviewArgs),
     /// Print one reminder as it would be sent, from its task and rule.
@@ -230,6 +239,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Outbox(OutboxCommand::List(args)) => outbox::list(&load()?, &args).await,
         Command::Outbox(OutboxCommand::Retry { id }) => outbox::retry(&load()?, id).await,
         Command::Import(args) => imports::run(&load()?, &args).await,
+        Command::Sources { format } => sources::list(&load()?, format).await,
+        Command::Draft(command) => sources::draft(&load()?, &command).await,
         Command::Preview(args) => preview::run(&load()?, &args).await,
         Command::Explain(args) => explain::run(&load()?, &args).await,
         Command::Calendar(args) => calendar::run(&load()?, &args),
@@ -284,15 +295,33 @@ async fn check(source: &ConfigSource) -> ExitCode {
         }
         return ExitCode::from(2);
     }
+    let source_problems: Vec<String> = settings
+        .sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, source)| {
+            crate::sources::check(source)
+                .err()
+                .map(|problem| format!("sources[{i}] ({}): {problem}", source.name))
+        })
+        .collect();
+    if !source_problems.is_empty() {
+        eprintln!("{}: {} problem(s)", settings.source, source_problems.len());
+        for problem in source_problems {
+            eprintln!("  {problem}");
+        }
+        return ExitCode::from(2);
+    }
     if let Err(problem) = crate::store::Store::check(&settings.store.url).await {
         eprintln!("store.url: {problem}");
         return ExitCode::from(2);
     }
     outln!(
-        "{}: valid ({} departments, {} channels, store {})",
+        "{}: valid ({} departments, {} channels, {} sources, store {})",
         settings.source,
         settings.departments.len(),
         settings.channels.len(),
+        settings.sources.len(),
         settings.store.url
     );
     ExitCode::SUCCESS
@@ -331,7 +360,14 @@ fn init_tracing(daemon: bool) {
     let registry = tracing_subscriber::registry().with(filter);
     match journald {
         Some(layer) => registry.with(layer).init(),
-        None => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init(),
+        None => {
+            // Colours for a person at a terminal, never escape codes in a file or a pipe.
+            use std::io::IsTerminal;
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal());
+            registry.with(layer).init()
+        }
     }
 }
 

@@ -43,8 +43,70 @@ pub struct Settings {
     /// Per channel: at most this many messages per this period (`rate_limit = "20/s"`).
     pub rate_limits: BTreeMap<String, RateLimit>,
     pub departments: Departments,
+    /// The places directives arrive (`[[sources]]`), polled by the daemon.
+    pub sources: Vec<SourceSettings>,
     /// Where the settings came from, for messages.
     pub source: String,
+}
+
+/// One place directives arrive (`[[sources]]`).
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    /// Unique; what the store keeps its cursor and items under, and the history names.
+    pub name: String,
+    pub poll: Poll,
+    pub mode: SourceMode,
+    /// In `auto` mode, a task found with less confidence than this waits as a draft.
+    pub min_confidence: f64,
+    pub kind: SourceKind,
+}
+
+/// When a source is polled.
+#[derive(Debug, Clone)]
+pub enum Poll {
+    /// `poll_every = "1m"`: this long after the previous poll began.
+    Every(Duration),
+    /// `poll_cron`: at each instant of a cron expression, seconds first, local time.
+    Cron(Box<croner::Cron>),
+}
+
+/// What becomes of what a source finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMode {
+    /// Everything waits as a draft until a person accepts it.
+    Review,
+    /// Findings at or above `min_confidence` are applied; the rest wait as drafts.
+    Auto,
+}
+
+impl SourceMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceMode::Review => "review",
+            SourceMode::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceKind {
+    /// A directory of documents (`.pdf`, `.docx`, `.txt`, `.toml`, `.json`).
+    Folder(FolderSettings),
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceKind::Folder(_) => "folder",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FolderSettings {
+    pub path: PathBuf,
+    /// A file is read once its size and modification time have not changed for this long.
+    pub settle: Duration,
 }
 
 /// The HTTP server (`[http]`): health, metrics, the API, acknowledge links, calendar feeds.

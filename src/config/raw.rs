@@ -27,6 +27,23 @@ pub struct RawSettings {
     pub departments: Vec<RawDepartment>,
     #[serde(default)]
     pub groups: Vec<RawGroup>,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+}
+
+/// `[[sources]]`: a place directives arrive, polled. Every key any kind accepts; `validate`
+/// checks which apply to the given kind.
+#[derive(Debug, Deserialize, Default)]
+pub struct RawSource {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub poll_every: Option<String>,
+    pub poll_cron: Option<String>,
+    pub mode: Option<String>,
+    pub min_confidence: Option<f64>,
+    // folder
+    pub path: Option<String>,
+    pub settle: Option<String>,
 }
 
 /// `[[groups]]`: a group addressee of directives ("các Sở, ngành") and its members.

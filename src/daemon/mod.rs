@@ -185,6 +185,14 @@ impl Daemon {
         }
         let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
         tracing::info!(changed, "planned every open task");
+        // Sources are polled beside the loop: a slow or failing source never holds up a
+        // reminder.
+        let sources = tokio::spawn(crate::sources::run(
+            self.store.clone(),
+            self.published.subscribe(),
+            self.wake.clone(),
+            shutdown.clone(),
+        ));
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %self.settings.store.url, "nhacviec is running");
 
@@ -238,6 +246,7 @@ impl Daemon {
         if let Some(http) = http {
             let _ = http.await;
         }
+        let _ = sources.await;
         self.store.close().await;
         Ok(())
     }

@@ -19,6 +19,9 @@ use crate::calendar::Calendar;
 use crate::config::Departments;
 use crate::domain::NewDirective;
 
+mod write;
+pub use write::write;
+
 /// One problem in a directive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProblem {
@@ -112,6 +115,17 @@ pub fn parse(
     departments: &Departments,
     calendar: &Calendar,
 ) -> Result<NewDirective, DirectiveFileError> {
+    read(text, file, departments, calendar).map(|(_, directive)| directive)
+}
+
+/// `parse`, with the fields as the file wrote them (to keep as a draft, and check again
+/// when it is accepted).
+pub fn read(
+    text: &str,
+    file: &str,
+    departments: &Departments,
+    calendar: &Calendar,
+) -> Result<(DirectiveFields, NewDirective), DirectiveFileError> {
     let fail = |problems: Vec<FileProblem>| DirectiveFileError { file: file.to_owned(), problems };
     let mut problems = Problems { text, list: Vec::new() };
     if text.trim().is_empty() {
@@ -202,7 +216,7 @@ pub fn parse(
         source_hash: None,
         tasks,
     };
-    let checked = input::directive(fields, "directive.", departments, calendar);
+    let checked = input::directive(fields.clone(), "directive.", departments, calendar);
     let checked = match checked {
         Ok(directive) => Some(directive),
         Err(found) => {
@@ -216,7 +230,7 @@ pub fn parse(
         }
     };
     match checked {
-        Some(directive) if problems.list.is_empty() => Ok(directive),
+        Some(directive) if problems.list.is_empty() => Ok((fields, directive)),
         _ => Err(fail(problems.list)),
     }
 }

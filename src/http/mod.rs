@@ -192,8 +192,27 @@ async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         Some(age) if age > state.context.stale_after.as_secs() as i64 => {
             (StatusCode::SERVICE_UNAVAILABLE, format!("scheduler loop silent for {age} s\n"))
         }
-        Some(_) => (StatusCode::OK, "ready\n".to_owned()),
+        // A failing source is reported, not a reason to stop sending reminders.
+        Some(_) => (StatusCode::OK, format!("ready\n{}", failing_sources(&state).await)),
     }
+}
+
+/// A line for each configured source whose last polls failed.
+async fn failing_sources(state: &AppState) -> String {
+    let configured: Vec<String> = state.settings().sources.iter().map(|s| s.name.clone()).collect();
+    let Ok(states) = state.store().source_states().await else { return String::new() };
+    states
+        .into_iter()
+        .filter(|s| s.failures > 0 && configured.contains(&s.name))
+        .map(|s| {
+            format!(
+                "source {}: failing ({} polls in a row): {}\n",
+                s.name,
+                s.failures,
+                s.last_error.unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 async fn render_metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {

@@ -42,6 +42,11 @@ static MEETING: LazyLock<Regex> = LazyLock::new(|| {
     compile(r"chủ trì|cuộc họp|buổi làm việc|hội nghị|làm việc với|họp|kiểm tra|khảo sát|đối thoại")
 });
 
+/// Words just before a date that make it a deadline (folded text).
+static DUE_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    compile(r"(?:trước|chậm nhất(?: là)?|hạn(?: chót)?|xong|đến|tới|không quá)(?: ngày)?\s*$")
+});
+
 const MOTTO: [&str; 3] =
     ["cộng hòa xã hội chủ nghĩa việt nam", "độc lập - tự do - hạnh phúc", "độc lập – tự do – hạnh phúc"];
 
@@ -110,7 +115,8 @@ pub fn read(lines: &[Line], blocks: &[Block]) -> Facts {
             }
         }
     }
-    facts.issuer = issuer(&header[..number_line.unwrap_or(header.len().min(6))]);
+    facts.issuer = issuer(&header[..number_line.unwrap_or(header.len().min(6))])
+        .or_else(|| concluding_committee(blocks));
     let (kind, title) = kind_and_title(&header);
     facts.title = title;
     facts.kind = match (kind, &facts.number) {
@@ -189,6 +195,41 @@ fn issuer(lines: &[&Line]) -> Option<String> {
     Some(joined.replace("Ủy ban nhân dân", "UBND").replace("Uỷ ban nhân dân", "UBND"))
 }
 
+/// A committee whose chair concludes, when the header was not extracted: "đồng chí Chủ tịch
+/// UBND tỉnh chủ trì … kết luận" is issued by the UBND tỉnh, with its name when written
+/// ("Chủ tịch UBND tỉnh Quảng Ninh").
+fn concluding_committee(blocks: &[Block]) -> Option<String> {
+    blocks.iter().take(6).find_map(|block| {
+        let folded = Folded::new(&block.text);
+        if !folded.text.contains("kết luận") {
+            return None;
+        }
+        let found = CHAIR_OF.captures(&folded.text)?;
+        let place = found.name("place")?.as_str();
+        let after = &block.text[folded.original_offset(found.get(0)?.end())..];
+        // The name: the capitalised words that follow ("Quảng Ninh"), if any.
+        let name: Vec<&str> = after
+            .split_whitespace()
+            .take(3)
+            .map(|w| w.trim_end_matches([',', '.', ';', ':']))
+            .take_while(|w| {
+                w.chars().next().is_some_and(char::is_uppercase)
+                    && w.chars().skip(1).all(char::is_lowercase)
+                    && !w.is_empty()
+            })
+            .collect();
+        Some(if name.is_empty() {
+            format!("UBND {place}")
+        } else {
+            format!("UBND {place} {}", name.join(" "))
+        })
+    })
+}
+
+/// "chủ tịch ubnd tỉnh", "phó chủ tịch ủy ban nhân dân thành phố" (folded text).
+static CHAIR_OF: LazyLock<Regex> =
+    LazyLock::new(|| compile(r"chủ tịch (?:ubnd|ủy ban nhân dân) (?P<place>tỉnh|thành phố)\b"));
+
 /// Upper-case header words as a person writes them: "TỈNH QUẢNG NINH" is "tỉnh Quảng Ninh".
 fn readable(upper: &str) -> String {
     let lower = upper.to_lowercase();
@@ -264,6 +305,10 @@ fn meeting_date(blocks: &[Block]) -> Option<NaiveDate> {
         let sentence_end = folded[whole.end()..].find(". ").map_or(folded.len(), |at| whole.end() + at);
         let sentence_start = folded[..whole.start()].rfind(". ").map_or(0, |at| at + 2);
         let sentence = &folded[sentence_start..sentence_end];
+        // "báo cáo trước ngày 15/4/2024" is a deadline, whatever else the sentence says.
+        if DUE_CUE.is_match(&folded[sentence_start..whole.start()]) {
+            continue;
+        }
         if MEETING.is_match(sentence) && !sentence.contains("số ") {
             return date_of(&c);
         }

@@ -219,7 +219,14 @@ pub fn find(blocks: &[Block], finder: &Finder, context: &Context) -> Vec<Draft> 
             // An unnumbered paragraph among the tasks is one when it gives a body work,
             // in so many words or by opening with it ("Các cơ quan, đơn vị báo cáo …").
             Zone::Tasks => under_heading || explicit || heading_lead(&folded, &mentions).is_some(),
-            _ => explicit,
+            // Before any introduction, a numbered item that opens with a body and its job
+            // ("2. Sở Nội vụ rà soát …") gives that body work as plainly as "Giao".
+            Zone::Unknown => {
+                explicit
+                    || matches!(block.marker, Some(Marker::Number(_) | Marker::Letter(_)))
+                        && heading_lead(&folded, &mentions).is_some()
+            }
+            Zone::NotTasks => explicit,
         };
         if !is_task || is_past_report(&folded.text) {
             continue;

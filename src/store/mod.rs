@@ -13,6 +13,7 @@ mod outbox;
 mod plans;
 mod requests;
 mod rows;
+mod sources;
 mod tasks;
 
 use std::path::Path;
@@ -30,6 +31,9 @@ pub use acknowledgements::{LinkUse, LinkUseError};
 pub use instance::{LockError, wake_running_daemon};
 pub use plans::PlanWrite;
 pub use requests::{KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest};
+pub use sources::{
+    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, Recorded, SourceItem, SourceState,
+};
 pub use tasks::{TaskEvent, TaskFilter, TaskRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +58,10 @@ pub enum StoreError {
     Changed(i64),
     #[error("the Idempotency-Key '{0}' was used by a request made at the same time")]
     KeyInUse(String),
+    #[error("no draft with id {0}")]
+    NoSuchDraft(i64),
+    #[error("draft {id} was {state} already")]
+    DraftDecided { id: i64, state: &'static str },
     #[error("no outbox item with id {0}")]
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]

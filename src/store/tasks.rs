@@ -80,29 +80,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
         let mut tx = self.begin_write().await?;
-        let directive_id: i64 = sqlx::query_scalar(
-            "INSERT INTO directives (number, title, issuer, issued_on, source, source_hash, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&directive.number)
-        .bind(&directive.title)
-        .bind(&directive.issuer)
-        .bind(directive.issued_on)
-        .bind(&directive.source)
-        .bind(&directive.source_hash)
-        .bind(to_unix(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut task_ids = Vec::with_capacity(directive.tasks.len());
-        for task in &directive.tasks {
-            task_ids.push(insert_task(&mut tx, DirectiveId(directive_id), task, actor, now).await?);
-        }
+        let (directive_id, task_ids) = insert_directive(&mut tx, directive, actor, now).await?;
         if let Some(keyed) = keyed {
-            super::requests::record(&mut tx, keyed, &format!("/api/v1/directives/{directive_id}"), now)
+            super::requests::record(&mut tx, keyed, &format!("/api/v1/directives/{}", directive_id.0), now)
                 .await?;
         }
         tx.commit().await?;
-        Ok((DirectiveId(directive_id), task_ids))
+        Ok((directive_id, task_ids))
     }
 
     /// The directive imported from the document of this SHA-256, if any.
@@ -504,7 +488,34 @@ pub(super) fn due_tasks_sql() -> String {
     )
 }
 
-async fn insert_task(
+/// Inserts a directive and its tasks inside a transaction.
+pub(super) async fn insert_directive(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    directive: &NewDirective,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(DirectiveId, Vec<TaskId>)> {
+    let directive_id: i64 = sqlx::query_scalar(
+        "INSERT INTO directives (number, title, issuer, issued_on, source, source_hash, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&directive.number)
+    .bind(&directive.title)
+    .bind(&directive.issuer)
+    .bind(directive.issued_on)
+    .bind(&directive.source)
+    .bind(&directive.source_hash)
+    .bind(to_unix(now))
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut task_ids = Vec::with_capacity(directive.tasks.len());
+    for task in &directive.tasks {
+        task_ids.push(insert_task(tx, DirectiveId(directive_id), task, actor, now).await?);
+    }
+    Ok((DirectiveId(directive_id), task_ids))
+}
+
+pub(super) async fn insert_task(
     tx: &mut sqlx::Transaction<'_, Sqlite>,
     directive: DirectiveId,
     task: &NewTask,

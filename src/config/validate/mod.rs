@@ -3,6 +3,7 @@
 mod channels;
 mod departments;
 mod http;
+mod sources;
 
 use std::time::Duration;
 
@@ -79,6 +80,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let channels::ChannelTables { channels, quiet_hours, rate_limits } =
         channels::channels(raw.channels, &mut problems);
     let departments = departments::departments(raw.departments, raw.groups, &channels, &mut problems);
+    let sources = sources::sources(raw.sources, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments, http) {
         (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http))
@@ -96,6 +98,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 quiet_hours,
                 rate_limits,
                 departments,
+                sources,
                 source: source_name.to_owned(),
             })
         }

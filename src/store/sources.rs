@@ -1,0 +1,428 @@
+//! What the sources left: each source's cursor and last poll, each item it delivered and
+//! what that became, and the drafts waiting for a person. An item's outcome and what it
+//! made (a directive, a draft) are written in one transaction, so that a poll killed
+//! half-way imports nothing twice and loses nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Sqlite;
+
+use super::tasks::{insert_directive, insert_task};
+use super::{Result, Store, StoreError, from_unix, to_unix};
+use crate::domain::{DirectiveId, NewDirective, NewTask, TaskId};
+
+/// A source as the store knows it: where its next poll goes on from, how its last polls
+/// went, and what it delivered.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceState {
+    pub name: String,
+    pub cursor: Option<String>,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Polls failed in a row.
+    pub failures: u32,
+    /// Items applied, whole or in part.
+    pub imported: u64,
+    /// Drafts waiting for a person.
+    pub drafts: u64,
+    /// Items that could not be read.
+    pub failed: u64,
+}
+
+/// What an item became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemOutcome {
+    /// Applied (what was unsure may wait as a draft beside it).
+    Imported,
+    /// Waits as a draft.
+    Draft,
+    /// Could not be read; `error` says why.
+    Failed,
+}
+
+impl ItemOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemOutcome::Imported => "imported",
+            ItemOutcome::Draft => "draft",
+            ItemOutcome::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        match text {
+            "imported" => Ok(ItemOutcome::Imported),
+            "draft" => Ok(ItemOutcome::Draft),
+            "failed" => Ok(ItemOutcome::Failed),
+            other => Err(StoreError::Corrupt(format!("source item outcome '{other}'"))),
+        }
+    }
+}
+
+/// An item a source delivered before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceItem {
+    pub content_hash: String,
+    pub label: String,
+    pub outcome: ItemOutcome,
+    pub directive: Option<DirectiveId>,
+    pub draft: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// What one item of a source becomes, written together.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemWrite<'a> {
+    pub source: &'a str,
+    pub external_id: &'a str,
+    pub content_hash: &'a str,
+    /// For people: the file's name, the item's title.
+    pub label: &'a str,
+    /// Applied now.
+    pub directive: Option<&'a NewDirective>,
+    /// Waits for a person (JSON): the whole item, or what of it was not applied.
+    pub draft: Option<&'a str>,
+    /// Could not be read.
+    pub error: Option<&'a str>,
+    /// The same directive was applied before (the same document through another way in).
+    pub same_as: Option<DirectiveId>,
+}
+
+/// What recording an item made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recorded {
+    pub directive: Option<DirectiveId>,
+    pub tasks: Vec<TaskId>,
+    pub draft: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftState {
+    Waiting,
+    Accepted,
+    Rejected,
+}
+
+impl DraftState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DraftState::Waiting => "waiting",
+            DraftState::Accepted => "accepted",
+            DraftState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self> {
+        match text {
+            "waiting" => Ok(DraftState::Waiting),
+            "accepted" => Ok(DraftState::Accepted),
+            "rejected" => Ok(DraftState::Rejected),
+            other => Err(StoreError::Corrupt(format!("draft state '{other}'"))),
+        }
+    }
+}
+
+/// A draft: what waits for a person, and what they decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftRecord {
+    pub id: i64,
+    pub source: String,
+    pub label: String,
+    /// Where its tasks go when it is the unsure part of an applied directive.
+    pub directive: Option<DirectiveId>,
+    /// The fields and findings, JSON.
+    #[serde(skip)]
+    pub content: String,
+    pub state: DraftState,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What accepting a draft applies.
+#[derive(Debug, Clone)]
+pub enum DraftApply {
+    /// A directive of its own, with its tasks.
+    Directive(NewDirective),
+    /// Tasks of a directive applied before.
+    Tasks(DirectiveId, Vec<NewTask>),
+}
+
+type DraftRow =
+    (i64, String, String, Option<i64>, String, String, i64, Option<i64>, Option<String>, Option<String>);
+
+const DRAFT_COLUMNS: &str =
+    "id, source, label, directive_id, content, state, created_at, decided_at, decided_by, reason";
+
+fn draft_record(row: DraftRow) -> Result<DraftRecord> {
+    let (id, source, label, directive, content, state, created_at, decided_at, decided_by, reason) = row;
+    Ok(DraftRecord {
+        id,
+        source,
+        label,
+        directive: directive.map(DirectiveId),
+        content,
+        state: DraftState::parse(&state)?,
+        created_at: from_unix(created_at)?,
+        decided_at: decided_at.map(from_unix).transpose()?,
+        decided_by,
+        reason,
+    })
+}
+
+impl Store {
+    /// The item `external_id` of `source`, if it delivered it before.
+    pub async fn source_item(&self, source: &str, external_id: &str) -> Result<Option<SourceItem>> {
+        type ItemRow = (String, String, String, Option<i64>, Option<i64>, Option<String>);
+        let row: Option<ItemRow> = sqlx::query_as(
+            "SELECT content_hash, label, outcome, directive_id, draft_id, error FROM source_items \
+             WHERE source = ? AND external_id = ?",
+        )
+        .bind(source)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(content_hash, label, outcome, directive, draft, error)| {
+            Ok(SourceItem {
+                content_hash,
+                label,
+                outcome: ItemOutcome::parse(&outcome)?,
+                directive: directive.map(DirectiveId),
+                draft,
+                error,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records what an item became, with the directive it applies and the draft it leaves,
+    /// in one transaction; `actor` names the source in the tasks' history.
+    pub async fn record_item(
+        &self,
+        item: &ItemWrite<'_>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded> {
+        let mut tx = self.begin_write().await?;
+        let mut recorded = Recorded::default();
+        if let Some(directive) = item.directive {
+            let (id, tasks) = insert_directive(&mut tx, directive, actor, now).await?;
+            recorded.directive = Some(id);
+            recorded.tasks = tasks;
+        }
+        if let Some(content) = item.draft {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO drafts (source, label, directive_id, content, created_at) \
+                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(item.source)
+            .bind(item.label)
+            .bind(recorded.directive.map(|d| d.0))
+            .bind(content)
+            .bind(to_unix(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            recorded.draft = Some(id);
+        }
+        if recorded.directive.is_none() {
+            recorded.directive = item.same_as;
+        }
+        let outcome = match &recorded {
+            Recorded { directive: Some(_), .. } => ItemOutcome::Imported,
+            Recorded { draft: Some(_), .. } => ItemOutcome::Draft,
+            _ => ItemOutcome::Failed,
+        };
+        sqlx::query(
+            "INSERT INTO source_items (source, external_id, content_hash, label, outcome, directive_id, \
+             draft_id, error, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (source, external_id) DO UPDATE SET content_hash = excluded.content_hash, \
+             label = excluded.label, outcome = excluded.outcome, \
+             directive_id = coalesce(excluded.directive_id, directive_id), \
+             draft_id = coalesce(excluded.draft_id, draft_id), error = excluded.error, \
+             last_seen_at = excluded.last_seen_at, removed_at = NULL",
+        )
+        .bind(item.source)
+        .bind(item.external_id)
+        .bind(item.content_hash)
+        .bind(item.label)
+        .bind(outcome.as_str())
+        .bind(recorded.directive.map(|d| d.0))
+        .bind(recorded.draft)
+        .bind(item.error)
+        .bind(to_unix(now))
+        .bind(to_unix(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// Records a poll of `source`: on success, the cursor it leaves (`None` keeps the one
+    /// before); on failure, its error, counted for the backoff.
+    pub async fn record_poll(
+        &self,
+        source: &str,
+        result: std::result::Result<Option<&str>, &str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let query = match result {
+            Ok(cursor) => sqlx::query(
+                "INSERT INTO sources (name, cursor, last_poll_at, last_success_at, failures) \
+                 VALUES (?, ?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET \
+                 cursor = coalesce(excluded.cursor, cursor), last_poll_at = excluded.last_poll_at, \
+                 last_success_at = excluded.last_success_at, last_error = NULL, failures = 0",
+            )
+            .bind(source)
+            .bind(cursor)
+            .bind(to_unix(now))
+            .bind(to_unix(now)),
+            Err(error) => sqlx::query(
+                "INSERT INTO sources (name, last_poll_at, last_error, failures) VALUES (?, ?, ?, 1) \
+                 ON CONFLICT (name) DO UPDATE SET last_poll_at = excluded.last_poll_at, \
+                 last_error = excluded.last_error, failures = failures + 1",
+            )
+            .bind(source)
+            .bind(to_unix(now))
+            .bind(error),
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Every source the store has heard of, with its counts, by name.
+    pub async fn source_states(&self) -> Result<Vec<SourceState>> {
+        type Row = (String, Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "WITH names AS (SELECT name FROM sources UNION SELECT source FROM source_items \
+                            UNION SELECT source FROM drafts) \
+             SELECT n.name, s.cursor, s.last_poll_at, s.last_success_at, s.last_error, \
+                    coalesce(s.failures, 0), \
+                    (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'imported'), \
+                    (SELECT count(*) FROM drafts d WHERE d.source = n.name AND d.state = 'waiting'), \
+                    (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'failed') \
+             FROM names n LEFT JOIN sources s ON s.name = n.name ORDER BY n.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(name, cursor, last_poll, last_success, last_error, failures, imported, drafts, failed)| {
+                Ok(SourceState {
+                    name,
+                    cursor,
+                    last_poll_at: last_poll.map(from_unix).transpose()?,
+                    last_success_at: last_success.map(from_unix).transpose()?,
+                    last_error,
+                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                    imported: u64::try_from(imported).unwrap_or(0),
+                    drafts: u64::try_from(drafts).unwrap_or(0),
+                    failed: u64::try_from(failed).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Drafts, the newest last: only those waiting, or all.
+    pub async fn drafts(&self, waiting_only: bool) -> Result<Vec<DraftRecord>> {
+        let filter = if waiting_only { "WHERE state = 'waiting'" } else { "" };
+        let rows: Vec<DraftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {DRAFT_COLUMNS} FROM drafts {filter} ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(draft_record).collect()
+    }
+
+    pub async fn draft(&self, id: i64) -> Result<DraftRecord> {
+        let row: Option<DraftRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(draft_record).transpose()?.ok_or(StoreError::NoSuchDraft(id))
+    }
+
+    /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
+    /// from is then imported.
+    pub async fn accept_draft(
+        &self,
+        id: i64,
+        apply: &DraftApply,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(DirectiveId, Vec<TaskId>)> {
+        let mut tx = self.begin_write().await?;
+        waiting(&mut tx, id).await?;
+        let (directive, tasks) = match apply {
+            DraftApply::Directive(directive) => insert_directive(&mut tx, directive, actor, now).await?,
+            DraftApply::Tasks(directive, tasks) => {
+                let mut ids = Vec::with_capacity(tasks.len());
+                for task in tasks {
+                    ids.push(insert_task(&mut tx, *directive, task, actor, now).await?);
+                }
+                (*directive, ids)
+            }
+        };
+        decide(&mut tx, id, DraftState::Accepted, actor, None, now).await?;
+        sqlx::query(
+            "UPDATE source_items SET outcome = 'imported', directive_id = coalesce(directive_id, ?) \
+             WHERE draft_id = ?",
+        )
+        .bind(directive.0)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((directive, tasks))
+    }
+
+    /// Marks a waiting draft rejected; nothing of it is applied.
+    pub async fn reject_draft(
+        &self,
+        id: i64,
+        actor: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        waiting(&mut tx, id).await?;
+        decide(&mut tx, id, DraftState::Rejected, actor, reason, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Refuses a draft that is missing or decided already.
+async fn waiting(tx: &mut sqlx::Transaction<'_, Sqlite>, id: i64) -> Result<()> {
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM drafts WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match state.as_deref().map(DraftState::parse).transpose()? {
+        None => Err(StoreError::NoSuchDraft(id)),
+        Some(DraftState::Waiting) => Ok(()),
+        Some(state) => Err(StoreError::DraftDecided { id, state: state.as_str() }),
+    }
+}
+
+async fn decide(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    id: i64,
+    state: DraftState,
+    actor: &str,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE drafts SET state = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ?")
+        .bind(state.as_str())
+        .bind(to_unix(now))
+        .bind(actor)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
