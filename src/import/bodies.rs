@@ -129,8 +129,17 @@ const LOWERCASE_HEADS: &[&str] = &[
 ];
 
 /// Titles of a body's head that name the body itself: "Giám đốc Sở Y tế" is Sở Y tế.
-pub(super) const TITLES: &[&str] =
-    &["giám đốc", "thủ trưởng", "chủ tịch", "chánh", "trưởng", "người đứng đầu", "lãnh đạo", "đồng chí"];
+pub(super) const TITLES: &[&str] = &[
+    "giám đốc",
+    "thủ trưởng",
+    "chủ tịch",
+    "chỉ huy trưởng",
+    "chánh",
+    "trưởng",
+    "người đứng đầu",
+    "lãnh đạo",
+    "đồng chí",
+];
 
 /// Lowercase words that end an unknown body's name: what the body does comes next.
 const STOP_WORDS: &[&str] = &[
@@ -242,6 +251,9 @@ pub struct Finder<'a> {
     config_labels: HashMap<String, DepartmentCode>,
     /// Folded standard form -> index into STANDARD.
     standard_labels: HashMap<String, usize>,
+    /// What follows "Sở" in each department's name ("tài chính", "nông nghiệp và môi
+    /// trường"), folded, the longest first: "Các Sở: Tài chính, Xây dựng" names them so.
+    after_so: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -293,8 +305,16 @@ impl<'a> Finder<'a> {
             .match_kind(MatchKind::LeftmostLongest)
             .build(HEADS.iter().chain(TITLES))
             .unwrap_or_else(|_| AhoCorasick::new(Vec::<String>::new()).expect("an empty matcher builds"));
+        let mut after_so: Vec<String> = labels
+            .iter()
+            .filter_map(|(label, _)| label.strip_prefix("sở "))
+            .filter(|rest| rest.chars().next().is_some_and(char::is_alphabetic))
+            .map(str::to_owned)
+            .collect();
+        after_so.sort_by_key(|rest| std::cmp::Reverse(rest.len()));
+        after_so.dedup();
         let targets = labels.into_iter().map(|(_, target)| target).collect();
-        Self { departments, targets, matcher, heads, config_labels, standard_labels }
+        Self { departments, targets, matcher, heads, config_labels, standard_labels, after_so }
     }
 
     /// Every body named in `original` (folded as `folded`), left to right, not overlapping.
@@ -316,7 +336,7 @@ impl<'a> Finder<'a> {
             found.push(Mention { range, body, vague: false });
         }
         for m in GROUP.find_iter(text) {
-            let end = self.group_places_end(original, folded, m.end());
+            let end = group_qualifier_end(original, folded, self.group_places_end(original, folded, m.end()));
             // The places a group names ("… và thành phố Huế") are in it, not bodies of their own.
             let named = |f: &Mention| f.range.start > m.start() && f.range.end <= end;
             if !word_bounded(text, m.start(), m.end())
@@ -325,6 +345,15 @@ impl<'a> Finder<'a> {
                 continue;
             }
             found.retain(|f| !named(f));
+            if let Some(mut listed) = self.listed_departments(original, folded, m.as_str(), m.end()) {
+                // The list opens where "Các Sở" does: the first named leads as the words say.
+                listed[0].range.start = m.start();
+                found.retain(|f| {
+                    !listed.iter().any(|l| l.range.start < f.range.end && f.range.start < l.range.end)
+                });
+                found.extend(listed);
+                continue;
+            }
             // "Chủ tịch UBND các huyện" is the group "UBND các huyện".
             let title =
                 TITLES.iter().find(|t| m.as_str().starts_with(&format!("{t} "))).map_or(0, |t| t.len() + 1);
@@ -357,6 +386,40 @@ impl<'a> Finder<'a> {
         }
         found.sort_by_key(|m| m.range.start);
         found
+    }
+
+    /// "Các Sở: Tài chính, Xây dựng, Nông nghiệp và Môi trường" names each department by
+    /// what follows "Sở" in its name: two or more such names after "các sở" are mentions
+    /// of their own, and the group none.
+    fn listed_departments(
+        &self,
+        original: &str,
+        folded: &Folded,
+        group: &str,
+        end: usize,
+    ) -> Option<Vec<Mention>> {
+        if group != "các sở" {
+            return None;
+        }
+        let text = folded.text.as_str();
+        let mut at = end + (text[end..].len() - text[end..].trim_start_matches([':', ' ']).len());
+        let mut listed = Vec::new();
+        while let Some(name) = self
+            .after_so
+            .iter()
+            .find(|name| text[at..].starts_with(name.as_str()) && word_bounded(text, at, at + name.len()))
+        {
+            let range = at..at + name.len();
+            let written = original[folded.original_range(range.clone())].to_owned();
+            let body = self.resolve(&format!("Sở {written}"));
+            listed.push(Mention { range, body: Body { written, ..body }, vague: false });
+            at += name.len();
+            match [", ", " và ", ","].iter().find(|sep| text[at..].starts_with(**sep)) {
+                Some(sep) => at += sep.len(),
+                None => break,
+            }
+        }
+        (listed.len() >= 2).then_some(listed)
     }
 
     /// The end of a group of local governments with the places it names: "UBND các
@@ -576,6 +639,67 @@ fn extend_with_place(original: &str, folded: &Folded, end: usize) -> usize {
 }
 
 /// The end of the capitalised words (a place's name) right after `at`, if any.
+/// What narrows a group down, right after it: "(UBND các xã, phường) có dự án nhà ở xã
+/// hội", "(Các chủ đầu tư) dự án nhà ở xã hội", "(Các cơ quan) thành viên Ban Chỉ đạo 389
+/// tỉnh".
+static GROUP_NARROWED: LazyLock<Regex> = LazyLock::new(|| {
+    super::compile(
+        r"^ (?:(?P<having>có (?:dự án|công trình|đồng bào|người|trường|cơ sở|khu|điểm|di tích|làng nghề|đất|diện tích|tuyến|sông|hồ|đê|cảng|chợ|doanh nghiệp|hộ|vùng)|dự án)|(?P<member>thành viên))\b",
+    )
+});
+
+/// The end of a group with what narrows it down: a "có …" or "dự án …" phrase runs to the
+/// first word that says what the group does or to punctuation; "thành viên …" takes the
+/// body named after it (its capitalised words, a number, "tỉnh").
+fn group_qualifier_end(original: &str, folded: &Folded, end: usize) -> usize {
+    let text = folded.text.as_str();
+    let Some(found) = GROUP_NARROWED.captures(&text[end..]) else { return end };
+    let Some(starter) = found.get(0) else { return end };
+    let mut at = end + starter.end();
+    if found.name("member").is_some() {
+        // The body's name: capitalised words, with the lowercase syllables between them
+        // ("Ban Chỉ đạo"), a number, and its "tỉnh" or "thành phố".
+        let mut last = None;
+        let mut lowercase_run = 0;
+        while let Some(rest) = text[at..].strip_prefix(' ') {
+            let word_len = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+            let word = &rest[..word_len];
+            let first = original[folded.original_offset(at + 1)..].chars().next();
+            let named = first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+            if word_len == 0
+                || !named && (STOP_WORDS.contains(&word) || JOB_WORDS.contains(&word) || lowercase_run >= 4)
+            {
+                break;
+            }
+            at += 1 + word_len;
+            if named || word == "tỉnh" {
+                lowercase_run = 0;
+                last = Some(at);
+            } else {
+                lowercase_run += 1;
+            }
+        }
+        return last.unwrap_or(end);
+    }
+    // Lowercase words up to one that says what the group does, at most eight; none at
+    // all, and "dự án" alone says nothing of the group ("Các chủ đầu tư dự án giao thông").
+    let starter_end = at;
+    for _ in 0..8 {
+        let Some(rest) = text[at..].strip_prefix(' ') else { break };
+        let word_len = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        let word = &rest[..word_len];
+        if word_len == 0 || STOP_WORDS.contains(&word) || JOB_WORDS.contains(&word) {
+            break;
+        }
+        at += 1 + word_len;
+    }
+    if at == starter_end { end } else { at }
+}
+
+/// Words that start what a group is asked to do, beyond the stop words of a name.
+const JOB_WORDS: &[&str] =
+    &["gửi", "khẩn", "đẩy", "bảo", "thi", "giải", "bàn", "tổng", "chỉ", "xử", "thống", "rà"];
+
 fn capitalised_run(original: &str, folded: &Folded, at: usize) -> Option<usize> {
     let text = &folded.text;
     let mut end = None;

@@ -211,7 +211,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         // Every month or quarter, the day after: "định kỳ hằng tháng (trước ngày 25)".
         Pattern {
             regex: compile(
-                r"(?:định kỳ,? )?(?:hằng|hàng|mỗi) (?P<every>tháng|quý),? \(?(?:trước|chậm nhất|vào) ngày (?P<d>\d{1,2})(?P<month>\s*/\s*\d{1,2})?\)?",
+                r"(?:định kỳ,? )?(?:hằng|hàng|mỗi) (?P<every>tháng|quý),? \(?(?:trước|chậm nhất(?: là)?(?: vào)?|vào) ngày (?P<d>\d{1,2})(?P<month>\s*/\s*\d{1,2})?\)?",
             ),
             // "hằng tháng, trước ngày 25/12" names a date: another pattern's.
             read: |c, context| if c.name("month").is_some() { None } else { every_on_day(c, context) },
@@ -434,7 +434,7 @@ fn date_of(c: &Captures, context: &Context) -> Option<(NaiveDate, Vec<DeadlineDo
 /// document's number ("Kế hoạch số 97/KH-UBND ngày"), "Căn cứ", a cut-off ("tính đến").
 static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"(?:(?:số|văn bản|kế hoạch|quyết định|nghị quyết|chỉ thị|công văn|thông báo|kết luận|nghị định|thông tư|luật|tờ trình|báo cáo|công điện|hướng dẫn)\s*(?:số\s*)?[\p{L}\d./&-]*\d[\p{L}\d./&-]*\s*,?\s*(?:ngày\s*)?|tính đến\s*(?:hết\s*)?(?:ngày\s*)?|(?:tính|thống kê|lũy kế|cộng dồn)\s*|số liệu[^.;]{0,30}|căn cứ[^.;]{0,80})$",
+        r"(?:(?:số|văn bản|kế hoạch|quyết định|nghị quyết|chỉ thị|công văn|thông báo|kết luận|nghị định|thông tư|luật|tờ trình|báo cáo|công điện|hướng dẫn)\s*(?:số\s*)?[\p{L}\d./&-]*\d[\p{L}\d./&-]*\s*,?\s*(?:ngày\s*)?|tính đến\s*(?:hết\s*)?(?:ngày\s*)?|(?:tính|thống kê|lũy kế|cộng dồn)\s*|số liệu[^.;]{0,30}|căn cứ[^.;,]{0,80})$",
     )
 });
 
@@ -445,6 +445,9 @@ static PERIOD_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
         r"(?:kết quả|tình hình|số liệu|sơ kết|tổng kết|đánh giá|báo cáo|thực hiện nhiệm vụ|kế hoạch|dự toán|chỉ tiêu|giai đoạn)\s*$",
     )
 });
+
+/// A count of months right before "cuối năm": "6 tháng", "sáu tháng", "09 tháng".
+static MONTHS_BEFORE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:\d{1,2}|sáu|chín|ba) tháng$"));
 
 /// The time something goes on, right before its dates: "nghiêm cấm đốt nương trong thời
 /// gian cao điểm từ ngày 15/3 đến ngày 30/4", "Lễ hội diễn ra vào ngày 10/4".
@@ -495,6 +498,13 @@ pub fn find_in(folded: &Folded, within: Range<usize>, context: &Context) -> Vec<
             if matches!(reading.kind, DeadlineKind::HalfYear | DeadlineKind::Quarter | DeadlineKind::Year)
                 && captures.name("cue").is_none_or(|cue| cue.as_str() == "trong")
                 && PERIOD_BEFORE.is_match(before.trim_end())
+            {
+                continue;
+            }
+            // "6 tháng cuối năm 2026" counts months of the year: a period, never "cuối năm".
+            if reading.kind == DeadlineKind::Year
+                && captures.name("cue").is_some_and(|cue| cue.as_str() == "cuối")
+                && MONTHS_BEFORE.is_match(before.trim_end())
             {
                 continue;
             }

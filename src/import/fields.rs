@@ -41,7 +41,7 @@ impl Bodies {
 /// lịch.", "- Thời gian hoàn thành: Quý III/2019.".
 static FIELD: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:(?:cơ quan|đơn vị|bộ phận)\s+)?(?P<name>chủ trì|phối hợp|thời gian hoàn thành|thời gian thực hiện|thời hạn hoàn thành|thời hạn|thời gian|tiến độ(?: thực hiện| hoàn thành)?|hạn hoàn thành|sản phẩm|kết quả|kinh phí|nguồn kinh phí)(?: thực hiện)?\s*:\s*",
+        r"^(?:(?P<who>cơ quan|đơn vị|bộ phận)\s+)?(?P<name>chủ trì|đầu mối|trách nhiệm thực hiện|thực hiện|phối hợp|thời gian hoàn thành|thời gian thực hiện|thời hạn hoàn thành|thời hạn|thời gian|tiến độ(?: thực hiện| hoàn thành)?|hạn hoàn thành|sản phẩm|kết quả|kinh phí|nguồn kinh phí)(?: thực hiện)?\s*:\s*",
     )
 });
 
@@ -56,7 +56,10 @@ fn field(text: &str) -> Option<(FieldName, &str)> {
     let folded = Folded::new(text);
     let found = FIELD.captures(&folded.text)?;
     let name = match found.name("name")?.as_str() {
-        "chủ trì" => FieldName::Lead,
+        "chủ trì" | "đầu mối" | "trách nhiệm thực hiện" => FieldName::Lead,
+        // "Đơn vị thực hiện:" names the lead; a bare "Thực hiện:" may say anything.
+        "thực hiện" if found.name("who").is_some() => FieldName::Lead,
+        "thực hiện" => return None,
         "phối hợp" => FieldName::Coordinating,
         "sản phẩm" | "kết quả" | "kinh phí" | "nguồn kinh phí" => FieldName::Other,
         _ => FieldName::Deadline,

@@ -87,6 +87,55 @@ impl Block {
     }
 }
 
+/// A Word table saved as text puts a tab between cells, and ends the line at each line
+/// break inside a cell: such a row runs over several lines, each with fewer cells than the
+/// table's header. Those lines are joined back into the row's first line (the break inside
+/// a cell becomes a space) when together they make exactly the header's cells; the lines
+/// joined in are left empty.
+fn join_tab_rows(mut raw: Vec<std::borrow::Cow<str>>) -> Vec<std::borrow::Cow<str>> {
+    let cells = |line: &str| line.split('\t').count();
+    let mut width = 0;
+    let mut index = 0;
+    while index < raw.len() {
+        let line = raw[index].trim();
+        let count = cells(line);
+        let filled = line.split('\t').filter(|c| !c.trim().is_empty()).count();
+        if filled >= 3 && count > width && width == 0 {
+            // A header: the table's width.
+            width = count;
+        } else if width > 0 && count == 1 && !line.is_empty() && index > 0 && raw[index - 1].trim().is_empty()
+        {
+            // Text after a blank line: the table is over.
+            width = 0;
+        } else if width > 0 && count > 1 && count < width {
+            // A row broken inside a cell: take the lines that complete it, at most six.
+            let mut total = count;
+            let mut end = index + 1;
+            while total < width && end < raw.len() && end <= index + 6 {
+                let next = raw[end].trim();
+                if next.is_empty() {
+                    break;
+                }
+                total += cells(next) - 1;
+                end += 1;
+            }
+            if total == width {
+                let mut joined = raw[index].trim().to_owned();
+                for next in &mut raw[index + 1..end] {
+                    joined.push(' ');
+                    joined.push_str(next.trim());
+                    *next = std::borrow::Cow::Borrowed("");
+                }
+                raw[index] = joined.into();
+                index = end;
+                continue;
+            }
+        }
+        index += 1;
+    }
+    raw
+}
+
 /// The non-blank lines of `text`, NFC, without page numbers such as `- 3 -` or
 /// `Trang 2/5` and without a running header repeated on every page.
 pub fn lines(text: &str) -> Vec<Line> {
@@ -97,6 +146,7 @@ pub fn lines(text: &str) -> Vec<Line> {
             _ => raw.nfc().collect::<String>().into(),
         })
         .collect();
+    let raw = join_tab_rows(raw);
     let in_columns = columns::rewrite(&raw.iter().map(AsRef::as_ref).collect::<Vec<&str>>());
     let mut lines: Vec<Line> = raw
         .iter()
@@ -212,6 +262,24 @@ pub fn marker(text: &str) -> (Option<Marker>, &str) {
             Some(' ') if parts.len() > 1 => return (Some(Marker::Number(parts)), rest_after(at)),
             None if parts.len() == 1 => return (Some(Marker::Lone(n)), ""),
             _ => break,
+        }
+    }
+    // `(1)`, `(12)`, `(a)`: a number or a letter in brackets, then a space.
+    if let Some(rest) = text.strip_prefix('(')
+        && let Some((inside, after)) = rest.split_once(')')
+        && (after.is_empty() || after.starts_with(' '))
+    {
+        if (1..=2).contains(&inside.len())
+            && inside.chars().all(|c| c.is_ascii_digit())
+            && let Ok(n) = inside.parse::<u32>()
+        {
+            return (Some(Marker::Number(vec![n])), after.trim_start());
+        }
+        let mut letters = inside.chars();
+        if let (Some(letter), None) = (letters.next(), letters.next())
+            && (letter.is_ascii_lowercase() || letter == 'đ')
+        {
+            return (Some(Marker::Letter(letter)), after.trim_start());
         }
     }
     // `a)`, `b.` (a letter, then `)` or `.`, then a space).

@@ -62,8 +62,12 @@ pub(super) static NOT_A_JOB: LazyLock<Regex> = LazyLock::new(|| {
 });
 pub(super) static COORDINATE: LazyLock<Regex> =
     LazyLock::new(|| compile(r"phối hợp(?: chặt chẽ)?(?: với)?|cùng với|cùng phối hợp với"));
-pub(super) static LIST_GAP: LazyLock<Regex> =
-    LazyLock::new(|| compile(r"^[\s,;]*(?:(?:và|cùng|với|các)\s*[,]?\s*)*$"));
+/// Between two bodies of one list: commas, "và", and their heads' titles ("Giám đốc Công
+/// an tỉnh, Chỉ huy trưởng Bộ Chỉ huy Quân sự tỉnh").
+pub(super) static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
+    let titles = super::bodies::TITLES.join("|");
+    compile(&format!(r"^[\s,;]*(?:(?:và|cùng|với|các|{titles})\s*[,]?\s*)*$"))
+});
 /// A superior of the issuer or the issuer itself, never a lead: "Chủ tịch UBND tỉnh".
 pub(super) static SUPERIOR: LazyLock<Regex> = LazyLock::new(|| {
     compile(

@@ -68,7 +68,7 @@ impl Draft {
 /// Headings of what is not a task: assessments, purposes, grounds.
 static NOT_TASKS: LazyLock<Regex> = LazyLock::new(|| {
     compile(
-        r"^(?:về )?(?:đánh giá|kết quả|tình hình|tồn tại|hạn chế|nguyên nhân|mục đích|mục tiêu|căn cứ|quan điểm|bối cảnh|sự cần thiết|phạm vi|đối tượng|khó khăn|ưu điểm|thuận lợi|những kết quả|một số kết quả|bài học|yêu cầu\s*:?\s*$)",
+        r"^(?:về )?(?:đánh giá|kết quả|tình hình|tồn tại|hạn chế|nguyên nhân|mục đích|mục tiêu|căn cứ|quan điểm|bối cảnh|sự cần thiết|phạm vi|đối tượng|khó khăn|ưu điểm|thuận lợi|những kết quả|một số kết quả|bài học|yêu cầu\s*:?\s*$|thời gian(?:,|\s+và\s+(?:phạm vi|địa điểm)|\s*:?\s*$))",
     )
 });
 /// Introductions and headings of tasks.

@@ -167,3 +167,66 @@ fn tables_with_tabs_grids_and_a_deadline_column_first_give_a_task_a_row() {
     let found: Vec<_> = dated(&read(&deadline_first)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
     assert_eq!(found, [(s("sgddt"), s("2022-10-15")), (s("thanh-tra"), s("2022-12-31"))]);
 }
+
+#[test]
+fn a_tab_table_row_broken_inside_its_cells_is_one_row() {
+    let s = |v: &str| Some(v.to_owned());
+    let text = format!(
+        "{PLAN_HEADER}STT\tNội dung\tĐơn vị chủ trì\tĐơn vị phối hợp\tThời gian hoàn thành\n1\tRà soát biên chế\tSở Nội vụ\tThanh tra tỉnh\tTrước 15/02/2022\n2\tHướng dẫn tuyển sinh.\nChỉ đạo các trường rà soát\tSở GD&ĐT\tSở Nội vụ;\nThanh tra tỉnh\tTháng 8/2022\n3\tKiểm tra\tThanh tra tỉnh\t\tQuý III/2022\n"
+    );
+    let found: Vec<_> = dated(&read(&text)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(
+        found,
+        [(s("snv"), s("2022-02-15")), (s("sgddt"), s("2022-08-31")), (s("thanh-tra"), s("2022-09-30"))]
+    );
+}
+
+#[test]
+fn bracketed_numbers_departments_listed_after_cac_so_and_narrowed_groups_are_read() {
+    let s = |v: &str| Some(v.to_owned());
+    let text = "UỶ BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\nSố: 12/TB-UBND\nNam Định, ngày 05 tháng 3 năm 2024\nTHÔNG BÁO\nKết luận của Chủ tịch UBND tỉnh\n\
+(1) Sở Nội vụ: Rà soát biên chế, hoàn thành trước ngày 15/4/2024.\n\
+(2) Các Sở: Tài chính, Nội vụ rà soát kinh phí, trình UBND tỉnh trước ngày 20/4/2024.\n\
+(3) UBND các xã, phường có dự án nhà ở xã hội hoàn thành giải phóng mặt bằng, xong trước ngày 31/10/2024.\n\
+(4) Sở Tài chính báo cáo kết quả 6 tháng cuối năm 2024 về UBND tỉnh trước ngày 15/01/2025.\n";
+    let proposal = read(text);
+    let found: Vec<_> =
+        proposal.tasks.iter().map(|t| (t.lead.clone(), t.deadline.map(|d| d.to_string()))).collect();
+    assert_eq!(
+        found,
+        [
+            (s("Sở Nội vụ"), s("2024-04-15")),
+            (s("Sở Tài chính"), s("2024-04-20")),
+            (s("UBND các xã, phường có dự án nhà ở xã hội"), s("2024-10-31")),
+            (s("Sở Tài chính"), s("2025-01-15")),
+        ],
+        "{:#?}",
+        proposal.tasks
+    );
+    assert_eq!(proposal.tasks[1].coordinating_codes, [s("snv")]);
+}
+
+#[test]
+fn a_numbered_item_that_opens_with_its_body_is_a_task_before_any_introduction() {
+    let s = |v: &str| Some(v.to_owned());
+    let text = "UỶ BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\nSố: 12/TB-UBND\nNam Định, ngày 05 tháng 3 năm 2024\nTHÔNG BÁO\n\
+1. Giao Sở Nội vụ chủ trì rà soát biên chế, báo cáo trước ngày 15/4/2024.\n\
+2. UBND thành phố Nam Định hoàn thành sắp xếp tổ dân phố trong tháng 6/2024.\n\
+3. Các sở, ngành căn cứ Kế hoạch này xây dựng kế hoạch, gửi Sở Nội vụ trước ngày 30/4/2024.\n";
+    let proposal = read(text);
+    let found: Vec<_> = dated(&proposal).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found[..2], [(s("snv"), s("2024-04-15")), (s("ubnd-tpnd"), s("2024-06-30"))]);
+    assert_eq!(proposal.tasks[2].deadline.map(|d| d.to_string()), s("2024-04-30"));
+    // "báo cáo trước ngày 15/4/2024" is a deadline, not the day of a meeting.
+    assert_eq!(proposal.document.meeting_date, None);
+}
+
+#[test]
+fn an_item_whose_fields_name_the_unit_that_carries_it_out_is_led_by_that_unit() {
+    let s = |v: &str| Some(v.to_owned());
+    let text = format!(
+        "{PLAN_HEADER}1. Tuyên truyền phòng, chống dịch\na) Đưa nội dung phòng, chống dịch vào hoạt động ngoại khóa.\n- Đơn vị thực hiện: Sở Giáo dục và Đào tạo.\n- Thời gian hoàn thành: Tháng 5/2022.\nb) Kiểm tra việc thực hiện.\n- Thực hiện: thường xuyên.\n"
+    );
+    let found: Vec<_> = dated(&read(&text)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found[0], (s("sgddt"), s("2022-05-31")));
+}
