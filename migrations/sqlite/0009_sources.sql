@@ -27,9 +27,11 @@ CREATE TABLE drafts (
 );
 CREATE INDEX drafts_by_state ON drafts (state, id);
 
--- Each item a source delivered, under its id there (a folder's file: its SHA-256): the
--- hash of what it said when last read, and what it became here. Nothing is deleted: an
--- item gone from its source is marked.
+-- Each item a source delivered, under its id there (a folder's file: its SHA-256; a
+-- feed's or a database's task: its id): the hash of what was applied from it, and what it
+-- became here. `content` is what the source said, as applied (JSON), to tell a change made
+-- here from one made at the source. Nothing is deleted: an item gone from its source is
+-- marked.
 CREATE TABLE source_items (
     source TEXT NOT NULL,
     external_id TEXT NOT NULL,
@@ -38,9 +40,14 @@ CREATE TABLE source_items (
     outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'draft', 'failed')),
     directive_id INTEGER REFERENCES directives(id),
     draft_id INTEGER REFERENCES drafts(id),
+    task_id INTEGER REFERENCES tasks(id),
+    -- The source's id of the directive a task item belongs to.
+    directive_key TEXT,
+    content TEXT,
     error TEXT,
     first_seen_at INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,
     removed_at INTEGER,
     PRIMARY KEY (source, external_id)
 );
+CREATE INDEX source_items_directive ON source_items (source, directive_key) WHERE directive_key IS NOT NULL;

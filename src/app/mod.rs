@@ -13,6 +13,7 @@ pub mod explain;
 pub mod imports;
 pub mod input;
 pub mod preview;
+pub mod sync;
 pub mod views;
 
 use chrono::NaiveDate;

@@ -47,6 +47,12 @@ pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
                 },
                 place: match &source.kind {
                     SourceKind::Folder(folder) => folder.path.display().to_string(),
+                    // The address without its query, which may carry a key.
+                    SourceKind::Http(feed) => {
+                        let mut url = feed.url.clone();
+                        url.set_query(None);
+                        url.to_string()
+                    }
                 },
                 state,
             }

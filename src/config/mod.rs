@@ -92,14 +92,112 @@ impl SourceMode {
 pub enum SourceKind {
     /// A directory of documents (`.pdf`, `.docx`, `.txt`, `.toml`, `.json`).
     Folder(FolderSettings),
+    /// A JSON feed of directives' tasks (an e-office export), paged.
+    Http(Box<FeedSettings>),
 }
 
 impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             SourceKind::Folder(_) => "folder",
+            SourceKind::Http(_) => "http",
         }
     }
+}
+
+/// A JSON feed (`kind = "http"`).
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// The first page; `{cursor}` in it is replaced by the cursor kept from the last poll
+    /// (empty at the first), URL-encoded.
+    pub url: reqwest::Url,
+    pub auth: Option<FeedAuth>,
+    pub timeout: Duration,
+    pub map: ItemMap,
+    /// Which side a conflict goes to.
+    pub wins: Wins,
+}
+
+#[derive(Debug, Clone)]
+pub enum FeedAuth {
+    Bearer(SecretString),
+    Basic { username: String, password: SecretString },
+}
+
+/// When the source and nhacviec both changed the same field of a task since the last
+/// poll: which value stays. Either way the conflict is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wins {
+    Source,
+    Nhacviec,
+}
+
+impl Wins {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wins::Source => "source",
+            Wins::Nhacviec => "nhacviec",
+        }
+    }
+}
+
+impl ItemMap {
+    /// Each field given, with its name.
+    pub fn pointers(&self) -> Vec<(&'static str, &str)> {
+        let optional = [
+            ("next", &self.next),
+            ("directive_id", &self.directive_id),
+            ("directive_number", &self.directive_number),
+            ("directive_title", &self.directive_title),
+            ("directive_issuer", &self.directive_issuer),
+            ("directive_date", &self.directive_date),
+            ("details", &self.details),
+            ("coordinating", &self.coordinating),
+            ("deadline", &self.deadline),
+            ("deadline_phrase", &self.deadline_phrase),
+            ("done", &self.done),
+            ("removed", &self.removed),
+            ("updated_at", &self.updated_at),
+        ];
+        let mut all = vec![
+            ("items", self.items.as_str()),
+            ("id", &self.id),
+            ("summary", &self.summary),
+            ("lead", &self.lead),
+        ];
+        all.extend(optional.into_iter().filter_map(|(name, value)| value.as_deref().map(|v| (name, v))));
+        all
+    }
+}
+
+/// Where each field of a task item is (`[sources.map]`): JSON pointers into a feed's item
+/// (`/van_ban/so_hieu`), or a database row's column names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemMap {
+    /// The items of a page (a JSON pointer into the page; "" when the page is the list).
+    pub items: String,
+    /// The next page's URL, when there is one.
+    pub next: Option<String>,
+    pub id: String,
+    pub directive_id: Option<String>,
+    pub directive_number: Option<String>,
+    pub directive_title: Option<String>,
+    pub directive_issuer: Option<String>,
+    pub directive_date: Option<String>,
+    pub summary: String,
+    pub details: Option<String>,
+    pub lead: String,
+    pub coordinating: Option<String>,
+    pub deadline: Option<String>,
+    pub deadline_phrase: Option<String>,
+    /// Whether the task is done: true, or a value of `done_values`.
+    pub done: Option<String>,
+    /// Whether the item was removed at the source.
+    pub removed: Option<String>,
+    /// The item's last change, kept as the cursor for the next poll.
+    pub updated_at: Option<String>,
+    /// Values of `done` that mean done (besides `true`), compared without case.
+    pub done_values: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

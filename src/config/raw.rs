@@ -44,6 +44,18 @@ pub struct RawSource {
     // folder
     pub path: Option<String>,
     pub settle: Option<String>,
+    // http
+    pub url: Option<String>,
+    pub token: Option<SecretString>,
+    pub token_file: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub password_file: Option<String>,
+    pub timeout: Option<String>,
+    // feeds and databases
+    pub wins: Option<String>,
+    pub map: Option<BTreeMap<String, String>>,
+    pub done_values: Option<Vec<String>>,
 }
 
 /// `[[groups]]`: a group addressee of directives ("các Sở, ngành") and its members.

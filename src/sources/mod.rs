@@ -6,7 +6,9 @@
 //! It owns when each source is polled, its backoff and its metrics. It must not read a
 //! document itself (that is `import`'s), decide reminders (`plan`'s) or send anything.
 
+pub mod feed;
 pub mod folder;
+pub mod http;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::app::imports::{self, Intake};
 use crate::app::input::{DirectiveFields, DirectiveInput};
+use crate::app::sync::Synced;
 use crate::app::{Actor, Changes};
 use crate::config::{FolderSettings, Poll, Settings, SourceKind, SourceMode, SourceSettings};
 use crate::import::{self, Setting};
@@ -34,8 +37,12 @@ pub enum SourceError {
     Folder { path: String, source: std::io::Error },
     #[error("cannot move {file} out of the folder: {source}")]
     FileAway { file: String, source: std::io::Error },
+    #[error("feed: {0}")]
+    Feed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Change(#[from] crate::app::ChangeError),
 }
 
 /// What one poll did.
@@ -49,6 +56,14 @@ pub struct PollReport {
     pub failed: usize,
     /// Items seen before and filed away again (a poll stopped between recording and filing).
     pub seen_before: usize,
+    /// Known items whose task followed a change at the source.
+    pub updated: usize,
+    /// Known items the source marked removed.
+    pub removed: usize,
+    /// Conflicts met: fields changed both here and at the source.
+    pub conflicts: usize,
+    /// Whether the feed answered that nothing changed (304).
+    pub not_modified: bool,
 }
 
 /// Whether `source` can be polled as configured: a folder that exists, can be listed, and
@@ -67,6 +82,12 @@ pub fn check(source: &SourceSettings) -> Result<(), String> {
             }
             Ok(())
         }
+        SourceKind::Http(feed) => {
+            if feed.url.host_str().is_none_or(str::is_empty) {
+                return Err(format!("'{}' names no host", feed.url));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -77,18 +98,91 @@ pub async fn poll(
     source: &SourceSettings,
 ) -> Result<PollReport, SourceError> {
     let result = match &source.kind {
-        SourceKind::Folder(folder) => poll_folder(store, settings, source, folder).await,
+        SourceKind::Folder(folder) => poll_folder(store, settings, source, folder).await.map(|r| (r, None)),
+        SourceKind::Http(feed) => poll_feed(store, settings, source, feed).await,
     };
     let now = Utc::now();
     let recorded = match &result {
-        Ok(_) => store.record_poll(&source.name, Ok(None), now).await,
+        Ok((_, cursor)) => store.record_poll(&source.name, Ok(cursor.as_deref()), now).await,
         Err(error) => store.record_poll(&source.name, Err(&error.to_string()), now).await,
     };
-    let result = result.and_then(|report| recorded.map(|()| report).map_err(SourceError::from));
+    let result = result.and_then(|(report, _)| recorded.map(|()| report).map_err(SourceError::from));
     let label = if result.is_ok() { "ok" } else { "error" };
     metrics::counter!("nhacviec_source_polls_total", "source" => source.name.clone(), "result" => label)
         .increment(1);
     result
+}
+
+/// Polls a feed: every item of every page is followed; the cursor and the validators
+/// are kept only when the whole poll went through, so a poll cut off is read again.
+async fn poll_feed(
+    store: &Store,
+    settings: &Arc<Settings>,
+    source: &SourceSettings,
+    feed: &crate::config::FeedSettings,
+) -> Result<(PollReport, Option<String>), SourceError> {
+    let stored =
+        store.source_states().await?.into_iter().find(|s| s.name == source.name).and_then(|s| s.cursor);
+    let state = http::FeedState::read(stored.as_deref());
+    let client = reqwest::Client::builder()
+        .timeout(feed.timeout)
+        .build()
+        .map_err(|e| SourceError::Feed(format!("cannot make an HTTP client: {e}")))?;
+    let mut items = Vec::new();
+    let fetched = http::fetch(&client, feed, &state, |body| {
+        let page = feed::page(body, &feed.map).map_err(|e| SourceError::Feed(e.to_string()))?;
+        items.extend(page.items);
+        Ok(page.next)
+    })
+    .await?;
+    let mut report = PollReport::default();
+    let Some(fetched) = fetched else {
+        report.not_modified = true;
+        return Ok((report, None));
+    };
+    let known = store.source_items(&source.name).await?;
+    let changes = Changes::new(store, settings, Actor::source(&source.name));
+    let mut cursor = state.cursor.clone();
+    for item in items {
+        let item = match item {
+            Ok(item) => item,
+            Err(problem) => {
+                report.failed += 1;
+                tracing::warn!(source = %source.name, %problem, "feed item not read");
+                continue;
+            }
+        };
+        if let Some(updated) = &item.updated_at
+            && cursor.as_ref().is_none_or(|c| later(updated, c))
+        {
+            cursor = Some(updated.clone());
+        }
+        match changes.sync_task(source, feed.wins, &item, known.get(&item.id)).await? {
+            Synced::Created => report.imported += 1,
+            Synced::Drafted => report.drafts += 1,
+            Synced::Updated { conflicts, .. } => {
+                report.updated += 1;
+                report.conflicts += conflicts.len();
+            }
+            Synced::Removed => report.removed += 1,
+            Synced::Failed(problem) => {
+                report.failed += 1;
+                tracing::warn!(source = %source.name, item = %item.id, %problem, "feed item not applied");
+            }
+            Synced::Unchanged => {}
+        }
+    }
+    let state = http::FeedState { etag: fetched.etag, last_modified: fetched.last_modified, cursor };
+    Ok((report, Some(state.to_json())))
+}
+
+/// Whether cursor value `a` comes after `b`: as numbers when both are, else as text (ISO
+/// times order so).
+fn later(a: &str, b: &str) -> bool {
+    match (a.parse::<i128>(), b.parse::<i128>()) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => a > b,
+    }
 }
 
 async fn poll_folder(
@@ -182,6 +276,9 @@ async fn take_file(
         draft: draft.as_deref(),
         error: error.as_deref(),
         same_as,
+        task_for: None,
+        directive_key: None,
+        content: None,
     };
     let recorded = store.record_item(&write, changes.actor.as_str(), changes.now).await?;
     let outcome = match &recorded {
@@ -389,13 +486,14 @@ async fn run_source(
         let wait = match &result {
             Ok(report) => {
                 failures = 0;
-                if report.imported > 0 {
+                if report.imported + report.updated + report.removed > 0 {
                     wake.notify_one();
                 }
-                if report.imported + report.drafts + report.failed > 0 {
+                if report.imported + report.drafts + report.failed + report.updated + report.removed > 0 {
                     tracing::info!(
                         source = %name, imported = report.imported, drafts = report.drafts,
-                        failed = report.failed, "source polled"
+                        failed = report.failed, updated = report.updated, removed = report.removed,
+                        conflicts = report.conflicts, "source polled"
                     );
                 }
                 next_poll(&source.poll, &current, started, Utc::now())

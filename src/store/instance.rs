@@ -32,6 +32,23 @@ pub(super) fn database_path(url: &str) -> Option<&Path> {
     url.strip_prefix("sqlite://").map(Path::new).filter(|p| !p.as_os_str().is_empty())
 }
 
+/// Held while migrations run: an exclusive lock on `<db>.migrate-lock`, released when
+/// dropped (or when the process dies).
+pub(super) async fn migration_lock(db: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let path = PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))
+    .and_then(|r| r)
+    .map_err(|source| StoreError::MigrationLock { path: db.display().to_string(), source })
+}
+
 fn lock_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(".lock");

@@ -44,6 +44,8 @@ pub enum StoreError {
     Open { url: String, source: EngineError },
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error("cannot take the lock for the store's migrations beside {path}: {source}")]
+    MigrationLock { path: String, source: std::io::Error },
     #[error("cannot apply the store's migrations: {0}")]
     Migrate(EngineError),
     #[error("store error: {0}")]
@@ -113,7 +115,14 @@ impl Store {
     pub async fn open_limited(url: &str, max_bytes: Option<u64>) -> Result<Self> {
         let store = Self::connect(url, true, max_bytes).await?;
         store.check_schema().await?;
+        // Two processes opening a new store at once (the daemon starting, a command run
+        // beside it) take turns: SQLite's migrations are not locked by sqlx.
+        let guard = match instance::database_path(url) {
+            Some(db) => Some(instance::migration_lock(db).await?),
+            None => None,
+        };
         MIGRATOR.run(&store.pool).await?;
+        drop(guard);
         Ok(store)
     }
 

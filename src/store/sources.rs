@@ -64,12 +64,50 @@ impl ItemOutcome {
 /// An item a source delivered before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceItem {
+    pub external_id: String,
     pub content_hash: String,
     pub label: String,
     pub outcome: ItemOutcome,
     pub directive: Option<DirectiveId>,
     pub draft: Option<i64>,
+    /// The task a task item became.
+    pub task: Option<TaskId>,
+    /// What the source said, as applied (JSON).
+    pub content: Option<String>,
     pub error: Option<String>,
+    pub removed: bool,
+}
+
+type ItemRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+const ITEM_COLUMNS: &str =
+    "external_id, content_hash, label, outcome, directive_id, draft_id, task_id, content, error, removed_at";
+
+fn source_item(row: ItemRow) -> Result<SourceItem> {
+    let (external_id, content_hash, label, outcome, directive, draft, task, content, error, removed) = row;
+    Ok(SourceItem {
+        external_id,
+        content_hash,
+        label,
+        outcome: ItemOutcome::parse(&outcome)?,
+        directive: directive.map(DirectiveId),
+        draft,
+        task: task.map(TaskId),
+        content,
+        error,
+        removed: removed.is_some(),
+    })
 }
 
 /// What one item of a source becomes, written together.
@@ -88,6 +126,12 @@ pub struct ItemWrite<'a> {
     pub error: Option<&'a str>,
     /// The same directive was applied before (the same document through another way in).
     pub same_as: Option<DirectiveId>,
+    /// A task item: the directive it joins, applied before, with its new task.
+    pub task_for: Option<(DirectiveId, &'a NewTask)>,
+    /// The source's id of the item's directive.
+    pub directive_key: Option<&'a str>,
+    /// What the source said, as applied.
+    pub content: Option<&'a str>,
 }
 
 /// What recording an item made.
@@ -177,26 +221,110 @@ fn draft_record(row: DraftRow) -> Result<DraftRecord> {
 impl Store {
     /// The item `external_id` of `source`, if it delivered it before.
     pub async fn source_item(&self, source: &str, external_id: &str) -> Result<Option<SourceItem>> {
-        type ItemRow = (String, String, String, Option<i64>, Option<i64>, Option<String>);
-        let row: Option<ItemRow> = sqlx::query_as(
-            "SELECT content_hash, label, outcome, directive_id, draft_id, error FROM source_items \
-             WHERE source = ? AND external_id = ?",
-        )
+        let row: Option<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = ? AND external_id = ?"
+        )))
         .bind(source)
         .bind(external_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(content_hash, label, outcome, directive, draft, error)| {
-            Ok(SourceItem {
-                content_hash,
-                label,
-                outcome: ItemOutcome::parse(&outcome)?,
-                directive: directive.map(DirectiveId),
-                draft,
-                error,
-            })
-        })
-        .transpose()
+        row.map(source_item).transpose()
+    }
+
+    /// Every item `source` delivered, by external id: one read for a whole poll.
+    pub async fn source_items(&self, source: &str) -> Result<std::collections::HashMap<String, SourceItem>> {
+        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = ?"
+        )))
+        .bind(source)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|row| source_item(row).map(|item| (item.external_id.clone(), item))).collect()
+    }
+
+    /// The directive `source` delivered under its id `key`, if any.
+    pub async fn source_directive(&self, source: &str, key: &str) -> Result<Option<DirectiveId>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT directive_id FROM source_items WHERE source = ? AND directive_key = ? \
+             AND directive_id IS NOT NULL LIMIT 1",
+        )
+        .bind(source)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(DirectiveId))
+    }
+
+    /// Records that a task item's change was applied: what the source said, and its hash.
+    pub async fn item_applied(
+        &self,
+        source: &str,
+        external_id: &str,
+        content_hash: &str,
+        content: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE source_items SET content_hash = ?, content = ?, last_seen_at = ?, removed_at = NULL \
+             WHERE source = ? AND external_id = ?",
+        )
+        .bind(content_hash)
+        .bind(content)
+        .bind(to_unix(now))
+        .bind(source)
+        .bind(external_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an item gone from its source, with a line in its task's history; nothing is
+    /// deleted.
+    pub async fn item_removed(
+        &self,
+        source: &str,
+        external_id: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let task: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE source_items SET removed_at = ? WHERE source = ? AND external_id = ? AND removed_at IS NULL \
+             RETURNING task_id",
+        )
+        .bind(to_unix(now))
+        .bind(source)
+        .bind(external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(Some(task)) = task {
+            super::tasks::insert_event(
+                &mut tx,
+                task,
+                now,
+                "removed_at_source",
+                Some("nguồn đã xóa mục này"),
+                actor,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A line in a task's history that changes nothing: a conflict with its source.
+    pub async fn note_task(
+        &self,
+        task: TaskId,
+        kind: &str,
+        detail: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        super::tasks::insert_event(&mut tx, task.0, now, kind, Some(detail), actor).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records what an item became, with the directive it applies and the draft it leaves,
@@ -213,6 +341,10 @@ impl Store {
             let (id, tasks) = insert_directive(&mut tx, directive, actor, now).await?;
             recorded.directive = Some(id);
             recorded.tasks = tasks;
+        }
+        if let Some((directive, task)) = item.task_for {
+            recorded.tasks.push(insert_task(&mut tx, directive, task, actor, now).await?);
+            recorded.directive = Some(directive);
         }
         if let Some(content) = item.draft {
             let id: i64 = sqlx::query_scalar(
@@ -238,12 +370,14 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO source_items (source, external_id, content_hash, label, outcome, directive_id, \
-             draft_id, error, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             draft_id, task_id, directive_key, content, error, first_seen_at, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (source, external_id) DO UPDATE SET content_hash = excluded.content_hash, \
              label = excluded.label, outcome = excluded.outcome, \
              directive_id = coalesce(excluded.directive_id, directive_id), \
-             draft_id = coalesce(excluded.draft_id, draft_id), error = excluded.error, \
-             last_seen_at = excluded.last_seen_at, removed_at = NULL",
+             draft_id = coalesce(excluded.draft_id, draft_id), task_id = coalesce(excluded.task_id, task_id), \
+             directive_key = coalesce(excluded.directive_key, directive_key), content = excluded.content, \
+             error = excluded.error, last_seen_at = excluded.last_seen_at, removed_at = NULL",
         )
         .bind(item.source)
         .bind(item.external_id)
@@ -252,6 +386,9 @@ impl Store {
         .bind(outcome.as_str())
         .bind(recorded.directive.map(|d| d.0))
         .bind(recorded.draft)
+        .bind(if item.task_for.is_some() || item.directive_key.is_some() { recorded.tasks.first().map(|t| t.0) } else { None })
+        .bind(item.directive_key)
+        .bind(item.content)
         .bind(item.error)
         .bind(to_unix(now))
         .bind(to_unix(now))
@@ -345,6 +482,16 @@ impl Store {
         row.map(draft_record).transpose()?.ok_or(StoreError::NoSuchDraft(id))
     }
 
+    /// Makes a draft the rest of `directive`: accepting it adds its tasks there.
+    pub async fn attach_draft(&self, draft: i64, directive: DirectiveId) -> Result<()> {
+        sqlx::query("UPDATE drafts SET directive_id = ? WHERE id = ?")
+            .bind(directive.0)
+            .bind(draft)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
     /// from is then imported.
     pub async fn accept_draft(
@@ -368,10 +515,12 @@ impl Store {
         };
         decide(&mut tx, id, DraftState::Accepted, actor, None, now).await?;
         sqlx::query(
-            "UPDATE source_items SET outcome = 'imported', directive_id = coalesce(directive_id, ?) \
+            "UPDATE source_items SET outcome = 'imported', directive_id = coalesce(directive_id, ?), \
+             task_id = CASE WHEN directive_key IS NOT NULL THEN coalesce(task_id, ?) ELSE task_id END \
              WHERE draft_id = ?",
         )
         .bind(directive.0)
+        .bind(tasks.first().map(|t| t.0))
         .bind(id)
         .execute(&mut *tx)
         .await?;

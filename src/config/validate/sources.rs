@@ -6,9 +6,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::channels::{parse_http_url, secret};
 use super::{Problems, parse_duration};
 use crate::config::raw::RawSource;
-use crate::config::{FolderSettings, Poll, SourceKind, SourceMode, SourceSettings};
+use crate::config::{
+    FeedAuth, FeedSettings, FolderSettings, ItemMap, Poll, SourceKind, SourceMode, SourceSettings, Wins,
+};
 
 /// The confidence `auto` mode applies from, unless a source says otherwise.
 const DEFAULT_MIN_CONFIDENCE: f64 = 0.8;
@@ -96,13 +99,21 @@ fn source(
         problems.add(format!("{key}.min_confidence"), "applies in mode = \"auto\" only");
     }
     let kind = match raw.kind.as_deref() {
-        Some("folder") => folder(key, &raw, problems).map(SourceKind::Folder),
+        Some("folder") => {
+            not_for(key, "folder", &[("url", raw.url.is_some()), ("map", raw.map.is_some())], problems);
+            folder(key, &raw, problems).map(SourceKind::Folder)
+        }
+        Some("http") => {
+            not_for(key, "http", &[("path", raw.path.is_some()), ("settle", raw.settle.is_some())], problems);
+            feed(key, raw, problems).map(|feed| SourceKind::Http(Box::new(feed)))
+        }
         Some(other) => {
-            problems.add(format!("{key}.kind"), format!("'{other}' is not a source kind: use folder"));
+            problems
+                .add(format!("{key}.kind"), format!("'{other}' is not a source kind: use folder or http"));
             None
         }
         None => {
-            problems.add(format!("{key}.kind"), "missing: use folder");
+            problems.add(format!("{key}.kind"), "missing: use folder or http");
             None
         }
     };
@@ -120,4 +131,138 @@ fn folder(key: &str, raw: &RawSource, problems: &mut Problems) -> Option<FolderS
     let settle =
         problems.check(&format!("{key}.settle"), parse_duration(raw.settle.as_deref().unwrap_or("2s")));
     Some(FolderSettings { path: path?, settle: settle? })
+}
+
+/// Keys set that the kind does not read.
+fn not_for(key: &str, kind: &str, keys: &[(&str, bool)], problems: &mut Problems) {
+    for (name, set) in keys {
+        if *set {
+            problems.add(format!("{key}.{name}"), format!("does not apply to kind = \"{kind}\""));
+        }
+    }
+}
+
+fn feed(key: &str, raw: RawSource, problems: &mut Problems) -> Option<FeedSettings> {
+    let url = match raw.url.as_deref() {
+        Some(text) => problems.check(&format!("{key}.url"), parse_http_url(text)),
+        None => {
+            problems.add(format!("{key}.url"), "missing: the feed's first page");
+            None
+        }
+    };
+    let token = secret(key, "token", raw.token, raw.token_file, problems);
+    let password = secret(key, "password", raw.password, raw.password_file, problems);
+    let auth = match (token, raw.username, password) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            problems.add(format!("{key}.token"), "use a token or a username and password, not both");
+            None
+        }
+        (Some(token), None, None) => Some(FeedAuth::Bearer(token)),
+        (None, Some(username), Some(password)) => Some(FeedAuth::Basic { username, password }),
+        (None, Some(_), None) => {
+            problems.add(format!("{key}.password_file"), "a username needs a password (password_file)");
+            None
+        }
+        (None, None, Some(_)) => {
+            problems.add(format!("{key}.username"), "a password needs a username");
+            None
+        }
+        (None, None, None) => None,
+    };
+    let timeout =
+        problems.check(&format!("{key}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
+    let wins = wins(key, raw.wins.as_deref(), problems);
+    let map = item_map(key, raw.map, raw.done_values, problems);
+    Some(FeedSettings { url: url?, auth, timeout: timeout?, map: map?, wins: wins? })
+}
+
+pub(super) fn wins(key: &str, text: Option<&str>, problems: &mut Problems) -> Option<Wins> {
+    match text.unwrap_or("nhacviec") {
+        "nhacviec" => Some(Wins::Nhacviec),
+        "source" => Some(Wins::Source),
+        other => {
+            problems.add(format!("{key}.wins"), format!("'{other}' is not a side: use nhacviec or source"));
+            None
+        }
+    }
+}
+
+/// The fields of `[sources.map]`, each a JSON pointer (or a column); `id`, `summary` and
+/// `lead` are required.
+pub(super) fn item_map(
+    key: &str,
+    raw: Option<std::collections::BTreeMap<String, String>>,
+    done_values: Option<Vec<String>>,
+    problems: &mut Problems,
+) -> Option<ItemMap> {
+    const KNOWN: [&str; 17] = [
+        "items",
+        "next",
+        "id",
+        "directive_id",
+        "directive_number",
+        "directive_title",
+        "directive_issuer",
+        "directive_date",
+        "summary",
+        "details",
+        "lead",
+        "coordinating",
+        "deadline",
+        "deadline_phrase",
+        "done",
+        "removed",
+        "updated_at",
+    ];
+    let Some(mut raw) = raw else {
+        problems.add(
+            format!("{key}.map"),
+            "missing: where each field of an item is ([sources.map] id, summary, lead …)",
+        );
+        return None;
+    };
+    for name in raw.keys() {
+        if !KNOWN.contains(&name.as_str()) {
+            problems.add(format!("{key}.map.{name}"), format!("unknown field: use {}", KNOWN.join(", ")));
+        }
+    }
+    let mut required = |name: &str| match raw.remove(name) {
+        Some(value) if !value.trim().is_empty() => Some(value),
+        _ => {
+            problems.add(format!("{key}.map.{name}"), "missing");
+            None
+        }
+    };
+    let (id, summary, lead) = (required("id"), required("summary"), required("lead"));
+    let map = ItemMap {
+        items: raw.remove("items").unwrap_or_default(),
+        next: raw.remove("next"),
+        id: id?,
+        directive_id: raw.remove("directive_id"),
+        directive_number: raw.remove("directive_number"),
+        directive_title: raw.remove("directive_title"),
+        directive_issuer: raw.remove("directive_issuer"),
+        directive_date: raw.remove("directive_date"),
+        summary: summary?,
+        details: raw.remove("details"),
+        lead: lead?,
+        coordinating: raw.remove("coordinating"),
+        deadline: raw.remove("deadline"),
+        deadline_phrase: raw.remove("deadline_phrase"),
+        done: raw.remove("done"),
+        removed: raw.remove("removed"),
+        updated_at: raw.remove("updated_at"),
+        done_values: done_values.unwrap_or_else(|| {
+            ["done", "completed", "closed", "hoàn thành", "đã hoàn thành"].map(str::to_owned).to_vec()
+        }),
+    };
+    for (name, pointer) in map.pointers() {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            problems.add(
+                format!("{key}.map.{name}"),
+                format!("'{pointer}' is not a JSON pointer: write e.g. '/{pointer}'"),
+            );
+        }
+    }
+    Some(map)
 }

@@ -1,0 +1,304 @@
+//! The daemon following a JSON feed of tasks (an e-office export) served over HTTP on
+//! loopback, which changes between polls: a new item, an extended deadline, a reassigned
+//! lead, a task done at the source, a conflict with a change made here, an item removed.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{ConfigParts, SmtpServer, TestEnv, days_from_today};
+use wiremock::matchers::{header, header_exists, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+/// A feed source named "eoffice" on `url`, polled every second.
+fn feed_source(url: &str, mode: &str) -> String {
+    format!(
+        r#"
+[[sources]]
+name = "eoffice"
+kind = "http"
+url = "{url}"
+poll_every = "1s"
+mode = "{mode}"
+token = "mã-thông-báo-bí-mật-của-eoffice"
+[sources.map]
+items = "/data"
+next = "/next"
+id = "/id"
+directive_id = "/van_ban/id"
+directive_number = "/van_ban/so_hieu"
+directive_title = "/van_ban/trich_yeu"
+directive_issuer = "/van_ban/co_quan"
+directive_date = "/van_ban/ngay"
+summary = "/noi_dung"
+lead = "/chu_tri"
+coordinating = "/phoi_hop"
+deadline = "/han_xu_ly"
+done = "/trang_thai"
+removed = "/da_xoa"
+updated_at = "/cap_nhat"
+"#
+    )
+}
+
+fn day(days: u64) -> String {
+    days_from_today(days).format("%d/%m/%Y").to_string()
+}
+
+fn item(id: &str, lead: &str, deadline: &str, status: &str, updated: u32) -> Value {
+    json!({
+        "id": id,
+        "van_ban": {"id": "vb-41", "so_hieu": "41/TB-UBND", "trich_yeu": "Kết luận của Chủ tịch UBND tỉnh", "co_quan": "UBND tỉnh Nam Định", "ngay": "09/03/2026"},
+        "noi_dung": format!("Nhiệm vụ {id}"),
+        "chu_tri": lead,
+        "phoi_hop": "",
+        "han_xu_ly": deadline,
+        "trang_thai": status,
+        "cap_nhat": format!("2026-03-{updated:02}T08:00:00+07:00"),
+    })
+}
+
+/// Serves `items` as two pages, the first with `etag`; a request that already has that
+/// ETag gets 304.
+async fn serve(server: &MockServer, items: &[Value], etag: &str) {
+    server.reset().await;
+    let (first, second) = items.split_at(items.len().div_ceil(2));
+    Mock::given(method("GET"))
+        .and(path("/tasks"))
+        .and(header("if-none-match", etag))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tasks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", etag)
+                .set_body_json(json!({"data": first, "next": format!("{}/tasks/2", server.uri())})),
+        )
+        .with_priority(2)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/tasks/2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": second})))
+        .mount(server)
+        .await;
+}
+
+fn task_of(env: &TestEnv, summary: &str) -> Value {
+    let tasks = env.json(&["task", "list"]);
+    tasks.as_array().unwrap().iter().find(|t| t["summary"] == summary).cloned().unwrap_or(Value::Null)
+}
+
+fn history(env: &TestEnv, task: &Value) -> Vec<(String, String)> {
+    let shown = env.json(&["task", "show", &task["id"].to_string()]);
+    shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap_or("").to_owned(), e["actor"].as_str().unwrap_or("").to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_that_changes_between_polls_is_followed_task_by_task() {
+    let smtp = SmtpServer::start();
+    let chat = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&chat).await;
+    let feed = MockServer::start().await;
+    let env = TestEnv::new(ConfigParts {
+        smtp_port: smtp.port,
+        webhook_url: format!("{}/hook", chat.uri()),
+        ..ConfigParts::default()
+    });
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + &feed_source(&format!("{}/tasks?since={{cursor}}", feed.uri()), "auto");
+    std::fs::write(&env.config, config).unwrap();
+    env.ok(&["check"]);
+
+    // First: two tasks of one directive, one led by a body the config does not know.
+    serve(
+        &feed,
+        &[
+            item("t1", "Sở Nội vụ", &day(20), "dang_xu_ly", 1),
+            item("t2", "UBND thành phố Nam Định", &day(3), "dang_xu_ly", 2),
+            item("t9", "Sở Không Có", &day(30), "dang_xu_ly", 3),
+        ],
+        "\"v1\"",
+    )
+    .await;
+    let daemon = env.spawn_daemon();
+    daemon.wait_running().await;
+    daemon
+        .wait_for("two tasks from the feed", WAIT, || {
+            (env.json(&["task", "list"]).as_array().unwrap().len() == 2).then_some(())
+        })
+        .await;
+    let directives = env.json(&["directive", "list"]);
+    assert_eq!(directives.as_array().unwrap().len(), 1, "{directives:#}");
+    let t1 = task_of(&env, "Nhiệm vụ t1");
+    assert_eq!(
+        (t1["lead"].as_str(), t1["deadline"].as_str()),
+        (Some("snv"), Some(days_from_today(20).to_string().as_str()))
+    );
+    assert_eq!(history(&env, &t1)[0], ("created".to_owned(), "source:eoffice".to_owned()));
+    // The unknown lead waits as a draft of the same directive.
+    let drafts = env.json(&["draft", "list"]);
+    assert_eq!(drafts.as_array().unwrap().len(), 1);
+    assert_eq!(drafts[0]["directive"], t1["directive_id"]);
+    // t2 is due in three days: its lead is reminded today, on its chat.
+    daemon
+        .wait_for("t2's reminder", WAIT, || {
+            env.outbox().iter().any(|i| i["department"] == "ubnd-tpnd" && i["state"] == "sent").then_some(())
+        })
+        .await;
+    // Unchanged, the feed answers 304 to the next polls, which send its ETag.
+    daemon
+        .wait_for("a conditional request", WAIT, || {
+            let requests = futures_requests(&feed);
+            requests.then_some(())
+        })
+        .await;
+
+    // Second: t1 extended, t2 reassigned to Sở Nội vụ, a new t3; t3's deadline is then
+    // changed here.
+    serve(
+        &feed,
+        &[
+            item("t1", "Sở Nội vụ", &day(25), "dang_xu_ly", 4),
+            item("t2", "snv", &day(3), "dang_xu_ly", 5),
+            item("t3", "UBND thành phố Nam Định", &day(10), "dang_xu_ly", 6),
+            item("t9", "Sở Không Có", &day(30), "dang_xu_ly", 3),
+        ],
+        "\"v2\"",
+    )
+    .await;
+    daemon
+        .wait_for("t3 from the feed", WAIT, || (!task_of(&env, "Nhiệm vụ t3").is_null()).then_some(()))
+        .await;
+    daemon
+        .wait_for("t1 extended and t2 reassigned", WAIT, || {
+            let t1 = task_of(&env, "Nhiệm vụ t1");
+            let t2 = task_of(&env, "Nhiệm vụ t2");
+            (t1["deadline"] == days_from_today(25).to_string() && t2["lead"] == "snv").then_some(())
+        })
+        .await;
+    let t1 = task_of(&env, "Nhiệm vụ t1");
+    assert!(
+        history(&env, &t1).contains(&("extended".to_owned(), "source:eoffice".to_owned())),
+        "{:?}",
+        history(&env, &t1)
+    );
+    let t3 = task_of(&env, "Nhiệm vụ t3");
+    env.ok(&[
+        "task",
+        "extend",
+        &t3["id"].to_string(),
+        "--to",
+        &days_from_today(15).to_string(),
+        "--reason",
+        "Xin gia hạn",
+    ]);
+
+    // Third: t1 done at the source, t3's deadline changed there too, t2 removed.
+    let mut removed = item("t2", "snv", &day(3), "dang_xu_ly", 8);
+    removed["da_xoa"] = json!(true);
+    serve(
+        &feed,
+        &[
+            item("t1", "Sở Nội vụ", &day(25), "Hoàn thành", 7),
+            removed,
+            item("t3", "UBND thành phố Nam Định", &day(12), "dang_xu_ly", 9),
+            item("t9", "Sở Không Có", &day(30), "dang_xu_ly", 3),
+        ],
+        "\"v3\"",
+    )
+    .await;
+    daemon
+        .wait_for("t1 done", WAIT, || (task_of(&env, "Nhiệm vụ t1")["status"] == "done").then_some(()))
+        .await;
+    let t3 = daemon
+        .wait_for("the conflict on t3 reported", WAIT, || {
+            let t3 = task_of(&env, "Nhiệm vụ t3");
+            history(&env, &t3).iter().any(|(kind, _)| kind == "conflict").then_some(t3)
+        })
+        .await;
+    // nhacviec wins by default: the deadline set here stays.
+    assert_eq!(t3["deadline"], days_from_today(15).to_string());
+    let t2 = task_of(&env, "Nhiệm vụ t2");
+    assert!(history(&env, &t2).iter().any(|(kind, _)| kind == "removed_at_source"));
+    assert_eq!(t2["status"], "open", "an item removed at the source is marked, not deleted");
+    // Nothing more is sent for t1.
+    assert!(env.outbox().iter().filter(|i| i["task_id"] == t1["id"]).all(|i| i["state"] != "pending"));
+    let sources = env.json(&["sources"]);
+    let cursor: Value = serde_json::from_str(sources[0]["cursor"].as_str().unwrap()).unwrap();
+    assert_eq!(cursor["cursor"], "2026-03-09T08:00:00+07:00");
+    assert_eq!(cursor["etag"], "\"v3\"");
+    assert!(!daemon.log().contains("mã-thông-báo-bí-mật"));
+}
+
+/// Whether the feed was asked conditionally, with the ETag it gave.
+fn futures_requests(feed: &MockServer) -> bool {
+    let requests = futures_block(feed.received_requests());
+    requests.unwrap_or_default().iter().any(|r| r.headers.get("if-none-match").is_some_and(|v| v == "\"v1\""))
+}
+
+fn futures_block<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feed_that_fails_is_retried_and_reported_while_reminders_go_out() {
+    let smtp = SmtpServer::start();
+    let feed = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&feed)
+        .await;
+    let env = TestEnv::new(ConfigParts { smtp_port: smtp.port, ..ConfigParts::default() });
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + &feed_source(&format!("{}/tasks", feed.uri()), "auto");
+    std::fs::write(&env.config, config).unwrap();
+    env.add_task("snv", &[], days_from_today(3));
+    let daemon = env.spawn_daemon();
+    daemon.wait_for("the reminder delivered", WAIT, || (!smtp.messages().is_empty()).then_some(())).await;
+    let failing = daemon
+        .wait_for("the feed failing twice", WAIT, || {
+            let sources = env.json(&["sources"]);
+            (sources[0]["failures"].as_u64() >= Some(2)).then_some(sources)
+        })
+        .await;
+    assert!(failing[0]["last_error"].as_str().unwrap().contains("500"), "{failing:#}");
+    // Garbage instead of JSON: reported as such.
+    feed.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>bảo trì</html>"))
+        .mount(&feed)
+        .await;
+    daemon
+        .wait_for("garbage reported", WAIT, || {
+            let sources = env.json(&["sources"]);
+            sources[0]["last_error"].as_str().is_some_and(|e| e.contains("not JSON")).then_some(())
+        })
+        .await;
+    // Back: the next retry reads it.
+    feed.reset().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": [item("t1", "snv", &day(20), "", 1)]})),
+        )
+        .mount(&feed)
+        .await;
+    daemon
+        .wait_for("the feed read", WAIT, || {
+            let sources = env.json(&["sources"]);
+            (sources[0]["failures"] == 0 && sources[0]["imported"] == 1).then_some(())
+        })
+        .await;
+}
