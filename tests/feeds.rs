@@ -302,3 +302,35 @@ async fn a_feed_that_fails_is_retried_and_reported_while_reminders_go_out() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daemon_killed_mid_feed_poll_applies_nothing_twice_and_loses_nothing() {
+    let feed = MockServer::start().await;
+    let env = TestEnv::new(ConfigParts::default());
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + &feed_source(&format!("{}/tasks", feed.uri()), "auto");
+    std::fs::write(&env.config, config).unwrap();
+    const ITEMS: usize = 1500;
+    let items: Vec<Value> =
+        (0..ITEMS).map(|n| item(&format!("t{n}"), "snv", &day(20 + (n % 50) as u64), "", 1)).collect();
+    serve(&feed, &items, "\"big\"").await;
+    let mut daemon = env.spawn_daemon();
+    daemon.wait_running().await;
+    let count = || env.json(&["task", "list"]).as_array().map_or(0, Vec::len);
+    // Killed once some of the items are applied, in the middle of the poll.
+    daemon.wait_for("a first task", WAIT, || (count() > 0).then_some(())).await;
+    daemon.kill();
+    let applied = count();
+    assert!(applied > 0 && applied < ITEMS, "{applied} of {ITEMS} applied: the kill did not fall mid-poll");
+    let sources = env.json(&["sources"]);
+    assert!(sources[0]["cursor"].is_null(), "a poll cut off keeps no cursor: {sources:#}");
+    let daemon = env.spawn_daemon();
+    daemon
+        .wait_for("every item applied", Duration::from_secs(120), || (count() >= ITEMS).then_some(()))
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(count(), ITEMS, "an item applied twice");
+    assert_eq!(env.json(&["directive", "list"]).as_array().unwrap().len(), 1);
+    let sources = env.json(&["sources"]);
+    assert_eq!(sources[0]["imported"].as_u64(), Some(ITEMS as u64));
+}

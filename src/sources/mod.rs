@@ -121,8 +121,7 @@ async fn poll_feed(
     source: &SourceSettings,
     feed: &crate::config::FeedSettings,
 ) -> Result<(PollReport, Option<String>), SourceError> {
-    let stored =
-        store.source_states().await?.into_iter().find(|s| s.name == source.name).and_then(|s| s.cursor);
+    let stored = store.source_cursor(&source.name).await?;
     let state = http::FeedState::read(stored.as_deref());
     let client = reqwest::Client::builder()
         .timeout(feed.timeout)
@@ -140,7 +139,8 @@ async fn poll_feed(
         report.not_modified = true;
         return Ok((report, None));
     };
-    let known = store.source_items(&source.name).await?;
+    let ids: Vec<&str> = items.iter().filter_map(|item| item.as_ref().ok().map(|i| i.id.as_str())).collect();
+    let known = store.source_items(&source.name, &ids).await?;
     let changes = Changes::new(store, settings, Actor::source(&source.name));
     let mut cursor = state.cursor.clone();
     for item in items {

@@ -231,15 +231,40 @@ impl Store {
         row.map(source_item).transpose()
     }
 
-    /// Every item `source` delivered, by external id: one read for a whole poll.
-    pub async fn source_items(&self, source: &str) -> Result<std::collections::HashMap<String, SourceItem>> {
-        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = ?"
-        )))
-        .bind(source)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(|row| source_item(row).map(|item| (item.external_id.clone(), item))).collect()
+    /// The items of `ids` that `source` delivered before, by external id: a few reads for
+    /// a whole poll, whose cost follows what the poll brought, not what the source holds.
+    pub async fn source_items(
+        &self,
+        source: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, SourceItem>> {
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut query = sqlx::QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = "
+            ));
+            query.push_bind(source).push(" AND external_id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows: Vec<ItemRow> = query.build_query_as().fetch_all(&self.pool).await?;
+            for row in rows {
+                let item = source_item(row)?;
+                found.insert(item.external_id.clone(), item);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Where `source`'s next poll goes on from.
+    pub async fn source_cursor(&self, source: &str) -> Result<Option<String>> {
+        let cursor: Option<Option<String>> = sqlx::query_scalar("SELECT cursor FROM sources WHERE name = ?")
+            .bind(source)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(cursor.flatten())
     }
 
     /// The directive `source` delivered under its id `key`, if any.
