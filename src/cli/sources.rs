@@ -48,6 +48,10 @@ pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
                 place: match &source.kind {
                     SourceKind::Folder(folder) => folder.path.display().to_string(),
                     // The address without its query, which may carry a key.
+                    SourceKind::Sql(sql) => match sql.engine {
+                        crate::config::SqlEngine::Postgres => "postgres".to_owned(),
+                        crate::config::SqlEngine::MySql => "mysql".to_owned(),
+                    },
                     SourceKind::Http(feed) => {
                         let mut url = feed.url.clone();
                         url.set_query(None);

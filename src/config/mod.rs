@@ -94,6 +94,30 @@ pub enum SourceKind {
     Folder(FolderSettings),
     /// A JSON feed of directives' tasks (an e-office export), paged.
     Http(Box<FeedSettings>),
+    /// A read-only query on an e-office database (PostgreSQL, MySQL or MariaDB).
+    Sql(Box<SqlSettings>),
+}
+
+/// A database (`kind = "sql"`).
+#[derive(Debug, Clone)]
+pub struct SqlSettings {
+    pub engine: SqlEngine,
+    /// `postgres://…` or `mysql://…` (`mariadb://…`), with its password: a secret.
+    pub url: SecretString,
+    /// One SELECT; `{cursor}` in it is the cursor kept from the last poll (NULL at the first).
+    pub query: String,
+    /// The column whose latest value is the cursor; without it every poll reads all rows.
+    pub cursor: Option<String>,
+    pub timeout: Duration,
+    /// Column names, in the map's fields.
+    pub map: ItemMap,
+    pub wins: Wins,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlEngine {
+    Postgres,
+    MySql,
 }
 
 impl SourceKind {
@@ -101,6 +125,7 @@ impl SourceKind {
         match self {
             SourceKind::Folder(_) => "folder",
             SourceKind::Http(_) => "http",
+            SourceKind::Sql(_) => "sql",
         }
     }
 }

@@ -52,6 +52,10 @@ pub struct RawSource {
     pub password: Option<SecretString>,
     pub password_file: Option<String>,
     pub timeout: Option<String>,
+    // sql
+    pub url_file: Option<String>,
+    pub query: Option<String>,
+    pub cursor: Option<String>,
     // feeds and databases
     pub wins: Option<String>,
     pub map: Option<BTreeMap<String, String>>,

@@ -9,6 +9,7 @@
 pub mod feed;
 pub mod folder;
 pub mod http;
+pub mod sql;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub enum SourceError {
     FileAway { file: String, source: std::io::Error },
     #[error("feed: {0}")]
     Feed(String),
+    #[error("database: {0}")]
+    Database(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -88,6 +91,8 @@ pub fn check(source: &SourceSettings) -> Result<(), String> {
             }
             Ok(())
         }
+        // The query was checked with the config: read-only, naming the mapped columns.
+        SourceKind::Sql(_) => Ok(()),
     }
 }
 
@@ -100,6 +105,7 @@ pub async fn poll(
     let result = match &source.kind {
         SourceKind::Folder(folder) => poll_folder(store, settings, source, folder).await.map(|r| (r, None)),
         SourceKind::Http(feed) => poll_feed(store, settings, source, feed).await,
+        SourceKind::Sql(sql_settings) => poll_sql(store, settings, source, sql_settings).await,
     };
     let now = Utc::now();
     let recorded = match &result {
@@ -139,25 +145,36 @@ async fn poll_feed(
         report.not_modified = true;
         return Ok((report, None));
     };
+    let cursor =
+        latest(state.cursor.clone(), items.iter().filter_map(|i| i.as_ref().ok()?.updated_at.clone()));
+    follow_items(store, settings, source, feed.wins, items, &mut report).await?;
+    let state = http::FeedState { etag: fetched.etag, last_modified: fetched.last_modified, cursor };
+    Ok((report, Some(state.to_json())))
+}
+
+/// Follows each item of a poll: a new one made (or drafted), a changed one's task moved,
+/// a removed one marked; counted in `report`.
+async fn follow_items(
+    store: &Store,
+    settings: &Arc<Settings>,
+    source: &SourceSettings,
+    wins: crate::config::Wins,
+    items: Vec<Result<crate::app::sync::SourceTask, String>>,
+    report: &mut PollReport,
+) -> Result<(), SourceError> {
     let ids: Vec<&str> = items.iter().filter_map(|item| item.as_ref().ok().map(|i| i.id.as_str())).collect();
     let known = store.source_items(&source.name, &ids).await?;
     let changes = Changes::new(store, settings, Actor::source(&source.name));
-    let mut cursor = state.cursor.clone();
     for item in items {
         let item = match item {
             Ok(item) => item,
             Err(problem) => {
                 report.failed += 1;
-                tracing::warn!(source = %source.name, %problem, "feed item not read");
+                tracing::warn!(source = %source.name, %problem, "item not read");
                 continue;
             }
         };
-        if let Some(updated) = &item.updated_at
-            && cursor.as_ref().is_none_or(|c| later(updated, c))
-        {
-            cursor = Some(updated.clone());
-        }
-        match changes.sync_task(source, feed.wins, &item, known.get(&item.id)).await? {
+        match changes.sync_task(source, wins, &item, known.get(&item.id)).await? {
             Synced::Created => report.imported += 1,
             Synced::Drafted => report.drafts += 1,
             Synced::Updated { conflicts, .. } => {
@@ -167,13 +184,55 @@ async fn poll_feed(
             Synced::Removed => report.removed += 1,
             Synced::Failed(problem) => {
                 report.failed += 1;
-                tracing::warn!(source = %source.name, item = %item.id, %problem, "feed item not applied");
+                tracing::warn!(source = %source.name, item = %item.id, %problem, "item not applied");
             }
             Synced::Unchanged => {}
         }
     }
-    let state = http::FeedState { etag: fetched.etag, last_modified: fetched.last_modified, cursor };
-    Ok((report, Some(state.to_json())))
+    Ok(())
+}
+
+/// The latest of a cursor and the values seen.
+fn latest(cursor: Option<String>, seen: impl Iterator<Item = String>) -> Option<String> {
+    seen.fold(cursor, |latest, value| match latest {
+        Some(latest) if !later(&value, &latest) => Some(latest),
+        _ => Some(value),
+    })
+}
+
+/// Polls a database: the query is run with the cursor, its rows followed, and run again
+/// from the new cursor until no row comes back or the cursor stops moving.
+async fn poll_sql(
+    store: &Store,
+    settings: &Arc<Settings>,
+    source: &SourceSettings,
+    sql_settings: &crate::config::SqlSettings,
+) -> Result<(PollReport, Option<String>), SourceError> {
+    /// Runs of the query in one poll, at most: a cursor that never stops is a bug to report.
+    const MAX_RUNS: usize = 10_000;
+    let mut cursor = store.source_cursor(&source.name).await?;
+    let mut report = PollReport::default();
+    for _ in 0..MAX_RUNS {
+        let rows = sql::fetch(sql_settings, cursor.as_deref()).await?;
+        if rows.is_empty() {
+            break;
+        }
+        let next = latest(cursor.clone(), rows.iter().filter_map(|(_, c)| c.clone()));
+        follow_items(
+            store,
+            settings,
+            source,
+            sql_settings.wins,
+            rows.into_iter().map(|(item, _)| item).collect(),
+            &mut report,
+        )
+        .await?;
+        if sql_settings.cursor.is_none() || next == cursor {
+            break;
+        }
+        cursor = next;
+    }
+    Ok((report, cursor))
 }
 
 /// Whether cursor value `a` comes after `b`: as numbers when both are, else as text (ISO

@@ -10,7 +10,8 @@ use super::channels::{parse_http_url, secret};
 use super::{Problems, parse_duration};
 use crate::config::raw::RawSource;
 use crate::config::{
-    FeedAuth, FeedSettings, FolderSettings, ItemMap, Poll, SourceKind, SourceMode, SourceSettings, Wins,
+    FeedAuth, FeedSettings, FolderSettings, ItemMap, Poll, SourceKind, SourceMode, SourceSettings, SqlEngine,
+    SqlSettings, Wins,
 };
 
 /// The confidence `auto` mode applies from, unless a source says otherwise.
@@ -107,13 +108,19 @@ fn source(
             not_for(key, "http", &[("path", raw.path.is_some()), ("settle", raw.settle.is_some())], problems);
             feed(key, raw, problems).map(|feed| SourceKind::Http(Box::new(feed)))
         }
+        Some("sql") => {
+            not_for(key, "sql", &[("path", raw.path.is_some()), ("settle", raw.settle.is_some())], problems);
+            sql(key, raw, problems).map(|sql| SourceKind::Sql(Box::new(sql)))
+        }
         Some(other) => {
-            problems
-                .add(format!("{key}.kind"), format!("'{other}' is not a source kind: use folder or http"));
+            problems.add(
+                format!("{key}.kind"),
+                format!("'{other}' is not a source kind: use folder, http or sql"),
+            );
             None
         }
         None => {
-            problems.add(format!("{key}.kind"), "missing: use folder or http");
+            problems.add(format!("{key}.kind"), "missing: use folder, http or sql");
             None
         }
     };
@@ -172,7 +179,7 @@ fn feed(key: &str, raw: RawSource, problems: &mut Problems) -> Option<FeedSettin
     let timeout =
         problems.check(&format!("{key}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
     let wins = wins(key, raw.wins.as_deref(), problems);
-    let map = item_map(key, raw.map, raw.done_values, problems);
+    let map = item_map(key, raw.map, raw.done_values, true, problems);
     Some(FeedSettings { url: url?, auth, timeout: timeout?, map: map?, wins: wins? })
 }
 
@@ -193,6 +200,7 @@ pub(super) fn item_map(
     key: &str,
     raw: Option<std::collections::BTreeMap<String, String>>,
     done_values: Option<Vec<String>>,
+    pointers: bool,
     problems: &mut Problems,
 ) -> Option<ItemMap> {
     const KNOWN: [&str; 17] = [
@@ -257,7 +265,7 @@ pub(super) fn item_map(
         }),
     };
     for (name, pointer) in map.pointers() {
-        if !pointer.is_empty() && !pointer.starts_with('/') {
+        if pointers && !pointer.is_empty() && !pointer.starts_with('/') {
             problems.add(
                 format!("{key}.map.{name}"),
                 format!("'{pointer}' is not a JSON pointer: write e.g. '/{pointer}'"),
@@ -265,4 +273,68 @@ pub(super) fn item_map(
         }
     }
     Some(map)
+}
+
+fn sql(key: &str, raw: RawSource, problems: &mut Problems) -> Option<SqlSettings> {
+    use secrecy::ExposeSecret;
+    let url = match (raw.url, raw.url_file) {
+        (Some(_), Some(_)) => {
+            problems.add(format!("{key}.url_file"), "set url or url_file, not both");
+            None
+        }
+        (Some(url), None) => Some(secrecy::SecretString::from(url)),
+        (None, Some(file)) => secret(key, "url", None, Some(file), problems),
+        (None, None) => {
+            problems.add(format!("{key}.url"), "missing: postgres://… or mysql://… (or url_file)");
+            None
+        }
+    };
+    let engine = url.as_ref().and_then(|url| {
+        let scheme = url.expose_secret().split_once("://").map(|(scheme, _)| scheme.to_owned());
+        match scheme.as_deref() {
+            Some("postgres" | "postgresql") => Some(SqlEngine::Postgres),
+            Some("mysql" | "mariadb") => Some(SqlEngine::MySql),
+            _ => {
+                // The URL holds a password: name its scheme only.
+                problems.add(format!("{key}.url"), "not a database URL: write postgres://… or mysql://…");
+                None
+            }
+        }
+    });
+    let query = match raw.query.as_deref().map(str::trim) {
+        Some(query) if !query.is_empty() => {
+            if let Err(problem) = crate::sources::sql::read_only(query) {
+                problems.add(format!("{key}.query"), problem);
+            }
+            Some(query.trim_end_matches(';').to_owned())
+        }
+        _ => {
+            problems.add(format!("{key}.query"), "missing: one SELECT of the task rows");
+            None
+        }
+    };
+    let timeout =
+        problems.check(&format!("{key}.timeout"), parse_duration(raw.timeout.as_deref().unwrap_or("30s")));
+    let wins = wins(key, raw.wins.as_deref(), problems);
+    let map = item_map(key, raw.map, raw.done_values, false, problems);
+    if let (Some(query), Some(map)) = (&query, &map) {
+        for column in crate::sources::sql::missing_columns(query, map, raw.cursor.as_deref()) {
+            problems.add(format!("{key}.map"), format!("the query does not name the column '{column}'"));
+        }
+        if raw.cursor.is_some() && !query.contains("{cursor}") {
+            problems.add(
+                format!("{key}.query"),
+                "with a cursor column, write {cursor} where the query compares it",
+            );
+        }
+    }
+    Some(SqlSettings {
+        engine: engine?,
+        url: url?,
+        query: query?,
+        cursor: raw.cursor,
+        timeout: timeout?,
+        map: map?,
+        wins: wins?,
+    })
 }
