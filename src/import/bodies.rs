@@ -644,7 +644,7 @@ fn extend_with_place(original: &str, folded: &Folded, end: usize) -> usize {
 /// tỉnh".
 static GROUP_NARROWED: LazyLock<Regex> = LazyLock::new(|| {
     super::compile(
-        r"^ (?:(?P<having>có (?:dự án|công trình|đồng bào|người|trường|cơ sở|khu|điểm|di tích|làng nghề|đất|diện tích|tuyến|sông|hồ|đê|cảng|chợ|doanh nghiệp|hộ|vùng)|dự án)|(?P<member>thành viên))\b",
+        r"^ (?:(?P<having>có (?:dự án|công trình|đồng bào|người|trường|cơ sở|khu|điểm|di tích|làng nghề|đất|diện tích|tuyến|sông|hồ|đê|cảng|chợ|doanh nghiệp|hộ|vùng)|dự án|vùng)|(?P<member>thành viên))\b",
     )
 });
 

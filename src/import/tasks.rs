@@ -300,5 +300,46 @@ fn is_past_report(folded: &str) -> bool {
     // Its first clause: "…; vận động tháo dỡ các lò đã ngưng hoạt động" is work to do.
     let first = folded.split(';').next().unwrap_or(folded);
     let head: String = first.chars().take(80).collect();
-    head.contains(" đã ") && !head.contains("giao") && !head.contains("yêu cầu") && !head.contains("đề nghị")
+    // "Tập trung hoàn thành … các cụm công nghiệp đã có chủ đầu tư …" asks for work: the
+    // "đã" is in what it names.
+    let asks = ASKING_VERBS.iter().any(|verb| head.trim_start().starts_with(verb));
+    head.contains(" đã ")
+        && !asks
+        && !head.contains("giao")
+        && !head.contains("yêu cầu")
+        && !head.contains("đề nghị")
 }
+
+/// Verbs that open what a body is asked to do (folded).
+const ASKING_VERBS: &[&str] = &[
+    "tập trung",
+    "khẩn trương",
+    "tiếp tục",
+    "chỉ đạo",
+    "rà soát",
+    "hoàn thành",
+    "xây dựng",
+    "triển khai",
+    "phối hợp",
+    "tổ chức",
+    "đẩy mạnh",
+    "tăng cường",
+    "thực hiện",
+    "hướng dẫn",
+    "kiểm tra",
+    "chủ động",
+    "nghiên cứu",
+    "tham mưu",
+    "đôn đốc",
+    "bố trí",
+    "giải quyết",
+    "xử lý",
+    "vận động",
+    "tuyên truyền",
+    "thống kê",
+    "lập ",
+    "cập nhật",
+    "đánh giá lại",
+    "theo dõi",
+    "quản lý",
+];

@@ -230,3 +230,14 @@ fn an_item_whose_fields_name_the_unit_that_carries_it_out_is_led_by_that_unit() 
     let found: Vec<_> = dated(&read(&text)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
     assert_eq!(found[0], (s("sgddt"), s("2022-05-31")));
 }
+
+#[test]
+fn an_item_that_asks_for_work_on_what_was_done_is_a_task() {
+    let s = |v: &str| Some(v.to_owned());
+    let text = "UỶ BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\nSố: 12/TB-UBND\nNam Định, ngày 05 tháng 3 năm 2020\nTHÔNG BÁO\nKết luận\nChủ tịch UBND tỉnh kết luận như sau:\n\
+1. Về kết quả: UBND thành phố Nam Định đã hoàn thành giải phóng mặt bằng trước ngày 31/01/2020.\n\
+2. UBND thành phố Nam Định:\n\
+- Tập trung hoàn thành giải phóng mặt bằng các cụm công nghiệp đã có chủ đầu tư hạ tầng trước ngày 31/10/2020.\n";
+    let found: Vec<_> = dated(&read(text)).into_iter().map(|(lead, due, _)| (lead, due)).collect();
+    assert_eq!(found, [(s("ubnd-tpnd"), s("2020-10-31"))]);
+}
