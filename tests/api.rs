@@ -66,6 +66,14 @@ scope = "read"
         .unwrap()
         .replace("poll_interval = \"1s\"", &format!("poll_interval = \"{poll_interval}\""))
         .replace("before = [\"14d\", \"7d\", \"3d\", \"1d\"]", &format!("before = {before}"));
+    // A folder whose documents wait as drafts, for the drafts' endpoints.
+    let inbox = env.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let text = text
+        + &format!(
+            "\n[[sources]]\nname = \"van-thu\"\nkind = \"folder\"\npath = \"{}\"\npoll_every = \"1s\"\nsettle = \"1s\"\nmode = \"review\"\n",
+            inbox.display()
+        );
     std::fs::write(&env.config, text).unwrap();
     let daemon = env.spawn_daemon();
     daemon.wait_running().await;
@@ -301,11 +309,13 @@ async fn every_endpoint_answers_with_what_it_documents() {
     let (status, document) = server.get("/api/v1/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(document["openapi"], "3.1.0");
-    // Every path the document names answers (not 404 for the path itself).
+    // Every path the document names answers: a 404 there names a missing resource (no
+    // draft has the task's id), never an unknown path.
     for path in document["paths"].as_object().unwrap().keys() {
         let concrete = path.replace("{id}", &task_id.to_string()).replace("{code}", "snv");
-        let (status, _) = server.get(&concrete, Some(READ_TOKEN)).await;
-        assert!(status != StatusCode::NOT_FOUND || path.contains("/directives/{id}"), "{path}: {status}");
+        let (status, body) = server.get(&concrete, Some(READ_TOKEN)).await;
+        let unknown = body.to_string().contains("no such API path");
+        assert!(status != StatusCode::NOT_FOUND || !unknown, "{path}: {status} {body}");
     }
     // A retried create with its Idempotency-Key makes nothing twice.
     let keyed = |body: &Value| {
@@ -916,4 +926,66 @@ async fn a_document_posted_to_imports_is_proposed_then_applied_once() {
     let (status, _, problem) = server.post_raw(path, "application/pdf", b"%PDF-1.4 broken".to_vec()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert!(problem["detail"].as_str().unwrap_or("").contains("this PDF cannot be read"), "{problem}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_is_listed_shown_and_accepted_once_corrected_over_the_api() {
+    let server = start("1s", "[\"7d\"]").await;
+    let notice = "UỶ BAN NHÂN DÂN\nTỈNH NAM ĐỊNH\nSố: 12/TB-UBND\nNam Định, ngày 05 tháng 3 năm 2024\nTHÔNG BÁO\nKết luận của Chủ tịch UBND tỉnh\n\
+1. Giao Sở Nội vụ chủ trì rà soát biên chế, báo cáo trước ngày 15/4/2024.\n\
+2. Sở Không Có hoàn thành kiểm kê trong tháng 6/2024.\n";
+    std::fs::write(server.env.path("inbox").join("tb-12.txt"), notice).unwrap();
+    let listed = server
+        .daemon
+        .wait_for("a draft", WAIT, || {
+            let (_, list) = futures_block(server.get("/api/v1/drafts", Some(READ_TOKEN)));
+            (list["drafts"].as_array().is_some_and(|d| d.len() == 1)).then_some(list)
+        })
+        .await;
+    let id = listed["drafts"][0]["id"].as_i64().unwrap();
+    assert_eq!(listed["drafts"][0]["label"], "tb-12.txt");
+    let (status, draft) = server.get(&format!("/api/v1/drafts/{id}"), Some(READ_TOKEN)).await;
+    assert_eq!(status, StatusCode::OK, "{draft}");
+    assert_eq!(draft["state"], "waiting");
+    assert_eq!(draft["content"]["findings"][0]["line"], 7);
+    // As it stands it names a department the config does not have.
+    let (status, refused) =
+        server.post(&format!("/api/v1/drafts/{id}/accept"), Some(WRITE_TOKEN), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("Sở Không Có"), "{refused}");
+    let (status, _) = server.post(&format!("/api/v1/drafts/{id}/accept"), Some(READ_TOKEN), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Corrected, it is applied whole.
+    let corrected = json!({"directive": {
+    "number": "12/TB-UBND", "title": "Kết luận", "issuer": "UBND tỉnh Nam Định", "issued_on": "2024-03-05",
+    "tasks": [
+        {"summary": "Rà soát biên chế", "lead": "snv", "deadline": "2024-04-15"},
+        {"summary": "Hoàn thành kiểm kê", "lead": "ubnd-tpnd", "deadline": "2024-06"}
+    ]}});
+    let (status, accepted) =
+        server.post(&format!("/api/v1/drafts/{id}/accept"), Some(WRITE_TOKEN), corrected.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["tasks"].as_array().map(Vec::len), Some(2));
+    assert_eq!(accepted["draft"]["state"], "accepted");
+    assert_eq!(accepted["draft"]["decided_by"], "api:e-office");
+    // Once only.
+    let (status, again) =
+        server.post(&format!("/api/v1/drafts/{id}/accept"), Some(WRITE_TOKEN), corrected).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, _) = server
+        .post(&format!("/api/v1/drafts/{id}/reject"), Some(WRITE_TOKEN), json!({"reason": "trùng"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, waiting) = server.get("/api/v1/drafts", Some(READ_TOKEN)).await;
+    assert_eq!(waiting["drafts"], json!([]));
+    let (_, all) = server.get("/api/v1/drafts?state=all", Some(READ_TOKEN)).await;
+    assert_eq!(all["drafts"][0]["state"], "accepted");
+    for missing in ["/api/v1/drafts/999", "/api/v1/drafts/abc"] {
+        let (status, _) = server.get(missing, Some(READ_TOKEN)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+fn futures_block<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
 }

@@ -176,7 +176,7 @@ async fn in_review_mode_the_seed_waits_as_one_draft_and_nothing_is_sent_until_it
     // The draft shows each task with its line, confidence and flags.
     let shown = env.json(&["draft", "show", &id]);
     assert_eq!(shown["state"], "waiting");
-    assert!(shown["findings"].as_array().unwrap().iter().all(|f| f["line"].as_u64().is_some()));
+    assert!(shown["content"]["findings"].as_array().unwrap().iter().all(|f| f["line"].as_u64().is_some()));
     // As it stands it cannot be accepted: "Các Sở, ngành" is no department of this config.
     let refused = env.cli(&["draft", "accept", &id]);
     assert_eq!(refused.status.code(), Some(2));
@@ -288,9 +288,9 @@ async fn files_dropped_into_the_folder_end_in_done_or_failed_with_the_reason() {
     assert_eq!(drafts.as_array().unwrap().len(), 1, "{drafts:#}");
     assert_eq!(drafts[0]["label"], "tcvn3.txt");
     let draft = env.json(&["draft", "show", &drafts[0]["id"].to_string()]);
-    assert_eq!(draft["encoding"], "tcvn3");
-    assert_eq!(draft["directive"]["tasks"][0]["lead"], "snv");
-    assert_eq!(draft["directive"]["tasks"][0]["deadline"], "2021-12-15");
+    assert_eq!(draft["content"]["encoding"], "tcvn3");
+    assert_eq!(draft["content"]["directive"]["tasks"][0]["lead"], "snv");
+    assert_eq!(draft["content"]["directive"]["tasks"][0]["deadline"], "2021-12-15");
     let sources = env.json(&["sources"]);
     let counts = ["imported", "drafts", "failed"].map(|k| sources[0][k].as_u64().unwrap());
     assert_eq!(counts, [2, 1, 3], "{sources:#}");

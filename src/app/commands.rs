@@ -43,6 +43,8 @@ pub enum ChangeError {
     KeyInUse(String),
     #[error("this link was already used")]
     LinkUsed,
+    #[error("draft {id} was {state} already")]
+    DraftDecided { id: i64, state: &'static str },
     #[error(transparent)]
     Store(StoreError),
 }
@@ -52,6 +54,8 @@ impl From<StoreError> for ChangeError {
         match error {
             StoreError::NoSuchTask(id) => ChangeError::NotFound { what: "task", id },
             StoreError::NoSuchDirective(id) => ChangeError::NotFound { what: "directive", id },
+            StoreError::NoSuchDraft(id) => ChangeError::NotFound { what: "draft", id },
+            StoreError::DraftDecided { id, state } => ChangeError::DraftDecided { id, state },
             StoreError::TaskDone(id) => ChangeError::TaskDone(id),
             StoreError::Changed(id) => ChangeError::Changed(id),
             StoreError::KeyInUse(key) => ChangeError::KeyInUse(key),

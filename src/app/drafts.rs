@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::commands::{ChangeError, Changes};
 use super::input::{self, DirectiveFields};
 use crate::domain::{DirectiveId, TaskId};
-use crate::store::{DraftApply, DraftRecord, DraftState, StoreError};
+use crate::store::{DraftApply, DraftRecord, DraftState};
 
 /// What a draft holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,11 +61,9 @@ impl Changes<'_> {
         id: i64,
         replacement: Option<DirectiveFields>,
     ) -> Result<(DirectiveId, Vec<TaskId>), DraftError> {
-        let draft = self.store.draft(id).await.map_err(ChangeError::Store)?;
+        let draft = self.store.draft(id).await.map_err(ChangeError::from)?;
         if draft.state != DraftState::Waiting {
-            return Err(
-                ChangeError::Store(StoreError::DraftDecided { id, state: draft.state.as_str() }).into()
-            );
+            return Err(ChangeError::DraftDecided { id, state: draft.state.as_str() }.into());
         }
         let fields = match replacement {
             Some(fields) => fields,
@@ -83,7 +81,7 @@ impl Changes<'_> {
             .store
             .accept_draft(id, &apply, self.actor.as_str(), self.now)
             .await
-            .map_err(ChangeError::Store)?)
+            .map_err(ChangeError::from)?)
     }
 
     /// Marks a waiting draft rejected, with the reason given.
@@ -91,7 +89,7 @@ impl Changes<'_> {
         self.store
             .reject_draft(id, self.actor.as_str(), reason, self.now)
             .await
-            .map_err(ChangeError::Store)?;
+            .map_err(ChangeError::from)?;
         Ok(())
     }
 }

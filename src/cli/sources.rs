@@ -153,7 +153,7 @@ pub enum DraftFormat {
 struct DraftView {
     #[serde(flatten)]
     record: DraftRecord,
-    #[serde(flatten)]
+    /// The directive and tasks it holds, with the importer's findings.
     content: DraftContent,
 }
 
@@ -238,12 +238,10 @@ fn not_found(error: StoreError) -> anyhow::Error {
 
 fn draft_error(id: i64, error: DraftError) -> anyhow::Error {
     match error {
-        DraftError::Change(ChangeError::Store(error)) => match error {
-            StoreError::NoSuchDraft(_) | StoreError::DraftDecided { .. } => {
-                InputError(error.to_string()).into()
-            }
-            other => other.into(),
-        },
+        DraftError::Change(ChangeError::NotFound { what: "draft", id }) => {
+            InputError(format!("no draft with id {id}: see `nhacviec draft list`")).into()
+        }
+        DraftError::Change(error @ ChangeError::DraftDecided { .. }) => InputError(error.to_string()).into(),
         DraftError::Change(ChangeError::Invalid(problems)) => {
             let mut lines: Vec<String> =
                 problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: directives and tasks created, read, listed and updated,
 //! tasks marked done or extended, a department's open tasks, the outbox, documents imported
-//! (`imports`). Bearer tokens
+//! (`imports`), drafts reviewed (`drafts`). Bearer tokens
 //! with a read or write scope; errors as problem+json naming the field; every change goes
 //! through `changes` in one transaction and wakes the daemon.
 
@@ -47,6 +47,10 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/departments", get(list_departments))
         .route("/api/v1/departments/{code}/tasks", get(department_tasks))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/drafts", get(super::drafts::list))
+        .route("/api/v1/drafts/{id}", get(super::drafts::show))
+        .route("/api/v1/drafts/{id}/accept", post(super::drafts::accept))
+        .route("/api/v1/drafts/{id}/reject", post(super::drafts::reject))
         .route(
             "/api/v1/imports",
             post(super::imports::import_document)

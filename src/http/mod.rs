@@ -9,6 +9,7 @@ mod acknowledge;
 mod api;
 pub mod auth;
 mod calendar;
+mod drafts;
 mod imports;
 pub mod problem;
 

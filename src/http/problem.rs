@@ -103,9 +103,19 @@ impl From<ChangeError> for Problem {
             | ChangeError::Changed(_)
             | ChangeError::KeyInUse(_)
             | ChangeError::LinkUsed
+            | ChangeError::DraftDecided { .. }
             | ChangeError::DeadlineChanged
             | ChangeError::NotLead => Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
             ChangeError::Store(error) => Problem::internal(error),
+        }
+    }
+}
+
+impl From<crate::app::drafts::DraftError> for Problem {
+    fn from(error: crate::app::drafts::DraftError) -> Self {
+        match error {
+            crate::app::drafts::DraftError::Change(error) => error.into(),
+            other => Problem::internal(other),
         }
     }
 }
