@@ -141,7 +141,7 @@ proptest! {
         let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
         let proposal = import::propose(&text, &setting);
         // The directive file it proposes is always TOML.
-        let file = nhacviec::app::imports::to_directive_file(&proposal, "fuzz.txt");
+        let file = nhacviec::directive_file::proposal_file(&proposal, "fuzz.txt");
         prop_assert!(toml::from_str::<toml::Table>(&file).is_ok(), "{}", file);
         // Every phrase is the document's own words.
         for task in &proposal.tasks {

@@ -139,7 +139,10 @@ fn only_the_store_names_the_database_engine() {
     let mut files = Vec::new();
     rust_files(&src(), &mut files);
     let mut found = Vec::new();
-    for file in files.iter().filter(|f| !f.starts_with(src().join("store"))) {
+    // The store's engine is the store's alone; `sources/sql.rs` reads the databases of
+    // e-office systems, which are sources at the edge, not the store.
+    let edge = src().join("sources").join("sql.rs");
+    for file in files.iter().filter(|f| !f.starts_with(src().join("store")) && **f != edge) {
         let text = std::fs::read_to_string(file).expect("read file");
         for (number, line) in text.lines().enumerate() {
             let lower = line.to_lowercase();

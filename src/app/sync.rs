@@ -399,80 +399,62 @@ impl Changes<'_> {
         let here = current_of(&record.task);
         let (changes, conflicts) =
             plan_changes(&self.as_source_writes(before), &self.as_source_writes(item), &here, wins);
-        let mut changed = Vec::new();
         let reason = format!("nguồn {} cập nhật", source.name);
+        let open = record.task.status != TaskStatus::Done;
+        // The text and the departments change together, in one command; then the deadline;
+        // then done, which ends the task.
+        let mut patch = TaskPatch::default();
+        let mut patched = Vec::new();
+        let mut steps: Vec<(Vec<&'static str>, Step)> = Vec::new();
         for change in &changes {
-            let done = record.task.status == TaskStatus::Done;
-            let result = match change {
-                TaskChange::Deadline(to, _) if !done => self
-                    .extend(
-                        task,
-                        ExtendInput {
-                            to: item.deadline.clone().unwrap_or_else(|| to.clone()),
-                            reason: reason.clone(),
-                            phrase: item.deadline_phrase.clone(),
-                        },
-                    )
-                    .await
-                    .map(|_| ()),
-                TaskChange::Lead(lead) if !done => {
-                    self.update_task(
-                        task,
-                        TaskPatch { lead: Some(Some(lead.clone())), ..TaskPatch::default() },
-                    )
-                    .await
+            match change {
+                TaskChange::Lead(lead) if open => patch.lead = Some(Some(lead.clone())),
+                TaskChange::Coordinating(list) if open => patch.coordinating = Some(Some(list.clone())),
+                TaskChange::Summary(summary) if open => patch.summary = Some(Some(summary.clone())),
+                TaskChange::Details(details) if open => patch.details = Some(details.clone()),
+                TaskChange::Deadline(to, _) if open => {
+                    steps.push((vec![change.field()], Step::Extend(to.clone())))
                 }
-                TaskChange::Coordinating(list) if !done => {
-                    self.update_task(
-                        task,
-                        TaskPatch { coordinating: Some(Some(list.clone())), ..TaskPatch::default() },
-                    )
-                    .await
+                TaskChange::Done => steps.push((vec![change.field()], Step::Done)),
+                _ => continue,
+            }
+            if !matches!(change, TaskChange::Deadline(..) | TaskChange::Done) {
+                patched.push(change.field());
+            }
+        }
+        if !patched.is_empty() {
+            steps.insert(0, (patched, Step::Patch(Box::new(patch))));
+        }
+        let mut changed = Vec::new();
+        for (fields, step) in steps {
+            let result = match step {
+                Step::Patch(patch) => self.update_task(task, *patch).await,
+                Step::Extend(to) => {
+                    let input = ExtendInput {
+                        to: item.deadline.clone().unwrap_or(to),
+                        reason: reason.clone(),
+                        phrase: item.deadline_phrase.clone(),
+                    };
+                    self.extend(task, input).await.map(|_| ())
                 }
-                TaskChange::Summary(summary) if !done => {
-                    self.update_task(
-                        task,
-                        TaskPatch { summary: Some(Some(summary.clone())), ..TaskPatch::default() },
-                    )
-                    .await
+                Step::Done => {
+                    let note = Some(format!("nguồn {} ghi đã hoàn thành", source.name));
+                    self.mark_done(task, DoneInput { on: None, note }).await.map(|_| ())
                 }
-                TaskChange::Details(details) if !done => {
-                    self.update_task(
-                        task,
-                        TaskPatch { details: Some(details.clone()), ..TaskPatch::default() },
-                    )
-                    .await
-                }
-                TaskChange::Done => self
-                    .mark_done(
-                        task,
-                        DoneInput {
-                            on: None,
-                            note: Some(format!("nguồn {} ghi đã hoàn thành", source.name)),
-                        },
-                    )
-                    .await
-                    .map(|_| ()),
-                _ => Ok(()),
             };
             match result {
-                Ok(()) => changed.push(change.field()),
+                Ok(()) => changed.extend(fields),
                 // What the source says cannot be applied (a department the config does not
-                // know): reported with the conflicts, the rest goes on.
+                // know): noted in the task's history, the rest goes on.
                 Err(ChangeError::Invalid(problems)) => {
                     let detail = problems
                         .iter()
                         .map(|p| format!("{}: {}", p.field, p.message))
                         .collect::<Vec<_>>()
                         .join("; ");
+                    let detail = format!("nguồn {}: {detail}", source.name);
                     self.store
-                        .note_task(
-                            task,
-                            "source_refused",
-                            &format!("nguồn {}: {detail}", source.name),
-                            self.actor.as_str(),
-                            self.now,
-                        )
+                        .note_task(task, "source_refused", &detail, self.actor.as_str(), self.now)
                         .await?;
                 }
                 Err(other) => return Err(other),
@@ -498,6 +480,13 @@ impl Changes<'_> {
         self.store.item_applied(&source.name, &item.id, hash, &item.to_json(), self.now).await?;
         Ok(Synced::Updated { changed, conflicts: reported })
     }
+}
+
+/// One command of following a change.
+enum Step {
+    Patch(Box<TaskPatch>),
+    Extend(String),
+    Done,
 }
 
 /// A task's fields as the source writes them.

@@ -79,7 +79,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         }
         ImportFormat::Toml => {
             for (name, proposal) in &proposals {
-                outln!("{}", crate::app::imports::to_directive_file(proposal, name));
+                outln!("{}", crate::directive_file::proposal_file(proposal, name));
             }
             Ok(())
         }

@@ -20,7 +20,7 @@ use crate::config::Departments;
 use crate::domain::NewDirective;
 
 mod write;
-pub use write::write;
+pub use write::{proposal_file, write};
 
 /// One problem in a directive file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -90,3 +90,35 @@ pub fn write(fields: &DirectiveFields, heading: &[String], notes: &[Vec<String>]
     }
     out
 }
+
+/// The proposal as a directive file that `nhacviec directive add` accepts, each task with
+/// its source line, confidence and what to check in a comment for the person editing it.
+pub fn proposal_file(proposal: &crate::import::Proposal, file: &str) -> String {
+    let document = &proposal.document;
+    let mut heading = vec![
+        format!("Đề xuất nhập từ {file}: {} nhiệm vụ.", proposal.tasks.len()),
+        "Kiểm tra các dòng có \"xem lại\" trước khi thêm bằng `nhacviec directive add`.".to_owned(),
+    ];
+    if document.issue_date.is_none() && document.meeting_date.is_some() {
+        heading.push("xem lại: issued_on là ngày họp, văn bản không ghi ngày ban hành".to_owned());
+    }
+    let notes: Vec<Vec<String>> = proposal
+        .tasks
+        .iter()
+        .map(|task| {
+            let review: Vec<&str> =
+                task.flags.iter().filter(|f| f.needs_review()).map(|f| f.as_str()).collect();
+            let review =
+                if review.is_empty() { String::new() } else { format!("; xem lại: {}", review.join(", ")) };
+            let mut notes = vec![format!("dòng {}, độ tin cậy {:.2}{review}", task.line, task.confidence)];
+            if task.deadline_written.is_none()
+                && task.recurrence.is_none()
+                && let Some(phrase) = &task.deadline_phrase
+            {
+                notes.push(format!("thời hạn không tính được ngày: {phrase}"));
+            }
+            notes
+        })
+        .collect();
+    write(&crate::app::imports::fields(proposal, file, ""), &heading, &notes)
+}

@@ -57,29 +57,35 @@ fn text(value: &Value) -> Option<String> {
 
 /// Reads one item with the map.
 pub fn read_item(item: &Value, map: &ItemMap) -> Result<SourceTask, String> {
-    let field = |pointer: &Option<String>| {
-        pointer.as_deref().and_then(|p| item.pointer(p)).and_then(text).filter(|t| !t.is_empty())
-    };
-    let required = |name: &str, pointer: &str| {
-        item.pointer(pointer)
-            .and_then(text)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| format!("{name} ({pointer}) is missing"))
-    };
     let coordinating = match map.coordinating.as_deref().and_then(|p| item.pointer(p)) {
         Some(Value::Array(list)) => list.iter().filter_map(text).filter(|t| !t.is_empty()).collect(),
         Some(value) => text(value).map(|t| split_list(&t)).unwrap_or_default(),
         None => Vec::new(),
     };
-    let flag = |pointer: &Option<String>, values: &[String]| {
-        pointer.as_deref().and_then(|p| item.pointer(p)).is_some_and(|value| match value {
-            Value::Bool(b) => *b,
-            Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
-            Value::String(s) => {
-                let s = s.trim().to_lowercase();
-                s == "true" || values.iter().any(|v| v.to_lowercase() == s)
-            }
-            _ => false,
+    task_from(map, |pointer| item.pointer(pointer).and_then(text), coordinating)
+}
+
+/// A task item from its fields: `value` finds a field by the map's pointer or column, as
+/// text; `coordinating` is read apart, being a list.
+pub fn task_from(
+    map: &ItemMap,
+    value: impl Fn(&str) -> Option<String>,
+    coordinating: Vec<String>,
+) -> Result<SourceTask, String> {
+    let field = |at: &Option<String>| {
+        at.as_deref().and_then(&value).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+    };
+    let required = |name: &str, at: &str| {
+        value(at)
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| format!("{name} ({at}) is missing"))
+    };
+    // true, 1, or one of the values that mean done, without case.
+    let flag = |at: &Option<String>, values: &[String]| {
+        field(at).is_some_and(|v| {
+            let v = v.to_lowercase();
+            v == "true" || v == "1" || v == "t" || values.iter().any(|d| d.to_lowercase() == v)
         })
     };
     Ok(SourceTask {

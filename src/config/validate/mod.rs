@@ -3,6 +3,7 @@
 mod channels;
 mod departments;
 mod http;
+mod query;
 mod sources;
 
 use std::time::Duration;

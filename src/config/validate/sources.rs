@@ -303,7 +303,7 @@ fn sql(key: &str, raw: RawSource, problems: &mut Problems) -> Option<SqlSettings
     });
     let query = match raw.query.as_deref().map(str::trim) {
         Some(query) if !query.is_empty() => {
-            if let Err(problem) = crate::sources::sql::read_only(query) {
+            if let Err(problem) = super::query::read_only(query) {
                 problems.add(format!("{key}.query"), problem);
             }
             Some(query.trim_end_matches(';').to_owned())
@@ -318,7 +318,7 @@ fn sql(key: &str, raw: RawSource, problems: &mut Problems) -> Option<SqlSettings
     let wins = wins(key, raw.wins.as_deref(), problems);
     let map = item_map(key, raw.map, raw.done_values, false, problems);
     if let (Some(query), Some(map)) = (&query, &map) {
-        for column in crate::sources::sql::missing_columns(query, map, raw.cursor.as_deref()) {
+        for column in super::query::missing_columns(query, map, raw.cursor.as_deref()) {
             problems.add(format!("{key}.map"), format!("the query does not name the column '{column}'"));
         }
         if raw.cursor.is_some() && !query.contains("{cursor}") {
