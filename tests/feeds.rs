@@ -334,3 +334,93 @@ async fn a_daemon_killed_mid_feed_poll_applies_nothing_twice_and_loses_nothing()
     let sources = env.json(&["sources"]);
     assert_eq!(sources[0]["imported"].as_u64(), Some(ITEMS as u64));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_review_mode_tasks_wait_as_drafts_and_join_their_directive_when_accepted() {
+    let feed = MockServer::start().await;
+    let env = TestEnv::new(ConfigParts::default());
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + &feed_source(&format!("{}/tasks", feed.uri()), "review");
+    std::fs::write(&env.config, config).unwrap();
+    // Two tasks of one directive, one already done at the source, and an id that comes
+    // twice in the feed (the later one counts).
+    let mut twice = item("t3", "snv", &day(40), "", 2);
+    twice["noi_dung"] = json!("Nhiệm vụ t3 (bản sau)");
+    serve(
+        &feed,
+        &[
+            item("t1", "snv", &day(20), "", 1),
+            item("t2", "ubnd-tpnd", &day(30), "Hoàn thành", 1),
+            item("t3", "snv", &day(40), "", 1),
+            twice,
+        ],
+        "\"r1\"",
+    )
+    .await;
+    let daemon = env.spawn_daemon();
+    daemon.wait_running().await;
+    let drafts = daemon
+        .wait_for("three drafts", WAIT, || {
+            let drafts = env.json(&["draft", "list"]);
+            (drafts.as_array().unwrap().len() == 3).then_some(drafts)
+        })
+        .await;
+    assert!(env.json(&["task", "list"]).as_array().unwrap().is_empty());
+    for draft in drafts.as_array().unwrap() {
+        env.ok(&["draft", "accept", &draft["id"].to_string()]);
+    }
+    let tasks = env.json(&["task", "list"]);
+    let tasks = tasks.as_array().unwrap();
+    assert_eq!(tasks.len(), 3, "{tasks:#?}");
+    assert_eq!(
+        env.json(&["directive", "list"]).as_array().unwrap().len(),
+        1,
+        "the drafts join one directive"
+    );
+    assert_eq!(task_of(&env, "Nhiệm vụ t2")["status"], "done", "done at the source, done once accepted");
+    assert!(!task_of(&env, "Nhiệm vụ t3 (bản sau)").is_null());
+    // Accepted, the tasks follow their source: t1 extended there is extended here.
+    serve(
+        &feed,
+        &[
+            item("t1", "snv", &day(22), "", 3),
+            item("t2", "ubnd-tpnd", &day(30), "Hoàn thành", 1),
+            twice_later(),
+        ],
+        "\"r2\"",
+    )
+    .await;
+    daemon
+        .wait_for("t1 extended", WAIT, || {
+            (task_of(&env, "Nhiệm vụ t1")["deadline"] == days_from_today(22).to_string()).then_some(())
+        })
+        .await;
+}
+
+fn twice_later() -> Value {
+    let mut twice = item("t3", "snv", &day(40), "", 2);
+    twice["noi_dung"] = json!("Nhiệm vụ t3 (bản sau)");
+    twice
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_next_page_on_another_host_is_not_followed_with_the_token() {
+    let feed = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [item("t1", "snv", &day(20), "", 1)], "next": format!("{}/steal", elsewhere.uri())})))
+        .mount(&feed)
+        .await;
+    let env = TestEnv::new(ConfigParts::default());
+    let config = std::fs::read_to_string(&env.config).unwrap()
+        + &feed_source(&format!("{}/tasks", feed.uri()), "auto");
+    std::fs::write(&env.config, config).unwrap();
+    let daemon = env.spawn_daemon();
+    daemon
+        .wait_for("the poll refused", WAIT, || {
+            let sources = env.json(&["sources"]);
+            sources[0]["last_error"].as_str().is_some_and(|e| e.contains("another host")).then_some(())
+        })
+        .await;
+    assert!(futures_block(elsewhere.received_requests()).unwrap_or_default().is_empty());
+}

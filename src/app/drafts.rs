@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::commands::{ChangeError, Changes};
 use super::input::{self, DirectiveFields};
+use super::sync::SourceTask;
 use crate::domain::{DirectiveId, TaskId};
-use crate::store::{DraftApply, DraftRecord, DraftState};
+use crate::store::{DraftApply, DraftRecord, DraftState, SourceItem};
 
 /// What a draft holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,15 +74,35 @@ impl Changes<'_> {
             input::directive(fields, "", &self.settings.departments, &self.settings.calendar.calendar)
                 .map_err(ChangeError::Invalid)?;
         self.plan_new_tasks(&mut directive);
-        let apply = match draft.directive {
+        // A task item of a source joins its directive when another of its tasks made it
+        // meanwhile (review mode drafts every task of a directive on its own).
+        let item = self.store.draft_item(id).await.map_err(ChangeError::from)?;
+        let joins = match (draft.directive, &item) {
+            (Some(existing), _) => Some(existing),
+            (None, Some((source, SourceItem { directive_key: Some(key), .. }))) => {
+                self.store.source_directive(source, key).await.map_err(ChangeError::from)?
+            }
+            _ => None,
+        };
+        let apply = match joins {
             Some(existing) => DraftApply::Tasks(existing, directive.tasks),
             None => DraftApply::Directive(directive),
         };
-        Ok(self
+        let (directive, tasks) = self
             .store
             .accept_draft(id, &apply, self.actor.as_str(), self.now)
             .await
-            .map_err(ChangeError::from)?)
+            .map_err(ChangeError::from)?;
+        // What the source said when it was drafted: a task done there is done here.
+        let said =
+            item.and_then(|(_, item)| item.content).and_then(|c| serde_json::from_str::<SourceTask>(&c).ok());
+        if let (Some(said), Some(task)) = (said, tasks.first())
+            && said.done
+        {
+            let note = Some("nguồn ghi đã hoàn thành".to_owned());
+            self.mark_done(*task, super::input::DoneInput { on: None, note }).await?;
+        }
+        Ok((directive, tasks))
     }
 
     /// Marks a waiting draft rejected, with the reason given.

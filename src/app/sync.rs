@@ -20,6 +20,7 @@ use crate::store::{ItemOutcome, ItemWrite, SourceItem};
 
 /// One task as a source gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SourceTask {
     pub id: String,
     /// The source's id of its directive (or the directive's number).
@@ -221,10 +222,18 @@ impl Changes<'_> {
                 .ok()
                 .map(|d| d.date.to_string())
         });
+        // As the task keeps them: without the lead, each once, in order.
+        let lead = code(&item.lead);
+        let mut coordinating: Vec<String> = Vec::new();
+        for department in item.coordinating.iter().map(|c| code(c)) {
+            if department != lead && !coordinating.contains(&department) {
+                coordinating.push(department);
+            }
+        }
         Current {
             deadline,
-            lead: code(&item.lead),
-            coordinating: item.coordinating.iter().map(|c| code(c)).collect(),
+            lead,
+            coordinating,
             summary: item.summary.clone(),
             details: item.details.clone(),
             done: item.done,
@@ -256,7 +265,9 @@ impl Changes<'_> {
         match known {
             Some(known) if known.content_hash == hash && !known.removed => Ok(Synced::Unchanged),
             Some(SourceItem { task: Some(task), content: Some(content), .. }) => {
-                let before: SourceTask = serde_json::from_str(content).unwrap_or_default();
+                // What it said before cannot be read (written by another version): taken as
+                // what it says now, so nothing looks changed on either side.
+                let before: SourceTask = serde_json::from_str(content).unwrap_or_else(|_| item.clone());
                 self.follow(source, wins, item, &before, *task, &hash).await
             }
             Some(SourceItem { outcome: ItemOutcome::Draft, draft: Some(draft), .. }) => {
@@ -287,10 +298,10 @@ impl Changes<'_> {
         item: &SourceTask,
         hash: &str,
     ) -> Result<Synced, ChangeError> {
-        let existing = match item.directive_key.as_deref() {
-            Some(key) => self.store.source_directive(&source.name, key).await?,
-            None => None,
-        };
+        // An item with no directive of its own is its own directive, under a key no
+        // directive id of the source can take.
+        let directive_key = item.directive_key.clone().unwrap_or_else(|| format!("item:{}", item.id));
+        let existing = self.store.source_directive(&source.name, &directive_key).await?;
         let mut fields = item.fields(&source.name);
         if let Some(directive) = existing
             && let Some(header) = self.store.directive(directive).await?
@@ -321,7 +332,8 @@ impl Changes<'_> {
             error,
             same_as: None,
             task_for,
-            directive_key: Some(item.directive_key.as_deref().unwrap_or(&item.id)),
+            draft_for: None,
+            directive_key: Some(&directive_key),
             content: Some(&content),
         };
         match (checked, source.mode) {
@@ -373,13 +385,15 @@ impl Changes<'_> {
                     encoding: None,
                 }
                 .to_json();
+                // The draft keeps what the source says, done or not: accepting it applies
+                // that (`accept_draft` closes a task done at the source).
+                let said = item.to_json();
                 let mut write = write(None, None, Some(&draft), None);
                 write.content_hash = hash;
+                write.content = Some(&said);
                 // The unsure rest of a directive applied before joins it when accepted.
-                let recorded = self.store.record_item(&write, self.actor.as_str(), self.now).await?;
-                if let (Some(existing), Some(draft)) = (existing, recorded.draft) {
-                    self.store.attach_draft(draft, existing).await?;
-                }
+                write.draft_for = existing;
+                self.store.record_item(&write, self.actor.as_str(), self.now).await?;
                 Ok(Synced::Drafted)
             }
         }

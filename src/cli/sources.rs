@@ -55,6 +55,8 @@ pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
                     SourceKind::Http(feed) => {
                         let mut url = feed.url.clone();
                         url.set_query(None);
+                        let _ = url.set_username("");
+                        let _ = url.set_password(None);
                         url.to_string()
                     }
                 },

@@ -128,7 +128,9 @@ pub fn iso_date(text: &str) -> String {
     {
         return date.to_string();
     }
-    match text.split_once('T') {
+    // A time after the date ("2026-11-30T00:00:00+07:00", "2026-11-30 00:00:00", as
+    // databases write their datetime columns): the date.
+    match text.split_once(['T', ' ']) {
         Some((date, _)) if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() => date.to_owned(),
         _ => text.to_owned(),
     }
@@ -202,6 +204,16 @@ mod tests {
         assert_eq!(item.coordinating, ["UBND thành phố Nam Định"]);
         assert!(!item.done && !item.removed);
         assert!(page.next.is_some());
+    }
+
+    #[test]
+    fn dates_are_read_as_offices_and_databases_write_them() {
+        assert_eq!(iso_date("30/11/2026"), "2026-11-30");
+        assert_eq!(iso_date("2026-11-30T00:00:00+07:00"), "2026-11-30");
+        assert_eq!(iso_date("2026-11-30 00:00:00"), "2026-11-30");
+        assert_eq!(iso_date("2026-11-30"), "2026-11-30");
+        assert_eq!(iso_date("2026-Q4"), "2026-Q4");
+        assert_eq!(iso_date("31/02/2026"), "31/02/2026");
     }
 
     #[test]

@@ -100,8 +100,16 @@ fn candidate(
         return Ok(None);
     }
     let modified = metadata.modified()?;
-    // A time in the future (a clock skewed on the share) counts as just written.
-    let age = now.duration_since(modified).unwrap_or(Duration::ZERO);
+    // A copy that keeps the original's time (`cp -p`, a share, an unzip) is still being
+    // written when its change time is recent: the later of the two counts. A time in the
+    // future (a clock skewed on the share) counts as just written.
+    let changed = {
+        use std::os::unix::fs::MetadataExt;
+        std::time::UNIX_EPOCH
+            + Duration::from_secs(u64::try_from(metadata.ctime()).unwrap_or(0))
+            + Duration::from_nanos(u64::try_from(metadata.ctime_nsec()).unwrap_or(0))
+    };
+    let age = now.duration_since(modified.max(changed)).unwrap_or(Duration::ZERO);
     if age < settle {
         return Ok(None);
     }

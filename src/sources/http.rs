@@ -35,9 +35,11 @@ impl FeedState {
     }
 }
 
-/// The pages of one poll, or `None` when the first page has not changed (304).
+/// What one poll fetched (each page is handed to `next_of` as it comes), or `None` when
+/// the first page has not changed (304).
 pub struct Fetched {
-    pub pages: Vec<Vec<u8>>,
+    /// How many pages were read.
+    pub pages: usize,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
@@ -81,21 +83,27 @@ pub async fn fetch(
     }
     let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (etag, last_modified) = (header(reqwest::header::ETAG), header(reqwest::header::LAST_MODIFIED));
-    let mut pages = vec![body(response, &first).await?];
-    let mut seen = vec![first];
-    while let Some(next) = next_of(pages.last().map(Vec::as_slice).unwrap_or_default())? {
+    let origin = |url: &str| reqwest::Url::parse(url).ok().map(|u| u.origin());
+    let mut page = body(response, &first).await?;
+    let mut seen = vec![first.clone()];
+    while let Some(next) = next_of(&page)? {
         let next = resolve(&seen[seen.len() - 1], &next);
-        if seen.contains(&next) || pages.len() >= MAX_PAGES {
-            return Err(SourceError::Feed(format!("the pages lead back to {next}: a loop")));
+        // The token goes to the feed's own origin only: a page that points elsewhere is
+        // refused, not followed.
+        if origin(&next) != origin(&first) {
+            return Err(SourceError::Feed("a next page on another host or scheme: not followed".to_owned()));
+        }
+        if seen.contains(&next) || seen.len() >= MAX_PAGES {
+            return Err(SourceError::Feed("the pages lead back to one read before: a loop".to_owned()));
         }
         let response = request(client, feed, &next)
             .send()
             .await
             .map_err(|e| SourceError::Feed(e.without_url().to_string()))?;
-        pages.push(body(response, &next).await?);
+        page = body(response, &next).await?;
         seen.push(next);
     }
-    Ok(Some(Fetched { pages, etag, last_modified }))
+    Ok(Some(Fetched { pages: seen.len(), etag, last_modified }))
 }
 
 /// A next page's address, relative to the page that named it.
@@ -119,12 +127,19 @@ async fn body(response: reqwest::Response, url: &str) -> Result<Vec<u8>, SourceE
             MAX_PAGE_BYTES >> 20
         )));
     }
-    let bytes = response.bytes().await.map_err(|e| SourceError::Feed(e.without_url().to_string()))?;
-    if bytes.len() > MAX_PAGE_BYTES {
-        return Err(SourceError::Feed(format!(
-            "a page of {host} is larger than {} MB",
-            MAX_PAGE_BYTES >> 20
-        )));
+    // Read a chunk at a time, so that a page with no length stops at the limit.
+    let mut response = response;
+    let mut bytes = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| SourceError::Feed(e.without_url().to_string()))?
+    {
+        if bytes.len() + chunk.len() > MAX_PAGE_BYTES {
+            return Err(SourceError::Feed(format!(
+                "a page of {host} is larger than {} MB",
+                MAX_PAGE_BYTES >> 20
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }

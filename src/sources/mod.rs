@@ -162,6 +162,20 @@ async fn follow_items(
     items: Vec<Result<crate::app::sync::SourceTask, String>>,
     report: &mut PollReport,
 ) -> Result<(), SourceError> {
+    // An id that comes twice in one poll (a join that repeats a row, a page read after an
+    // update moved its item) is followed once, as it came last.
+    let mut last: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, item) in items.iter().enumerate() {
+        if let Ok(item) = item {
+            last.insert(item.id.clone(), index);
+        }
+    }
+    let items: Vec<_> = items
+        .into_iter()
+        .enumerate()
+        .filter(|(index, item)| item.as_ref().map_or(true, |item| last.get(&item.id) == Some(index)))
+        .map(|(_, item)| item)
+        .collect();
     let ids: Vec<&str> = items.iter().filter_map(|item| item.as_ref().ok().map(|i| i.id.as_str())).collect();
     let known = store.source_items(&source.name, &ids).await?;
     let changes = Changes::new(store, settings, Actor::source(&source.name));
@@ -299,18 +313,19 @@ async fn take_file(
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Ok(None),
         Err(error) => {
-            // Unreadable (permissions): left where it is, and the poll says so.
-            return Err(SourceError::Folder { path: candidate.path.display().to_string(), source: error });
+            // Unreadable (permissions): left where it is for a later poll, and logged; the
+            // files after it are read all the same.
+            tracing::warn!(source = %source.name, file = %candidate.name, %error, "cannot read the file: left in place");
+            return Ok(None);
         }
     };
     let hash = imports::document_hash(&bytes);
-    if let Some(item) = store.source_item(&source.name, &hash).await? {
-        // Recorded by an earlier poll that stopped before filing it away, or dropped again.
-        let (into, error) = match item.outcome {
-            ItemOutcome::Failed => (folder::FAILED, item.error.as_deref()),
-            _ => (folder::DONE, None),
-        };
-        file_away(inbox, &candidate.path, into, error).map_err(file_error)?;
+    // Recorded by an earlier poll that stopped before filing it away, or dropped again. One
+    // that failed is read again: the config may have changed since (a department added).
+    if let Some(item) = store.source_item(&source.name, &hash).await?
+        && item.outcome != ItemOutcome::Failed
+    {
+        file_away(inbox, &candidate.path, folder::DONE, None).map_err(file_error)?;
         tracing::info!(source = %source.name, file = %candidate.name, "seen before: filed away again");
         return Ok(Some(Taken::SeenBefore));
     }
@@ -336,6 +351,7 @@ async fn take_file(
         error: error.as_deref(),
         same_as,
         task_for: None,
+        draft_for: None,
         directive_key: None,
         content: None,
     };
@@ -578,7 +594,13 @@ async fn run_source(
 /// instant.
 fn next_poll(poll: &Poll, settings: &Settings, started: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
     let next = match poll {
-        Poll::Every(every) => started + chrono::Duration::from_std(*every).unwrap_or(chrono::Duration::MAX),
+        Poll::Every(every) => {
+            match chrono::Duration::from_std(*every).ok().and_then(|every| started.checked_add_signed(every))
+            {
+                Some(next) => next,
+                None => return Duration::from_secs(365 * 24 * 3600),
+            }
+        }
         Poll::Cron(cron) => {
             let local = now.with_timezone(&settings.timezone);
             match cron.find_next_occurrence(&local, false) {

@@ -72,6 +72,8 @@ pub struct SourceItem {
     pub draft: Option<i64>,
     /// The task a task item became.
     pub task: Option<TaskId>,
+    /// The source's id of the item's directive.
+    pub directive_key: Option<String>,
     /// What the source said, as applied (JSON).
     pub content: Option<String>,
     pub error: Option<String>,
@@ -88,14 +90,26 @@ type ItemRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    Option<String>,
     Option<i64>,
 );
 
-const ITEM_COLUMNS: &str =
-    "external_id, content_hash, label, outcome, directive_id, draft_id, task_id, content, error, removed_at";
+const ITEM_COLUMNS: &str = "external_id, content_hash, label, outcome, directive_id, draft_id, task_id, directive_key, content, error, removed_at";
 
 fn source_item(row: ItemRow) -> Result<SourceItem> {
-    let (external_id, content_hash, label, outcome, directive, draft, task, content, error, removed) = row;
+    let (
+        external_id,
+        content_hash,
+        label,
+        outcome,
+        directive,
+        draft,
+        task,
+        directive_key,
+        content,
+        error,
+        removed,
+    ) = row;
     Ok(SourceItem {
         external_id,
         content_hash,
@@ -104,6 +118,7 @@ fn source_item(row: ItemRow) -> Result<SourceItem> {
         directive: directive.map(DirectiveId),
         draft,
         task: task.map(TaskId),
+        directive_key,
         content,
         error,
         removed: removed.is_some(),
@@ -128,6 +143,8 @@ pub struct ItemWrite<'a> {
     pub same_as: Option<DirectiveId>,
     /// A task item: the directive it joins, applied before, with its new task.
     pub task_for: Option<(DirectiveId, &'a NewTask)>,
+    /// The directive a draft's tasks join when it is accepted.
+    pub draft_for: Option<DirectiveId>,
     /// The source's id of the item's directive.
     pub directive_key: Option<&'a str>,
     /// What the source said, as applied.
@@ -258,6 +275,17 @@ impl Store {
         Ok(found)
     }
 
+    /// The item a draft came from, with its source's name.
+    pub async fn draft_item(&self, draft: i64) -> Result<Option<(String, SourceItem)>> {
+        let key: Option<(String, String)> =
+            sqlx::query_as("SELECT source, external_id FROM source_items WHERE draft_id = ? LIMIT 1")
+                .bind(draft)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((source, external_id)) = key else { return Ok(None) };
+        Ok(self.source_item(&source, &external_id).await?.map(|item| (source, item)))
+    }
+
     /// Where `source`'s next poll goes on from.
     pub async fn source_cursor(&self, source: &str) -> Result<Option<String>> {
         let cursor: Option<Option<String>> = sqlx::query_scalar("SELECT cursor FROM sources WHERE name = ?")
@@ -378,7 +406,7 @@ impl Store {
             )
             .bind(item.source)
             .bind(item.label)
-            .bind(recorded.directive.map(|d| d.0))
+            .bind(recorded.directive.or(item.draft_for).map(|d| d.0))
             .bind(content)
             .bind(to_unix(now))
             .fetch_one(&mut *tx)
@@ -505,16 +533,6 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(draft_record).transpose()?.ok_or(StoreError::NoSuchDraft(id))
-    }
-
-    /// Makes a draft the rest of `directive`: accepting it adds its tasks there.
-    pub async fn attach_draft(&self, draft: i64, directive: DirectiveId) -> Result<()> {
-        sqlx::query("UPDATE drafts SET directive_id = ? WHERE id = ?")
-            .bind(directive.0)
-            .bind(draft)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
