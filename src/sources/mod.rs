@@ -581,11 +581,24 @@ async fn run_source(
             }
         };
         publish_state(&store, &name).await;
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            // A reload may change this source's schedule or remove it.
-            changed = settings.changed() => if changed.is_err() { return },
-            _ = shutdown.recv() => return,
+        // A reload that changes this source (or removes it) polls it at once under its new
+        // settings; one that leaves it as it was keeps its schedule and its backoff.
+        let as_it_was = format!("{source:?}");
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => break,
+                changed = settings.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let now = settings.borrow().sources.iter().find(|s| s.name == name).map(|s| format!("{s:?}"));
+                    if now.as_deref() != Some(as_it_was.as_str()) {
+                        break;
+                    }
+                }
+                _ = shutdown.recv() => return,
+            }
         }
     }
 }
