@@ -158,12 +158,7 @@ async fn a_feed_that_changes_between_polls_is_followed_task_by_task() {
         })
         .await;
     // Unchanged, the feed answers 304 to the next polls, which send its ETag.
-    daemon
-        .wait_for("a conditional request", WAIT, || {
-            let requests = futures_requests(&feed);
-            requests.then_some(())
-        })
-        .await;
+    daemon.wait_for("a conditional request", WAIT, || asked_with_etag(&feed).then_some(())).await;
 
     // Second: t1 extended, t2 reassigned to Sở Nội vụ, a new t3; t3's deadline is then
     // changed here.
@@ -243,7 +238,7 @@ async fn a_feed_that_changes_between_polls_is_followed_task_by_task() {
 }
 
 /// Whether the feed was asked conditionally, with the ETag it gave.
-fn futures_requests(feed: &MockServer) -> bool {
+fn asked_with_etag(feed: &MockServer) -> bool {
     let requests = futures_block(feed.received_requests());
     requests.unwrap_or_default().iter().any(|r| r.headers.get("if-none-match").is_some_and(|v| v == "\"v1\""))
 }
@@ -344,15 +339,13 @@ async fn in_review_mode_tasks_wait_as_drafts_and_join_their_directive_when_accep
     std::fs::write(&env.config, config).unwrap();
     // Two tasks of one directive, one already done at the source, and an id that comes
     // twice in the feed (the later one counts).
-    let mut twice = item("t3", "snv", &day(40), "", 2);
-    twice["noi_dung"] = json!("Nhiệm vụ t3 (bản sau)");
     serve(
         &feed,
         &[
             item("t1", "snv", &day(20), "", 1),
             item("t2", "ubnd-tpnd", &day(30), "Hoàn thành", 1),
             item("t3", "snv", &day(40), "", 1),
-            twice,
+            twice_later(),
         ],
         "\"r1\"",
     )
@@ -397,6 +390,7 @@ async fn in_review_mode_tasks_wait_as_drafts_and_join_their_directive_when_accep
         .await;
 }
 
+/// t3 as the source says it the second time.
 fn twice_later() -> Value {
     let mut twice = item("t3", "snv", &day(40), "", 2);
     twice["noi_dung"] = json!("Nhiệm vụ t3 (bản sau)");

@@ -91,7 +91,6 @@ pub enum Synced {
         conflicts: Vec<String>,
     },
     Removed,
-    Failed(String),
 }
 
 /// A change to bring a task to what its source now says.

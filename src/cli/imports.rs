@@ -34,9 +34,6 @@ pub enum ImportFormat {
     Toml,
 }
 
-/// Documents larger than this are not directives.
-const MAX_BYTES: u64 = 10 * 1024 * 1024;
-
 pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
     let mut proposals = Vec::new();
@@ -44,21 +41,20 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         let name = file.display().to_string();
         let size =
             std::fs::metadata(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?.len();
-        if size > MAX_BYTES {
+        if size > import::MAX_DOCUMENT_BYTES as u64 {
             return Err(InputError(format!(
                 "{name}: too large for a directive: {} MB (at most {} MB)",
                 size / (1024 * 1024),
-                MAX_BYTES / (1024 * 1024)
+                import::MAX_DOCUMENT_BYTES / (1024 * 1024)
             ))
             .into());
         }
         let bytes = std::fs::read(file).map_err(|e| InputError(format!("{name}: cannot read it: {e}")))?;
         let hash = crate::app::imports::document_hash(&bytes);
-        let decoded = import::decode::document(&bytes).map_err(|e| InputError(format!("{name}: {e}")))?;
-        let mut proposal = import::propose(&decoded.text, &setting);
-        proposal.encoding = decoded.encoding.as_str();
-        if decoded.encoding.converted() {
-            eprintln!("{name}: converted from {} to Unicode", decoded.encoding.as_str());
+        let (mut proposal, encoding) =
+            import::read(&bytes, &setting).map_err(|e| InputError(format!("{name}: {e}")))?;
+        if encoding.converted() {
+            eprintln!("{name}: converted from {} to Unicode", encoding.as_str());
         }
         if let Some(number) = &args.directive_number {
             proposal.document.number = Some(number.clone());

@@ -27,43 +27,36 @@ struct SourceView {
 
 pub async fn list(settings: &Settings, format: Format) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
-    let states = store.source_states().await?;
-    let views: Vec<SourceView> = settings
-        .sources
-        .iter()
-        .map(|source| {
-            let state = states
-                .iter()
-                .find(|s| s.name == source.name)
-                .cloned()
-                .unwrap_or_else(|| SourceState { name: source.name.clone(), ..SourceState::default() });
-            SourceView {
-                name: source.name.clone(),
-                kind: source.kind.name(),
-                mode: source.mode.as_str(),
-                poll: match &source.poll {
-                    Poll::Every(every) => format!("every {}", humantime::format_duration(*every)),
-                    Poll::Cron(cron) => format!("cron {}", cron.pattern),
+    let mut views = Vec::with_capacity(settings.sources.len());
+    for source in &settings.sources {
+        let state = store.source_state(&source.name).await?;
+        views.push(SourceView {
+            name: source.name.clone(),
+            kind: source.kind.name(),
+            mode: source.mode.as_str(),
+            poll: match &source.poll {
+                Poll::Every(every) => format!("every {}", humantime::format_duration(*every)),
+                Poll::Cron(cron) => format!("cron {}", cron.pattern),
+            },
+            place: match &source.kind {
+                SourceKind::Folder(folder) => folder.path.display().to_string(),
+                // The engine only: the URL holds a password.
+                SourceKind::Sql(sql) => match sql.engine {
+                    crate::config::SqlEngine::Postgres => "postgres".to_owned(),
+                    crate::config::SqlEngine::MySql => "mysql".to_owned(),
                 },
-                place: match &source.kind {
-                    SourceKind::Folder(folder) => folder.path.display().to_string(),
-                    // The address without its query, which may carry a key.
-                    SourceKind::Sql(sql) => match sql.engine {
-                        crate::config::SqlEngine::Postgres => "postgres".to_owned(),
-                        crate::config::SqlEngine::MySql => "mysql".to_owned(),
-                    },
-                    SourceKind::Http(feed) => {
-                        let mut url = feed.url.clone();
-                        url.set_query(None);
-                        let _ = url.set_username("");
-                        let _ = url.set_password(None);
-                        url.to_string()
-                    }
-                },
-                state,
-            }
-        })
-        .collect();
+                // The address without its query or user, which may carry a key.
+                SourceKind::Http(feed) => {
+                    let mut url = feed.url.clone();
+                    url.set_query(None);
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    url.to_string()
+                }
+            },
+            state,
+        });
+    }
     match format {
         Format::Json => table::print_json(&views),
         Format::Table => {

@@ -15,10 +15,10 @@ use super::auth::Writer;
 use super::problem::{Problem, QueryParams};
 use crate::app::commands::{Actor, Changes, FieldProblem};
 use crate::app::imports::{Applied, ApplyError, document_hash};
-use crate::import::{self, Proposal, Setting, decode};
+use crate::import::{self, Proposal, Setting};
 
 /// A document larger than this is not a directive.
-pub const MAX_DOCUMENT: usize = 10 * 1024 * 1024;
+pub const MAX_DOCUMENT: usize = import::MAX_DOCUMENT_BYTES;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,12 +82,10 @@ pub(super) async fn import_document(
     }
     let name =
         query.name.or(file_name).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "document".to_owned());
-    let decoded =
-        decode::document(&bytes).map_err(|error| Problem::invalid_field("body", error.to_string()))?;
     let settings = state.settings();
     let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
-    let mut proposal = import::propose(&decoded.text, &setting);
-    proposal.encoding = decoded.encoding.as_str();
+    let (mut proposal, _) =
+        import::read(&bytes, &setting).map_err(|error| Problem::invalid_field("body", error.to_string()))?;
     if let Some(number) = query.directive_number {
         proposal.document.number = Some(number);
     }

@@ -200,14 +200,16 @@ async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 
 /// A line for each configured source whose last polls failed.
 async fn failing_sources(state: &AppState) -> String {
-    let configured: Vec<String> = state.settings().sources.iter().map(|s| s.name.clone()).collect();
-    let Ok(states) = state.store().source_states().await else { return String::new() };
-    states
-        .into_iter()
-        .filter(|s| s.failures > 0 && configured.contains(&s.name))
+    let mut lines = String::new();
+    for source in &state.settings().sources {
         // Without the error, which may name hosts and users: `nhacviec sources` shows it.
-        .map(|s| format!("source {}: failing ({} polls in a row)\n", s.name, s.failures))
-        .collect()
+        if let Ok(known) = state.store().source_state(&source.name).await
+            && known.failures > 0
+        {
+            lines.push_str(&format!("source {}: failing ({} polls in a row)\n", known.name, known.failures));
+        }
+    }
+    lines
 }
 
 async fn render_metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {

@@ -49,6 +49,18 @@ fn capitalised(text: &str) -> String {
     }
 }
 
+/// Documents larger than this are not directives, whichever way they come in.
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Reads a document's bytes (PDF, DOCX, text in any encoding) and proposes its tasks; the
+/// proposal says the encoding it was read in, and the encoding whether it was converted.
+pub fn read(bytes: &[u8], setting: &Setting) -> Result<(Proposal, decode::Encoding), decode::DecodeError> {
+    let decoded = decode::document(bytes)?;
+    let mut proposal = propose(&decoded.text, setting);
+    proposal.encoding = decoded.encoding.as_str();
+    Ok((proposal, decoded.encoding))
+}
+
 /// The lines the document's facts are looked for in.
 const FACT_LINES: usize = 200;
 

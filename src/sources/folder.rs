@@ -64,15 +64,9 @@ pub fn ready(folder: &Path, settle: Duration, now: SystemTime) -> std::io::Resul
     let mut found = Vec::new();
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
-        let Ok(name) = entry.file_name().into_string() else {
-            // A name that is not UTF-8 is still a file someone dropped: it is read, and its
-            // name shown as best it can be.
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(candidate) = candidate(&entry.path(), name, settle, now)? {
-                found.push(candidate);
-            }
-            continue;
-        };
+        // A name that is not UTF-8 is still a file someone dropped: it is read, and its name
+        // shown as best it can be.
+        let name = entry.file_name().to_string_lossy().into_owned();
         if in_progress(&name) {
             continue;
         }
@@ -100,20 +94,23 @@ fn candidate(
         return Ok(None);
     }
     let modified = metadata.modified()?;
-    // A copy that keeps the original's time (`cp -p`, a share, an unzip) is still being
-    // written when its change time is recent: the later of the two counts. A time in the
-    // future (a clock skewed on the share) counts as just written.
-    let changed = {
-        use std::os::unix::fs::MetadataExt;
-        std::time::UNIX_EPOCH
-            + Duration::from_secs(u64::try_from(metadata.ctime()).unwrap_or(0))
-            + Duration::from_nanos(u64::try_from(metadata.ctime_nsec()).unwrap_or(0))
-    };
-    let age = now.duration_since(modified.max(changed)).unwrap_or(Duration::ZERO);
+    // A time in the future (a clock skewed on the share) counts as just written.
+    let age = now.duration_since(written_at(&metadata, modified)).unwrap_or(Duration::ZERO);
     if age < settle {
         return Ok(None);
     }
     Ok(Some(Candidate { path: path.to_owned(), name, size: metadata.len(), modified }))
+}
+
+/// When a file was last written: the later of its modification time and its change time,
+/// for a copy that keeps the original's time (`cp -p`, a share, an unzip) is still being
+/// written while its change time moves.
+fn written_at(metadata: &std::fs::Metadata, modified: SystemTime) -> SystemTime {
+    use std::os::unix::fs::MetadataExt;
+    let changed = std::time::UNIX_EPOCH
+        + Duration::from_secs(u64::try_from(metadata.ctime()).unwrap_or(0))
+        + Duration::from_nanos(u64::try_from(metadata.ctime_nsec()).unwrap_or(0));
+    modified.max(changed)
 }
 
 /// Whether the file is still as it was listed: the same size and modification time.
@@ -190,7 +187,9 @@ mod tests {
         std::fs::write(dir.path().join("a.txt"), "x").unwrap();
         std::fs::write(dir.path().join(".b.txt.tmp"), "x").unwrap();
         std::fs::create_dir(dir.path().join("done")).unwrap();
-        let modified = std::fs::metadata(dir.path().join("a.txt")).unwrap().modified().unwrap();
+        // Written at the later of its modification and change times, as `ready` counts.
+        let metadata = std::fs::metadata(dir.path().join("a.txt")).unwrap();
+        let modified = written_at(&metadata, metadata.modified().unwrap());
         let settle = Duration::from_secs(2);
         assert!(ready(dir.path(), settle, modified + Duration::from_secs(1)).unwrap().is_empty());
         let found = ready(dir.path(), settle, modified + Duration::from_secs(2)).unwrap();

@@ -29,7 +29,7 @@ use crate::store::{ItemOutcome, ItemWrite, Store, StoreError};
 use folder::{FileKind, file_away};
 
 /// Documents larger than this are not directives.
-pub const MAX_DOCUMENT_BYTES: u64 = 10 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES: u64 = import::MAX_DOCUMENT_BYTES as u64;
 
 /// Why a poll failed as a whole (a single item that cannot be read fails alone).
 #[derive(Debug, thiserror::Error)]
@@ -57,16 +57,12 @@ pub struct PollReport {
     pub drafts: usize,
     /// Items that could not be read.
     pub failed: usize,
-    /// Items seen before and filed away again (a poll stopped between recording and filing).
-    pub seen_before: usize,
     /// Known items whose task followed a change at the source.
     pub updated: usize,
     /// Known items the source marked removed.
     pub removed: usize,
     /// Conflicts met: fields changed both here and at the source.
     pub conflicts: usize,
-    /// Whether the feed answered that nothing changed (304).
-    pub not_modified: bool,
 }
 
 /// Whether `source` can be polled as configured: a folder that exists, can be listed, and
@@ -85,14 +81,10 @@ pub fn check(source: &SourceSettings) -> Result<(), String> {
             }
             Ok(())
         }
-        SourceKind::Http(feed) => {
-            if feed.url.host_str().is_none_or(str::is_empty) {
-                return Err(format!("'{}' names no host", feed.url));
-            }
-            Ok(())
-        }
-        // The query was checked with the config: read-only, naming the mapped columns.
-        SourceKind::Sql(_) => Ok(()),
+        // A feed's URL (http or https, with a host) and a query (read-only, naming the
+        // mapped columns) were checked with the config; whether they answer is the poll's
+        // to find, and it reports it.
+        SourceKind::Http(_) | SourceKind::Sql(_) => Ok(()),
     }
 }
 
@@ -141,10 +133,8 @@ async fn poll_feed(
     })
     .await?;
     let mut report = PollReport::default();
-    let Some(fetched) = fetched else {
-        report.not_modified = true;
-        return Ok((report, None));
-    };
+    // 304: nothing changed since the last poll, whose cursor stays.
+    let Some(fetched) = fetched else { return Ok((report, None)) };
     let cursor =
         latest(state.cursor.clone(), items.iter().filter_map(|i| i.as_ref().ok()?.updated_at.clone()));
     follow_items(store, settings, source, feed.wins, items, &mut report).await?;
@@ -196,10 +186,6 @@ async fn follow_items(
                 report.conflicts += conflicts.len();
             }
             Synced::Removed => report.removed += 1,
-            Synced::Failed(problem) => {
-                report.failed += 1;
-                tracing::warn!(source = %source.name, item = %item.id, %problem, "item not applied");
-            }
             Synced::Unchanged => {}
         }
     }
@@ -281,8 +267,7 @@ async fn poll_folder(
             Some(Taken::Recorded(ItemOutcome::Imported)) => report.imported += 1,
             Some(Taken::Recorded(ItemOutcome::Draft)) => report.drafts += 1,
             Some(Taken::Recorded(ItemOutcome::Failed)) => report.failed += 1,
-            Some(Taken::SeenBefore) => report.seen_before += 1,
-            None => {}
+            Some(Taken::SeenBefore) | None => {}
         }
     }
     Ok(report)
@@ -486,17 +471,15 @@ fn read_document(
     bytes: &[u8],
     min_confidence: Option<f64>,
 ) -> Found {
-    let decoded = match import::decode::document(bytes) {
-        Ok(decoded) => decoded,
+    let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
+    let (proposal, encoding) = match import::read(bytes, &setting) {
+        Ok(read) => read,
         Err(error) => return Found::Failed(format!("{name}: {error}")),
     };
-    let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
-    let mut proposal = import::propose(&decoded.text, &setting);
-    proposal.encoding = decoded.encoding.as_str();
     if proposal.tasks.is_empty() {
         return Found::Failed(format!(
             "{name}: không tìm thấy nhiệm vụ nào trong văn bản (đọc theo mã {}): đây có phải là văn bản chỉ đạo?",
-            decoded.encoding.as_str()
+            encoding.as_str()
         ));
     }
     Found::Intake(Box::new(imports::intake(settings, &proposal, name, hash, min_confidence)))
@@ -641,8 +624,7 @@ fn retry_after(poll: &Poll, failures: u32) -> Duration {
 
 /// The source's figures as `nhacviec sources` shows them, as gauges for `/metrics`.
 async fn publish_state(store: &Store, name: &str) {
-    let Ok(states) = store.source_states().await else { return };
-    let Some(state) = states.into_iter().find(|s| s.name == name) else { return };
+    let Ok(state) = store.source_state(name).await else { return };
     let gauge =
         |metric: &'static str, value: f64| metrics::gauge!(metric, "source" => name.to_owned()).set(value);
     gauge("nhacviec_source_imported", state.imported as f64);

@@ -483,36 +483,31 @@ impl Store {
         Ok(())
     }
 
-    /// Every source the store has heard of, with its counts, by name.
-    pub async fn source_states(&self) -> Result<Vec<SourceState>> {
-        type Row = (String, Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
-            "WITH names AS (SELECT name FROM sources UNION SELECT source FROM source_items \
-                            UNION SELECT source FROM drafts) \
-             SELECT n.name, s.cursor, s.last_poll_at, s.last_success_at, s.last_error, \
-                    coalesce(s.failures, 0), \
+    /// What the store knows of the source `name`: nothing yet but its name when it was
+    /// never polled.
+    pub async fn source_state(&self, name: &str) -> Result<SourceState> {
+        type Row = (Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, i64, i64);
+        let (cursor, last_poll, last_success, last_error, failures, imported, drafts, failed): Row = sqlx::query_as(
+            "SELECT s.cursor, s.last_poll_at, s.last_success_at, s.last_error, coalesce(s.failures, 0), \
                     (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'imported'), \
                     (SELECT count(*) FROM drafts d WHERE d.source = n.name AND d.state = 'waiting'), \
                     (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'failed') \
-             FROM names n LEFT JOIN sources s ON s.name = n.name ORDER BY n.name",
+             FROM (SELECT ? AS name) n LEFT JOIN sources s ON s.name = n.name",
         )
-        .fetch_all(&self.pool)
+        .bind(name)
+        .fetch_one(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(name, cursor, last_poll, last_success, last_error, failures, imported, drafts, failed)| {
-                Ok(SourceState {
-                    name,
-                    cursor,
-                    last_poll_at: last_poll.map(from_unix).transpose()?,
-                    last_success_at: last_success.map(from_unix).transpose()?,
-                    last_error,
-                    failures: u32::try_from(failures).unwrap_or(u32::MAX),
-                    imported: u64::try_from(imported).unwrap_or(0),
-                    drafts: u64::try_from(drafts).unwrap_or(0),
-                    failed: u64::try_from(failed).unwrap_or(0),
-                })
-            })
-            .collect()
+        Ok(SourceState {
+            name: name.to_owned(),
+            cursor,
+            last_poll_at: last_poll.map(from_unix).transpose()?,
+            last_success_at: last_success.map(from_unix).transpose()?,
+            last_error,
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            imported: u64::try_from(imported).unwrap_or(0),
+            drafts: u64::try_from(drafts).unwrap_or(0),
+            failed: u64::try_from(failed).unwrap_or(0),
+        })
     }
 
     /// Drafts, the newest last: only those waiting, or all.
