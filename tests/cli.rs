@@ -788,3 +788,13 @@ fn check_names_every_problem_of_a_group() {
         assert!(stderr.contains(expected), "{expected} not in:\n{stderr}");
     }
 }
+
+#[test]
+fn migrate_names_each_migration_it_applies_then_finds_the_schema_up_to_date() {
+    let env = TestEnv::new(ConfigParts::default());
+    let first = env.ok(&["migrate"]);
+    let applied: Vec<&str> = first.lines().filter(|line| line.starts_with("applied ")).collect();
+    assert!(applied.first().is_some_and(|line| line.starts_with("applied 1 ")), "{first}");
+    assert!(applied.len() >= 10, "{first}");
+    assert_eq!(env.ok(&["migrate"]).trim(), "the store's schema is up to date");
+}

@@ -432,9 +432,8 @@ pub async fn parts(report: &mut Report) -> anyhow::Result<()> {
     let mut done = 0;
     let (mut claim, mut read, mut finish) = (0.0, 0.0, 0.0);
     loop {
-        let lease = now + chrono::Duration::minutes(5);
         let phase = Instant::now();
-        let items = store.claim(now, lease, tuning.batch_size).await?;
+        let items = store.claim(now, settings.delivery.lease, tuning.batch_size).await?;
         claim += phase.elapsed().as_secs_f64();
         if items.is_empty() {
             break;

@@ -54,6 +54,9 @@ enum Command {
     Run,
     /// Validate the config and the store; print every problem with its key path.
     Check,
+    /// Bring the store's schema up to date and name each migration applied. `run` does it
+    /// too; on PostgreSQL an operator may prefer to do it once, before starting the daemons.
+    Migrate,
     /// Directives: the documents that assign tasks.
     #[command(subcommand)]
     Directive(DirectiveCommand),
@@ -248,10 +251,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SendTest(args) => messages::send_test(&load()?, &args).await,
         Command::Summary(args) => summary::run(&load()?, &args).await,
         Command::Backup { file } => backup(&load()?, &file).await,
+        Command::Migrate => migrate(&load()?).await,
         Command::Token(TokenCommand::New { name, scope }) => access::new_token(&name, scope),
         Command::FeedUrl { department } => access::feed_url(&load()?, &department),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = crate::store::Store::migrate(&settings.store.url).await?;
+    if applied.is_empty() {
+        println!("the store's schema is up to date");
+    }
+    for migration in applied {
+        println!("applied {migration}");
+    }
+    Ok(())
 }
 
 async fn backup(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {

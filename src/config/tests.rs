@@ -255,3 +255,23 @@ scope = "read"
     let found = problems("[http]\npublic_url = \"https://nhacviec.example\"\n");
     assert!(found.iter().any(|p| p.starts_with("http.link_key")), "{found:#?}");
 }
+
+#[test]
+fn a_store_is_a_file_or_a_postgresql_database_and_its_password_is_never_shown() {
+    let url = |text: &str| format!("[store]\nurl = \"{text}\"\n");
+    let postgres = load(&url("postgres://nhacviec:s3cret@db.local:5432/nhacviec")).unwrap();
+    assert_eq!(postgres.store.url, "postgres://nhacviec:s3cret@db.local:5432/nhacviec");
+    assert!(load(&url("postgresql://nhacviec@10.0.0.5/nhacviec")).is_ok());
+    for (text, problem) in [
+        ("sqlite://", "names no file"),
+        ("postgres://nhacviec:s3cret@db.local:5432/", "names no database"),
+        ("postgres:///nhacviec", "names no host"),
+        ("mysql://root:s3cret@db.local/nhacviec", "is not a store URL"),
+    ] {
+        let found = problems(&url(text));
+        assert!(found.iter().any(|p| p.starts_with("store.url") && p.contains(problem)), "{text}: {found:?}");
+        assert!(!found.iter().any(|p| p.contains("s3cret")), "{text}: {found:?}");
+    }
+    let sized = problems("[store]\nurl = \"postgres://u@h/d\"\nmax_size = \"1GB\"\n");
+    assert!(sized.iter().any(|p| p.starts_with("store.max_size")), "{sized:?}");
+}

@@ -193,8 +193,10 @@ impl Daemon {
             self.wake.clone(),
             shutdown.clone(),
         ));
+        // Changes made through other daemons and commands wake this one (PostgreSQL).
+        let listener = self.store.listen_for_changes(self.wake.clone());
         notify_systemd(&[sd_notify::NotifyState::Ready]);
-        tracing::info!(store = %self.settings.store.url, "nhacviec is running");
+        tracing::info!(store = %crate::store::url_without_password(&self.settings.store.url), "nhacviec is running");
 
         let mut timetable = Timetable::from_settings(&self.settings, Utc::now());
         let mut failures: u32 = 0;
@@ -247,6 +249,9 @@ impl Daemon {
             let _ = http.await;
         }
         let _ = sources.await;
+        if let Some(listener) = listener {
+            listener.abort();
+        }
         self.store.close().await;
         Ok(())
     }

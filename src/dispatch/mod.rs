@@ -119,8 +119,7 @@ impl Dispatcher {
     /// Claims and sends one batch of due items. An empty report means nothing was due.
     pub async fn dispatch_batch(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
         let delivery = &self.settings.delivery;
-        let lease = chrono::Duration::from_std(delivery.lease).unwrap_or(chrono::Duration::minutes(5));
-        let items = self.store.claim(now, now + lease, delivery.batch_size).await?;
+        let items = self.store.claim(now, delivery.lease, delivery.batch_size).await?;
         if items.is_empty() {
             return Ok(DispatchReport::default());
         }
@@ -159,7 +158,7 @@ impl Dispatcher {
                 Outcome::Deferred { at } => tracing::debug!(key = %item.key, %at, "channel resting"),
             }
         }
-        self.store.finish(&outcomes, Utc::now()).await?;
+        self.record(&outcomes).await?;
         Ok(report)
     }
 
@@ -303,14 +302,26 @@ impl Dispatcher {
         result.map_err(Skip::Failed)
     }
 
+    /// Records the outcomes of a claim. Those whose lease ran out and whose items another
+    /// daemon took over are dropped by the store: that daemon's outcome stands.
+    async fn record(&self, outcomes: &[(OutboxItem, Outcome)]) -> Result<(), StoreError> {
+        let dropped = self.store.finish(outcomes, Utc::now()).await?;
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "outcomes came after their lease ran out and another daemon took the items over"
+            );
+        }
+        Ok(())
+    }
+
     /// Sends every digest due by `now`: for each department and channel, all its due items
     /// in one message, and records the one outcome for each item.
     pub async fn dispatch_digests(&self, now: DateTime<Utc>) -> Result<DispatchReport, StoreError> {
-        let lease =
-            chrono::Duration::from_std(self.settings.delivery.lease).unwrap_or(chrono::Duration::minutes(5));
+        let lease = self.settings.delivery.lease;
         let mut report = DispatchReport::default();
         for (department, channel) in self.store.digests_due(now).await? {
-            let items = self.store.claim_digest(&department, &channel, now, now + lease).await?;
+            let items = self.store.claim_digest(&department, &channel, now, lease).await?;
             if items.is_empty() {
                 continue;
             }
@@ -365,7 +376,7 @@ impl Dispatcher {
                 report.count(outcome);
                 record_metrics(item, outcome);
             }
-            self.store.finish(&outcomes, Utc::now()).await?;
+            self.record(&outcomes).await?;
         }
         Ok(report)
     }

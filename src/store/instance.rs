@@ -1,4 +1,4 @@
-//! What running a daemon on this store engine takes: SQLite allows one daemon per file, held
+//! What running a daemon on a SQLite store takes: SQLite allows one daemon per file, held
 //! by an exclusive lock on a file beside the database. The lock file names the daemon's
 //! process, so that the CLI can wake it (SIGUSR1) after changing the store; and since no
 //! other daemon can hold a claim, what was in flight when the last one stopped is released
@@ -9,7 +9,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Store, StoreError};
+use super::{Engine, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -161,24 +161,32 @@ impl Store {
         Ok(store)
     }
 
-    /// What a daemon does with the store before its first tick. The daemon holds the store
-    /// alone, so the reminders that were being sent when the last one stopped go out again
-    /// now, with the same keys, rather than after their lease. Returns how many.
+    /// What a daemon does with the store before its first tick. A daemon on SQLite holds
+    /// the store alone, so the reminders that were being sent when the last one stopped go
+    /// out again now, with the same keys, rather than after their lease. On PostgreSQL
+    /// other daemons may be sending them: their leases say when they are taken over.
+    /// Returns how many were released.
     pub async fn start_daemon(&self) -> Result<u64, StoreError> {
-        self.release_claims().await
+        match &self.engine {
+            Engine::Sqlite(db) => db.release_claims().await,
+            Engine::Postgres(_) => Ok(0),
+        }
     }
 
-    /// What the store wants after a tick that wrote: the write-ahead log is copied into the
-    /// database while nothing else is going on, so that no later commit pays for it.
+    /// What the store wants after a tick that wrote: SQLite's write-ahead log is copied
+    /// into the database while nothing else is going on, so that no later commit pays for it.
     pub async fn after_busy_tick(&self) -> Result<(), StoreError> {
-        self.checkpoint().await
+        match &self.engine {
+            Engine::Sqlite(db) => db.checkpoint().await,
+            Engine::Postgres(_) => Ok(()),
+        }
     }
 
     /// Whether the store at `url` can be used: one that exists has a schema this binary
     /// knows; one that does not can be created by `run`. Each problem in words.
     pub async fn check(url: &str) -> Result<(), String> {
         match Self::open_existing(url).await {
-            Ok(store) => store.check_schema().await.map_err(|e| e.to_string()),
+            Ok(store) => store.check_schema().await.map(|_| ()).map_err(|e| e.to_string()),
             Err(error) => match database_path(url).filter(|p| !p.exists()) {
                 Some(_) => creatable(url),
                 None => Err(error.to_string()),

@@ -1,40 +1,40 @@
 //! The store: directives, tasks and their history, the outbox of reminders and every
-//! delivery attempt, in SQLite.
+//! delivery attempt, in SQLite (one file, one daemon: the embedded default) or PostgreSQL
+//! (one database, any number of daemons).
 //!
-//! The only shared state of the daemon, and the only module that names the database
-//! engine: its types, its SQL, its file and what running a daemon on it takes (`instance`).
-//! Every write that belongs together is one transaction, so a failed command leaves the
-//! store as it was. It must not decide anything: what to plan, send, supersede or cancel is
-//! computed by `plan`, `outbox`, `app` and `dispatch`, and only written here.
+//! The only shared state of the daemons, and the only module that names a database engine.
+//! Each query is written once, in `sql/`, in the SQL both engines speak, and compiled for
+//! each (`sqlite`, `postgres`); what differs between them (connecting, migrating, locking,
+//! claiming, waking) is written in the engine's own file. `Store` runs each query on the
+//! engine its URL names. Every write that belongs together is one transaction, so a failed
+//! command leaves the store as it was. It must not decide anything: what to plan, send,
+//! supersede or cancel is computed by `plan`, `outbox`, `app` and `dispatch`, and only
+//! written here.
 
-mod acknowledgements;
 mod instance;
-mod outbox;
-mod plans;
-mod requests;
+mod postgres;
+mod records;
 mod rows;
-mod sources;
-mod tasks;
+mod sqlite;
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sqlx::ConnectOptions;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use instance::{LockError, wake_running_daemon};
+pub use records::{
+    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest,
+    LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState, TaskEvent, TaskFilter, TaskRecord,
 };
 
-pub use acknowledgements::{LinkUse, LinkUseError};
-pub use instance::{LockError, wake_running_daemon};
-pub use plans::PlanWrite;
-pub use requests::{KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest};
-pub use sources::{
-    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, Recorded, SourceItem, SourceState,
+use crate::domain::{
+    Acknowledgement, Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, TaskId,
+    TaskText,
 };
-pub use tasks::{TaskEvent, TaskFilter, TaskRecord};
+use crate::outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -68,6 +68,12 @@ pub enum StoreError {
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]
     Corrupt(String),
+    #[error("'{0}' names no store engine: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
+    UnknownEngine(String),
+    #[error(
+        "a PostgreSQL store is copied by PostgreSQL: run pg_dump --format=custom --file=nhacviec.dump with the store's URL, and pg_restore to bring it back"
+    )]
+    BackupByEngine,
     #[error(
         "the store has schema version {0}, written by a newer nhacviec than this one: upgrade nhacviec, or restore a backup taken before"
     )]
@@ -96,33 +102,71 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    /// A daemon's hold on the store (`open_for_daemon`), released with the last clone.
+    engine: Engine,
+    /// A daemon's hold on a SQLite store (`open_for_daemon`), released with the last clone.
     lock: Option<Arc<instance::StoreLock>>,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The engine a store's URL names.
+#[derive(Debug, Clone)]
+enum Engine {
+    Sqlite(sqlite::Backend),
+    Postgres(postgres::Backend),
+}
+
+/// Which engine `url` names, by its scheme.
+fn engine_of(url: &str) -> Result<EngineKind> {
+    if url.starts_with("sqlite:") {
+        Ok(EngineKind::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(EngineKind::Postgres)
+    } else {
+        Err(StoreError::UnknownEngine(url_without_password(url)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EngineKind {
+    Sqlite,
+    Postgres,
+}
+
+/// Who claims outbox items through this store: host, process and a random part, so that
+/// a restarted daemon never takes its predecessor's claims for its own.
+fn claim_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut random = [0u8; 4];
+    let _ = getrandom::fill(&mut random);
+    format!("{}:{}:{}", host.trim(), std::process::id(), hex::encode(random))
+}
+
+/// `url` with its password, if any, replaced by `***`: for messages and logs.
+pub fn url_without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
 
 impl Store {
-    /// Opens (creating file and folder if missing) and brings the schema up to date.
-    /// A store written by a newer version is refused before anything is migrated.
+    /// Opens (creating a SQLite file and its folder if missing) and brings the schema up to
+    /// date. A store written by a newer version is refused before anything is migrated.
     pub async fn open(url: &str) -> Result<Self> {
         Self::open_limited(url, None).await
     }
 
-    /// `open`, with the database file held to at most `max_bytes` (`store.max_size`): past
-    /// it, writes fail as on a full disk, and nothing half-written is kept.
+    /// `open`, with a SQLite file held to at most `max_bytes` (`store.max_size`): past it,
+    /// writes fail as on a full disk, and nothing half-written is kept.
     pub async fn open_limited(url: &str, max_bytes: Option<u64>) -> Result<Self> {
         let store = Self::connect(url, true, max_bytes).await?;
         store.check_schema().await?;
-        // Two processes opening a new store at once (the daemon starting, a command run
-        // beside it) take turns: SQLite's migrations are not locked by sqlx.
-        let guard = match instance::database_path(url) {
-            Some(db) => Some(instance::migration_lock(db).await?),
-            None => None,
-        };
-        MIGRATOR.run(&store.pool).await?;
-        drop(guard);
+        match &store.engine {
+            Engine::Sqlite(db) => db.migrate(url).await?,
+            Engine::Postgres(db) => db.migrate().await?,
+        }
         Ok(store)
     }
 
@@ -131,94 +175,275 @@ impl Store {
         Self::connect(url, false, None).await
     }
 
-    /// A transaction that writes: `BEGIN IMMEDIATE` takes the write lock at once (waiting
-    /// up to the busy timeout), so that a transaction that reads first is never refused
-    /// its write because another writer committed in between (SQLITE_BUSY_SNAPSHOT).
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
+        let engine = match engine_of(url)? {
+            EngineKind::Sqlite => Engine::Sqlite(sqlite::Backend::connect(url, create, max_bytes).await?),
+            EngineKind::Postgres => Engine::Postgres(postgres::Backend::connect(url).await?),
+        };
+        Ok(Self { engine, lock: None })
     }
 
-    async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
-        let open_error = |source: sqlx::Error| StoreError::Open {
-            url: url.to_owned(),
-            source: EngineError(Box::new(source)),
+    /// Brings the schema of the store at `url` up to date, creating a SQLite file if it is
+    /// missing. Returns the migrations it applied, each as "VERSION description"; a store
+    /// written by a newer version is refused before anything is migrated.
+    pub async fn migrate(url: &str) -> Result<Vec<String>> {
+        let store = Self::connect(url, true, None).await?;
+        let before = store.check_schema().await?;
+        let known = match &store.engine {
+            Engine::Sqlite(db) => {
+                db.migrate(url).await?;
+                sqlite::Backend::known_migrations()
+            }
+            Engine::Postgres(db) => {
+                db.migrate().await?;
+                postgres::Backend::known_migrations()
+            }
         };
-        if create
-            && let Some(parent) = instance::database_path(url).and_then(Path::parent)
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::CreateFolder { path: parent.display().to_string(), source })?;
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_error)?
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            // Checkpoints run when the daemon goes idle (`checkpoint`), not inside the
-            // commit that crosses SQLite's default 1,000 pages; this is only the backstop.
-            .pragma("wal_autocheckpoint", "16384")
-            // Statements are logged at debug; one slower than a second at info.
-            .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
-        // SQLite's pages are 4 KiB here.
-        let options = match max_bytes {
-            Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
-            None => options,
-        };
-        let pool =
-            SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
-        Ok(Self { pool, lock: None })
+        store.close().await;
+        Ok(known
+            .into_iter()
+            .filter(|(version, _)| !before.contains(version))
+            .map(|(version, description)| format!("{version} {description}"))
+            .collect())
     }
 
     /// Whether the schema is one this binary can use: not newer than it knows. A store
-    /// not migrated yet is fine: `run` migrates it.
-    async fn check_schema(&self) -> Result<()> {
-        let migrated: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        if migrated.is_none() {
-            return Ok(());
-        }
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-                .fetch_all(&self.pool)
-                .await?;
-        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        if let Some(newer) = applied.iter().find(|v| !known.contains(v)) {
+    /// not migrated yet is fine: `run` migrates it. Returns the migrations applied.
+    async fn check_schema(&self) -> Result<Vec<i64>> {
+        let (applied, known) = match &self.engine {
+            Engine::Sqlite(db) => (db.applied_migrations().await?, sqlite::Backend::known_migrations()),
+            Engine::Postgres(db) => (db.applied_migrations().await?, postgres::Backend::known_migrations()),
+        };
+        if let Some(newer) = applied.iter().find(|v| !known.iter().any(|(known, _)| known == *v)) {
             return Err(StoreError::NewerSchema(*newer));
         }
-        Ok(())
+        Ok(applied)
     }
 
-    /// Copies the write-ahead log into the database while nothing else is going on, so
-    /// that no later commit pays for it.
-    async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// A consistent copy of the store at `path`, taken while the daemon runs (SQLite's
-    /// `VACUUM INTO`: a snapshot that readers and writers go on beside).
+    /// A consistent copy of a SQLite store at `path`, taken while the daemon runs. A
+    /// PostgreSQL store is copied by PostgreSQL's own tools.
     pub async fn backup(&self, path: &Path) -> Result<()> {
-        let target =
-            path.to_str().ok_or_else(|| StoreError::Corrupt(format!("{} is not UTF-8", path.display())))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
-        Ok(())
+        match &self.engine {
+            Engine::Sqlite(db) => db.backup(path).await,
+            Engine::Postgres(_) => Err(StoreError::BackupByEngine),
+        }
+    }
+
+    /// Wakes `wake` whenever another daemon, a command or a request changes what is due in
+    /// a PostgreSQL store (LISTEN/NOTIFY), until the returned task is aborted. A SQLite
+    /// store has one daemon, woken by the command line's signal instead: `None`.
+    pub fn listen_for_changes(&self, wake: Arc<tokio::sync::Notify>) -> Option<tokio::task::JoinHandle<()>> {
+        match &self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(db) => Some(db.listen(wake)),
+        }
     }
 
     /// Whether the store answers.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        match &self.engine {
+            Engine::Sqlite(db) => db.ping().await,
+            Engine::Postgres(db) => db.ping().await,
+        }
+    }
+
+    /// Claims up to `limit` items due by `now` for sending, each for `lease`. Items whose
+    /// lease ran out (their sender died) are claimed again.
+    pub async fn claim(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.claim(now, lease, limit).await,
+            Engine::Postgres(db) => db.claim(now, lease, limit).await,
+        }
+    }
+
+    /// The departments and channels with digest items due by `now`.
+    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.digests_due(now).await,
+            Engine::Postgres(db) => db.digests_due(now).await,
+        }
+    }
+
+    /// Claims every digest item of one department and channel due by `now`, all at once,
+    /// so that they go out in one message.
+    pub async fn claim_digest(
+        &self,
+        department: &str,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Vec<OutboxItem>> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.claim_digest(department, channel, now, lease).await,
+            Engine::Postgres(db) => db.claim_digest(department, channel, now, lease).await,
+        }
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.engine {
+            Engine::Sqlite(db) => db.close().await,
+            Engine::Postgres(db) => db.close().await,
+        }
     }
+}
+
+/// The queries every engine answers, each written once in `sql/` and run by the engine
+/// the store was opened on.
+macro_rules! queries {
+    ($(
+        $(#[$attr:meta])*
+        pub async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;
+    )*) => {
+        impl Store {$(
+            $(#[$attr])*
+            pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                match &self.engine {
+                    Engine::Sqlite(db) => db.$name($($arg),*).await,
+                    Engine::Postgres(db) => db.$name($($arg),*).await,
+                }
+            }
+        )*}
+    };
+}
+
+queries! {
+    // tasks.rs
+    /// Inserts a directive and all its tasks in one transaction.
+    pub async fn add_directive(&self, directive: &NewDirective, actor: &str, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)>;
+    /// `add_directive`, recording `keyed` with the directive it made in the same
+    /// transaction.
+    pub async fn add_directive_keyed(&self, directive: &NewDirective, keyed: Option<&KeyedRequest>, actor: &str, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)>;
+    /// The directive imported from the document of this SHA-256, if any.
+    pub async fn directive_by_source_hash(&self, hash: &str) -> Result<Option<DirectiveId>>;
+    /// Adds one task to an existing directive, recording `keyed` with it when given.
+    pub async fn add_task(&self, directive: DirectiveId, task: &NewTask, keyed: Option<&KeyedRequest>, actor: &str, now: DateTime<Utc>) -> Result<TaskId>;
+    /// Replaces what a task says (summary, details, section, departments), moves what waits
+    /// in the reminder series for each department of `moves` to the part it names, cancels
+    /// what waits for a department and role not in `keep`, and plans it again from
+    /// `next_reminder_at`. `deadline` is the one the caller planned for: a task extended
+    /// meanwhile is refused as changed. The deadline moves only through `extend`, which keeps
+    /// its reason.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_task(&self, id: TaskId, task: &TaskText, deadline: Option<NaiveDate>, moves: &[(DepartmentCode, Role)], keep: &[(DepartmentCode, Role)], next_reminder_at: Option<DateTime<Utc>>, actor: &str, now: DateTime<Utc>) -> Result<()>;
+    pub async fn directives(&self) -> Result<Vec<(Directive, i64)>>;
+    pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>>;
+    /// Replaces a directive's number, title and issuer, and notes it in the history of
+    /// each of its tasks. Its date stays: relative deadlines were counted from it.
+    pub async fn update_directive(&self, id: DirectiveId, number: Option<&str>, title: &str, issuer: &str, actor: &str, now: DateTime<Utc>) -> Result<()>;
+    pub async fn task(&self, id: TaskId) -> Result<TaskRecord>;
+    pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>>;
+    /// The tasks with these ids, by id; ids with no task are left out.
+    pub async fn tasks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, TaskRecord>>;
+    /// The directives with these ids, by id.
+    pub async fn directives_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Directive>>;
+    /// Open tasks whose next planning is due by `now`, the earliest first: an index range.
+    pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TaskRecord>>;
+    /// The earliest instant any open task needs planning.
+    pub async fn next_task_due(&self) -> Result<Option<DateTime<Utc>>>;
+    /// Open tasks with a deadline, by id from `after`, for a full re-plan in pages.
+    pub async fn open_tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>>;
+    /// All tasks by id from `after`, open or done, for counting in pages.
+    pub async fn tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>>;
+    /// Plans the open tasks these departments lead afresh at `now`, as if new: the newest
+    /// reminder due of each series for each recipient. Returns how many.
+    pub async fn plan_afresh(&self, leads: &[String], now: DateTime<Utc>) -> Result<u64>;
+    /// Sets when each task next needs planning, in one transaction; a task changed since
+    /// its revision was read keeps what its change set.
+    pub async fn set_next_reminders(&self, updates: &[(TaskId, i64, Option<DateTime<Utc>>)]) -> Result<()>;
+    /// Marks a task done, cancels its pending reminders, and records the event.
+    /// Returns false when the task was already done.
+    pub async fn mark_done(&self, id: TaskId, on: NaiveDate, note: Option<&str>, actor: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Moves a task's deadline, cancels what was pending for the old one, and re-plans from
+    /// scratch: the newest reminder already due for the new deadline goes out at once.
+    pub async fn extend(&self, id: TaskId, deadline: &Deadline, reason: &str, next_reminder_at: Option<DateTime<Utc>>, actor: &str, now: DateTime<Utc>) -> Result<()>;
+    pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>>;
+
+    // plans.rs
+    /// Enqueues the planned reminders, cancels what the plans supersede, and moves each
+    /// task's planning mark, all in one transaction and a few statements per batch. A key
+    /// already present is left as it is.
+    pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64>;
+
+    // outbox.rs
+    /// Records how each claimed item's attempt ended, in one transaction: the sent ones in a
+    /// single statement, every attempt in a multi-row insert. Only claims that are still
+    /// this store's (same owner, same attempt) are written: an outcome that comes after its
+    /// lease ran out and another daemon took the item over changes nothing. Returns how
+    /// many outcomes were dropped so.
+    pub async fn finish(&self, outcomes: &[(OutboxItem, Outcome)], now: DateTime<Utc>) -> Result<u64>;
+    /// The earliest instant a pending item may be sent, or a lease runs out.
+    pub async fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>>;
+    pub async fn outbox(&self, state: Option<OutboxState>, task: Option<TaskId>, limit: u32) -> Result<Vec<OutboxItem>>;
+    /// Outbox items in id order, after the id `after` when given.
+    pub async fn outbox_page(&self, state: Option<OutboxState>, task: Option<TaskId>, after: Option<i64>, limit: u32) -> Result<Vec<OutboxItem>>;
+    /// Sends a dead or cancelled item again, as soon as the window allows.
+    pub async fn retry(&self, id: i64, send_after: DateTime<Utc>) -> Result<OutboxState>;
+    /// The state of each of these keys that is in the outbox.
+    pub async fn outbox_states(&self, keys: &[String]) -> Result<HashMap<String, OutboxState>>;
+    /// How many reminders wait, and since when the oldest of them could have gone out.
+    pub async fn pending_stats(&self) -> Result<(i64, Option<DateTime<Utc>>)>;
+    /// Counts of items in each state, for status lines and metrics.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>>;
+    /// Enqueues messages that belong to no task's plan (the weekly summary); a key already
+    /// present is left as it is. Returns how many were new.
+    pub async fn enqueue(&self, items: &[NewOutboxItem], now: DateTime<Utc>) -> Result<u64>;
+
+    // acknowledgements.rs
+    /// Records an acknowledgement (once), cancels the pending reminders it stops and
+    /// writes the history, in one transaction. `link`, when the change comes through an
+    /// acknowledge link, is marked used in the same transaction.
+    pub async fn acknowledge(&self, acknowledgement: &Acknowledgement, link: Option<&LinkUse<'_>>, actor: &str, now: DateTime<Utc>) -> Result<(), LinkUseError>;
+    /// Marks a task done through a link, using the link in the same transaction.
+    /// Returns false when the task was already done (the link is then not used).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn mark_done_by_link(&self, id: TaskId, deadline: NaiveDate, on: NaiveDate, note: Option<&str>, link: &LinkUse<'_>, actor: &str, now: DateTime<Utc>) -> Result<bool, LinkUseError>;
+    /// Whether a link with this signature has acted.
+    pub async fn link_used(&self, signature: &str) -> Result<bool>;
+    /// The acknowledgements of these tasks.
+    pub async fn acknowledgements(&self, tasks: &[TaskId]) -> Result<HashSet<Acknowledgement>>;
+
+    // requests.rs
+    /// Forgets the keys of requests made before `before`; returns how many.
+    pub async fn forget_keys_before(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// What the request with this client's key made, if it was made.
+    pub async fn keyed_answer(&self, client: &str, key: &str) -> Result<Option<KeyedAnswer>>;
+
+    // sources.rs
+    /// The item `external_id` of `source`, if it delivered it before.
+    pub async fn source_item(&self, source: &str, external_id: &str) -> Result<Option<SourceItem>>;
+    /// The items of `ids` that `source` delivered before, by external id: a few reads for
+    /// a whole poll, whose cost follows what the poll brought, not what the source holds.
+    pub async fn source_items(&self, source: &str, ids: &[&str]) -> Result<HashMap<String, SourceItem>>;
+    /// The item a draft came from, with its source's name.
+    pub async fn draft_item(&self, draft: i64) -> Result<Option<(String, SourceItem)>>;
+    /// Where `source`'s next poll goes on from.
+    pub async fn source_cursor(&self, source: &str) -> Result<Option<String>>;
+    /// The directive `source` delivered under its id `key`, if any.
+    pub async fn source_directive(&self, source: &str, key: &str) -> Result<Option<DirectiveId>>;
+    /// Records that a task item's change was applied: what the source said, and its hash.
+    pub async fn item_applied(&self, source: &str, external_id: &str, content_hash: &str, content: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Marks an item gone from its source, with a line in its task's history; nothing is
+    /// deleted.
+    pub async fn item_removed(&self, source: &str, external_id: &str, actor: &str, now: DateTime<Utc>) -> Result<()>;
+    /// A line in a task's history that changes nothing: a conflict with its source.
+    pub async fn note_task(&self, task: TaskId, kind: &str, detail: &str, actor: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Records what an item became, with the directive it applies and the draft it leaves,
+    /// in one transaction; `actor` names the source in the tasks' history.
+    pub async fn record_item(&self, item: &ItemWrite<'_>, actor: &str, now: DateTime<Utc>) -> Result<Recorded>;
+    /// Records a poll of `source`: on success, the cursor it leaves (`None` keeps the one
+    /// before); on failure, its error, counted for the backoff.
+    pub async fn record_poll(&self, source: &str, result: std::result::Result<Option<&str>, &str>, now: DateTime<Utc>) -> Result<()>;
+    /// What the store knows of the source `name`: nothing yet but its name when it was
+    /// never polled.
+    pub async fn source_state(&self, name: &str) -> Result<SourceState>;
+    /// Drafts, the newest last: only those waiting, or all.
+    pub async fn drafts(&self, waiting_only: bool) -> Result<Vec<DraftRecord>>;
+    pub async fn draft(&self, id: i64) -> Result<DraftRecord>;
+    /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
+    /// from is then imported.
+    pub async fn accept_draft(&self, id: i64, apply: &DraftApply, actor: &str, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)>;
+    /// Marks a waiting draft rejected; nothing of it is applied.
+    pub async fn reject_draft(&self, id: i64, actor: &str, reason: Option<&str>, now: DateTime<Utc>) -> Result<()>;
 }
 
 pub(crate) fn to_unix(at: DateTime<Utc>) -> i64 {

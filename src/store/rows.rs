@@ -1,11 +1,15 @@
-//! Rows as SQLite returns them, and their conversion into domain values.
+//! Rows as the engines return them, and their conversion into domain values; the shapes
+//! of multi-row statements. The same for every engine.
 
 use chrono::NaiveDate;
 
+use super::records::{DraftRecord, DraftState, ItemOutcome, SourceItem, TaskRecord};
 use super::{Result, StoreError, from_unix};
 use crate::domain::{
-    Deadline, DepartmentCode, Directive, DirectiveId, Precision, Recurrence, Task, TaskId, TaskStatus,
+    Deadline, DepartmentCode, Directive, DirectiveId, Precision, Recurrence, Role, Rule, Task, TaskId,
+    TaskStatus,
 };
+use crate::outbox::{ItemKind, OutboxItem, OutboxState};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct DirectiveRow {
@@ -98,4 +102,148 @@ impl TaskRow {
         };
         Ok((task, self.planned_until, self.next_reminder_at, self.revision))
     }
+}
+pub(super) fn record(row: TaskRow) -> Result<TaskRecord> {
+    let (task, planned_until, next_reminder_at, revision) = row.into_task()?;
+    Ok(TaskRecord {
+        task,
+        planned_until: planned_until.map(from_unix).transpose()?,
+        next_reminder_at: next_reminder_at.map(from_unix).transpose()?,
+        revision,
+    })
+}
+
+pub(super) type ItemRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+pub(super) const ITEM_COLUMNS: &str = "external_id, content_hash, label, outcome, directive_id, draft_id, task_id, directive_key, content, error, removed_at";
+
+pub(super) fn source_item(row: ItemRow) -> Result<SourceItem> {
+    let (
+        external_id,
+        content_hash,
+        label,
+        outcome,
+        directive,
+        draft,
+        task,
+        directive_key,
+        content,
+        error,
+        removed,
+    ) = row;
+    Ok(SourceItem {
+        external_id,
+        content_hash,
+        label,
+        outcome: ItemOutcome::parse(&outcome)?,
+        directive: directive.map(DirectiveId),
+        draft,
+        task: task.map(TaskId),
+        directive_key,
+        content,
+        error,
+        removed: removed.is_some(),
+    })
+}
+
+pub(super) type DraftRow =
+    (i64, String, String, Option<i64>, String, String, i64, Option<i64>, Option<String>, Option<String>);
+
+pub(super) const DRAFT_COLUMNS: &str =
+    "id, source, label, directive_id, content, state, created_at, decided_at, decided_by, reason";
+
+pub(super) fn draft_record(row: DraftRow) -> Result<DraftRecord> {
+    let (id, source, label, directive, content, state, created_at, decided_at, decided_by, reason) = row;
+    Ok(DraftRecord {
+        id,
+        source,
+        label,
+        directive: directive.map(DirectiveId),
+        content,
+        state: DraftState::parse(&state)?,
+        created_at: from_unix(created_at)?,
+        decided_at: decided_at.map(from_unix).transpose()?,
+        decided_by,
+        reason,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OutboxRow {
+    id: i64,
+    key: String,
+    kind: String,
+    task_id: Option<i64>,
+    department: String,
+    role: String,
+    rule: String,
+    day: NaiveDate,
+    deadline: NaiveDate,
+    channel: String,
+    state: String,
+    due_at: i64,
+    send_after: i64,
+    attempts: i64,
+    last_error: Option<String>,
+    finished_at: Option<i64>,
+    digest: i64,
+}
+
+pub(super) const OUTBOX_COLUMNS: &str = "id, key, kind, task_id, department, role, rule, day, deadline, channel, state, due_at, \
+                              send_after, attempts, last_error, finished_at, digest";
+
+impl TryFrom<OutboxRow> for OutboxItem {
+    type Error = StoreError;
+    fn try_from(row: OutboxRow) -> Result<Self> {
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("outbox {what} '{value}'"));
+        Ok(OutboxItem {
+            id: row.id,
+            kind: ItemKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
+            key: row.key,
+            task_id: row.task_id,
+            department: DepartmentCode::parse(&row.department)
+                .map_err(|_| corrupt("department", &row.department))?,
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            rule: Rule::parse(&row.rule).map_err(|_| corrupt("rule", &row.rule))?,
+            day: row.day,
+            deadline: row.deadline,
+            channel: row.channel,
+            state: OutboxState::parse(&row.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox state '{}'", row.state)))?,
+            due_at: from_unix(row.due_at)?,
+            send_after: from_unix(row.send_after)?,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            finished_at: row.finished_at.map(from_unix).transpose()?,
+            digest: row.digest != 0,
+        })
+    }
+}
+
+pub(super) fn items(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>> {
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Splits rows for multi-row statements into chunks of a few fixed sizes (256, 64, 16, 4
+/// or 1 rows), so that each statement's SQL is one of a handful that sqlx has prepared and
+/// cached, and stays well under SQLite's limit of 32,766 bound values.
+pub(super) fn shaped_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = [256, 64, 16, 4, 1].into_iter().find(|size| *size <= rows.len())?;
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
 }

@@ -65,8 +65,14 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
         url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()),
         max_size,
     };
-    if !store.url.starts_with("sqlite://") || store.url.len() <= "sqlite://".len() {
-        problems.add("store.url", format!("'{}' is not a store URL: write sqlite://PATH", store.url));
+    match store_engine(&store.url) {
+        Ok(StoreEngine::File) => {}
+        Ok(StoreEngine::Server) if store.max_size.is_some() => problems.add(
+            "store.max_size",
+            "applies to a store in a file only: a database server sizes its own databases",
+        ),
+        Ok(StoreEngine::Server) => {}
+        Err(problem) => problems.add("store.url", problem),
     }
     let schedule = schedule(raw.schedule, &mut problems);
     let delivery = delivery(raw.delivery, &mut problems);
@@ -105,6 +111,41 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
         }
         _ => Err(problems.0),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreEngine {
+    /// `sqlite://PATH`: a file beside the daemon.
+    File,
+    /// `postgres://…`: a database server.
+    Server,
+}
+
+/// Which engine a store URL names, or what is wrong with it (never showing a password).
+fn store_engine(text: &str) -> Result<StoreEngine, String> {
+    if let Some(path) = text.strip_prefix("sqlite://") {
+        return if path.is_empty() {
+            Err("'sqlite://' names no file: write sqlite://PATH".to_owned())
+        } else {
+            Ok(StoreEngine::File)
+        };
+    }
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        let url = url::Url::parse(text).map_err(|e| format!("not a PostgreSQL URL ({e})"))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(
+                "the PostgreSQL URL names no host: write postgres://USER@HOST:PORT/DATABASE".to_owned()
+            );
+        }
+        if url.path().trim_start_matches('/').is_empty() {
+            return Err(
+                "the PostgreSQL URL names no database: write postgres://USER@HOST:PORT/DATABASE".to_owned()
+            );
+        }
+        return Ok(StoreEngine::Server);
+    }
+    let shown = text.split_once('@').map_or(text, |(_, host)| host);
+    Err(format!("'{shown}' is not a store URL: write sqlite://PATH or postgres://USER@HOST:PORT/DATABASE"))
 }
 
 /// A size in bytes: "500MB", "2GB", "64KB".

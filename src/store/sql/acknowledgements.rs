@@ -6,8 +6,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::tasks::insert_event;
-use super::{Result, Store, StoreError, to_unix};
+use super::{Backend, Db};
 use crate::domain::{Acknowledgement, DepartmentCode, RuleKind, TaskId};
+use crate::store::records::{LinkUse, LinkUseError};
+use crate::store::{Result, StoreError, to_unix};
 
 /// The outbox rules of a kind, as a LIKE pattern.
 fn rule_pattern(kind: RuleKind) -> &'static str {
@@ -20,31 +22,7 @@ fn rule_pattern(kind: RuleKind) -> &'static str {
     }
 }
 
-/// Why a link cannot act.
-#[derive(Debug, thiserror::Error)]
-pub enum LinkUseError {
-    #[error("this link was already used")]
-    AlreadyUsed,
-    #[error("the task's deadline changed since the link was sent")]
-    DeadlineChanged,
-    #[error("the department no longer leads the task")]
-    NotLead,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// A link's one use: `signature` is its proof, kept to refuse it next time.
-#[derive(Debug, Clone)]
-pub struct LinkUse<'a> {
-    pub signature: &'a str,
-    pub department: &'a str,
-    pub action: &'a str,
-}
-
-impl Store {
-    /// Records an acknowledgement (once), cancels the pending reminders it stops and
-    /// writes the history, in one transaction. `link`, when the change comes through an
-    /// acknowledge link, is marked used in the same transaction.
+impl Backend {
     pub async fn acknowledge(
         &self,
         acknowledgement: &Acknowledgement,
@@ -58,7 +36,7 @@ impl Store {
             use_link(&mut tx, acknowledgement.task, link, now).await?;
         }
         let new = sqlx::query(
-            "INSERT INTO acknowledgements (task_id, department, rule_kind, deadline, at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO acknowledgements (task_id, department, rule_kind, deadline, at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT DO NOTHING",
         )
         .bind(acknowledgement.task.0)
@@ -72,8 +50,8 @@ impl Store {
         .rows_affected()
             > 0;
         sqlx::query(
-            "UPDATE outbox SET state = 'cancelled', last_error = 'acknowledged', finished_at = ? \
-             WHERE task_id = ? AND department = ? AND rule LIKE ? AND deadline = ? AND state = 'pending'",
+            "UPDATE outbox SET state = 'cancelled', last_error = 'acknowledged', finished_at = $1 \
+             WHERE task_id = $2 AND department = $3 AND rule LIKE $4 AND deadline = $5 AND state = 'pending'",
         )
         .bind(to_unix(now))
         .bind(acknowledgement.task.0)
@@ -97,8 +75,6 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a task done through a link, using the link in the same transaction.
-    /// Returns false when the task was already done (the link is then not used).
     #[allow(clippy::too_many_arguments)]
     pub async fn mark_done_by_link(
         &self,
@@ -123,20 +99,19 @@ impl Store {
         Ok(true)
     }
 
-    /// Whether a link with this signature has acted.
     pub async fn link_used(&self, signature: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM used_links WHERE signature = ?")
-            .bind(signature)
-            .fetch_optional(&self.pool)
-            .await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT signature FROM used_links WHERE signature = $1")
+                .bind(signature)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(found.is_some())
     }
 
-    /// The acknowledgements of these tasks.
     pub async fn acknowledgements(&self, tasks: &[TaskId]) -> Result<HashSet<Acknowledgement>> {
         let mut found = HashSet::new();
         for chunk in tasks.chunks(500) {
-            let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            let mut query = sqlx::QueryBuilder::<Db>::new(
                 "SELECT task_id, department, rule_kind, deadline FROM acknowledgements WHERE task_id IN (",
             );
             let mut list = query.separated(", ");
@@ -162,13 +137,13 @@ impl Store {
 /// Checks, inside the transaction, that the task is open, still due on `deadline`, and led
 /// by `lead` when given.
 async fn open_with_deadline(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     task: TaskId,
     deadline: NaiveDate,
     lead: Option<&str>,
 ) -> Result<(), LinkUseError> {
     let found: Option<(String, Option<NaiveDate>, String)> =
-        sqlx::query_as("SELECT status, deadline, lead FROM tasks WHERE id = ?")
+        sqlx::query_as("SELECT status, deadline, lead FROM tasks WHERE id = $1")
             .bind(task.0)
             .fetch_optional(&mut **tx)
             .await
@@ -183,13 +158,13 @@ async fn open_with_deadline(
 }
 
 async fn use_link(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     task: TaskId,
     link: &LinkUse<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), LinkUseError> {
     let inserted = sqlx::query(
-        "INSERT INTO used_links (signature, task_id, department, action, used_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO used_links (signature, task_id, department, action, used_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT DO NOTHING",
     )
     .bind(link.signature)

@@ -4,242 +4,20 @@
 //! half-way imports nothing twice and loses nothing.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use sqlx::Sqlite;
 
 use super::tasks::{insert_directive, insert_task};
-use super::{Result, Store, StoreError, from_unix, to_unix};
-use crate::domain::{DirectiveId, NewDirective, NewTask, TaskId};
+use super::{Backend, Db};
+use crate::domain::{DirectiveId, TaskId};
+use crate::store::records::{
+    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, Recorded, SourceItem, SourceState,
+};
+use crate::store::rows::{DRAFT_COLUMNS, DraftRow, ITEM_COLUMNS, ItemRow, draft_record, source_item};
+use crate::store::{Result, StoreError, from_unix, to_unix};
 
-/// A source as the store knows it: where its next poll goes on from, how its last polls
-/// went, and what it delivered.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SourceState {
-    pub name: String,
-    pub cursor: Option<String>,
-    pub last_poll_at: Option<DateTime<Utc>>,
-    pub last_success_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    /// Polls failed in a row.
-    pub failures: u32,
-    /// Items applied, whole or in part.
-    pub imported: u64,
-    /// Drafts waiting for a person.
-    pub drafts: u64,
-    /// Items that could not be read.
-    pub failed: u64,
-}
-
-/// What an item became.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemOutcome {
-    /// Applied (what was unsure may wait as a draft beside it).
-    Imported,
-    /// Waits as a draft.
-    Draft,
-    /// Could not be read; `error` says why.
-    Failed,
-}
-
-impl ItemOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemOutcome::Imported => "imported",
-            ItemOutcome::Draft => "draft",
-            ItemOutcome::Failed => "failed",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self> {
-        match text {
-            "imported" => Ok(ItemOutcome::Imported),
-            "draft" => Ok(ItemOutcome::Draft),
-            "failed" => Ok(ItemOutcome::Failed),
-            other => Err(StoreError::Corrupt(format!("source item outcome '{other}'"))),
-        }
-    }
-}
-
-/// An item a source delivered before.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceItem {
-    pub external_id: String,
-    pub content_hash: String,
-    pub label: String,
-    pub outcome: ItemOutcome,
-    pub directive: Option<DirectiveId>,
-    pub draft: Option<i64>,
-    /// The task a task item became.
-    pub task: Option<TaskId>,
-    /// The source's id of the item's directive.
-    pub directive_key: Option<String>,
-    /// What the source said, as applied (JSON).
-    pub content: Option<String>,
-    pub error: Option<String>,
-    pub removed: bool,
-}
-
-type ItemRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
-
-const ITEM_COLUMNS: &str = "external_id, content_hash, label, outcome, directive_id, draft_id, task_id, directive_key, content, error, removed_at";
-
-fn source_item(row: ItemRow) -> Result<SourceItem> {
-    let (
-        external_id,
-        content_hash,
-        label,
-        outcome,
-        directive,
-        draft,
-        task,
-        directive_key,
-        content,
-        error,
-        removed,
-    ) = row;
-    Ok(SourceItem {
-        external_id,
-        content_hash,
-        label,
-        outcome: ItemOutcome::parse(&outcome)?,
-        directive: directive.map(DirectiveId),
-        draft,
-        task: task.map(TaskId),
-        directive_key,
-        content,
-        error,
-        removed: removed.is_some(),
-    })
-}
-
-/// What one item of a source becomes, written together.
-#[derive(Debug, Clone, Copy)]
-pub struct ItemWrite<'a> {
-    pub source: &'a str,
-    pub external_id: &'a str,
-    pub content_hash: &'a str,
-    /// For people: the file's name, the item's title.
-    pub label: &'a str,
-    /// Applied now.
-    pub directive: Option<&'a NewDirective>,
-    /// Waits for a person (JSON): the whole item, or what of it was not applied.
-    pub draft: Option<&'a str>,
-    /// Could not be read.
-    pub error: Option<&'a str>,
-    /// The same directive was applied before (the same document through another way in).
-    pub same_as: Option<DirectiveId>,
-    /// A task item: the directive it joins, applied before, with its new task.
-    pub task_for: Option<(DirectiveId, &'a NewTask)>,
-    /// The directive a draft's tasks join when it is accepted.
-    pub draft_for: Option<DirectiveId>,
-    /// The source's id of the item's directive.
-    pub directive_key: Option<&'a str>,
-    /// What the source said, as applied.
-    pub content: Option<&'a str>,
-}
-
-/// What recording an item made.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Recorded {
-    pub directive: Option<DirectiveId>,
-    pub tasks: Vec<TaskId>,
-    pub draft: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DraftState {
-    Waiting,
-    Accepted,
-    Rejected,
-}
-
-impl DraftState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DraftState::Waiting => "waiting",
-            DraftState::Accepted => "accepted",
-            DraftState::Rejected => "rejected",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self> {
-        match text {
-            "waiting" => Ok(DraftState::Waiting),
-            "accepted" => Ok(DraftState::Accepted),
-            "rejected" => Ok(DraftState::Rejected),
-            other => Err(StoreError::Corrupt(format!("draft state '{other}'"))),
-        }
-    }
-}
-
-/// A draft: what waits for a person, and what they decided.
-#[derive(Debug, Clone, Serialize)]
-pub struct DraftRecord {
-    pub id: i64,
-    pub source: String,
-    pub label: String,
-    /// Where its tasks go when it is the unsure part of an applied directive.
-    pub directive: Option<DirectiveId>,
-    /// The fields and findings, JSON.
-    #[serde(skip)]
-    pub content: String,
-    pub state: DraftState,
-    pub created_at: DateTime<Utc>,
-    pub decided_at: Option<DateTime<Utc>>,
-    pub decided_by: Option<String>,
-    pub reason: Option<String>,
-}
-
-/// What accepting a draft applies.
-#[derive(Debug, Clone)]
-pub enum DraftApply {
-    /// A directive of its own, with its tasks.
-    Directive(NewDirective),
-    /// Tasks of a directive applied before.
-    Tasks(DirectiveId, Vec<NewTask>),
-}
-
-type DraftRow =
-    (i64, String, String, Option<i64>, String, String, i64, Option<i64>, Option<String>, Option<String>);
-
-const DRAFT_COLUMNS: &str =
-    "id, source, label, directive_id, content, state, created_at, decided_at, decided_by, reason";
-
-fn draft_record(row: DraftRow) -> Result<DraftRecord> {
-    let (id, source, label, directive, content, state, created_at, decided_at, decided_by, reason) = row;
-    Ok(DraftRecord {
-        id,
-        source,
-        label,
-        directive: directive.map(DirectiveId),
-        content,
-        state: DraftState::parse(&state)?,
-        created_at: from_unix(created_at)?,
-        decided_at: decided_at.map(from_unix).transpose()?,
-        decided_by,
-        reason,
-    })
-}
-
-impl Store {
-    /// The item `external_id` of `source`, if it delivered it before.
+impl Backend {
     pub async fn source_item(&self, source: &str, external_id: &str) -> Result<Option<SourceItem>> {
         let row: Option<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = ? AND external_id = ?"
+            "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = $1 AND external_id = $2"
         )))
         .bind(source)
         .bind(external_id)
@@ -248,8 +26,6 @@ impl Store {
         row.map(source_item).transpose()
     }
 
-    /// The items of `ids` that `source` delivered before, by external id: a few reads for
-    /// a whole poll, whose cost follows what the poll brought, not what the source holds.
     pub async fn source_items(
         &self,
         source: &str,
@@ -257,7 +33,7 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, SourceItem>> {
         let mut found = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let mut query = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            let mut query = sqlx::QueryBuilder::<Db>::new(format!(
                 "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = "
             ));
             query.push_bind(source).push(" AND external_id IN (");
@@ -275,10 +51,9 @@ impl Store {
         Ok(found)
     }
 
-    /// The item a draft came from, with its source's name.
     pub async fn draft_item(&self, draft: i64) -> Result<Option<(String, SourceItem)>> {
         let key: Option<(String, String)> =
-            sqlx::query_as("SELECT source, external_id FROM source_items WHERE draft_id = ? LIMIT 1")
+            sqlx::query_as("SELECT source, external_id FROM source_items WHERE draft_id = $1 LIMIT 1")
                 .bind(draft)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -286,19 +61,17 @@ impl Store {
         Ok(self.source_item(&source, &external_id).await?.map(|item| (source, item)))
     }
 
-    /// Where `source`'s next poll goes on from.
     pub async fn source_cursor(&self, source: &str) -> Result<Option<String>> {
-        let cursor: Option<Option<String>> = sqlx::query_scalar("SELECT cursor FROM sources WHERE name = ?")
+        let cursor: Option<Option<String>> = sqlx::query_scalar("SELECT cursor FROM sources WHERE name = $1")
             .bind(source)
             .fetch_optional(&self.pool)
             .await?;
         Ok(cursor.flatten())
     }
 
-    /// The directive `source` delivered under its id `key`, if any.
     pub async fn source_directive(&self, source: &str, key: &str) -> Result<Option<DirectiveId>> {
         let id: Option<i64> = sqlx::query_scalar(
-            "SELECT directive_id FROM source_items WHERE source = ? AND directive_key = ? \
+            "SELECT directive_id FROM source_items WHERE source = $1 AND directive_key = $2 \
              AND directive_id IS NOT NULL LIMIT 1",
         )
         .bind(source)
@@ -308,7 +81,6 @@ impl Store {
         Ok(id.map(DirectiveId))
     }
 
-    /// Records that a task item's change was applied: what the source said, and its hash.
     pub async fn item_applied(
         &self,
         source: &str,
@@ -318,8 +90,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE source_items SET content_hash = ?, content = ?, last_seen_at = ?, removed_at = NULL \
-             WHERE source = ? AND external_id = ?",
+            "UPDATE source_items SET content_hash = $1, content = $2, last_seen_at = $3, removed_at = NULL \
+             WHERE source = $4 AND external_id = $5",
         )
         .bind(content_hash)
         .bind(content)
@@ -331,8 +103,6 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an item gone from its source, with a line in its task's history; nothing is
-    /// deleted.
     pub async fn item_removed(
         &self,
         source: &str,
@@ -342,7 +112,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let task: Option<Option<i64>> = sqlx::query_scalar(
-            "UPDATE source_items SET removed_at = ? WHERE source = ? AND external_id = ? AND removed_at IS NULL \
+            "UPDATE source_items SET removed_at = $1 WHERE source = $2 AND external_id = $3 AND removed_at IS NULL \
              RETURNING task_id",
         )
         .bind(to_unix(now))
@@ -365,7 +135,6 @@ impl Store {
         Ok(())
     }
 
-    /// A line in a task's history that changes nothing: a conflict with its source.
     pub async fn note_task(
         &self,
         task: TaskId,
@@ -380,8 +149,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records what an item became, with the directive it applies and the draft it leaves,
-    /// in one transaction; `actor` names the source in the tasks' history.
     pub async fn record_item(
         &self,
         item: &ItemWrite<'_>,
@@ -402,7 +169,7 @@ impl Store {
         if let Some(content) = item.draft {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO drafts (source, label, directive_id, content, created_at) \
-                 VALUES (?, ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(item.source)
             .bind(item.label)
@@ -424,7 +191,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO source_items (source, external_id, content_hash, label, outcome, directive_id, \
              draft_id, task_id, directive_key, content, error, first_seen_at, last_seen_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (source, external_id) DO UPDATE SET content_hash = excluded.content_hash, \
              label = excluded.label, outcome = excluded.outcome, \
              directive_id = coalesce(excluded.directive_id, directive_id), \
@@ -451,8 +218,6 @@ impl Store {
         Ok(recorded)
     }
 
-    /// Records a poll of `source`: on success, the cursor it leaves (`None` keeps the one
-    /// before); on failure, its error, counted for the backoff.
     pub async fn record_poll(
         &self,
         source: &str,
@@ -462,7 +227,7 @@ impl Store {
         let query = match result {
             Ok(cursor) => sqlx::query(
                 "INSERT INTO sources (name, cursor, last_poll_at, last_success_at, failures) \
-                 VALUES (?, ?, ?, ?, 0) ON CONFLICT (name) DO UPDATE SET \
+                 VALUES ($1, $2, $3, $4, 0) ON CONFLICT (name) DO UPDATE SET \
                  cursor = coalesce(excluded.cursor, cursor), last_poll_at = excluded.last_poll_at, \
                  last_success_at = excluded.last_success_at, last_error = NULL, failures = 0",
             )
@@ -471,7 +236,7 @@ impl Store {
             .bind(to_unix(now))
             .bind(to_unix(now)),
             Err(error) => sqlx::query(
-                "INSERT INTO sources (name, last_poll_at, last_error, failures) VALUES (?, ?, ?, 1) \
+                "INSERT INTO sources (name, last_poll_at, last_error, failures) VALUES ($1, $2, $3, 1) \
                  ON CONFLICT (name) DO UPDATE SET last_poll_at = excluded.last_poll_at, \
                  last_error = excluded.last_error, failures = failures + 1",
             )
@@ -483,8 +248,6 @@ impl Store {
         Ok(())
     }
 
-    /// What the store knows of the source `name`: nothing yet but its name when it was
-    /// never polled.
     pub async fn source_state(&self, name: &str) -> Result<SourceState> {
         type Row = (Option<String>, Option<i64>, Option<i64>, Option<String>, i64, i64, i64, i64);
         let (cursor, last_poll, last_success, last_error, failures, imported, drafts, failed): Row = sqlx::query_as(
@@ -492,7 +255,7 @@ impl Store {
                     (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'imported'), \
                     (SELECT count(*) FROM drafts d WHERE d.source = n.name AND d.state = 'waiting'), \
                     (SELECT count(*) FROM source_items i WHERE i.source = n.name AND i.outcome = 'failed') \
-             FROM (SELECT ? AS name) n LEFT JOIN sources s ON s.name = n.name",
+             FROM (SELECT $1 AS name) n LEFT JOIN sources s ON s.name = n.name",
         )
         .bind(name)
         .fetch_one(&self.pool)
@@ -510,7 +273,6 @@ impl Store {
         })
     }
 
-    /// Drafts, the newest last: only those waiting, or all.
     pub async fn drafts(&self, waiting_only: bool) -> Result<Vec<DraftRecord>> {
         let filter = if waiting_only { "WHERE state = 'waiting'" } else { "" };
         let rows: Vec<DraftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -523,15 +285,13 @@ impl Store {
 
     pub async fn draft(&self, id: i64) -> Result<DraftRecord> {
         let row: Option<DraftRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = ?")))
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {DRAFT_COLUMNS} FROM drafts WHERE id = $1")))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(draft_record).transpose()?.ok_or(StoreError::NoSuchDraft(id))
     }
 
-    /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
-    /// from is then imported.
     pub async fn accept_draft(
         &self,
         id: i64,
@@ -553,9 +313,9 @@ impl Store {
         };
         decide(&mut tx, id, DraftState::Accepted, actor, None, now).await?;
         sqlx::query(
-            "UPDATE source_items SET outcome = 'imported', directive_id = coalesce(directive_id, ?), \
-             task_id = CASE WHEN directive_key IS NOT NULL THEN coalesce(task_id, ?) ELSE task_id END \
-             WHERE draft_id = ?",
+            "UPDATE source_items SET outcome = 'imported', directive_id = coalesce(directive_id, $1), \
+             task_id = CASE WHEN directive_key IS NOT NULL THEN coalesce(task_id, $2) ELSE task_id END \
+             WHERE draft_id = $3",
         )
         .bind(directive.0)
         .bind(tasks.first().map(|t| t.0))
@@ -566,7 +326,6 @@ impl Store {
         Ok((directive, tasks))
     }
 
-    /// Marks a waiting draft rejected; nothing of it is applied.
     pub async fn reject_draft(
         &self,
         id: i64,
@@ -583,8 +342,8 @@ impl Store {
 }
 
 /// Refuses a draft that is missing or decided already.
-async fn waiting(tx: &mut sqlx::Transaction<'_, Sqlite>, id: i64) -> Result<()> {
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM drafts WHERE id = ?")
+async fn waiting(tx: &mut sqlx::Transaction<'_, Db>, id: i64) -> Result<()> {
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM drafts WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -596,14 +355,14 @@ async fn waiting(tx: &mut sqlx::Transaction<'_, Sqlite>, id: i64) -> Result<()> 
 }
 
 async fn decide(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     id: i64,
     state: DraftState,
     actor: &str,
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("UPDATE drafts SET state = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ?")
+    sqlx::query("UPDATE drafts SET state = $1, decided_at = $2, decided_by = $3, reason = $4 WHERE id = $5")
         .bind(state.as_str())
         .bind(to_unix(now))
         .bind(actor)

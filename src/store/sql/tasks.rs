@@ -3,64 +3,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, QueryBuilder};
 
-use super::rows::{DirectiveRow, TASK_COLUMNS, TaskRow};
-use super::{Result, Store, StoreError, from_unix, to_unix};
+use super::{Backend, Db};
 use crate::domain::{
-    Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, Task, TaskId, TaskStatus,
-    TaskText,
+    Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, TaskId, TaskText,
 };
+use crate::store::records::{KeyedRequest, TaskEvent, TaskFilter, TaskRecord};
+use crate::store::rows::{DirectiveRow, TASK_COLUMNS, TaskRow, record};
+use crate::store::{Result, StoreError, from_unix, to_unix};
 
-/// A task with its planning state.
-#[derive(Debug, Clone)]
-pub struct TaskRecord {
-    pub task: Task,
-    pub planned_until: Option<DateTime<Utc>>,
-    pub next_reminder_at: Option<DateTime<Utc>>,
-    /// Changes made to the task so far: a plan writes only on the revision it read.
-    pub revision: i64,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TaskFilter {
-    /// Tasks this department leads or coordinates.
-    pub department: Option<DepartmentCode>,
-    /// Open tasks whose deadline is before this date.
-    pub overdue_on: Option<NaiveDate>,
-    /// Tasks due on or before this date.
-    pub due_before: Option<NaiveDate>,
-    pub directive: Option<DirectiveId>,
-    pub status: Option<TaskStatus>,
-    /// Only tasks with a larger id: the next page.
-    pub after: Option<TaskId>,
-    /// At most this many tasks.
-    pub limit: Option<u32>,
-}
-
-/// One entry of a task's history.
-#[derive(Debug, Clone, Serialize)]
-pub struct TaskEvent {
-    pub at: DateTime<Utc>,
-    pub kind: String,
-    pub detail: Option<String>,
-    /// Who made the change: `cli`, `api:TOKEN-NAME`, or `link:DEPARTMENT`.
-    pub actor: Option<String>,
-}
-
-fn record(row: TaskRow) -> Result<TaskRecord> {
-    let (task, planned_until, next_reminder_at, revision) = row.into_task()?;
-    Ok(TaskRecord {
-        task,
-        planned_until: planned_until.map(from_unix).transpose()?,
-        next_reminder_at: next_reminder_at.map(from_unix).transpose()?,
-        revision,
-    })
-}
-
-impl Store {
-    /// Inserts a directive and all its tasks in one transaction.
+impl Backend {
     pub async fn add_directive(
         &self,
         directive: &NewDirective,
@@ -70,12 +23,10 @@ impl Store {
         self.add_directive_keyed(directive, None, actor, now).await
     }
 
-    /// `add_directive`, recording `keyed` with the directive it made in the same
-    /// transaction.
     pub async fn add_directive_keyed(
         &self,
         directive: &NewDirective,
-        keyed: Option<&super::KeyedRequest>,
+        keyed: Option<&KeyedRequest>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(DirectiveId, Vec<TaskId>)> {
@@ -89,26 +40,24 @@ impl Store {
         Ok((directive_id, task_ids))
     }
 
-    /// The directive imported from the document of this SHA-256, if any.
     pub async fn directive_by_source_hash(&self, hash: &str) -> Result<Option<DirectiveId>> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE source_hash = ?")
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE source_hash = $1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
         Ok(id.map(DirectiveId))
     }
 
-    /// Adds one task to an existing directive, recording `keyed` with it when given.
     pub async fn add_task(
         &self,
         directive: DirectiveId,
         task: &NewTask,
-        keyed: Option<&super::KeyedRequest>,
+        keyed: Option<&KeyedRequest>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<TaskId> {
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE id = ?")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM directives WHERE id = $1")
             .bind(directive.0)
             .fetch_optional(&mut *tx)
             .await?;
@@ -123,12 +72,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Replaces what a task says (summary, details, section, departments), moves what waits
-    /// in the reminder series for each department of `moves` to the part it names, cancels
-    /// what waits for a department and role not in `keep`, and plans it again from
-    /// `next_reminder_at`. `deadline` is the one the caller planned for: a task extended
-    /// meanwhile is refused as changed. The deadline moves only through `extend`, which keeps
-    /// its reason.
     #[allow(clippy::too_many_arguments)]
     pub async fn update_task(
         &self,
@@ -143,9 +86,9 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
-            "UPDATE tasks SET section = ?, summary = ?, details = ?, lead = ?, coordinating = ?, \
-             planned_until = NULL, next_reminder_at = ?, revision = revision + 1 \
-             WHERE id = ? AND status = 'open' AND deadline IS ?",
+            "UPDATE tasks SET section = $1, summary = $2, details = $3, lead = $4, coordinating = $5, \
+             planned_until = NULL, next_reminder_at = $6, revision = revision + 1 \
+             WHERE id = $7 AND status = 'open' AND deadline IS NOT DISTINCT FROM $8",
         )
         .bind(&task.section)
         .bind(&task.summary)
@@ -165,11 +108,11 @@ impl Store {
                 None => StoreError::NoSuchTask(id.0),
             });
         }
-        sqlx::query("DELETE FROM task_coordinators WHERE task_id = ?").bind(id.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM task_coordinators WHERE task_id = $1").bind(id.0).execute(&mut *tx).await?;
         insert_coordinators(&mut tx, id.0, &task.coordinating).await?;
         for (department, role) in moves {
             sqlx::query(
-                "UPDATE outbox SET role = ? WHERE state = 'pending' AND task_id = ? AND department = ? \
+                "UPDATE outbox SET role = $1 WHERE state = 'pending' AND task_id = $2 AND department = $3 \
                  AND role IN ('lead', 'coordinating')",
             )
             .bind(role.as_str())
@@ -178,11 +121,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let mut cancel = QueryBuilder::<Sqlite>::new(
+        let mut cancel = QueryBuilder::<Db>::new(
             "UPDATE outbox SET state = 'cancelled', last_error = 'no longer on the task', finished_at = ",
         );
         cancel.push_bind(to_unix(now)).push(" WHERE state = 'pending' AND task_id = ").push_bind(id.0);
-        cancel.push(" AND NOT (0");
+        cancel.push(" AND NOT (FALSE");
         for (department, role) in keep {
             cancel.push(" OR (department = ").push_bind(department.as_str());
             cancel.push(" AND role = ").push_bind(role.as_str()).push(")");
@@ -211,15 +154,13 @@ impl Store {
 
     pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>> {
         let row: Option<DirectiveRow> =
-            sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = ?")
+            sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = $1")
                 .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(Into::into))
     }
 
-    /// Replaces a directive's number, title and issuer, and notes it in the history of
-    /// each of its tasks. Its date stays: relative deadlines were counted from it.
     pub async fn update_directive(
         &self,
         id: DirectiveId,
@@ -230,7 +171,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE directives SET number = ?, title = ?, issuer = ? WHERE id = ?")
+        let changed = sqlx::query("UPDATE directives SET number = $1, title = $2, issuer = $3 WHERE id = $4")
             .bind(number)
             .bind(title)
             .bind(issuer)
@@ -245,7 +186,7 @@ impl Store {
             format!("văn bản: {}{title} ({issuer})", number.map(|n| format!("số {n}, ")).unwrap_or_default());
         sqlx::query(
             "INSERT INTO task_events (task_id, at, kind, detail, actor) \
-             SELECT id, ?, 'directive_updated', ?, ? FROM tasks WHERE directive_id = ?",
+             SELECT id, $1, 'directive_updated', $2, $3 FROM tasks WHERE directive_id = $4",
         )
         .bind(to_unix(now))
         .bind(&detail)
@@ -258,14 +199,14 @@ impl Store {
     }
 
     pub async fn task(&self, id: TaskId) -> Result<TaskRecord> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?");
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1");
         let row: Option<TaskRow> =
             sqlx::query_as(AssertSqlSafe(sql)).bind(id.0).fetch_optional(&self.pool).await?;
         record(row.ok_or(StoreError::NoSuchTask(id.0))?)
     }
 
     pub async fn tasks(&self, filter: &TaskFilter) -> Result<Vec<TaskRecord>> {
-        let mut query: QueryBuilder<Sqlite> =
+        let mut query: QueryBuilder<Db> =
             QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE 1 = 1"));
         if let Some(department) = &filter.department {
             query
@@ -292,17 +233,16 @@ impl Store {
         }
         query.push(" ORDER BY t.id");
         if let Some(limit) = filter.limit {
-            query.push(" LIMIT ").push_bind(limit);
+            query.push(" LIMIT ").push_bind(i64::from(limit));
         }
         let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(record).collect()
     }
 
-    /// The tasks with these ids, by id; ids with no task are left out.
     pub async fn tasks_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, TaskRecord>> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> =
+            let mut query: QueryBuilder<Db> =
                 QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("));
             let mut list = query.separated(", ");
             for id in chunk {
@@ -318,11 +258,10 @@ impl Store {
         Ok(found)
     }
 
-    /// The directives with these ids, by id.
     pub async fn directives_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, Directive>> {
         let mut found = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            let mut query: QueryBuilder<Db> = QueryBuilder::new(
                 "SELECT id, number, title, issuer, issued_on FROM directives WHERE id IN (",
             );
             let mut list = query.separated(", ");
@@ -338,17 +277,15 @@ impl Store {
         Ok(found)
     }
 
-    /// Open tasks whose next planning is due by `now`, the earliest first: an index range.
     pub async fn due_tasks(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<TaskRecord>> {
         let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(due_tasks_sql()))
             .bind(to_unix(now))
-            .bind(limit)
+            .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter().map(record).collect()
     }
 
-    /// The earliest instant any open task needs planning.
     pub async fn next_task_due(&self) -> Result<Option<DateTime<Utc>>> {
         let next: Option<i64> = sqlx::query_scalar(
             "SELECT min(next_reminder_at) FROM tasks WHERE status = 'open' AND next_reminder_at IS NOT NULL",
@@ -358,30 +295,31 @@ impl Store {
         next.map(from_unix).transpose()
     }
 
-    /// Open tasks with a deadline, by id from `after`, for a full re-plan in pages.
     pub async fn open_tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>> {
         let sql = format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.deadline IS NOT NULL AND t.id > ? \
-             ORDER BY t.id LIMIT ?"
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.deadline IS NOT NULL AND t.id > $1 \
+             ORDER BY t.id LIMIT $2"
         );
-        let rows: Vec<TaskRow> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
+        let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
-    /// All tasks by id from `after`, open or done, for counting in pages.
     pub async fn tasks_page(&self, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>> {
-        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id > ? ORDER BY t.id LIMIT ?");
-        let rows: Vec<TaskRow> =
-            sqlx::query_as(AssertSqlSafe(sql)).bind(after.0).bind(limit).fetch_all(&self.pool).await?;
+        let sql = format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id > $1 ORDER BY t.id LIMIT $2");
+        let rows: Vec<TaskRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(record).collect()
     }
 
-    /// Plans the open tasks these departments lead afresh at `now`, as if new: the newest
-    /// reminder due of each series for each recipient. Returns how many.
     pub async fn plan_afresh(&self, leads: &[String], now: DateTime<Utc>) -> Result<u64> {
-        let mut query =
-            QueryBuilder::<Sqlite>::new("UPDATE tasks SET planned_until = NULL, next_reminder_at = ");
+        let mut query = QueryBuilder::<Db>::new("UPDATE tasks SET planned_until = NULL, next_reminder_at = ");
         query.push_bind(to_unix(now)).push(", revision = revision + 1 WHERE status = 'open' AND lead IN (");
         let mut list = query.separated(", ");
         for lead in leads {
@@ -391,13 +329,11 @@ impl Store {
         Ok(query.build().execute(&self.pool).await?.rows_affected())
     }
 
-    /// Sets when each task next needs planning, in one transaction; a task changed since
-    /// its revision was read keeps what its change set.
     pub async fn set_next_reminders(&self, updates: &[(TaskId, i64, Option<DateTime<Utc>>)]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for (task, revision, next) in updates {
             sqlx::query(
-                "UPDATE tasks SET next_reminder_at = ? WHERE id = ? AND status = 'open' AND revision = ?",
+                "UPDATE tasks SET next_reminder_at = $1 WHERE id = $2 AND status = 'open' AND revision = $3",
             )
             .bind(next.map(to_unix))
             .bind(task.0)
@@ -409,8 +345,6 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a task done, cancels its pending reminders, and records the event.
-    /// Returns false when the task was already done.
     pub async fn mark_done(
         &self,
         id: TaskId,
@@ -427,8 +361,6 @@ impl Store {
         Ok(changed)
     }
 
-    /// Moves a task's deadline, cancels what was pending for the old one, and re-plans from
-    /// scratch: the newest reminder already due for the new deadline goes out at once.
     pub async fn extend(
         &self,
         id: TaskId,
@@ -440,7 +372,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let old: Option<(Option<NaiveDate>, String)> =
-            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = ?")
+            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
                 .bind(id.0)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -449,9 +381,9 @@ impl Store {
             return Err(StoreError::TaskDone(id.0));
         }
         sqlx::query(
-            "UPDATE tasks SET deadline = ?, deadline_precision = ?, deadline_phrase = ?, planned_until = NULL, \
+            "UPDATE tasks SET deadline = $1, deadline_precision = $2, deadline_phrase = $3, planned_until = NULL, \
              revision = revision + 1, \
-             next_reminder_at = ? WHERE id = ?",
+             next_reminder_at = $4 WHERE id = $5",
         )
         .bind(deadline.date)
         .bind(deadline.precision.as_str())
@@ -470,7 +402,7 @@ impl Store {
 
     pub async fn task_events(&self, id: TaskId) -> Result<Vec<TaskEvent>> {
         let rows: Vec<(i64, String, Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT at, kind, detail, actor FROM task_events WHERE task_id = ? ORDER BY id")
+            sqlx::query_as("SELECT at, kind, detail, actor FROM task_events WHERE task_id = $1 ORDER BY id")
                 .bind(id.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -481,23 +413,23 @@ impl Store {
 }
 
 /// The query of `due_tasks`: the partial index `tasks_due` gives the rows in order.
-pub(super) fn due_tasks_sql() -> String {
+pub(in crate::store) fn due_tasks_sql() -> String {
     format!(
         "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
-         AND t.next_reminder_at <= ? ORDER BY t.next_reminder_at LIMIT ?"
+         AND t.next_reminder_at <= $1 ORDER BY t.next_reminder_at LIMIT $2"
     )
 }
 
 /// Inserts a directive and its tasks inside a transaction.
 pub(super) async fn insert_directive(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     directive: &NewDirective,
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<(DirectiveId, Vec<TaskId>)> {
     let directive_id: i64 = sqlx::query_scalar(
         "INSERT INTO directives (number, title, issuer, issued_on, source, source_hash, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&directive.number)
     .bind(&directive.title)
@@ -516,7 +448,7 @@ pub(super) async fn insert_directive(
 }
 
 pub(super) async fn insert_task(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     directive: DirectiveId,
     task: &NewTask,
     actor: &str,
@@ -526,7 +458,7 @@ pub(super) async fn insert_task(
     let task_id: i64 = sqlx::query_scalar(
         "INSERT INTO tasks (directive_id, section, summary, details, lead, deadline, deadline_precision, \
          deadline_phrase, created_at, next_reminder_at, coordinating, recurrence) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(directive.0)
     .bind(&task.section)
@@ -558,12 +490,12 @@ pub(super) async fn insert_task(
 }
 
 async fn insert_coordinators(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     task_id: i64,
     coordinating: &[DepartmentCode],
 ) -> Result<()> {
     for (position, department) in coordinating.iter().enumerate() {
-        sqlx::query("INSERT INTO task_coordinators (task_id, position, department) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO task_coordinators (task_id, position, department) VALUES ($1, $2, $3)")
             .bind(task_id)
             .bind(position as i64)
             .bind(department.as_str())
@@ -575,7 +507,7 @@ async fn insert_coordinators(
 
 /// `mark_done` inside a transaction; false when the task was already done.
 pub(super) async fn mark_done_in(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     id: TaskId,
     on: NaiveDate,
     note: Option<&str>,
@@ -583,18 +515,18 @@ pub(super) async fn mark_done_in(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let current: Option<(Option<String>, Option<NaiveDate>)> =
-        sqlx::query_as("SELECT recurrence, deadline FROM tasks WHERE id = ? AND status = 'open'")
+        sqlx::query_as("SELECT recurrence, deadline FROM tasks WHERE id = $1 AND status = 'open'")
             .bind(id.0)
             .fetch_optional(&mut **tx)
             .await?;
     if let Some((Some(recurrence), Some(deadline))) = current {
-        let recurrence = super::rows::recurrence(Some(&recurrence))?;
+        let recurrence = crate::store::rows::recurrence(Some(&recurrence))?;
         if let Some(next) = recurrence.and_then(|r| r.next_after(deadline)) {
             return next_occurrence(tx, id, deadline, next, on, note, actor, now).await;
         }
     }
     let changed = sqlx::query(
-        "UPDATE tasks SET status = 'done', done_on = ?, next_reminder_at = NULL WHERE id = ? AND status = 'open'",
+        "UPDATE tasks SET status = 'done', done_on = $1, next_reminder_at = NULL WHERE id = $2 AND status = 'open'",
     )
     .bind(on)
     .bind(id.0)
@@ -621,7 +553,7 @@ pub(super) async fn mark_done_in(
 /// reminder already due goes out).
 #[allow(clippy::too_many_arguments)]
 async fn next_occurrence(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     id: TaskId,
     done: NaiveDate,
     next: NaiveDate,
@@ -631,8 +563,8 @@ async fn next_occurrence(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     sqlx::query(
-        "UPDATE tasks SET deadline = ?, deadline_precision = 'day', planned_until = NULL, \
-         revision = revision + 1, next_reminder_at = ? WHERE id = ?",
+        "UPDATE tasks SET deadline = $1, deadline_precision = 'day', planned_until = NULL, \
+         revision = revision + 1, next_reminder_at = $2 WHERE id = $3",
     )
     .bind(next)
     .bind(to_unix(now))
@@ -649,25 +581,22 @@ async fn next_occurrence(
 }
 
 /// A task's status, `None` when there is no such task.
-pub(super) async fn task_status(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    id: TaskId,
-) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT status FROM tasks WHERE id = ?")
+pub(super) async fn task_status(tx: &mut sqlx::Transaction<'_, Db>, id: TaskId) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT status FROM tasks WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut **tx)
         .await?)
 }
 
 pub(super) async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     task_id: i64,
     at: DateTime<Utc>,
     kind: &str,
     detail: Option<&str>,
     actor: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO task_events (task_id, at, kind, detail, actor) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO task_events (task_id, at, kind, detail, actor) VALUES ($1, $2, $3, $4, $5)")
         .bind(task_id)
         .bind(to_unix(at))
         .bind(kind)

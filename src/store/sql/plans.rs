@@ -1,39 +1,22 @@
 //! What planning writes: reminders into the outbox, and each task's planning marks.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{QueryBuilder, Sqlite};
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 
-use super::outbox::{insert_items, shaped_chunks};
-use super::{Result, Store, to_unix};
-use crate::domain::TaskId;
-use crate::outbox::{NewOutboxItem, Supersede};
+use super::outbox::insert_items;
+use super::{Backend, Db};
+use crate::outbox::NewOutboxItem;
+use crate::store::records::PlanWrite;
+use crate::store::rows::shaped_chunks;
+use crate::store::{Result, to_unix};
 
-/// What a planning step writes for one task.
-#[derive(Debug, Clone)]
-pub struct PlanWrite {
-    pub task_id: TaskId,
-    /// The deadline the plan was made for: a task extended meanwhile is left alone.
-    pub deadline: Option<NaiveDate>,
-    pub planned_until: DateTime<Utc>,
-    pub next_reminder_at: Option<DateTime<Utc>>,
-    pub items: Vec<NewOutboxItem>,
-    /// What the plan replaces: older reminders still pending for a department and channel.
-    pub supersede: Vec<Supersede>,
-    /// The task's revision when the plan read it: a task changed meanwhile keeps the marks
-    /// its change set, and is planned afresh.
-    pub revision: i64,
-}
-
-impl Store {
-    /// Enqueues the planned reminders, cancels what the plans supersede, and moves each
-    /// task's planning mark, all in one transaction and a few statements per batch. A key
-    /// already present is left as it is.
+impl Backend {
     pub async fn record_plans(&self, plans: &[PlanWrite], now: DateTime<Utc>) -> Result<u64> {
         let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
         let mut tx = self.begin_write().await?;
         let inserted = insert_items(&mut tx, &items, now).await?;
         for chunk in shaped_chunks(&plans.iter().flat_map(|p| &p.supersede).collect::<Vec<_>>()) {
-            let mut supersede: QueryBuilder<Sqlite> =
+            let mut supersede: QueryBuilder<Db> =
                 QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");
             supersede.push_values(chunk, |mut row, older| {
                 row.push_bind(older.task_id.0)
@@ -57,7 +40,7 @@ impl Store {
         }
         // A task closed or extended by another process meanwhile keeps its own marks.
         for chunk in shaped_chunks(plans) {
-            let mut update: QueryBuilder<Sqlite> =
+            let mut update: QueryBuilder<Db> =
                 QueryBuilder::new("WITH p (id, planned_until, next_reminder_at, deadline, revision) AS (");
             update.push_values(chunk, |mut row, plan| {
                 row.push_bind(plan.task_id.0)
@@ -68,7 +51,7 @@ impl Store {
             });
             update.push(
                 ") UPDATE tasks SET planned_until = p.planned_until, next_reminder_at = p.next_reminder_at \
-                 FROM p WHERE tasks.id = p.id AND tasks.status = 'open' AND tasks.deadline IS p.deadline \
+                 FROM p WHERE tasks.id = p.id AND tasks.status = 'open' AND tasks.deadline IS NOT DISTINCT FROM p.deadline \
                  AND tasks.revision = p.revision",
             );
             update.build().execute(&mut *tx).await?;

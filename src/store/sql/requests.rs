@@ -3,43 +3,22 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Result, Store, StoreError, to_unix};
+use super::{Backend, Db};
+use crate::store::records::{KeyedAnswer, KeyedRequest};
+use crate::store::{Result, StoreError, to_unix};
 
-/// One keyed request, as recorded with what it made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyedRequest {
-    pub client: String,
-    pub key: String,
-    /// `POST /api/v1/directives`.
-    pub request: String,
-    pub body_sha256: String,
-}
-
-/// What a key already answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyedAnswer {
-    pub request: String,
-    pub body_sha256: String,
-    pub location: String,
-}
-
-/// How long a key is remembered: retries come within minutes or hours, never a month on.
-pub const KEYS_KEPT_FOR: chrono::Duration = chrono::Duration::days(30);
-
-impl Store {
-    /// Forgets the keys of requests made before `before`; returns how many.
+impl Backend {
     pub async fn forget_keys_before(&self, before: DateTime<Utc>) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM api_requests WHERE created_at < ?")
+        Ok(sqlx::query("DELETE FROM api_requests WHERE created_at < $1")
             .bind(to_unix(before))
             .execute(&self.pool)
             .await?
             .rows_affected())
     }
 
-    /// What the request with this client's key made, if it was made.
     pub async fn keyed_answer(&self, client: &str, key: &str) -> Result<Option<KeyedAnswer>> {
         let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT request, body_sha256, location FROM api_requests WHERE client = ? AND key = ?",
+            "SELECT request, body_sha256, location FROM api_requests WHERE client = $1 AND key = $2",
         )
         .bind(client)
         .bind(key)
@@ -52,14 +31,14 @@ impl Store {
 /// Records `request` as having made `location`, in the transaction that made it. A key
 /// recorded meanwhile by a concurrent twin fails the transaction, so only one is made.
 pub(super) async fn record(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, Db>,
     request: &KeyedRequest,
     location: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let inserted = sqlx::query(
         "INSERT INTO api_requests (client, key, request, body_sha256, location, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(&request.client)
     .bind(&request.key)

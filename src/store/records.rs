@@ -1,0 +1,260 @@
+//! What the store's queries take and give, beyond the domain's own types: the same for
+//! every engine.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{Result, StoreError};
+use crate::domain::{DepartmentCode, DirectiveId, NewDirective, NewTask, Task, TaskId, TaskStatus};
+use crate::outbox::{NewOutboxItem, Supersede};
+
+/// A task with its planning state.
+#[derive(Debug, Clone)]
+pub struct TaskRecord {
+    pub task: Task,
+    pub planned_until: Option<DateTime<Utc>>,
+    pub next_reminder_at: Option<DateTime<Utc>>,
+    /// Changes made to the task so far: a plan writes only on the revision it read.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Tasks this department leads or coordinates.
+    pub department: Option<DepartmentCode>,
+    /// Open tasks whose deadline is before this date.
+    pub overdue_on: Option<NaiveDate>,
+    /// Tasks due on or before this date.
+    pub due_before: Option<NaiveDate>,
+    pub directive: Option<DirectiveId>,
+    pub status: Option<TaskStatus>,
+    /// Only tasks with a larger id: the next page.
+    pub after: Option<TaskId>,
+    /// At most this many tasks.
+    pub limit: Option<u32>,
+}
+
+/// One entry of a task's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: Option<String>,
+    /// Who made the change: `cli`, `api:TOKEN-NAME`, or `link:DEPARTMENT`.
+    pub actor: Option<String>,
+}
+
+/// What a planning step writes for one task.
+#[derive(Debug, Clone)]
+pub struct PlanWrite {
+    pub task_id: TaskId,
+    /// The deadline the plan was made for: a task extended meanwhile is left alone.
+    pub deadline: Option<NaiveDate>,
+    pub planned_until: DateTime<Utc>,
+    pub next_reminder_at: Option<DateTime<Utc>>,
+    pub items: Vec<NewOutboxItem>,
+    /// What the plan replaces: older reminders still pending for a department and channel.
+    pub supersede: Vec<Supersede>,
+    /// The task's revision when the plan read it: a task changed meanwhile keeps the marks
+    /// its change set, and is planned afresh.
+    pub revision: i64,
+}
+
+/// One keyed request, as recorded with what it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedRequest {
+    pub client: String,
+    pub key: String,
+    /// `POST /api/v1/directives`.
+    pub request: String,
+    pub body_sha256: String,
+}
+
+/// What a key already answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedAnswer {
+    pub request: String,
+    pub body_sha256: String,
+    pub location: String,
+}
+
+/// How long a key is remembered: retries come within minutes or hours, never a month on.
+pub const KEYS_KEPT_FOR: chrono::Duration = chrono::Duration::days(30);
+
+/// Why a link cannot act.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkUseError {
+    #[error("this link was already used")]
+    AlreadyUsed,
+    #[error("the task's deadline changed since the link was sent")]
+    DeadlineChanged,
+    #[error("the department no longer leads the task")]
+    NotLead,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A link's one use: `signature` is its proof, kept to refuse it next time.
+#[derive(Debug, Clone)]
+pub struct LinkUse<'a> {
+    pub signature: &'a str,
+    pub department: &'a str,
+    pub action: &'a str,
+}
+
+/// A source as the store knows it: where its next poll goes on from, how its last polls
+/// went, and what it delivered.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SourceState {
+    pub name: String,
+    pub cursor: Option<String>,
+    pub last_poll_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Polls failed in a row.
+    pub failures: u32,
+    /// Items applied, whole or in part.
+    pub imported: u64,
+    /// Drafts waiting for a person.
+    pub drafts: u64,
+    /// Items that could not be read.
+    pub failed: u64,
+}
+
+/// What an item became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemOutcome {
+    /// Applied (what was unsure may wait as a draft beside it).
+    Imported,
+    /// Waits as a draft.
+    Draft,
+    /// Could not be read; `error` says why.
+    Failed,
+}
+
+impl ItemOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemOutcome::Imported => "imported",
+            ItemOutcome::Draft => "draft",
+            ItemOutcome::Failed => "failed",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Result<Self> {
+        match text {
+            "imported" => Ok(ItemOutcome::Imported),
+            "draft" => Ok(ItemOutcome::Draft),
+            "failed" => Ok(ItemOutcome::Failed),
+            other => Err(StoreError::Corrupt(format!("source item outcome '{other}'"))),
+        }
+    }
+}
+
+/// An item a source delivered before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceItem {
+    pub external_id: String,
+    pub content_hash: String,
+    pub label: String,
+    pub outcome: ItemOutcome,
+    pub directive: Option<DirectiveId>,
+    pub draft: Option<i64>,
+    /// The task a task item became.
+    pub task: Option<TaskId>,
+    /// The source's id of the item's directive.
+    pub directive_key: Option<String>,
+    /// What the source said, as applied (JSON).
+    pub content: Option<String>,
+    pub error: Option<String>,
+    pub removed: bool,
+}
+
+/// What one item of a source becomes, written together.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemWrite<'a> {
+    pub source: &'a str,
+    pub external_id: &'a str,
+    pub content_hash: &'a str,
+    /// For people: the file's name, the item's title.
+    pub label: &'a str,
+    /// Applied now.
+    pub directive: Option<&'a NewDirective>,
+    /// Waits for a person (JSON): the whole item, or what of it was not applied.
+    pub draft: Option<&'a str>,
+    /// Could not be read.
+    pub error: Option<&'a str>,
+    /// The same directive was applied before (the same document through another way in).
+    pub same_as: Option<DirectiveId>,
+    /// A task item: the directive it joins, applied before, with its new task.
+    pub task_for: Option<(DirectiveId, &'a NewTask)>,
+    /// The directive a draft's tasks join when it is accepted.
+    pub draft_for: Option<DirectiveId>,
+    /// The source's id of the item's directive.
+    pub directive_key: Option<&'a str>,
+    /// What the source said, as applied.
+    pub content: Option<&'a str>,
+}
+
+/// What recording an item made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Recorded {
+    pub directive: Option<DirectiveId>,
+    pub tasks: Vec<TaskId>,
+    pub draft: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftState {
+    Waiting,
+    Accepted,
+    Rejected,
+}
+
+impl DraftState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DraftState::Waiting => "waiting",
+            DraftState::Accepted => "accepted",
+            DraftState::Rejected => "rejected",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Result<Self> {
+        match text {
+            "waiting" => Ok(DraftState::Waiting),
+            "accepted" => Ok(DraftState::Accepted),
+            "rejected" => Ok(DraftState::Rejected),
+            other => Err(StoreError::Corrupt(format!("draft state '{other}'"))),
+        }
+    }
+}
+
+/// A draft: what waits for a person, and what they decided.
+#[derive(Debug, Clone, Serialize)]
+pub struct DraftRecord {
+    pub id: i64,
+    pub source: String,
+    pub label: String,
+    /// Where its tasks go when it is the unsure part of an applied directive.
+    pub directive: Option<DirectiveId>,
+    /// The fields and findings, JSON.
+    #[serde(skip)]
+    pub content: String,
+    pub state: DraftState,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What accepting a draft applies.
+#[derive(Debug, Clone)]
+pub enum DraftApply {
+    /// A directive of its own, with its tasks.
+    Directive(NewDirective),
+    /// Tasks of a directive applied before.
+    Tasks(DirectiveId, Vec<NewTask>),
+}
