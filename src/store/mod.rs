@@ -140,6 +140,11 @@ fn claim_owner() -> String {
     format!("{}:{}:{}", host.trim(), std::process::id(), hex::encode(random))
 }
 
+/// A lease's length in whole seconds, at least one.
+fn lease_seconds(lease: Duration) -> i64 {
+    i64::try_from(lease.as_secs()).unwrap_or(i64::MAX / 2).max(1)
+}
+
 /// `url` with its password, if any, replaced by `***`: for messages and logs.
 pub fn url_without_password(url: &str) -> String {
     match url::Url::parse(url) {
@@ -239,46 +244,6 @@ impl Store {
         }
     }
 
-    /// Whether the store answers.
-    pub async fn ping(&self) -> Result<()> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.ping().await,
-            Engine::Postgres(db) => db.ping().await,
-        }
-    }
-
-    /// Claims up to `limit` items due by `now` for sending, each for `lease`. Items whose
-    /// lease ran out (their sender died) are claimed again.
-    pub async fn claim(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.claim(now, lease, limit).await,
-            Engine::Postgres(db) => db.claim(now, lease, limit).await,
-        }
-    }
-
-    /// The departments and channels with digest items due by `now`.
-    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.digests_due(now).await,
-            Engine::Postgres(db) => db.digests_due(now).await,
-        }
-    }
-
-    /// Claims every digest item of one department and channel due by `now`, all at once,
-    /// so that they go out in one message.
-    pub async fn claim_digest(
-        &self,
-        department: &str,
-        channel: &str,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> Result<Vec<OutboxItem>> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.claim_digest(department, channel, now, lease).await,
-            Engine::Postgres(db) => db.claim_digest(department, channel, now, lease).await,
-        }
-    }
-
     pub async fn close(&self) {
         match &self.engine {
             Engine::Sqlite(db) => db.close().await,
@@ -307,6 +272,24 @@ macro_rules! queries {
 }
 
 queries! {
+    // the engines' own (sqlite.rs, postgres.rs)
+    /// Whether the store answers.
+    pub async fn ping(&self) -> Result<()>;
+    /// Claims up to `limit` items due by `now` for sending, each for `lease`. Items whose
+    /// lease ran out (their sender died) are claimed again.
+    pub async fn claim(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>>;
+    /// The departments and channels with digest items due by `now`.
+    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>>;
+    /// Claims every digest item of one department and channel due by `now`, all at once,
+    /// so that they go out in one message.
+    pub async fn claim_digest(
+        &self,
+        department: &str,
+        channel: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Vec<OutboxItem>>;
+
     // tasks.rs
     /// Inserts a directive and all its tasks in one transaction.
     pub async fn add_directive(&self, directive: &NewDirective, actor: &str, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)>;

@@ -76,10 +76,6 @@ pub(super) fn digests_due_sql() -> String {
     )
 }
 
-fn lease_seconds(lease: Duration) -> i64 {
-    i64::try_from(lease.as_secs()).unwrap_or(i64::MAX / 2).max(1)
-}
-
 /// A pool of connections to one PostgreSQL database; cheap to clone.
 #[derive(Debug, Clone)]
 pub(super) struct Backend {
@@ -145,15 +141,10 @@ impl Backend {
     /// another daemon is claiming are skipped, not waited for. The sets are materialised
     /// before the update, so that the planner cannot turn the limit into a scan of every
     /// row. Items whose lease ran out (their sender died) are taken over in the same claim.
-    pub(super) async fn claim(
-        &self,
-        now: DateTime<Utc>,
-        lease: Duration,
-        limit: u32,
-    ) -> Result<Vec<OutboxItem>> {
+    pub async fn claim(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(claim_sql()))
             .bind(self.owner.as_ref())
-            .bind(lease_seconds(lease))
+            .bind(super::lease_seconds(lease))
             .bind(to_unix(now))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -163,7 +154,7 @@ impl Backend {
 
     /// The departments and channels with digest items due by `now`, or whose lease ran
     /// out on the database's clock: two index ranges, never a scan.
-    pub(super) async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(digests_due_sql()))
             .bind(to_unix(now))
             .fetch_all(&self.pool)
@@ -172,7 +163,7 @@ impl Backend {
 
     /// Claims every digest item of one department and channel due by `now`, all at once,
     /// so that they go out in one message; rows another daemon is claiming are skipped.
-    pub(super) async fn claim_digest(
+    pub async fn claim_digest(
         &self,
         department: &str,
         channel: &str,
@@ -191,7 +182,7 @@ impl Backend {
         );
         let rows: Vec<OutboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(self.owner.as_ref())
-            .bind(lease_seconds(lease))
+            .bind(super::lease_seconds(lease))
             .bind(to_unix(now))
             .bind(department)
             .bind(channel)
@@ -239,7 +230,7 @@ impl Backend {
         })
     }
 
-    pub(super) async fn ping(&self) -> Result<()> {
+    pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

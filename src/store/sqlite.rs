@@ -51,7 +51,7 @@ pub(super) const DIGESTS_DUE_SQL: &str = "\
 
 /// When a lease taken at `now` runs out, in whole seconds, never early.
 fn lease_until(now: DateTime<Utc>, lease: Duration) -> i64 {
-    super::to_unix_ceil(now) + i64::try_from(lease.as_secs()).unwrap_or(i64::MAX / 2).max(1)
+    super::to_unix_ceil(now) + super::lease_seconds(lease)
 }
 
 /// A pool of connections to one SQLite file; cheap to clone.
@@ -142,12 +142,7 @@ impl Backend {
     /// Claims up to `limit` items due by `now` for sending for `lease`, on the daemon's
     /// clock: the only one that claims. Items whose lease ran out (their sender died) are
     /// claimed again.
-    pub(super) async fn claim(
-        &self,
-        now: DateTime<Utc>,
-        lease: Duration,
-        limit: u32,
-    ) -> Result<Vec<OutboxItem>> {
+    pub async fn claim(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<OutboxItem>> {
         let sql = format!(
             "UPDATE outbox SET state = 'sending', owner = $1, lease_until = $2, attempts = attempts + 1 \
              WHERE id IN ( \
@@ -166,13 +161,13 @@ impl Backend {
     }
 
     /// The departments and channels with digest items due by `now`.
-    pub(super) async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    pub async fn digests_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as(DIGESTS_DUE_SQL).bind(to_unix(now)).fetch_all(&self.pool).await?)
     }
 
     /// Claims every digest item of one department and channel due by `now`, all at once,
     /// so that they go out in one message.
-    pub(super) async fn claim_digest(
+    pub async fn claim_digest(
         &self,
         department: &str,
         channel: &str,
@@ -228,7 +223,7 @@ impl Backend {
         Ok(())
     }
 
-    pub(super) async fn ping(&self) -> Result<()> {
+    pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
