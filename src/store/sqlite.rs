@@ -94,8 +94,20 @@ impl Backend {
             Some(bytes) => options.pragma("max_page_count", (bytes / 4096).max(1).to_string()),
             None => options,
         };
-        let pool =
-            SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_error)?;
+        // Switching a file that another process is creating to WAL answers "database is
+        // locked" at once, without waiting: such an open is tried again, within the busy timeout.
+        let mut attempts = 0;
+        let pool = loop {
+            match SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await {
+                Err(sqlx::Error::Database(error))
+                    if error.code().as_deref() == Some("5") && attempts < 40 =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                other => break other.map_err(open_error)?,
+            }
+        };
         Ok(Self { pool, owner: super::claim_owner().into() })
     }
 
