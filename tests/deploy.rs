@@ -1,10 +1,25 @@
-//! The systemd unit as systemd itself judges it.
+//! The systemd units as systemd itself judges them.
 
 use std::process::Command;
 
 #[test]
 fn the_unit_is_hardened_to_an_exposure_of_at_most_two() {
-    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nhacviec.service");
+    judge(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nhacviec.service"), "nhacviec.service");
+}
+
+/// The template for several daemons, judged as the instance `nhacviec@1` systemd makes of it.
+#[test]
+fn the_template_unit_for_several_daemons_is_hardened_alike() {
+    let folder = tempfile::tempdir().unwrap();
+    let instance = folder.path().join("nhacviec@1.service");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/nhacviec@.service"), &instance).unwrap();
+    let text = std::fs::read_to_string(&instance).unwrap();
+    assert!(text.contains("--config /etc/nhacviec/%i.toml run"), "each instance reads its own config");
+    judge(instance.to_str().unwrap(), "nhacviec@1.service");
+}
+
+/// `systemd-analyze security` rates `unit` at most 2, and `verify` finds nothing wrong in it.
+fn judge(unit: &str, name: &str) {
     let output = Command::new("systemd-analyze")
         .args(["security", "--offline=yes", unit])
         .output()
@@ -13,7 +28,7 @@ fn the_unit_is_hardened_to_an_exposure_of_at_most_two() {
     let line =
         text.lines().find(|l| l.contains("Overall exposure level")).unwrap_or_else(|| panic!("{text}"));
     let level: f64 = line
-        .split("nhacviec.service:")
+        .split(&format!("{name}:"))
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())

@@ -388,5 +388,5 @@ fn init_tracing(daemon: bool) {
 
 /// Opens the store of the settings, creating and migrating it when needed.
 async fn open_store(settings: &Settings) -> anyhow::Result<crate::store::Store> {
-    Ok(crate::store::Store::open_limited(&settings.store.url, settings.store.max_size).await?)
+    Ok(crate::store::Store::open_with(&settings.store.url, settings.store.options()).await?)
 }

@@ -286,6 +286,21 @@ pub struct StoreSettings {
     pub url: String,
     /// The largest the database may grow (`max_size`, e.g. "2GB"); none by default.
     pub max_size: Option<u64>,
+    /// Connections each daemon keeps to a database server (`pool_size`).
+    pub pool_size: u32,
+    /// Whether daemons on a database server wake each other when something changes
+    /// (`notify`); off, each finds changes at its next poll.
+    pub notify: bool,
+    /// How long finished reminders and their delivery attempts are kept (`keep_sent`);
+    /// `None` keeps them for ever.
+    pub keep_sent: Option<Duration>,
+}
+
+impl StoreSettings {
+    /// What the store is opened with.
+    pub fn options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions { max_bytes: self.max_size, pool_size: self.pool_size }
+    }
 }
 
 /// When reminders go out: the policy the plan applies to every open task.

@@ -77,6 +77,9 @@ pub struct RawGroup {
 pub struct RawStore {
     pub url: Option<String>,
     pub max_size: Option<String>,
+    pub pool_size: Option<u32>,
+    pub notify: Option<bool>,
+    pub keep_sent: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -275,3 +275,24 @@ fn a_store_is_a_file_or_a_postgresql_database_and_its_password_is_never_shown() 
     let sized = problems("[store]\nurl = \"postgres://u@h/d\"\nmax_size = \"1GB\"\n");
     assert!(sized.iter().any(|p| p.starts_with("store.max_size")), "{sized:?}");
 }
+
+#[test]
+fn a_store_keeps_sent_reminders_ninety_days_and_a_server_store_takes_a_pool_size_and_notify() {
+    let defaults = load("").unwrap();
+    assert_eq!(defaults.store.keep_sent, Some(std::time::Duration::from_secs(90 * 24 * 3600)));
+    assert!(defaults.store.notify);
+    assert_eq!(defaults.store.pool_size, 10);
+    let server =
+        load("[store]\nurl = \"postgres://u@h/d\"\npool_size = 4\nnotify = false\nkeep_sent = \"forever\"\n")
+            .unwrap();
+    assert_eq!((server.store.pool_size, server.store.notify, server.store.keep_sent), (4, false, None));
+    for (text, key, problem) in [
+        ("keep_sent = \"7d\"", "store.keep_sent", "too short"),
+        ("keep_sent = \"soon\"", "store.keep_sent", "not a duration"),
+        ("url = \"postgres://u@h/d\"\npool_size = 1", "store.pool_size", "from 2 to 500"),
+        ("pool_size = 4", "store.pool_size", "database server only"),
+    ] {
+        let found = problems(&format!("[store]\n{text}\n"));
+        assert!(found.iter().any(|p| p.starts_with(key) && p.contains(problem)), "{text}: {found:?}");
+    }
+}

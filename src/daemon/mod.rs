@@ -18,7 +18,7 @@ use crate::dispatch::Dispatcher;
 use crate::message::{Renderer, TemplateError};
 use crate::plan::Policy;
 use crate::shutdown::{self, Shutdown};
-use crate::store::{Store, StoreError};
+use crate::store::{JobClaim, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -57,7 +57,7 @@ impl Daemon {
         // this process to the CLI.
         let changed_elsewhere = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
             .map_err(DaemonError::Signal)?;
-        let store = Store::open_for_daemon(&settings.store.url, settings.store.max_size).await?;
+        let store = Store::open_for_daemon(&settings.store.url, settings.store.options()).await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let published = tokio::sync::watch::Sender::new(settings.clone());
@@ -193,8 +193,11 @@ impl Daemon {
             self.wake.clone(),
             shutdown.clone(),
         ));
-        // Changes made through other daemons and commands wake this one (PostgreSQL).
-        let listener = self.store.listen_for_changes(self.wake.clone());
+        // Changes made through other daemons and commands wake this one (PostgreSQL),
+        // unless notifications are off (a pooler that cannot pass them on): then they are
+        // found at the next poll.
+        let listener =
+            if self.settings.store.notify { self.store.listen_for_changes(self.wake.clone()) } else { None };
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %crate::store::url_without_password(&self.settings.store.url), "nhacviec is running");
 
@@ -207,10 +210,11 @@ impl Daemon {
             let mut sleep = self.time_to_next_work().await.min(timetable.time_to_next());
             if let Err(error) = result {
                 // The store may be busy, full or briefly unavailable: log, back off (2s, 4s…
-                // up to the poll interval) and try again; nothing is marked sent meanwhile.
+                // up to a minute, or the poll interval if shorter) and try again; nothing is
+                // marked sent meanwhile.
                 failures += 1;
-                let backoff = Duration::from_secs(1 << failures.min(10));
-                sleep = sleep.max(backoff.min(self.settings.schedule.poll_interval));
+                let backoff = Duration::from_secs(1 << failures.min(6));
+                sleep = backoff.min(self.settings.schedule.poll_interval);
                 tracing::error!(%error, retry_in = ?sleep, "tick failed");
             } else {
                 failures = 0;
@@ -251,6 +255,10 @@ impl Daemon {
         let _ = sources.await;
         if let Some(listener) = listener {
             listener.abort();
+        }
+        // The sources and jobs this daemon held are the others' at once.
+        if let Err(error) = self.store.release_leases().await {
+            tracing::warn!(%error, "cannot release this daemon's leases; others take them when they run out");
         }
         self.store.close().await;
         Ok(())
@@ -315,52 +323,166 @@ impl Daemon {
         (until + Duration::from_millis(5)).min(poll)
     }
 
-    /// Runs the cron jobs whose instant has come: each once, however late the loop is.
+    /// Runs the cron jobs whose instant has come: each once, however late the loop is,
+    /// and once across every daemon on the store: the one that claims the instant runs
+    /// it; the others ask again when its lease runs out, in case it died mid-run.
     async fn run_timetable(&self, timetable: &mut Timetable) {
-        let now = Utc::now();
-        if timetable.summary.is_some_and(|at| at <= now) {
-            match self.dispatcher.enqueue_summaries(now).await {
+        for job in [&mut timetable.summary, &mut timetable.replan] {
+            let now = Utc::now();
+            let Some(instant) = job.next else { continue };
+            if job.wake_at().is_none_or(|at| at > now) {
+                continue;
+            }
+            let until =
+                now + chrono::Duration::from_std(JOB_LEASE).unwrap_or_else(|_| chrono::Duration::minutes(10));
+            match self.store.claim_job(job.kind.name(), instant, until, now).await {
+                Ok(JobClaim::Run) => {
+                    self.run_job(job.kind, now).await;
+                    if let Err(error) = self.store.finish_job(job.kind.name(), instant, Utc::now()).await {
+                        tracing::warn!(%error, job = job.kind.name(), "cannot mark the job done; another daemon may run it again");
+                    }
+                    job.advance(&self.settings, now);
+                }
+                Ok(JobClaim::Done) => {
+                    tracing::debug!(job = job.kind.name(), "run by another daemon");
+                    job.advance(&self.settings, now);
+                }
+                Ok(JobClaim::HeldUntil(until)) => {
+                    tracing::debug!(job = job.kind.name(), %until, "being run by another daemon");
+                    job.ask_again = Some(until.max(now) + chrono::Duration::seconds(1));
+                }
+                Err(error) => {
+                    tracing::error!(%error, job = job.kind.name(), "cannot claim the job; asking again in 30 s");
+                    job.ask_again = Some(now + chrono::Duration::seconds(30));
+                }
+            }
+        }
+    }
+
+    async fn run_job(&self, kind: JobKind, now: DateTime<Utc>) {
+        match kind {
+            JobKind::Summary => match self.dispatcher.enqueue_summaries(now).await {
                 Ok(enqueued) => tracing::info!(enqueued, "weekly summaries enqueued"),
                 Err(error) => tracing::error!(%error, "weekly summaries could not be enqueued"),
+            },
+            JobKind::Replan => {
+                match planning::replan_all(&self.store, &self.settings, &self.policy).await {
+                    Ok(changed) => tracing::info!(changed, "re-planned every open task"),
+                    Err(error) => tracing::error!(%error, "re-plan failed"),
+                }
+                self.housekeeping(now).await;
             }
-            timetable.summary = next_occurrence(&self.settings.schedule.summary_at, &self.settings, now);
         }
-        if timetable.replan.is_some_and(|at| at <= now) {
-            match planning::replan_all(&self.store, &self.settings, &self.policy).await {
-                Ok(changed) => tracing::info!(changed, "re-planned every open task"),
-                Err(error) => tracing::error!(%error, "re-plan failed"),
+    }
+
+    /// The daily housekeeping: API idempotency keys older than a month go, and finished
+    /// reminders older than `store.keep_sent`, a batch at a time so that no transaction
+    /// holds the outbox long.
+    async fn housekeeping(&self, now: DateTime<Utc>) {
+        if let Err(error) = self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await {
+            tracing::warn!(%error, "cannot forget old idempotency keys");
+        }
+        let Some(kept) = self.settings.store.keep_sent.and_then(|k| chrono::Duration::from_std(k).ok())
+        else {
+            return;
+        };
+        let mut pruned = 0;
+        loop {
+            match self.store.prune_finished(now - kept, PRUNE_BATCH).await {
+                Ok(count) => {
+                    pruned += count;
+                    if count < u64::from(PRUNE_BATCH) {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot prune finished reminders");
+                    break;
+                }
             }
-            // The daily housekeeping: API idempotency keys older than a month go.
-            if let Err(error) = self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await {
-                tracing::warn!(%error, "cannot forget old idempotency keys");
-            }
-            timetable.replan = next_occurrence(&self.settings.schedule.replan, &self.settings, now);
+        }
+        if pruned > 0 {
+            tracing::info!(pruned, "finished reminders older than store.keep_sent deleted");
         }
     }
 }
 
-/// The next instant of each cron job (`schedule.summary_at`, `schedule.replan`). Kept as
-/// instants rather than recomputed from the clock at each sleep, so that a firing that
-/// passes while a tick runs, or while another wake-up is handled, is run late, not lost.
+/// How long a daemon holds a cron job's run before another may take it over.
+const JOB_LEASE: Duration = Duration::from_secs(600);
+
+/// Finished reminders deleted per transaction.
+const PRUNE_BATCH: u32 = 5_000;
+
+/// The cron jobs (`schedule.summary_at`, `schedule.replan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobKind {
+    Summary,
+    Replan,
+}
+
+impl JobKind {
+    /// Its name in the store's leases.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Summary => "job:summary",
+            Self::Replan => "job:replan",
+        }
+    }
+
+    fn cron(self, settings: &Settings) -> &croner::Cron {
+        match self {
+            Self::Summary => &settings.schedule.summary_at,
+            Self::Replan => &settings.schedule.replan,
+        }
+    }
+}
+
+/// A cron job's next instant, kept rather than recomputed from the clock at each sleep,
+/// so that a firing that passes while a tick runs, or while another wake-up is handled,
+/// is run late, not lost.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    kind: JobKind,
+    next: Option<DateTime<Utc>>,
+    /// Another daemon holds the run of `next`: when to ask again.
+    ask_again: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    fn new(kind: JobKind, settings: &Settings, now: DateTime<Utc>) -> Self {
+        Self { kind, next: next_occurrence(kind.cron(settings), settings, now), ask_again: None }
+    }
+
+    /// When the job next wants the loop; `None` when it will never fire again.
+    fn wake_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.next?.max(self.ask_again.unwrap_or(DateTime::<Utc>::MIN_UTC)))
+    }
+
+    /// On to the instant after `now`.
+    fn advance(&mut self, settings: &Settings, now: DateTime<Utc>) {
+        *self = Self::new(self.kind, settings, now);
+    }
+}
+
 /// The daemon keeps its own time rather than a cron ticker, so that it wakes only when
 /// something is due.
 #[derive(Debug, Clone, Copy)]
 struct Timetable {
-    summary: Option<DateTime<Utc>>,
-    replan: Option<DateTime<Utc>>,
+    summary: Job,
+    replan: Job,
 }
 
 impl Timetable {
     fn from_settings(settings: &Settings, now: DateTime<Utc>) -> Self {
         Self {
-            summary: next_occurrence(&settings.schedule.summary_at, settings, now),
-            replan: next_occurrence(&settings.schedule.replan, settings, now),
+            summary: Job::new(JobKind::Summary, settings, now),
+            replan: Job::new(JobKind::Replan, settings, now),
         }
     }
 
     /// Until the earliest job; a long time when none will fire again.
     fn time_to_next(&self) -> Duration {
-        let Some(next) = self.summary.into_iter().chain(self.replan).min() else {
+        let Some(next) = self.summary.wake_at().into_iter().chain(self.replan.wake_at()).min() else {
             return Duration::from_secs(365 * 24 * 3600);
         };
         (next - Utc::now()).to_std().unwrap_or(Duration::ZERO)

@@ -50,7 +50,8 @@ pub fn plan_record(
     (write, messages.superseded)
 }
 
-/// Plans every task due by `now`, a batch at a time. Reads only due tasks, by index.
+/// Plans every task due by `now`, a batch at a time, each batch in one transaction of the
+/// store. Reads only due tasks, by index; daemons planning at once take different tasks.
 pub async fn plan_due(
     store: &Store,
     settings: &Settings,
@@ -62,24 +63,30 @@ pub async fn plan_due(
     // Each round moves every task it reads past `now`, so the rounds end; the bound only
     // guards against another writer racing on the same tasks.
     for _ in 0..10_000 {
-        let due = store.due_tasks(now, batch).await?;
-        let ids: Vec<TaskId> = due.iter().map(|r| r.task.id).collect();
-        let acknowledged = store.acknowledgements(&ids).await?;
-        let writes: Vec<PlanWrite> = due
-            .iter()
-            .map(|record| {
-                let (write, superseded) = plan_record(record, &acknowledged, settings, policy, now);
-                report.superseded += superseded;
-                write
+        let mut superseded = 0;
+        let mut planned = Vec::new();
+        let (tasks, enqueued) = store
+            .plan_due(now, batch, |due, acknowledged| {
+                due.iter()
+                    .map(|record| {
+                        let (write, count) = plan_record(record, acknowledged, settings, policy, now);
+                        superseded += count;
+                        write
+                    })
+                    .inspect(|write| {
+                        planned.extend(write.items.iter().map(|i| (i.channel.clone(), i.rule.to_string())))
+                    })
+                    .collect()
             })
-            .collect();
-        report.tasks += due.len();
-        for item in writes.iter().flat_map(|w| &w.items) {
-            let labels = [("channel", item.channel.clone()), ("rule", item.rule.to_string())];
-            metrics::counter!("nhacviec_reminders_planned_total", &labels).increment(1);
+            .await?;
+        report.tasks += tasks;
+        report.superseded += superseded;
+        report.enqueued += enqueued;
+        for (channel, rule) in planned {
+            metrics::counter!("nhacviec_reminders_planned_total", "channel" => channel, "rule" => rule)
+                .increment(1);
         }
-        report.enqueued += store.record_plans(&writes, now).await?;
-        if due.len() < batch as usize {
+        if tasks < batch as usize {
             break;
         }
     }

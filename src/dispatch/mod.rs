@@ -12,7 +12,7 @@ mod summary;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
@@ -304,8 +304,22 @@ impl Dispatcher {
 
     /// Records the outcomes of a claim. Those whose lease ran out and whose items another
     /// daemon took over are dropped by the store: that daemon's outcome stands.
+    /// A store briefly unreachable (a database restarting) is tried again for up to half
+    /// the lease, so that what was sent meanwhile is recorded rather than sent again.
     async fn record(&self, outcomes: &[(OutboxItem, Outcome)]) -> Result<(), StoreError> {
-        let dropped = self.store.finish(outcomes, Utc::now()).await?;
+        let give_up = Instant::now() + self.settings.delivery.lease / 2;
+        let mut wait = Duration::from_millis(250);
+        let dropped = loop {
+            match self.store.finish(outcomes, Utc::now()).await {
+                Ok(dropped) => break dropped,
+                Err(error) if Instant::now() + wait < give_up => {
+                    tracing::warn!(%error, retry_in = ?wait, outcomes = outcomes.len(), "cannot record what was sent; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(error) => return Err(error),
+            }
+        };
         if dropped > 0 {
             tracing::warn!(
                 dropped,

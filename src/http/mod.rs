@@ -183,10 +183,22 @@ pub async fn serve(
     }))
 }
 
+/// How long `/readyz` waits for the store to answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Ready: the store answers and the loop turned recently.
 async fn ready(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    if let Err(error) = state.store().ping().await {
-        return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {error}\n"));
+    // A store that does not answer within a few seconds is down, for a probe.
+    match tokio::time::timeout(PING_TIMEOUT, state.store().ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return (StatusCode::SERVICE_UNAVAILABLE, format!("store unreachable: {error}\n")),
+        Err(_) => {
+            let waited = PING_TIMEOUT.as_secs();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("store unreachable: no answer in {waited} s\n"),
+            );
+        }
     }
     match state.context.heartbeat.age() {
         None => (StatusCode::SERVICE_UNAVAILABLE, "starting: no tick yet\n".to_owned()),

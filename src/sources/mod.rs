@@ -25,7 +25,7 @@ use crate::app::{Actor, Changes};
 use crate::config::{FolderSettings, Poll, Settings, SourceKind, SourceMode, SourceSettings};
 use crate::import::{self, Setting};
 use crate::shutdown::Shutdown;
-use crate::store::{ItemOutcome, ItemWrite, Store, StoreError};
+use crate::store::{ItemOutcome, ItemWrite, Lease, Store, StoreError};
 use folder::{FileKind, file_away};
 
 /// Documents larger than this are not directives.
@@ -540,6 +540,28 @@ async fn run_source(
         let current = settings.borrow_and_update().clone();
         let Some(source) = current.sources.iter().find(|s| s.name == name).cloned() else { return };
         let started = Utc::now();
+        let lease = format!("source:{name}");
+        // One daemon polls each source: the one holding its lease, renewed at each poll.
+        match store.take_lease(&lease, started + POLL_LEASE, started).await {
+            Ok(Lease::Taken) => {}
+            Ok(Lease::HeldUntil(until)) => {
+                tracing::debug!(source = %name, %until, "polled by another daemon");
+                let wait = (until - started).to_std().unwrap_or_default() + Duration::from_secs(1);
+                if !wait_for_next_poll(&mut settings, &name, &source, wait, &mut shutdown).await {
+                    return;
+                }
+                continue;
+            }
+            Err(error) => {
+                failures += 1;
+                let wait = retry_after(&source.poll, failures);
+                tracing::error!(source = %name, %error, retry_in = ?wait, "cannot take the source's lease");
+                if !wait_for_next_poll(&mut settings, &name, &source, wait, &mut shutdown).await {
+                    return;
+                }
+                continue;
+            }
+        }
         let result = poll(&store, &current, &source).await;
         let wait = match &result {
             Ok(report) => {
@@ -563,25 +585,52 @@ async fn run_source(
                 wait
             }
         };
+        // Held until a little after the next poll: if this daemon dies, another polls.
+        let now = Utc::now();
+        let hold = chrono::Duration::from_std(wait + LEASE_MARGIN).unwrap_or(chrono::Duration::MAX);
+        if let Err(error) = store.take_lease(&lease, now.checked_add_signed(hold).unwrap_or(now), now).await {
+            tracing::warn!(source = %name, %error, "cannot renew the source's lease");
+        }
         publish_state(&store, &name).await;
-        // A reload that changes this source (or removes it) polls it at once under its new
-        // settings; one that leaves it as it was keeps its schedule and its backoff.
-        let as_it_was = format!("{source:?}");
-        let until = tokio::time::Instant::now() + wait;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(until) => break,
-                changed = settings.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    let now = settings.borrow().sources.iter().find(|s| s.name == name).map(|s| format!("{s:?}"));
-                    if now.as_deref() != Some(as_it_was.as_str()) {
-                        break;
-                    }
+        if !wait_for_next_poll(&mut settings, &name, &source, wait, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+/// How long a daemon holds a source while it polls it: another takes over after this
+/// if it dies mid-poll.
+const POLL_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// How long after its next poll a source's lease runs: another daemon takes the source
+/// over once its holder missed that poll by this much.
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
+
+/// Sleeps `wait`, or less when a reload changes `source` (or removes it): then it is
+/// polled at once under its new settings; a reload that leaves it as it was keeps its
+/// schedule and its backoff. `false` at shutdown or when the settings are gone.
+async fn wait_for_next_poll(
+    settings: &mut watch::Receiver<Arc<Settings>>,
+    name: &str,
+    source: &SourceSettings,
+    wait: Duration,
+    shutdown: &mut Shutdown,
+) -> bool {
+    let as_it_was = format!("{source:?}");
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return true,
+            changed = settings.changed() => {
+                if changed.is_err() {
+                    return false;
                 }
-                _ = shutdown.recv() => return,
+                let now = settings.borrow().sources.iter().find(|s| s.name == name).map(|s| format!("{s:?}"));
+                if now.as_deref() != Some(as_it_was.as_str()) {
+                    return true;
+                }
             }
+            _ = shutdown.recv() => return false,
         }
     }
 }

@@ -151,12 +151,12 @@ pub(super) fn creatable(url: &str) -> Result<(), String> {
 impl Store {
     /// Opens the store for the daemon: takes the one-daemon lock, then opens and migrates.
     /// The lock is held as long as any clone of the store lives.
-    pub async fn open_for_daemon(url: &str, max_bytes: Option<u64>) -> Result<Self, StoreError> {
+    pub async fn open_for_daemon(url: &str, options: super::StoreOptions) -> Result<Self, StoreError> {
         let lock = match database_path(url) {
             Some(path) => Some(acquire(path).await?),
             None => None,
         };
-        let mut store = Self::open_limited(url, max_bytes).await?;
+        let mut store = Self::open_with(url, options).await?;
         store.lock = lock.map(std::sync::Arc::new);
         Ok(store)
     }

@@ -26,8 +26,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use instance::{LockError, wake_running_daemon};
 pub use records::{
-    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, KEYS_KEPT_FOR, KeyedAnswer, KeyedRequest,
-    LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState, TaskEvent, TaskFilter, TaskRecord,
+    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
+    KeyedRequest, Lease, LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState, TaskEvent,
+    TaskFilter, TaskRecord,
 };
 
 use crate::domain::{
@@ -99,6 +100,23 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How a store is opened, from `[store]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// A SQLite file is held to at most this size: past it, writes fail as on a full
+    /// disk, and nothing half-written is kept.
+    pub max_bytes: Option<u64>,
+    /// Connections kept to a database server. Its listener for changes has one more of
+    /// its own, outside the pool, so that a busy pool never holds it up.
+    pub pool_size: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { max_bytes: None, pool_size: 10 }
+    }
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -160,13 +178,12 @@ impl Store {
     /// Opens (creating a SQLite file and its folder if missing) and brings the schema up to
     /// date. A store written by a newer version is refused before anything is migrated.
     pub async fn open(url: &str) -> Result<Self> {
-        Self::open_limited(url, None).await
+        Self::open_with(url, StoreOptions::default()).await
     }
 
-    /// `open`, with a SQLite file held to at most `max_bytes` (`store.max_size`): past it,
-    /// writes fail as on a full disk, and nothing half-written is kept.
-    pub async fn open_limited(url: &str, max_bytes: Option<u64>) -> Result<Self> {
-        let store = Self::connect(url, true, max_bytes).await?;
+    /// `open`, with the options of `[store]`.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Self> {
+        let store = Self::connect(url, true, options).await?;
         store.check_schema().await?;
         match &store.engine {
             Engine::Sqlite(db) => db.migrate(url).await?,
@@ -177,13 +194,17 @@ impl Store {
 
     /// Opens an existing store without creating or migrating anything.
     pub async fn open_existing(url: &str) -> Result<Self> {
-        Self::connect(url, false, None).await
+        Self::connect(url, false, StoreOptions::default()).await
     }
 
-    async fn connect(url: &str, create: bool, max_bytes: Option<u64>) -> Result<Self> {
+    async fn connect(url: &str, create: bool, options: StoreOptions) -> Result<Self> {
         let engine = match engine_of(url)? {
-            EngineKind::Sqlite => Engine::Sqlite(sqlite::Backend::connect(url, create, max_bytes).await?),
-            EngineKind::Postgres => Engine::Postgres(postgres::Backend::connect(url).await?),
+            EngineKind::Sqlite => {
+                Engine::Sqlite(sqlite::Backend::connect(url, create, options.max_bytes).await?)
+            }
+            EngineKind::Postgres => {
+                Engine::Postgres(postgres::Backend::connect(url, options.pool_size).await?)
+            }
         };
         Ok(Self { engine, lock: None })
     }
@@ -192,7 +213,7 @@ impl Store {
     /// missing. Returns the migrations it applied, each as "VERSION description"; a store
     /// written by a newer version is refused before anything is migrated.
     pub async fn migrate(url: &str) -> Result<Vec<String>> {
-        let store = Self::connect(url, true, None).await?;
+        let store = Self::connect(url, true, StoreOptions::default()).await?;
         let before = store.check_schema().await?;
         let known = match &store.engine {
             Engine::Sqlite(db) => {
@@ -244,6 +265,20 @@ impl Store {
         }
     }
 
+    /// Plans up to `limit` tasks due by `now` in one transaction: `plan` turns the tasks
+    /// and their acknowledgements into writes, made before anyone else may plan them.
+    /// Daemons planning at once each take different tasks. Returns the tasks planned and
+    /// the reminders enqueued.
+    pub async fn plan_due<F>(&self, now: DateTime<Utc>, limit: u32, plan: F) -> Result<(usize, u64)>
+    where
+        F: FnOnce(&[TaskRecord], &HashSet<Acknowledgement>) -> Vec<PlanWrite> + Send,
+    {
+        match &self.engine {
+            Engine::Sqlite(db) => db.plan_due(now, limit, plan).await,
+            Engine::Postgres(db) => db.plan_due(now, limit, plan).await,
+        }
+    }
+
     pub async fn close(&self) {
         match &self.engine {
             Engine::Sqlite(db) => db.close().await,
@@ -289,6 +324,22 @@ queries! {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Vec<OutboxItem>>;
+
+    // leases.rs
+    /// Takes the lease `name` until `until`, or renews it: done only when this daemon
+    /// holds it already or its holder's ran out by `now`.
+    pub async fn take_lease(&self, name: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Lease>;
+    /// Claims the run of cron job `job` for its `instant`, leased until `until`: refused
+    /// while another daemon's lease runs, and once a run of this instant finished.
+    pub async fn claim_job(&self, job: &str, instant: DateTime<Utc>, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<JobClaim>;
+    /// Marks the run of `job` for `instant` finished, and its lease free.
+    pub async fn finish_job(&self, job: &str, instant: DateTime<Utc>, now: DateTime<Utc>) -> Result<()>;
+    /// Lets go of every lease this daemon holds, so that others take them at once (at a
+    /// clean stop). Returns how many.
+    pub async fn release_leases(&self) -> Result<u64>;
+    /// Deletes up to `limit` reminders finished (sent, dead or cancelled) before `before`,
+    /// with their delivery attempts, oldest first. Returns how many.
+    pub async fn prune_finished(&self, before: DateTime<Utc>, limit: u32) -> Result<u64>;
 
     // tasks.rs
     /// Inserts a directive and all its tasks in one transaction.

@@ -17,10 +17,17 @@ use crate::outbox::OutboxItem;
 
 pub(super) type Db = sqlx::Postgres;
 
+/// What locks the tasks a planning transaction reads, so that two daemons never plan the
+/// same task at once: each skips the rows another holds.
+pub(super) const SKIP_LOCKED: &str = " FOR UPDATE OF t SKIP LOCKED";
+
 // The queries of `sql/`, compiled for this engine: each engine loads the same files.
 #[path = "sql/acknowledgements.rs"]
 #[allow(clippy::duplicate_mod)]
 mod acknowledgements;
+#[path = "sql/leases.rs"]
+#[allow(clippy::duplicate_mod)]
+mod leases;
 #[path = "sql/outbox.rs"]
 #[allow(clippy::duplicate_mod)]
 mod outbox;
@@ -88,7 +95,7 @@ pub(super) struct Backend {
 
 impl Backend {
     /// Connects to the database at `url`; nothing is created.
-    pub(super) async fn connect(url: &str) -> Result<Self> {
+    pub(super) async fn connect(url: &str, pool_size: u32) -> Result<Self> {
         let open_error = |source: sqlx::Error| StoreError::Open {
             url: super::url_without_password(url),
             source: EngineError(Box::new(source)),
@@ -98,7 +105,7 @@ impl Backend {
             .application_name("nhacviec")
             .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections(pool_size)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
@@ -228,6 +235,12 @@ impl Backend {
                 backoff = (backoff * 2).min(Duration::from_secs(60));
             }
         })
+    }
+
+    /// The same database as another daemon would use it: same pool, another owner.
+    #[cfg(test)]
+    pub(super) fn as_another_daemon(&self) -> Self {
+        Self { owner: super::claim_owner().into(), ..self.clone() }
     }
 
     pub async fn ping(&self) -> Result<()> {

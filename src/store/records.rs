@@ -258,3 +258,23 @@ pub enum DraftApply {
     /// Tasks of a directive applied before.
     Tasks(DirectiveId, Vec<NewTask>),
 }
+
+/// Whether a daemon holds a lease (`Store::take_lease`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// Taken or renewed: this daemon does the work until the lease runs out.
+    Taken,
+    /// Another daemon holds it until then.
+    HeldUntil(DateTime<Utc>),
+}
+
+/// What a daemon does with a cron job's instant (`Store::claim_job`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobClaim {
+    /// Run it, then say so with `finish_job`.
+    Run,
+    /// Another daemon is running it; ask again once its lease runs out, in case it died.
+    HeldUntil(DateTime<Utc>),
+    /// Already run for this instant (or a later one).
+    Done,
+}

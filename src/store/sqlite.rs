@@ -20,10 +20,17 @@ use crate::outbox::OutboxItem;
 
 pub(super) type Db = sqlx::Sqlite;
 
+/// What locks the rows a planning transaction reads: nothing more, one writer at a time
+/// already holds the whole file.
+pub(super) const SKIP_LOCKED: &str = "";
+
 // The queries of `sql/`, compiled for this engine: each engine loads the same files.
 #[path = "sql/acknowledgements.rs"]
 #[allow(clippy::duplicate_mod)]
 mod acknowledgements;
+#[path = "sql/leases.rs"]
+#[allow(clippy::duplicate_mod)]
+mod leases;
 #[path = "sql/outbox.rs"]
 #[allow(clippy::duplicate_mod)]
 mod outbox;
@@ -216,6 +223,8 @@ impl Backend {
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
+        // Sources and cron jobs held by the daemon that stopped are this one's at once.
+        sqlx::query("UPDATE leases SET lease_until = 0").execute(&self.pool).await?;
         Ok(released)
     }
 
@@ -233,6 +242,12 @@ impl Backend {
             path.to_str().ok_or_else(|| StoreError::Corrupt(format!("{} is not UTF-8", path.display())))?;
         sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The same database as another daemon would use it: same pool, another owner.
+    #[cfg(test)]
+    pub(super) fn as_another_daemon(&self) -> Self {
+        Self { owner: super::claim_owner().into(), ..self.clone() }
     }
 
     pub async fn ping(&self) -> Result<()> {

@@ -67,6 +67,17 @@ impl Drop for TestStore {
     }
 }
 
+impl Store {
+    /// The same store as another daemon uses it: its leases and claims are not this one's.
+    fn as_another_daemon(&self) -> Store {
+        let engine = match &self.engine {
+            Engine::Sqlite(db) => Engine::Sqlite(db.as_another_daemon()),
+            Engine::Postgres(db) => Engine::Postgres(db.as_another_daemon()),
+        };
+        Store { engine, lock: None }
+    }
+}
+
 /// Each test, once on each engine: `sqlite::NAME` and `postgres::NAME`.
 macro_rules! on_each_engine {
     ($(async fn $name:ident($store:ident: &Store) $body:block)*) => {
@@ -414,6 +425,67 @@ on_each_engine! {
         assert!(matches!(refused, Err(StoreError::Changed(1))));
     }
 
+    async fn a_lease_is_held_by_one_daemon_until_it_runs_out_or_is_released(store: &Store) {
+        let (a, b) = (store, &store.as_another_daemon());
+        let at = |seconds: i64| now() + Duration::seconds(seconds);
+        assert_eq!(a.take_lease("source:vb", at(60), now()).await.unwrap(), Lease::Taken);
+        assert_eq!(b.take_lease("source:vb", at(60), now()).await.unwrap(), Lease::HeldUntil(at(60)));
+        // Its holder renews it; another daemon has it once it ran out.
+        assert_eq!(a.take_lease("source:vb", at(90), at(30)).await.unwrap(), Lease::Taken);
+        assert_eq!(b.take_lease("source:vb", at(150), at(89)).await.unwrap(), Lease::HeldUntil(at(90)));
+        assert_eq!(b.take_lease("source:vb", at(150), at(90)).await.unwrap(), Lease::Taken);
+        assert_eq!(a.take_lease("source:vb", at(200), at(100)).await.unwrap(), Lease::HeldUntil(at(150)));
+        // Another lease is another name.
+        assert_eq!(a.take_lease("source:feed", at(200), at(100)).await.unwrap(), Lease::Taken);
+        // Released at a clean stop: the others take it at once.
+        assert_eq!(b.release_leases().await.unwrap(), 1);
+        assert_eq!(a.take_lease("source:vb", at(200), at(100)).await.unwrap(), Lease::Taken);
+    }
+
+    async fn a_job_runs_once_for_each_instant_and_is_taken_over_when_its_runner_dies(store: &Store) {
+        let (a, b) = (store, &store.as_another_daemon());
+        let at = |minutes: i64| now() + Duration::minutes(minutes);
+        let (monday, tuesday) = (at(0), at(24 * 60));
+        assert_eq!(a.claim_job("job:summary", monday, at(10), at(0)).await.unwrap(), JobClaim::Run);
+        assert_eq!(b.claim_job("job:summary", monday, at(10), at(0)).await.unwrap(), JobClaim::HeldUntil(at(10)));
+        a.finish_job("job:summary", monday, at(1)).await.unwrap();
+        assert_eq!(b.claim_job("job:summary", monday, at(12), at(2)).await.unwrap(), JobClaim::Done);
+        // A daemon that comes late to an instant already run does not run it again.
+        assert_eq!(a.claim_job("job:summary", monday, at(20), at(10)).await.unwrap(), JobClaim::Done);
+        // The next instant: b claims it and dies; a takes it over once b's lease ran out.
+        let day = 24 * 60;
+        assert_eq!(b.claim_job("job:summary", tuesday, at(day + 10), at(day)).await.unwrap(), JobClaim::Run);
+        assert_eq!(
+            a.claim_job("job:summary", tuesday, at(day + 10), at(day + 1)).await.unwrap(),
+            JobClaim::HeldUntil(at(day + 10))
+        );
+        assert_eq!(a.claim_job("job:summary", tuesday, at(day + 20), at(day + 10)).await.unwrap(), JobClaim::Run);
+        a.finish_job("job:summary", tuesday, at(day + 11)).await.unwrap();
+        // b's late word changes nothing.
+        b.finish_job("job:summary", monday, at(day + 12)).await.unwrap();
+        assert_eq!(b.claim_job("job:summary", tuesday, at(day + 30), at(day + 12)).await.unwrap(), JobClaim::Done);
+        // Each job is its own.
+        assert_eq!(b.claim_job("job:replan", tuesday, at(day + 30), at(day + 12)).await.unwrap(), JobClaim::Run);
+    }
+
+    async fn finished_reminders_older_than_kept_are_pruned_with_their_attempts(store: &Store) {
+        store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+        let items = vec![item("sent", now()), item("waiting", now() + Duration::days(1))];
+        let mut write = plan(items, None);
+        write.supersede.clear();
+        store.record_plans(&[write], now()).await.unwrap();
+        let claimed = store.claim(now(), LEASE, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        let outcomes: Vec<_> = claimed.into_iter().map(|i| (i, Outcome::Sent { duration_ms: 5 })).collect();
+        store.finish(&outcomes, now()).await.unwrap();
+        // Finished at now(): kept until then, gone after; what still waits is never pruned.
+        assert_eq!(store.prune_finished(now(), 100).await.unwrap(), 0);
+        assert_eq!(store.prune_finished(now() + Duration::seconds(1), 100).await.unwrap(), 1);
+        let left: Vec<String> = store.outbox(None, None, 10).await.unwrap().into_iter().map(|i| i.key).collect();
+        assert_eq!(left, ["waiting"]);
+        assert_eq!(store.prune_finished(now() + Duration::days(999), 100).await.unwrap(), 0);
+    }
+
     async fn a_keyed_create_is_remembered_for_its_retries_then_forgotten(store: &Store) {
         let keyed = KeyedRequest {
             client: "e-office".into(),
@@ -530,4 +602,41 @@ async fn postgres_wakes_every_listener_when_a_task_is_made_elsewhere() {
     println!("woken {:?} after the change", started.elapsed());
     listener.abort();
     elsewhere.close().await;
+}
+
+/// Two daemons planning a PostgreSQL store at once take different tasks: while one holds
+/// a batch, the other skips it rather than waiting for it or planning it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_daemons_planning_at_once_take_different_tasks() {
+    let test = TestStore::postgres().await;
+    let (a, b) = (test.store.clone(), test.store.as_another_daemon());
+    for _ in 0..10 {
+        a.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+    }
+    let (holding, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let first = tokio::spawn(async move {
+        a.plan_due(now(), 6, move |due, _| {
+            holding.send(due.len()).unwrap();
+            // Holds its batch until the other daemon has planned (its worker's other tasks
+            // moved elsewhere meanwhile).
+            tokio::task::block_in_place(|| released.recv_timeout(std::time::Duration::from_secs(30)))
+                .unwrap();
+            Vec::new()
+        })
+        .await
+        .unwrap()
+    });
+    let first_batch = tokio::task::spawn_blocking(move || held.recv().unwrap()).await.unwrap();
+    assert_eq!(first_batch, 6);
+    let (second, _) = b
+        .plan_due(now(), 10, |due, _| {
+            assert_eq!(due.len(), 4, "the tasks the other daemon holds are skipped");
+            Vec::new()
+        })
+        .await
+        .unwrap();
+    release.send(()).unwrap();
+    assert_eq!(first.await.unwrap().0, 6);
+    assert_eq!(second, 4);
 }

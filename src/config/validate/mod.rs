@@ -61,11 +61,38 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     };
     let max_size =
         raw.store.max_size.as_deref().and_then(|text| problems.check("store.max_size", parse_size(text)));
+    let pool_size = raw.store.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+    if !(2..=500).contains(&pool_size) {
+        problems.add("store.pool_size", format!("{pool_size} connections: write a number from 2 to 500"));
+    }
+    let keep_sent = match raw.store.keep_sent.as_deref().unwrap_or("90d") {
+        "forever" => None,
+        text => problems.check(
+            "store.keep_sent",
+            parse_duration(text).and_then(|kept| {
+                if kept < MIN_KEEP_SENT {
+                    Err(format!(
+                        "'{text}' is too short: a reminder is kept at least 30 days, so that a task planned \
+                     afresh finds what was already sent (or write 'forever')"
+                    ))
+                } else {
+                    Ok(kept)
+                }
+            }),
+        ),
+    };
     let store = StoreSettings {
         url: raw.store.url.unwrap_or_else(|| "sqlite://data/nhacviec.db".to_owned()),
         max_size,
+        pool_size,
+        notify: raw.store.notify.unwrap_or(true),
+        keep_sent,
     };
     match store_engine(&store.url) {
+        Ok(StoreEngine::File) if raw.store.pool_size.is_some() => problems.add(
+            "store.pool_size",
+            "applies to a database server only: a store in a file is written by one daemon",
+        ),
         Ok(StoreEngine::File) => {}
         Ok(StoreEngine::Server) if store.max_size.is_some() => problems.add(
             "store.max_size",
@@ -167,6 +194,13 @@ fn parse_time(text: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(text, "%H:%M")
         .map_err(|_| format!("'{text}' is not a time of day: write HH:MM, e.g. '08:00'"))
 }
+
+/// Connections to a database server each daemon keeps, unless `store.pool_size` says.
+const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// The shortest `store.keep_sent`: longer than any reminder series' spacing, so that a
+/// task planned afresh never finds a key gone and sends it again.
+const MIN_KEEP_SENT: Duration = Duration::from_secs(30 * 24 * 3600);
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)

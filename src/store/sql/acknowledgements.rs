@@ -109,28 +109,8 @@ impl Backend {
     }
 
     pub async fn acknowledgements(&self, tasks: &[TaskId]) -> Result<HashSet<Acknowledgement>> {
-        let mut found = HashSet::new();
-        for chunk in tasks.chunks(500) {
-            let mut query = sqlx::QueryBuilder::<Db>::new(
-                "SELECT task_id, department, rule_kind, deadline FROM acknowledgements WHERE task_id IN (",
-            );
-            let mut list = query.separated(", ");
-            for task in chunk {
-                list.push_bind(task.0);
-            }
-            query.push(")");
-            let rows: Vec<(i64, String, String, NaiveDate)> =
-                query.build_query_as().fetch_all(&self.pool).await?;
-            found.extend(rows.into_iter().filter_map(|(task, department, kind, deadline)| {
-                Some(Acknowledgement {
-                    task: TaskId(task),
-                    department: DepartmentCode::parse(&department).ok()?,
-                    rule_kind: RuleKind::parse(&kind)?,
-                    deadline,
-                })
-            }));
-        }
-        Ok(found)
+        let mut connection = self.pool.acquire().await?;
+        read_acknowledgements(&mut connection, tasks).await
     }
 }
 
@@ -180,4 +160,34 @@ async fn use_link(
         return Err(LinkUseError::AlreadyUsed);
     }
     Ok(())
+}
+
+/// The acknowledgements of `tasks`, read on `connection` (a transaction's, to read them
+/// with the tasks they belong to).
+pub(super) async fn read_acknowledgements(
+    connection: &mut <Db as sqlx::Database>::Connection,
+    tasks: &[TaskId],
+) -> Result<HashSet<Acknowledgement>> {
+    let mut found = HashSet::new();
+    for chunk in tasks.chunks(500) {
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "SELECT task_id, department, rule_kind, deadline FROM acknowledgements WHERE task_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for task in chunk {
+            list.push_bind(task.0);
+        }
+        query.push(")");
+        let rows: Vec<(i64, String, String, NaiveDate)> =
+            query.build_query_as().fetch_all(&mut *connection).await?;
+        found.extend(rows.into_iter().filter_map(|(task, department, kind, deadline)| {
+            Some(Acknowledgement {
+                task: TaskId(task),
+                department: DepartmentCode::parse(&department).ok()?,
+                rule_kind: RuleKind::parse(&kind)?,
+                deadline,
+            })
+        }));
+    }
+    Ok(found)
 }

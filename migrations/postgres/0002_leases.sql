@@ -1,0 +1,17 @@
+-- What is done once however many daemons run: a cron job's run of an instant
+-- ('job:summary'), a source's polls ('source:<name>'). A lease that runs out is taken over.
+CREATE TABLE leases (
+    name          TEXT    PRIMARY KEY,
+    owner         TEXT    NOT NULL,
+    lease_until   BIGINT  NOT NULL,
+    -- A job's latest instant whose run finished.
+    done_through  BIGINT
+);
+
+-- Finished reminders, pruned by age (store.keep_sent).
+CREATE INDEX outbox_finished ON outbox (finished_at) WHERE state IN ('sent', 'dead', 'cancelled');
+
+-- Sent reminders are updated once and deleted in bulk when pruned: vacuum the outbox
+-- and its attempts sooner than the default fifth of the table.
+ALTER TABLE outbox SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
+ALTER TABLE delivery_attempts SET (autovacuum_vacuum_scale_factor = 0.02);
