@@ -7,107 +7,10 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use sqlx::{Connection, Executor};
-use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, free_port};
+use support::databases::Database;
+use support::{ConfigParts, SmtpServer, TestEnv, days_from_today};
 
 const WAIT: Duration = Duration::from_secs(40);
-const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
-const MARIADB: &str = "mysql://root@127.0.0.1:3306";
-
-/// A database of the test's own, dropped when the test ends.
-struct Database {
-    engine: &'static str,
-    name: String,
-}
-
-impl Database {
-    async fn create(engine: &'static str) -> Self {
-        let name = format!("nhacviec_src_{}_{}", std::process::id(), free_port());
-        let admin = match engine {
-            "postgres" => format!("{POSTGRES}/postgres"),
-            _ => format!("{MARIADB}/test"),
-        };
-        let sql = format!("CREATE DATABASE {name}");
-        match engine {
-            "postgres" => sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("PostgreSQL at 127.0.0.1:5432")
-                .execute(sqlx::AssertSqlSafe(sql))
-                .await
-                .map(|_| ()),
-            _ => sqlx::MySqlConnection::connect(&admin)
-                .await
-                .expect("MariaDB at 127.0.0.1:3306")
-                .execute(sqlx::AssertSqlSafe(sql))
-                .await
-                .map(|_| ()),
-        }
-        .expect("create the test's database");
-        Self { engine, name }
-    }
-
-    fn url(&self) -> String {
-        match self.engine {
-            "postgres" => format!("{POSTGRES}/{}", self.name),
-            _ => format!("{MARIADB}/{}", self.name),
-        }
-    }
-
-    async fn run(&self, statements: &[String]) {
-        for statement in statements {
-            let result = match self.engine {
-                "postgres" => sqlx::PgConnection::connect(&self.url())
-                    .await
-                    .unwrap()
-                    .execute(sqlx::AssertSqlSafe(statement.clone()))
-                    .await
-                    .map(|_| ()),
-                _ => sqlx::MySqlConnection::connect(&self.url())
-                    .await
-                    .unwrap()
-                    .execute(sqlx::AssertSqlSafe(statement.clone()))
-                    .await
-                    .map(|_| ()),
-            };
-            result.unwrap_or_else(|e| panic!("{statement}: {e}"));
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (engine, name) = (self.engine, self.name.clone());
-        // Dropped on a runtime of its own: the test's may be gone.
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            runtime.block_on(async move {
-                match engine {
-                    "postgres" => {
-                        if let Ok(mut c) = sqlx::PgConnection::connect(&format!("{POSTGRES}/postgres")).await
-                        {
-                            let _ = c
-                                .execute(sqlx::AssertSqlSafe(format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                )))
-                                .await;
-                        }
-                    }
-                    _ => {
-                        if let Ok(mut c) = sqlx::MySqlConnection::connect(&format!("{MARIADB}/test")).await {
-                            let _ = c
-                                .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-                                .await;
-                        }
-                    }
-                }
-            });
-        })
-        .join();
-    }
-}
-
 fn source(url: &str, query: &str) -> String {
     format!(
         r#"

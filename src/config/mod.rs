@@ -342,6 +342,9 @@ pub struct CalendarSettings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
+    /// Whether this daemon sends (`enabled`). One that does not still plans, runs the
+    /// jobs and serves its HTTP face: a front daemon beside the senders on one database.
+    pub enabled: bool,
     pub max_attempts: u32,
     pub retry_initial: Duration,
     pub retry_max: Duration,

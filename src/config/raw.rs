@@ -107,6 +107,7 @@ pub struct RawDelivery {
     pub concurrency: Option<u32>,
     pub shutdown_grace: Option<String>,
     pub lease: Option<String>,
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -204,7 +204,7 @@ impl Daemon {
         let mut timetable = Timetable::from_settings(&self.settings, Utc::now());
         let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
-            let result = self.tick_within_grace(&mut shutdown).await;
+            let result = self.tick_within_grace(&mut shutdown, &heartbeat).await;
             heartbeat.beat();
             self.run_timetable(&mut timetable).await;
             let mut sleep = self.time_to_next_work().await.min(timetable.time_to_next());
@@ -266,9 +266,13 @@ impl Daemon {
 
     /// A tick that, once shutdown is asked for, gets `shutdown_grace` to finish its
     /// in-flight sends. Sends cut off then stay claimed and go out again after their lease.
-    async fn tick_within_grace(&self, shutdown: &mut Shutdown) -> Result<(), StoreError> {
+    async fn tick_within_grace(
+        &self,
+        shutdown: &mut Shutdown,
+        heartbeat: &crate::http::Heartbeat,
+    ) -> Result<(), StoreError> {
         let tick_shutdown = shutdown.clone();
-        let tick = self.tick(&tick_shutdown);
+        let tick = self.tick(&tick_shutdown, heartbeat);
         tokio::pin!(tick);
         tokio::select! {
             result = &mut tick => result,
@@ -283,7 +287,10 @@ impl Daemon {
     }
 
     /// Plans what is due, then sends batches until nothing due is left or shutdown.
-    async fn tick(&self, shutdown: &Shutdown) -> Result<(), StoreError> {
+    /// The loop beats `heartbeat` (and systemd's watchdog) between batches, so that a
+    /// long backlog is not taken for a stuck loop.
+    async fn tick(&self, shutdown: &Shutdown, heartbeat: &crate::http::Heartbeat) -> Result<(), StoreError> {
+        heartbeat.beat();
         let now = Utc::now();
         let planned = planning::plan_due(&self.store, &self.settings, &self.policy, now).await?;
         if planned.tasks > 0 {
@@ -294,7 +301,16 @@ impl Daemon {
                 "planned"
             );
         }
-        let total = self.dispatcher.dispatch_due(&|| !shutdown.is_shutdown()).await?;
+        let total = if self.settings.delivery.enabled {
+            let between_batches = || {
+                heartbeat.beat();
+                notify_systemd(&[sd_notify::NotifyState::Watchdog]);
+                !shutdown.is_shutdown()
+            };
+            self.dispatcher.dispatch_due(&between_batches).await?
+        } else {
+            Default::default()
+        };
         if planned.tasks > 0 || total.total() > 0 {
             self.store.after_busy_tick().await?;
         }
@@ -314,7 +330,11 @@ impl Daemon {
     async fn time_to_next_work(&self) -> Duration {
         let poll = self.settings.schedule.poll_interval;
         let next_task = self.store.next_task_due().await.ok().flatten();
-        let next_item = self.store.next_outbox_due().await.ok().flatten();
+        // A daemon that does not send does not wake for what waits to be sent.
+        let next_item = match self.settings.delivery.enabled {
+            true => self.store.next_outbox_due().await.ok().flatten(),
+            false => None,
+        };
         let Some(next) = next_task.into_iter().chain(next_item).min() else {
             return poll;
         };

@@ -91,7 +91,8 @@ impl Dispatcher {
 
     /// Sends everything due, a few batches at a time: claims are atomic, so two workers never
     /// take the same item, and while one batch is on the wire another is being claimed or
-    /// recorded. Stops claiming when `keep_going` says so; the batches in hand finish.
+    /// recorded. Stops claiming when `keep_going` says so, or when the store fails; the
+    /// batches in hand finish.
     pub async fn dispatch_due(
         &self,
         keep_going: &(dyn Fn() -> bool + Sync),
@@ -107,7 +108,12 @@ impl Dispatcher {
             }
             Ok::<_, StoreError>(total)
         };
-        let reports = futures_util::future::try_join_all((0..WORKERS).map(|_| worker())).await?;
+        // A worker that fails stops alone: the others' batches on the wire finish and are
+        // recorded, rather than being dropped half-sent to go out again after their lease.
+        let reports = futures_util::future::join_all((0..WORKERS).map(|_| worker()))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
         let mut total =
             if keep_going() { self.dispatch_digests(Utc::now()).await? } else { DispatchReport::default() };
         for report in &reports {

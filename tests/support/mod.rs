@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod databases;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -155,6 +157,8 @@ pub struct ConfigParts {
     pub webhook_url: String,
     pub max_attempts: u32,
     pub extra: String,
+    /// The store, when not a SQLite file in the test's folder.
+    pub store_url: Option<String>,
 }
 
 impl Default for ConfigParts {
@@ -164,6 +168,7 @@ impl Default for ConfigParts {
             webhook_url: "http://127.0.0.1:9/hook".into(),
             max_attempts: 5,
             extra: String::new(),
+            store_url: None,
         }
     }
 }
@@ -179,7 +184,7 @@ impl TestEnv {
             r#"
 timezone = "Asia/Ho_Chi_Minh"
 [store]
-url = "sqlite://{store}"
+url = "{store}"
 [schedule]
 send_at = "00:00"
 send_window = ["00:00", "23:59"]
@@ -229,7 +234,7 @@ emails = ["vanthu@vpubnd.namdinh.example"]
 channels = ["email"]
 {extra}
 "#,
-            store = store.display(),
+            store = parts.store_url.unwrap_or_else(|| format!("sqlite://{}", store.display())),
             max_attempts = parts.max_attempts,
             smtp_port = parts.smtp_port,
             webhook_url = parts.webhook_url,
@@ -313,6 +318,23 @@ deadline_phrase = "trong tháng"
 
     /// Starts `nhacviec run` with more environment variables.
     pub fn spawn_daemon_with(&self, env: &[(&str, &str)]) -> DaemonProcess {
+        self.spawn_daemon_from(&self.config, env)
+    }
+
+    /// A copy of the config named `name`, each `(from, to)` replaced and `more` added at
+    /// the end: another daemon's config on the same store.
+    pub fn config_variant(&self, name: &str, replace: &[(&str, &str)], more: &str) -> PathBuf {
+        let mut text = std::fs::read_to_string(&self.config).expect("read config");
+        for (from, to) in replace {
+            assert!(text.contains(from), "the config has no {from:?}");
+            text = text.replace(from, to);
+        }
+        text.push_str(more);
+        self.write(name, &text)
+    }
+
+    /// Starts `nhacviec run` on the config at `config`.
+    pub fn spawn_daemon_from(&self, config: &Path, env: &[(&str, &str)]) -> DaemonProcess {
         // Each start its own log, so that none overwrites another's.
         static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -320,7 +342,7 @@ deadline_phrase = "trong tháng"
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(BINARY)
             .arg("--config")
-            .arg(&self.config)
+            .arg(config)
             .arg("run")
             .env("NHACVIEC_LOG", "info,nhacviec=debug")
             .env("RUST_BACKTRACE", "0")

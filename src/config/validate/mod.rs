@@ -320,6 +320,7 @@ fn delivery(raw: RawDelivery, problems: &mut Problems) -> Option<Delivery> {
         problems.add("delivery.retry_initial", "must not exceed delivery.retry_max");
     }
     Some(Delivery {
+        enabled: raw.enabled.unwrap_or(true),
         max_attempts,
         retry_initial: retry_initial?,
         retry_max: retry_max?,
