@@ -30,7 +30,7 @@ use super::{
 };
 
 const CHUNK: usize = 50_000;
-const DEPARTMENTS: usize = 20;
+pub const DEPARTMENTS: usize = 20;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -101,7 +101,11 @@ fn bench_now() -> anyhow::Result<DateTime<Utc>> {
 
 /// A store of `items` open tasks, each with one reminder (7 days before its deadline) due
 /// at `now`, planned into the outbox by `plan_due` as the daemon would.
-async fn prepare(spec: &ConfigSpec, items: usize, now: DateTime<Utc>) -> anyhow::Result<(Settings, Store)> {
+pub async fn prepare(
+    spec: &ConfigSpec,
+    items: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(Settings, Store)> {
     let settings = spec.settings()?;
     let policy = Policy::from_settings(&settings);
     let store = Store::open(&spec.store_url).await?;
