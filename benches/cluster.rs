@@ -477,13 +477,27 @@ async fn soak(report: &mut Report) -> anyhow::Result<()> {
     if samples.len() < 6 {
         bail!("too short a soak to judge: {} samples", samples.len());
     }
-    // Dead tuples: the worst share of the live rows after the first sample.
-    let worst = samples
-        .iter()
-        .skip(1)
-        .map(|(_, dead, live, _)| *dead as f64 / (*live as f64).max(1.0))
-        .fold(0.0, f64::max);
-    report.at_most(SECTION, "outbox dead tuples, worst share of live rows", worst * 100.0, "%", 20.0);
+    // Dead tuples: autovacuum keeps up when the worst of the second half is no worse than
+    // the worst of the first (the stream is steady, the table grows).
+    let half = samples.len() / 2;
+    let worst = |range: &[(f64, i64, i64, Vec<f64>)]| {
+        range.iter().map(|(_, dead, _, _)| *dead as f64).fold(0.0, f64::max)
+    };
+    let (first_half, second_half) = (worst(&samples[..half]), worst(&samples[half..]));
+    report.info(SECTION, "outbox dead tuples, worst of the first half", number(first_half));
+    report.at_most(
+        SECTION,
+        "outbox dead tuples, worst of the second half",
+        second_half,
+        "rows",
+        first_half * 1.5 + 1_000.0,
+    );
+    let vacuums: i64 = sqlx::query_scalar(
+        "SELECT autovacuum_count + vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'",
+    )
+    .fetch_one(&mut connection)
+    .await?;
+    report.info(SECTION, "vacuums of the outbox during the soak", number(vacuums as f64));
     // RSS: the last third against the middle third (the first is warming up).
     let third = samples.len() / 3;
     let total = |range: &[(f64, i64, i64, Vec<f64>)]| -> Vec<f64> {

@@ -347,15 +347,13 @@ impl Daemon {
     /// and once across every daemon on the store: the one that claims the instant runs
     /// it; the others ask again when its lease runs out, in case it died mid-run.
     async fn run_timetable(&self, timetable: &mut Timetable) {
-        for job in [&mut timetable.summary, &mut timetable.replan] {
+        for job in [&mut timetable.summary, &mut timetable.replan, &mut timetable.maintenance] {
             let now = Utc::now();
             let Some(instant) = job.next else { continue };
             if job.wake_at().is_none_or(|at| at > now) {
                 continue;
             }
-            let until =
-                now + chrono::Duration::from_std(JOB_LEASE).unwrap_or_else(|_| chrono::Duration::minutes(10));
-            match self.store.claim_job(job.kind.name(), instant, until, now).await {
+            match self.store.claim_job(job.kind.name(), instant, now + JOB_LEASE, now).await {
                 Ok(JobClaim::Run) => {
                     self.run_job(job.kind, now).await;
                     if let Err(error) = self.store.finish_job(job.kind.name(), instant, Utc::now()).await {
@@ -384,6 +382,16 @@ impl Daemon {
             JobKind::Summary => match self.dispatcher.enqueue_summaries(now).await {
                 Ok(enqueued) => tracing::info!(enqueued, "weekly summaries enqueued"),
                 Err(error) => tracing::error!(%error, "weekly summaries could not be enqueued"),
+            },
+            JobKind::Maintenance => match self.store.maintain().await {
+                Ok(vacuumed) if !vacuumed.is_empty() => {
+                    tracing::warn!(
+                        ?vacuumed,
+                        "the database's autovacuum is off: nhacviec vacuumed its own tables; turn autovacuum on"
+                    )
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "database upkeep failed"),
             },
             JobKind::Replan => {
                 match planning::replan_all(&self.store, &self.settings, &self.policy).await {
@@ -428,7 +436,10 @@ impl Daemon {
 }
 
 /// How long a daemon holds a cron job's run before another may take it over.
-const JOB_LEASE: Duration = Duration::from_secs(600);
+const JOB_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// How often the store's upkeep runs.
+const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Finished reminders deleted per transaction.
 const PRUNE_BATCH: u32 = 5_000;
@@ -438,6 +449,8 @@ const PRUNE_BATCH: u32 = 5_000;
 enum JobKind {
     Summary,
     Replan,
+    /// The store's upkeep (`Store::maintain`), every few minutes.
+    Maintenance,
 }
 
 impl JobKind {
@@ -446,13 +459,19 @@ impl JobKind {
         match self {
             Self::Summary => "job:summary",
             Self::Replan => "job:replan",
+            Self::Maintenance => "job:maintenance",
         }
     }
 
-    fn cron(self, settings: &Settings) -> &croner::Cron {
+    /// Its first instant after `now`; `None` when it will never run again.
+    fn next_after(self, settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Self::Summary => &settings.schedule.summary_at,
-            Self::Replan => &settings.schedule.replan,
+            Self::Summary => next_occurrence(&settings.schedule.summary_at, settings, now),
+            Self::Replan => next_occurrence(&settings.schedule.replan, settings, now),
+            Self::Maintenance => {
+                let every = MAINTENANCE_EVERY.num_seconds();
+                DateTime::from_timestamp((now.timestamp() / every + 1) * every, 0)
+            }
         }
     }
 }
@@ -470,7 +489,7 @@ struct Job {
 
 impl Job {
     fn new(kind: JobKind, settings: &Settings, now: DateTime<Utc>) -> Self {
-        Self { kind, next: next_occurrence(kind.cron(settings), settings, now), ask_again: None }
+        Self { kind, next: kind.next_after(settings, now), ask_again: None }
     }
 
     /// When the job next wants the loop; `None` when it will never fire again.
@@ -490,6 +509,7 @@ impl Job {
 struct Timetable {
     summary: Job,
     replan: Job,
+    maintenance: Job,
 }
 
 impl Timetable {
@@ -497,12 +517,14 @@ impl Timetable {
         Self {
             summary: Job::new(JobKind::Summary, settings, now),
             replan: Job::new(JobKind::Replan, settings, now),
+            maintenance: Job::new(JobKind::Maintenance, settings, now),
         }
     }
 
     /// Until the earliest job; a long time when none will fire again.
     fn time_to_next(&self) -> Duration {
-        let Some(next) = self.summary.wake_at().into_iter().chain(self.replan.wake_at()).min() else {
+        let jobs = [self.summary, self.replan, self.maintenance];
+        let Some(next) = jobs.iter().filter_map(Job::wake_at).min() else {
             return Duration::from_secs(365 * 24 * 3600);
         };
         (next - Utc::now()).to_std().unwrap_or(Duration::ZERO)

@@ -49,6 +49,7 @@ mod tests {
 
     fn delivery() -> Delivery {
         Delivery {
+            enabled: true,
             max_attempts: 5,
             retry_initial: Duration::from_secs(60),
             retry_max: Duration::from_secs(3600),

@@ -182,6 +182,16 @@ impl Store {
         }
     }
 
+    /// Keeps the database healthy between the engine's own upkeep: on PostgreSQL with the
+    /// server's autovacuum off, the tables whose dead rows piled up are vacuumed. Returns
+    /// what it did, for the log.
+    pub async fn maintain(&self) -> Result<Vec<String>, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(_) => Ok(Vec::new()),
+            Engine::Postgres(db) => db.maintain().await,
+        }
+    }
+
     /// Whether the store at `url` can be used: one that exists has a schema this binary
     /// knows; one that does not can be created by `run`. Each problem in words.
     pub async fn check(url: &str) -> Result<(), String> {

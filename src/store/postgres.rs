@@ -243,6 +243,30 @@ impl Backend {
         Self { owner: super::claim_owner().into(), ..self.clone() }
     }
 
+    /// Vacuums the tables nhacviec updates most when the server's autovacuum is off and
+    /// their dead rows pile up. Returns the tables vacuumed.
+    pub(super) async fn maintain(&self) -> Result<Vec<String>> {
+        let autovacuum: String =
+            sqlx::query_scalar("SELECT current_setting('autovacuum')").fetch_one(&self.pool).await?;
+        if autovacuum == "on" {
+            return Ok(Vec::new());
+        }
+        let swollen: Vec<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_stat_user_tables \
+             WHERE relname IN ('outbox', 'delivery_attempts', 'tasks', 'leases') \
+               AND n_dead_tup > 1000 + n_live_tup / 10 ORDER BY relname",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for table in &swollen {
+            // Not in a transaction, as VACUUM wants: the simple protocol, one statement.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM (ANALYZE) {table}")))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(swollen)
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -640,3 +640,51 @@ async fn postgres_two_daemons_planning_at_once_take_different_tasks() {
     assert_eq!(first.await.unwrap().0, 6);
     assert_eq!(second, 4);
 }
+
+/// With the server's autovacuum off, the store's upkeep vacuums the outbox once sends left
+/// dead rows in it; with it on, it leaves the work to the server.
+#[tokio::test]
+async fn postgres_upkeep_vacuums_the_outbox_when_autovacuum_is_off() {
+    let test = TestStore::postgres().await;
+    let store = &test.store;
+    store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+    let items: Vec<NewOutboxItem> = (0..3_000).map(|i| item(&format!("k{i}"), now())).collect();
+    let mut write = plan(items, None);
+    write.supersede.clear();
+    store.record_plans(&[write], now()).await.unwrap();
+    // Each send updates its row twice: claimed, then sent.
+    loop {
+        let claimed = store.claim(now(), LEASE, 1_000).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        let outcomes: Vec<_> = claimed.into_iter().map(|i| (i, Outcome::Sent { duration_ms: 1 })).collect();
+        store.finish(&outcomes, now()).await.unwrap();
+    }
+    let Engine::Postgres(db) = &store.engine else { unreachable!("a PostgreSQL store") };
+    let autovacuum: String =
+        sqlx::query_scalar("SELECT current_setting('autovacuum')").fetch_one(&db.pool).await.unwrap();
+    let dead = || async {
+        sqlx::query_scalar::<_, i64>("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'outbox'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    };
+    if autovacuum == "on" {
+        assert!(store.maintain().await.unwrap().is_empty());
+        return;
+    }
+    // The statistics reach the server within a second or so of the writes.
+    let mut vacuumed = Vec::new();
+    for _ in 0..50 {
+        vacuumed = store.maintain().await.unwrap();
+        if !vacuumed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(vacuumed, ["outbox"]);
+    assert!(dead().await < 1_000, "{} dead rows left", dead().await);
+    // Nothing more to do until dead rows pile up again.
+    assert!(store.maintain().await.unwrap().is_empty());
+}
