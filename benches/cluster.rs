@@ -26,10 +26,9 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Utc};
 use nhacviec::daemon::planning::plan_due;
-use nhacviec::domain::{Deadline, DepartmentCode, NewDirective, NewTask, Precision};
-use nhacviec::plan::{Policy, first_planning_at};
+use nhacviec::plan::Policy;
 use nhacviec::store::Store;
 use sqlx::{Connection, Executor};
 use support::receivers::HttpReceiver;
@@ -396,10 +395,6 @@ async fn soak(report: &mut Report) -> anyhow::Result<()> {
     let policy = Policy::from_settings(&settings);
     let store = Store::open(&database.url()).await?;
     let daemons = Daemons::start(&path, 3, dir.path())?;
-    let codes: Vec<DepartmentCode> = department_codes(support::dispatch::DEPARTMENTS)
-        .iter()
-        .map(|c| DepartmentCode::parse(c))
-        .collect::<Result<_, _>>()?;
     let mut connection = database.connect().await?;
     let started = Instant::now();
     let mut samples: Vec<(f64, i64, i64, Vec<f64>)> = Vec::new();
@@ -408,37 +403,7 @@ async fn soak(report: &mut Report) -> anyhow::Result<()> {
     while started.elapsed() < Duration::from_secs(seconds) {
         // A directive a second of `per_second` tasks, each due for a reminder at once.
         let now = Utc::now();
-        let deadline = local_date(now).checked_add_days(Days::new(7)).context("deadline")?;
-        let tasks = (0..per_second)
-            .map(|i| {
-                let mut task = NewTask {
-                    section: None,
-                    summary: format!("Nhiệm vụ {}: báo cáo tiến độ", added + i),
-                    details: None,
-                    lead: codes[(added + i) % codes.len()].clone(),
-                    coordinating: Vec::new(),
-                    deadline: Some(Deadline { date: deadline, precision: Precision::Day, phrase: None }),
-                    origin: None,
-                    recurrence: None,
-                    next_reminder_at: None,
-                };
-                task.next_reminder_at = first_planning_at(
-                    &task.as_unsaved_task(now),
-                    settings.departments.escalate_to(&task.lead),
-                    &policy,
-                );
-                task
-            })
-            .collect();
-        let directive = NewDirective {
-            number: None,
-            title: "Kết luận".to_owned(),
-            issuer: "UBND tỉnh Nam Định".to_owned(),
-            issued_on: local_date(now),
-            source: None,
-            source_hash: None,
-            tasks,
-        };
+        let directive = support::dispatch::due_directive(&settings, &policy, added..added + per_second, now)?;
         store.add_directive(&directive, "bench", now).await?;
         added += per_second;
         if Instant::now() >= next_sample {

@@ -12,20 +12,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::databases::Database;
 use support::{ConfigParts, DaemonProcess, TestEnv, days_from_today, free_port, wait_for};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const TOKEN: &str = "nv_write_token_for_the_cluster";
-
-/// A webhook receiver on loopback that answers after `delay`.
-async fn receiver(delay: Duration) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(delay))
-        .mount(&server)
-        .await;
-    server
-}
 
 /// How many times each key came to `receiver`.
 async fn keys_received(receiver: &MockServer) -> HashMap<String, usize> {
@@ -46,22 +35,6 @@ fn cluster_env(database: &Database, receiver: &MockServer) -> TestEnv {
         store_url: Some(database.url()),
         ..ConfigParts::default()
     })
-}
-
-/// Adds one directive of `tasks` tasks, each led by ubnd-tpnd (reminded by webhook) and
-/// due in 7 days: one reminder each, due now.
-fn add_tasks(env: &TestEnv, tasks: usize) {
-    let mut text = String::from(
-        "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-01-05\"\n",
-    );
-    let deadline = days_from_today(7);
-    for i in 0..tasks {
-        text.push_str(&format!(
-            "[[tasks]]\nsummary = \"Nhiệm vụ {i}\"\nlead = \"ubnd-tpnd\"\ndeadline = \"{deadline}\"\n"
-        ));
-    }
-    let file = env.write("tasks.toml", &text);
-    env.ok(&["directive", "add", file.to_str().unwrap()]);
 }
 
 /// The HTTP face of a daemon on `port`, with the write token.
@@ -85,12 +58,12 @@ async fn sent(database: &Database) -> i64 {
 async fn three_daemons_share_ten_thousand_reminders_and_take_over_the_batch_of_one_killed() {
     const TASKS: usize = 10_000;
     let database = Database::create("postgres").await;
-    let receiver = receiver(Duration::ZERO).await;
+    let receiver = support::webhook_receiver(Duration::ZERO).await;
     let env = cluster_env(&database, &receiver);
     // A short lease, so that the takeover is seen within the test.
     let config = env.config_variant("cluster.toml", &[("lease = \"30s\"", "lease = \"10s\"")], "");
     env.ok(&["migrate"]);
-    add_tasks(&env, TASKS);
+    env.add_tasks(TASKS, "ubnd-tpnd", &[]);
 
     let started = Instant::now();
     let mut daemons: Vec<DaemonProcess> = (0..3).map(|_| env.spawn_daemon_from(&config, &[])).collect();
@@ -172,7 +145,7 @@ fn block_on_here<T>(future: impl std::future::Future<Output = T>) -> T {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_change_through_one_daemon_is_delivered_by_another_within_a_second() {
     let database = Database::create("postgres").await;
-    let receiver = receiver(Duration::ZERO).await;
+    let receiver = support::webhook_receiver(Duration::ZERO).await;
     let env = cluster_env(&database, &receiver);
     env.ok(&["migrate"]);
     let http = http_client();
@@ -254,10 +227,10 @@ async fn three_daemons_ride_out_ten_seconds_without_their_database() {
     const TASKS: usize = 3_000;
     let database = Database::create("postgres").await;
     // A slow receiver keeps the daemons sending through the outage.
-    let receiver = receiver(Duration::from_millis(400)).await;
+    let receiver = support::webhook_receiver(Duration::from_millis(400)).await;
     let env = cluster_env(&database, &receiver);
     env.ok(&["migrate"]);
-    add_tasks(&env, TASKS);
+    env.add_tasks(TASKS, "ubnd-tpnd", &[]);
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let daemons: Vec<DaemonProcess> = ports
         .iter()

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, wait_for};
+use support::{ConfigParts, SmtpServer, TestEnv, wait_for};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -51,17 +51,7 @@ async fn killed_at_random_moments_the_daemon_loses_nothing_and_repeats_only_what
         ..ConfigParts::default()
     });
     // 5,000 tasks, each reminding snv by email and ubnd-tpnd by webhook: 10,000 reminders.
-    let mut text = String::from(
-        "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-01-05\"\n",
-    );
-    let deadline = days_from_today(7);
-    for i in 0..TASKS {
-        text.push_str(&format!(
-            "[[tasks]]\nsummary = \"Nhiệm vụ {i}\"\nlead = \"snv\"\ncoordinating = [\"ubnd-tpnd\"]\ndeadline = \"{deadline}\"\n"
-        ));
-    }
-    let file = env.write("big.toml", &text);
-    env.ok(&["directive", "add", file.to_str().unwrap()]);
+    env.add_tasks(TASKS, "snv", &["ubnd-tpnd"]);
 
     let started = Instant::now();
     let mut in_flight_at_kills = 0;

@@ -22,16 +22,6 @@ async fn webhook_server(status: u16) -> MockServer {
     server
 }
 
-/// A receiver that takes `delay` to answer 200: a send stays in flight that long.
-async fn slow_webhook_server(delay: Duration) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_delay(delay))
-        .mount(&server)
-        .await;
-    server
-}
-
 fn env_with(smtp: &SmtpServer, webhook: &MockServer, max_attempts: u32) -> TestEnv {
     TestEnv::new(ConfigParts {
         smtp_port: smtp.port,
@@ -143,7 +133,7 @@ async fn killed_and_restarted_the_daemon_sends_nothing_twice() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_send_cut_off_by_a_crash_goes_out_again_with_the_same_key() {
     let smtp = SmtpServer::start();
-    let webhook = slow_webhook_server(Duration::from_secs(3)).await;
+    let webhook = support::webhook_receiver(Duration::from_secs(3)).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
@@ -293,7 +283,7 @@ async fn smtp_authentication_uses_the_password_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_exits_zero_after_in_flight_sends_finish() {
     let smtp = SmtpServer::start();
-    let webhook = slow_webhook_server(Duration::from_secs(2)).await;
+    let webhook = support::webhook_receiver(Duration::from_secs(2)).await;
     let env = env_with(&smtp, &webhook, 5);
     env.add_task("ubnd-tpnd", &[], days_from_today(7));
 
@@ -566,7 +556,7 @@ async fn a_tls_handshake_failure_and_a_timeout_are_retried_not_dead() {
     assert!(status.success());
     let smtp = SmtpServer::start_tls(&cert, &key);
     // A receiver slower than the channel's timeout.
-    let webhook = slow_webhook_server(Duration::from_secs(10)).await;
+    let webhook = support::webhook_receiver(Duration::from_secs(10)).await;
     let env = env_with(&smtp, &webhook, 50);
     let text = std::fs::read_to_string(&env.config)
         .unwrap()

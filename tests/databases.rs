@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::databases::Database;
-use support::{ConfigParts, SmtpServer, TestEnv, days_from_today};
+use support::{ConfigParts, SmtpServer, TestEnv, days_from_today, free_port};
 
 const WAIT: Duration = Duration::from_secs(40);
 fn source(url: &str, query: &str) -> String {

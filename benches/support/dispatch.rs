@@ -99,6 +99,51 @@ fn bench_now() -> anyhow::Result<DateTime<Utc>> {
     Ok(local_at(local_date(Utc::now()), noon))
 }
 
+/// A directive of the tasks numbered `numbers`, led in turn by the bench's departments,
+/// each due in 7 days: one reminder each, due at `now`, as the daemon plans them.
+pub fn due_directive(
+    settings: &Settings,
+    policy: &Policy,
+    numbers: std::ops::Range<usize>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<NewDirective> {
+    let codes: Vec<DepartmentCode> =
+        department_codes(DEPARTMENTS).iter().map(|c| DepartmentCode::parse(c)).collect::<Result<_, _>>()?;
+    let deadline = local_date(now).checked_add_days(Days::new(7)).context("deadline out of range")?;
+    let tasks = numbers
+        .map(|i| {
+            let mut task = NewTask {
+                section: Some("2".to_owned()),
+                summary: format!("Nhiệm vụ {i}: hoàn thiện hồ sơ đề án và báo cáo UBND tỉnh trước thời hạn"),
+                details: None,
+                lead: codes[i % codes.len()].clone(),
+                coordinating: Vec::new(),
+                deadline: Some(Deadline {
+                    date: deadline,
+                    precision: Precision::Day,
+                    phrase: Some("trong tháng".to_owned()),
+                }),
+                origin: None,
+                recurrence: None,
+                next_reminder_at: None,
+            };
+            let unsaved = task.as_unsaved_task(now);
+            task.next_reminder_at =
+                first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), policy);
+            task
+        })
+        .collect();
+    Ok(NewDirective {
+        number: Some("123/TB-UBND".to_owned()),
+        title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định".to_owned(),
+        issuer: "UBND tỉnh Nam Định".to_owned(),
+        issued_on: local_date(now),
+        source: None,
+        source_hash: None,
+        tasks,
+    })
+}
+
 /// A store of `items` open tasks, each with one reminder (7 days before its deadline) due
 /// at `now`, planned into the outbox by `plan_due` as the daemon would.
 pub async fn prepare(
@@ -109,48 +154,11 @@ pub async fn prepare(
     let settings = spec.settings()?;
     let policy = Policy::from_settings(&settings);
     let store = Store::open(&spec.store_url).await?;
-    let codes: Vec<DepartmentCode> =
-        department_codes(DEPARTMENTS).iter().map(|c| DepartmentCode::parse(c)).collect::<Result<_, _>>()?;
-    let deadline = local_date(now).checked_add_days(Days::new(7)).context("deadline out of range")?;
     let started = Instant::now();
     let mut start = 0;
     while start < items {
         let end = (start + CHUNK).min(items);
-        let tasks = (start..end)
-            .map(|i| {
-                let mut task = NewTask {
-                    section: Some("2".to_owned()),
-                    summary: format!(
-                        "Nhiệm vụ {i}: hoàn thiện hồ sơ đề án và báo cáo UBND tỉnh trước thời hạn"
-                    ),
-                    details: None,
-                    lead: codes[i % codes.len()].clone(),
-                    coordinating: Vec::new(),
-                    deadline: Some(Deadline {
-                        date: deadline,
-                        precision: Precision::Day,
-                        phrase: Some("trong tháng".to_owned()),
-                    }),
-                    origin: None,
-                    recurrence: None,
-                    next_reminder_at: None,
-                };
-                let unsaved = task.as_unsaved_task(now);
-                task.next_reminder_at =
-                    first_planning_at(&unsaved, settings.departments.escalate_to(&task.lead), &policy);
-                task
-            })
-            .collect();
-        let directive = NewDirective {
-            number: Some("123/TB-UBND".to_owned()),
-            title: "Kết luận của Chủ tịch UBND tỉnh tại buổi làm việc với thành phố Nam Định".to_owned(),
-            issuer: "UBND tỉnh Nam Định".to_owned(),
-            issued_on: local_date(now),
-            source: None,
-            source_hash: None,
-            tasks,
-        };
-        store.add_directive(&directive, "bench", now).await?;
+        store.add_directive(&due_directive(&settings, &policy, start..end, now)?, "bench", now).await?;
         start = end;
     }
     let inserted = started.elapsed().as_secs_f64();

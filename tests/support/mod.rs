@@ -307,6 +307,23 @@ deadline_phrase = "trong tháng"
         self.ok(&["directive", "add", file.to_str().expect("path")]);
     }
 
+    /// Adds one directive of `count` tasks led by `lead`, coordinated by `coordinating`,
+    /// each due in 7 days: today's reminder of each is due at once.
+    pub fn add_tasks(&self, count: usize, lead: &str, coordinating: &[&str]) {
+        let coordinating = coordinating.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let mut text = String::from(
+            "[directive]\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-01-05\"\n",
+        );
+        let deadline = days_from_today(7);
+        for i in 0..count {
+            text.push_str(&format!(
+                "[[tasks]]\nsummary = \"Nhiệm vụ {i}\"\nlead = \"{lead}\"\ncoordinating = [{coordinating}]\ndeadline = \"{deadline}\"\n"
+            ));
+        }
+        let file = self.write("tasks.toml", &text);
+        self.ok(&["directive", "add", file.to_str().expect("path")]);
+    }
+
     pub fn outbox(&self) -> Vec<Value> {
         self.json(&["outbox", "list"]).as_array().cloned().unwrap_or_default()
     }
@@ -430,4 +447,16 @@ impl Drop for DaemonProcess {
             }
         }
     }
+}
+
+/// A webhook receiver on loopback that answers 200 after `delay`: a send stays in flight
+/// that long.
+pub async fn webhook_receiver(delay: Duration) -> wiremock::MockServer {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(delay))
+        .mount(&server)
+        .await;
+    server
 }
