@@ -383,16 +383,11 @@ impl Daemon {
                 Ok(enqueued) => tracing::info!(enqueued, "weekly summaries enqueued"),
                 Err(error) => tracing::error!(%error, "weekly summaries could not be enqueued"),
             },
-            JobKind::Maintenance => match self.store.maintain().await {
-                Ok(vacuumed) if !vacuumed.is_empty() => {
-                    tracing::warn!(
-                        ?vacuumed,
-                        "the database's autovacuum is off: nhacviec vacuumed its own tables; turn autovacuum on"
-                    )
+            JobKind::Maintenance => {
+                if let Err(error) = self.store.maintain().await {
+                    tracing::warn!(%error, "the store's upkeep failed");
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "database upkeep failed"),
-            },
+            }
             JobKind::Replan => {
                 match planning::replan_all(&self.store, &self.settings, &self.policy).await {
                     Ok(changed) => tracing::info!(changed, "re-planned every open task"),

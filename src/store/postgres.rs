@@ -264,6 +264,12 @@ impl Backend {
                 .execute(&self.pool)
                 .await?;
         }
+        if !swollen.is_empty() {
+            tracing::warn!(
+                vacuumed = ?swollen,
+                "the server's autovacuum is off: nhacviec vacuumed its own tables; turn autovacuum on"
+            );
+        }
         Ok(swollen)
     }
 
