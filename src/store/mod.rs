@@ -1,11 +1,11 @@
 //! The store: directives, tasks and their history, the outbox of reminders and every
-//! delivery attempt, in SQLite (one file, one daemon: the embedded default) or PostgreSQL
+//! delivery attempt, the leases that let one daemon of several do a job, in SQLite (one file, one daemon: the embedded default) or PostgreSQL
 //! (one database, any number of daemons).
 //!
 //! The only shared state of the daemons, and the only module that names a database engine.
 //! Each query is written once, in `sql/`, in the SQL both engines speak, and compiled for
 //! each (`sqlite`, `postgres`); what differs between them (connecting, migrating, locking,
-//! claiming, waking) is written in the engine's own file. `Store` runs each query on the
+//! claiming, waking, upkeep) is written in the engine's own file. `Store` runs each query on the
 //! engine its URL names. Every write that belongs together is one transaction, so a failed
 //! command leaves the store as it was. It must not decide anything: what to plan, send,
 //! supersede or cancel is computed by `plan`, `outbox`, `app` and `dispatch`, and only
