@@ -8,10 +8,7 @@ CREATE TABLE leases (
     done_through  BIGINT
 );
 
--- Finished reminders, pruned by age (store.keep_sent).
-CREATE INDEX outbox_finished ON outbox (finished_at) WHERE state IN ('sent', 'dead', 'cancelled');
-
--- Sent reminders are updated once and deleted in bulk when pruned: vacuum the outbox
+-- Each send updates its reminder twice (claimed, sent), and old ones are deleted in bulk: vacuum the outbox
 -- and its attempts sooner than the default fifth of the table.
 ALTER TABLE outbox SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
 ALTER TABLE delivery_attempts SET (autovacuum_vacuum_scale_factor = 0.02);

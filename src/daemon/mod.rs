@@ -353,80 +353,98 @@ impl Daemon {
             if job.wake_at().is_none_or(|at| at > now) {
                 continue;
             }
-            match self.store.claim_job(job.kind.name(), instant, now + JOB_LEASE, now).await {
-                Ok(JobClaim::Run) => {
-                    self.run_job(job.kind, now).await;
-                    if let Err(error) = self.store.finish_job(job.kind.name(), instant, Utc::now()).await {
-                        tracing::warn!(%error, job = job.kind.name(), "cannot mark the job done; another daemon may run it again");
-                    }
+            let name = job.kind.name();
+            match self.store.claim_job(name, instant, now + JOB_LEASE, now).await {
+                Ok(JobClaim::Run) if job.kind == JobKind::Maintenance => {
+                    // Vacuuming may take minutes: beside the loop, not in it.
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        match store.maintain().await {
+                            Ok(_) => finish_job(&store, name, instant).await,
+                            Err(error) => tracing::warn!(%error, "the store's upkeep failed"),
+                        }
+                    });
                     job.advance(&self.settings, now);
                 }
+                Ok(JobClaim::Run) => match self.run_job(job.kind, now).await {
+                    Ok(()) => {
+                        finish_job(&self.store, name, instant).await;
+                        job.advance(&self.settings, now);
+                    }
+                    // Still this daemon's: it tries again in a minute.
+                    Err(error) => {
+                        tracing::error!(%error, job = name, "the job failed; trying again in a minute");
+                        job.ask_again = Some(now + chrono::Duration::minutes(1));
+                    }
+                },
                 Ok(JobClaim::Done) => {
-                    tracing::debug!(job = job.kind.name(), "run by another daemon");
+                    tracing::debug!(job = name, "run by another daemon");
                     job.advance(&self.settings, now);
                 }
                 Ok(JobClaim::HeldUntil(until)) => {
-                    tracing::debug!(job = job.kind.name(), %until, "being run by another daemon");
-                    job.ask_again = Some(until.max(now) + chrono::Duration::seconds(1));
+                    // Asked again before the lease runs out, in case its holder stopped
+                    // cleanly and let it go.
+                    tracing::debug!(job = name, %until, "being run by another daemon");
+                    job.ask_again = Some(
+                        until.min(now + crate::store::LEASE_RECHECK).max(now) + chrono::Duration::seconds(1),
+                    );
                 }
                 Err(error) => {
-                    tracing::error!(%error, job = job.kind.name(), "cannot claim the job; asking again in 30 s");
+                    tracing::error!(%error, job = name, "cannot claim the job; asking again in 30 s");
                     job.ask_again = Some(now + chrono::Duration::seconds(30));
                 }
             }
         }
     }
 
-    async fn run_job(&self, kind: JobKind, now: DateTime<Utc>) {
+    async fn run_job(&self, kind: JobKind, now: DateTime<Utc>) -> Result<(), StoreError> {
         match kind {
-            JobKind::Summary => match self.dispatcher.enqueue_summaries(now).await {
-                Ok(enqueued) => tracing::info!(enqueued, "weekly summaries enqueued"),
-                Err(error) => tracing::error!(%error, "weekly summaries could not be enqueued"),
-            },
+            JobKind::Summary => {
+                let enqueued = self.dispatcher.enqueue_summaries(now).await?;
+                tracing::info!(enqueued, "weekly summaries enqueued");
+            }
             JobKind::Maintenance => {
-                if let Err(error) = self.store.maintain().await {
-                    tracing::warn!(%error, "the store's upkeep failed");
-                }
+                self.store.maintain().await?;
             }
             JobKind::Replan => {
-                match planning::replan_all(&self.store, &self.settings, &self.policy).await {
-                    Ok(changed) => tracing::info!(changed, "re-planned every open task"),
-                    Err(error) => tracing::error!(%error, "re-plan failed"),
-                }
-                self.housekeeping(now).await;
+                let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
+                tracing::info!(changed, "re-planned every open task");
+                self.housekeeping(now).await?;
             }
         }
+        Ok(())
     }
 
     /// The daily housekeeping: API idempotency keys older than a month go, and finished
     /// reminders older than `store.keep_sent`, a batch at a time so that no transaction
-    /// holds the outbox long.
-    async fn housekeeping(&self, now: DateTime<Utc>) {
-        if let Err(error) = self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await {
-            tracing::warn!(%error, "cannot forget old idempotency keys");
-        }
+    /// holds the outbox long, and at most `PRUNE_BATCHES` a day so that a first run over
+    /// years of history does not hold up the loop (the rest goes on the next days).
+    async fn housekeeping(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await?;
         let Some(kept) = self.settings.store.keep_sent.and_then(|k| chrono::Duration::from_std(k).ok())
         else {
-            return;
+            return Ok(());
         };
         let mut pruned = 0;
-        loop {
-            match self.store.prune_finished(now - kept, PRUNE_BATCH).await {
-                Ok(count) => {
-                    pruned += count;
-                    if count < u64::from(PRUNE_BATCH) {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot prune finished reminders");
-                    break;
-                }
+        for _ in 0..PRUNE_BATCHES {
+            let count = self.store.prune_finished(now - kept, PRUNE_BATCH).await?;
+            pruned += count;
+            notify_systemd(&[sd_notify::NotifyState::Watchdog]);
+            if count < u64::from(PRUNE_BATCH) {
+                break;
             }
         }
         if pruned > 0 {
             tracing::info!(pruned, "finished reminders older than store.keep_sent deleted");
         }
+        Ok(())
+    }
+}
+
+/// Marks a job's instant done; a failure only means another daemon may run it again.
+async fn finish_job(store: &Store, name: &str, instant: DateTime<Utc>) {
+    if let Err(error) = store.finish_job(name, instant, Utc::now()).await {
+        tracing::warn!(%error, job = name, "cannot mark the job done; another daemon may run it again");
     }
 }
 
@@ -438,6 +456,9 @@ const MAINTENANCE_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Finished reminders deleted per transaction.
 const PRUNE_BATCH: u32 = 5_000;
+
+/// Transactions of pruning a day at most.
+const PRUNE_BATCHES: u32 = 40;
 
 /// The cron jobs (`schedule.summary_at`, `schedule.replan`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

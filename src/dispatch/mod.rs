@@ -311,9 +311,10 @@ impl Dispatcher {
     /// Records the outcomes of a claim. Those whose lease ran out and whose items another
     /// daemon took over are dropped by the store: that daemon's outcome stands.
     /// A store briefly unreachable (a database restarting) is tried again for up to half
-    /// the lease, so that what was sent meanwhile is recorded rather than sent again.
+    /// the lease or a minute, so that what was sent meanwhile is recorded rather than sent
+    /// again (within systemd's watchdog, which the loop pings between batches).
     async fn record(&self, outcomes: &[(OutboxItem, Outcome)]) -> Result<(), StoreError> {
-        let give_up = Instant::now() + self.settings.delivery.lease / 2;
+        let give_up = Instant::now() + (self.settings.delivery.lease / 2).min(Duration::from_secs(60));
         let mut wait = Duration::from_millis(250);
         let dropped = loop {
             match self.store.finish(outcomes, Utc::now()).await {

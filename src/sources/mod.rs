@@ -546,6 +546,8 @@ async fn run_source(
             Ok(Lease::Taken) => {}
             Ok(Lease::HeldUntil(until)) => {
                 tracing::debug!(source = %name, %until, "polled by another daemon");
+                // Asked again before it runs out, in case its holder stopped cleanly.
+                let until = until.min(started + crate::store::LEASE_RECHECK);
                 let wait = (until - started).to_std().unwrap_or_default() + Duration::from_secs(1);
                 if !wait_for_next_poll(&mut settings, &name, &source, wait, &mut shutdown).await {
                     return;
@@ -599,8 +601,9 @@ async fn run_source(
 }
 
 /// How long a daemon holds a source while it polls it: another takes over after this
-/// if it dies mid-poll.
-const POLL_LEASE: chrono::Duration = chrono::Duration::minutes(10);
+/// if it dies mid-poll. Longer than any poll should last (a poll of 10,000 items takes a
+/// few seconds).
+const POLL_LEASE: chrono::Duration = chrono::Duration::minutes(30);
 
 /// How long after its next poll a source's lease runs: another daemon takes the source
 /// over once its holder missed that poll by this much.

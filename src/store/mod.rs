@@ -27,8 +27,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use instance::{LockError, wake_running_daemon};
 pub use records::{
     DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
-    KeyedRequest, Lease, LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState, TaskEvent,
-    TaskFilter, TaskRecord,
+    KeyedRequest, LEASE_RECHECK, Lease, LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState,
+    TaskEvent, TaskFilter, TaskRecord,
 };
 
 use crate::domain::{

@@ -106,7 +106,9 @@ impl Backend {
             .log_slow_statements(log::LevelFilter::Info, Duration::from_secs(1));
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
-            .acquire_timeout(Duration::from_secs(10))
+            // Short, so that a loop waiting on an unreachable server still pings systemd's
+            // watchdog in time.
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(open_error)?;

@@ -259,6 +259,10 @@ pub enum DraftApply {
     Tasks(DirectiveId, Vec<NewTask>),
 }
 
+/// How often a daemon asks again for a lease another holds, rather than wait for it to run
+/// out: a holder that stopped cleanly let go of it, and it is taken within this.
+pub const LEASE_RECHECK: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Whether a daemon holds a lease (`Store::take_lease`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lease {

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Backend;
+use sqlx::QueryBuilder;
+
+use super::{Backend, Db};
 use crate::store::records::{JobClaim, Lease};
 use crate::store::{Result, from_unix, to_unix};
 
@@ -93,21 +95,28 @@ impl Backend {
     }
 
     pub async fn prune_finished(&self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
-        const OLD: &str = "SELECT id FROM outbox WHERE state IN ('sent', 'dead', 'cancelled') \
-                           AND finished_at < $1 ORDER BY finished_at LIMIT $2";
         let mut tx = self.begin_write().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM delivery_attempts WHERE outbox_id IN ({OLD})")))
-            .bind(to_unix(before))
-            .bind(i64::from(limit))
-            .execute(&mut *tx)
-            .await?;
-        let pruned = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM outbox WHERE id IN ({OLD})")))
-            .bind(to_unix(before))
-            .bind(i64::from(limit))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        // Chosen once, so that the attempts and their reminders go together.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE state IN ('sent', 'dead', 'cancelled') AND finished_at < $1 \
+             ORDER BY finished_at, id LIMIT $2",
+        )
+        .bind(to_unix(before))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        for chunk in ids.chunks(500) {
+            for table in ["delivery_attempts WHERE outbox_id", "outbox WHERE id"] {
+                let mut delete = QueryBuilder::<Db>::new(format!("DELETE FROM {table} IN ("));
+                let mut list = delete.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                delete.push(")");
+                delete.build().execute(&mut *tx).await?;
+            }
+        }
         tx.commit().await?;
-        Ok(pruned)
+        Ok(ids.len() as u64)
     }
 }
