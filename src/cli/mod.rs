@@ -388,5 +388,9 @@ fn init_tracing(daemon: bool) {
 
 /// Opens the store of the settings, creating and migrating it when needed.
 async fn open_store(settings: &Settings) -> anyhow::Result<crate::store::Store> {
-    Ok(crate::store::Store::open_with(&settings.store.url, settings.store.options()).await?)
+    Ok(crate::store::Store::open_with(
+        &settings.store.url,
+        crate::store::StoreOptions::from_settings(&settings.store),
+    )
+    .await?)
 }

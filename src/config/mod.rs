@@ -296,13 +296,6 @@ pub struct StoreSettings {
     pub keep_sent: Option<Duration>,
 }
 
-impl StoreSettings {
-    /// What the store is opened with.
-    pub fn options(&self) -> crate::store::StoreOptions {
-        crate::store::StoreOptions { max_bytes: self.max_size, pool_size: self.pool_size }
-    }
-}
-
 /// When reminders go out: the policy the plan applies to every open task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {

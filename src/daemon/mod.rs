@@ -57,7 +57,11 @@ impl Daemon {
         // this process to the CLI.
         let changed_elsewhere = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
             .map_err(DaemonError::Signal)?;
-        let store = Store::open_for_daemon(&settings.store.url, settings.store.options()).await?;
+        let store = Store::open_for_daemon(
+            &settings.store.url,
+            crate::store::StoreOptions::from_settings(&settings.store),
+        )
+        .await?;
         let (settings, policy, dispatcher) = Self::parts(settings, &store)?;
         let wake = Arc::new(tokio::sync::Notify::new());
         let published = tokio::sync::watch::Sender::new(settings.clone());

@@ -111,6 +111,13 @@ pub struct StoreOptions {
     pub pool_size: u32,
 }
 
+impl StoreOptions {
+    /// The options `[store]` sets.
+    pub fn from_settings(settings: &crate::config::StoreSettings) -> Self {
+        Self { max_bytes: settings.max_size, pool_size: settings.pool_size }
+    }
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         Self { max_bytes: None, pool_size: 10 }
