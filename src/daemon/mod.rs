@@ -206,6 +206,7 @@ impl Daemon {
         tracing::info!(store = %crate::store::url_without_password(&self.settings.store.url), "nhacviec is running");
 
         let mut timetable = Timetable::from_settings(&self.settings, Utc::now());
+        timetable.catch_up(&self.store, &self.settings, Utc::now()).await;
         let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
             let result = self.tick_within_grace(&mut shutdown, &heartbeat).await;
@@ -483,6 +484,17 @@ impl JobKind {
         }
     }
 
+    /// Its last instant at or before `now`, for the cron jobs.
+    fn previous_before(self, settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let cron = match self {
+            Self::Summary => &settings.schedule.summary_at,
+            Self::Replan => &settings.schedule.replan,
+            Self::Maintenance => return None,
+        };
+        let local = now.with_timezone(&settings.timezone);
+        cron.find_previous_occurrence(&local, true).ok().map(|at| at.with_timezone(&Utc))
+    }
+
     /// Its first instant after `now`; `None` when it will never run again.
     fn next_after(self, settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
@@ -541,6 +553,25 @@ impl Timetable {
         }
     }
 
+    /// At start: a job whose last instant passed while no daemon ran (its store knows it
+    /// ran before, and not since) runs now, late rather than lost, when it is less than a
+    /// day late.
+    async fn catch_up(&mut self, store: &Store, settings: &Settings, now: DateTime<Utc>) {
+        for job in [&mut self.summary, &mut self.replan] {
+            let done = match store.job_done_through(job.kind.name()).await {
+                Ok(done) => done,
+                Err(error) => {
+                    tracing::warn!(%error, job = job.kind.name(), "cannot read when the job last ran");
+                    continue;
+                }
+            };
+            if let Some(missed) = missed_instant(job.kind.previous_before(settings, now), done, now) {
+                tracing::info!(job = job.kind.name(), %missed, "run late: no daemon ran it at its instant");
+                job.next = Some(missed);
+            }
+        }
+    }
+
     /// Until the earliest job; a long time when none will fire again.
     fn time_to_next(&self) -> Duration {
         let jobs = [self.summary, self.replan, self.maintenance];
@@ -549,6 +580,22 @@ impl Timetable {
         };
         (next - Utc::now()).to_std().unwrap_or(Duration::ZERO)
     }
+}
+
+/// How late a missed job may still run at start.
+const CATCH_UP: chrono::Duration = chrono::Duration::days(1);
+
+/// The instant a job missed while no daemon ran, if it is to run now: its last instant
+/// `previous` came after the last one run (`done`) and less than `CATCH_UP` ago. A job that
+/// never ran on this store has nothing to catch up: a new store does not send last week's
+/// summary.
+fn missed_instant(
+    previous: Option<DateTime<Utc>>,
+    done: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let (previous, done) = (previous?, done?);
+    (previous > done && now - previous < CATCH_UP).then_some(previous)
 }
 
 /// The first instant of `cron` after `now`, read in the configured zone; `None` for an
@@ -589,4 +636,32 @@ pub fn shutdown_on_signals() -> Result<Shutdown, DaemonError> {
         trigger.trigger();
     });
     Ok(shutdown)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_job_missed_while_no_daemon_ran_runs_at_start_within_a_day() {
+        // Summary on Monday 2 March at 00:00 UTC; the last run was the week before.
+        let monday = at(2, 0);
+        let week_before = monday - chrono::Duration::days(7);
+        assert_eq!(missed_instant(Some(monday), Some(week_before), at(2, 3)), Some(monday));
+        assert_eq!(missed_instant(Some(monday), Some(week_before), at(2, 23)), Some(monday));
+        // A day late or more: the next instant comes instead.
+        assert_eq!(missed_instant(Some(monday), Some(week_before), at(3, 0)), None);
+        // Already run, by this daemon before it stopped or by another.
+        assert_eq!(missed_instant(Some(monday), Some(monday), at(2, 3)), None);
+        // A store on which the job never ran: nothing to catch up.
+        assert_eq!(missed_instant(Some(monday), None, at(2, 3)), None);
+        // A cron that never matched.
+        assert_eq!(missed_instant(None, Some(week_before), at(2, 3)), None);
+    }
 }

@@ -339,6 +339,8 @@ queries! {
     /// Claims the run of cron job `job` for its `instant`, leased until `until`: refused
     /// while another daemon's lease runs, and once a run of this instant finished.
     pub async fn claim_job(&self, job: &str, instant: DateTime<Utc>, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<JobClaim>;
+    /// The latest instant of `job` whose run finished; `None` if it never ran on this store.
+    pub async fn job_done_through(&self, job: &str) -> Result<Option<DateTime<Utc>>>;
     /// Marks the run of `job` for `instant` finished, and its lease free.
     pub async fn finish_job(&self, job: &str, instant: DateTime<Utc>, now: DateTime<Utc>) -> Result<()>;
     /// Lets go of every lease this daemon holds, so that others take them at once (at a

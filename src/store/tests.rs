@@ -446,9 +446,12 @@ on_each_engine! {
         let (a, b) = (store, &store.as_another_daemon());
         let at = |minutes: i64| now() + Duration::minutes(minutes);
         let (monday, tuesday) = (at(0), at(24 * 60));
+        assert_eq!(a.job_done_through("job:summary").await.unwrap(), None);
         assert_eq!(a.claim_job("job:summary", monday, at(10), at(0)).await.unwrap(), JobClaim::Run);
         assert_eq!(b.claim_job("job:summary", monday, at(10), at(0)).await.unwrap(), JobClaim::HeldUntil(at(10)));
+        assert_eq!(b.job_done_through("job:summary").await.unwrap(), None);
         a.finish_job("job:summary", monday, at(1)).await.unwrap();
+        assert_eq!(b.job_done_through("job:summary").await.unwrap(), Some(monday));
         assert_eq!(b.claim_job("job:summary", monday, at(12), at(2)).await.unwrap(), JobClaim::Done);
         // A daemon that comes late to an instant already run does not run it again.
         assert_eq!(a.claim_job("job:summary", monday, at(20), at(10)).await.unwrap(), JobClaim::Done);

@@ -86,6 +86,14 @@ impl Backend {
         Ok(())
     }
 
+    pub async fn job_done_through(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
+        let done: Option<Option<i64>> = sqlx::query_scalar("SELECT done_through FROM leases WHERE name = $1")
+            .bind(job)
+            .fetch_optional(&self.pool)
+            .await?;
+        done.flatten().map(from_unix).transpose()
+    }
+
     pub async fn release_leases(&self) -> Result<u64> {
         Ok(sqlx::query("UPDATE leases SET lease_until = 0 WHERE owner = $1")
             .bind(self.owner.as_ref())
