@@ -24,6 +24,7 @@
 //! - [`http`]: health, metrics, the JSON API, acknowledge links and calendar feeds;
 //! - [`links`]: signed acknowledge links and calendar-feed tokens;
 //! - [`feed`]: a department's deadlines as an iCalendar feed;
+//! - [`export`]: tables as CSV (with a byte-order mark, for Excel) and XLSX;
 //! - [`cli`]: the command line, the only place that turns errors into exit codes.
 
 pub mod app;
@@ -35,6 +36,7 @@ pub mod daemon;
 pub mod directive_file;
 pub mod dispatch;
 pub mod domain;
+pub mod export;
 pub mod feed;
 pub mod http;
 pub mod import;

@@ -798,3 +798,62 @@ fn migrate_names_each_migration_it_applies_then_finds_the_schema_up_to_date() {
     assert!(applied.len() >= 10, "{first}");
     assert_eq!(env.ok(&["migrate"]).trim(), "the store's schema is up to date");
 }
+
+/// Reads an export back as Python reads it: an XLSX with openpyxl, a CSV with the csv
+/// module (utf-8-sig drops the byte-order mark), each as a list of rows.
+fn read_export(path: &Path) -> Vec<Vec<serde_json::Value>> {
+    let script = r#"
+import csv, datetime, json, sys
+path = sys.argv[1]
+if path.endswith(".xlsx"):
+    import openpyxl
+    sheet = openpyxl.load_workbook(path).active
+    rows = [[c.isoformat()[:10] if isinstance(c, datetime.datetime) else c for c in row] for row in sheet.iter_rows(values_only=True)]
+else:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+print(json.dumps(rows, ensure_ascii=False))
+"#;
+    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(path).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_summary_and_a_task_list_export_to_xlsx_and_csv_with_the_same_rows() {
+    let env = nam_dinh();
+    env.ok(&["directive", "add", &seed()]);
+    let figures = env.json(&["summary", "--at", "2021-11-23"]);
+    let departments = figures["departments"].as_array().unwrap();
+    for name in ["tong-hop.xlsx", "tong-hop.csv"] {
+        let path = env.path(name);
+        let said = env.ok(&["summary", "--at", "2021-11-23", "--export", path.to_str().unwrap()]);
+        assert!(said.contains(name), "{said}");
+        let rows = read_export(&path);
+        assert_eq!(rows[0][0], "Đơn vị chủ trì", "{name}");
+        assert_eq!(rows.len(), departments.len() + 2, "headers, a row per department, the total: {name}");
+        let number = |value: &serde_json::Value| value.as_f64().or_else(|| value.as_str()?.parse().ok());
+        for (row, department) in rows[1..].iter().zip(departments) {
+            assert_eq!(row[0], department["department_name"], "{name}");
+            let keys = ["open", "due_within_7_days", "overdue", "done_on_time", "done_late"];
+            for (cell, key) in row[1..].iter().zip(keys) {
+                assert_eq!(number(cell), department[key].as_f64(), "{name}: {key} of {}", row[0]);
+            }
+        }
+        let total = rows.last().unwrap();
+        assert_eq!(
+            (total[0].as_str(), number(&total[1])),
+            (Some("Tổng cộng"), figures["total"]["open"].as_f64())
+        );
+    }
+    let tasks = env.json(&["task", "list"]);
+    let path = env.path("nhiem-vu.xlsx");
+    env.ok(&["task", "list", "--export", path.to_str().unwrap()]);
+    let rows = read_export(&path);
+    assert_eq!(rows.len(), tasks.as_array().unwrap().len() + 1);
+    assert_eq!(rows[1][5], tasks[0]["summary"]);
+    assert_eq!(rows[1][2], tasks[0]["deadline"], "a date cell, read back as the same day");
+    let refused = env.cli(&["summary", "--export", env.path("bao-cao.ods").to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("bao-cao.ods"));
+}

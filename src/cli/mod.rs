@@ -387,6 +387,16 @@ fn init_tracing(daemon: bool) {
 }
 
 /// Opens the store of the settings, creating and migrating it when needed.
+/// Writes `sheet` to `path` as its extension says (.xlsx or .csv), and says so.
+fn export(sheet: &crate::export::Sheet, path: &std::path::Path) -> anyhow::Result<()> {
+    let format = crate::export::ExportFormat::of_path(path).map_err(|e| InputError(e.to_string()))?;
+    let bytes = format.write(sheet)?;
+    std::fs::write(path, bytes)
+        .map_err(|e| InputError(format!("cannot write the export to '{}': {e}", path.display())))?;
+    outln!("Đã xuất {} dòng ra {}", sheet.rows.len(), path.display());
+    Ok(())
+}
+
 async fn open_store(settings: &Settings) -> anyhow::Result<crate::store::Store> {
     Ok(crate::store::Store::open_with(
         &settings.store.url,

@@ -27,6 +27,9 @@ pub struct ListArgs {
     directive: Option<i64>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Also write the list to this file, as Excel (.xlsx) or CSV (.csv) by its extension.
+    #[arg(long)]
+    export: Option<std::path::PathBuf>,
 }
 
 fn department(settings: &Settings, label: &str) -> Result<DepartmentCode, InputError> {
@@ -46,6 +49,9 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
     };
     let store = open_store(settings).await?;
     let views: Vec<TaskView> = store.tasks(&filter).await?.iter().map(|r| view(r, settings)).collect();
+    if let Some(path) = &args.export {
+        return super::export(&sheet(&views), path);
+    }
     match args.format {
         Format::Json => table::print_json(&views),
         Format::Table => {
@@ -65,6 +71,28 @@ pub async fn list(settings: &Settings, args: &ListArgs) -> anyhow::Result<()> {
             table::print(&["ID", "TRẠNG THÁI", "HẠN", "CHỦ TRÌ", "PHỐI HỢP", "NHIỆM VỤ"], &rows);
             Ok(())
         }
+    }
+}
+
+/// A list of tasks as a sheet, a row each.
+fn sheet(views: &[TaskView]) -> crate::export::Sheet {
+    use crate::export::Cell;
+    crate::export::Sheet {
+        title: "Nhiệm vụ".to_owned(),
+        headers: ["Mã", "Trạng thái", "Hạn", "Chủ trì", "Phối hợp", "Nhiệm vụ"].map(str::to_owned).to_vec(),
+        rows: views
+            .iter()
+            .map(|v| {
+                vec![
+                    Cell::Number(v.id as f64),
+                    v.status.into(),
+                    v.deadline.into(),
+                    v.lead.clone().into(),
+                    v.coordinating.join(", ").into(),
+                    v.summary.clone().into(),
+                ]
+            })
+            .collect(),
     }
 }
 
