@@ -857,3 +857,19 @@ fn the_summary_and_a_task_list_export_to_xlsx_and_csv_with_the_same_rows() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("bao-cao.ods"));
 }
+
+#[test]
+fn check_says_why_a_database_server_cannot_be_reached_without_its_password() {
+    let env = TestEnv::new(ConfigParts::default());
+    let port = support::free_port();
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    let start = text.find("url = \"sqlite://").unwrap();
+    let end = start + text[start..].find('\n').unwrap();
+    let url = format!("url = \"postgres://nhacviec:mat-khau-kho-doan@127.0.0.1:{port}/nhacviec\"");
+    std::fs::write(&env.config, format!("{}{url}{}", &text[..start], &text[end..])).unwrap();
+    let output = env.cli(&["check"]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("store.url") && said.contains("refused"), "{said}");
+    assert!(said.contains("nhacviec:***@127.0.0.1") && !said.contains("mat-khau-kho-doan"), "{said}");
+}

@@ -109,9 +109,17 @@ impl Backend {
             // Short, so that a loop waiting on an unreachable server still pings systemd's
             // watchdog in time.
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            // The pool says only that it waited: one connection of its own says why
+            // (refused, unknown host, no such database, authentication).
+            Err(sqlx::Error::PoolTimedOut) => {
+                return Err(open_error(options.connect().await.err().unwrap_or(sqlx::Error::PoolTimedOut)));
+            }
+            Err(error) => return Err(open_error(error)),
+        };
         Ok(Self { pool, url: url.into(), owner: super::claim_owner().into() })
     }
 
