@@ -205,7 +205,7 @@ impl Daemon {
         notify_systemd(&[sd_notify::NotifyState::Ready]);
         tracing::info!(store = %crate::store::url_without_password(&self.settings.store.url), "nhacviec is running");
 
-        let mut timetable = Timetable::from_settings(&self.settings, Utc::now());
+        let mut timetable = Timetable::new(&self.settings, &self.store, Utc::now());
         timetable.catch_up(&self.store, &self.settings, Utc::now()).await;
         let mut failures: u32 = 0;
         while !shutdown.is_shutdown() {
@@ -243,7 +243,7 @@ impl Daemon {
                     // A job whose instant has come runs first, under the settings it was due by.
                     self.run_timetable(&mut timetable).await;
                     self.reload().await;
-                    timetable = Timetable::from_settings(&self.settings, Utc::now());
+                    timetable = Timetable::new(&self.settings, &self.store, Utc::now());
                 }
                 _ = tokio::time::sleep(sleep) => {}
                 // A change through the API (in this process) or the CLI (SIGUSR1).
@@ -545,11 +545,16 @@ struct Timetable {
 }
 
 impl Timetable {
-    fn from_settings(settings: &Settings, now: DateTime<Utc>) -> Self {
+    /// The jobs' next instants after `now`; the store's upkeep only where it has some.
+    fn new(settings: &Settings, store: &Store, now: DateTime<Utc>) -> Self {
+        let mut maintenance = Job::new(JobKind::Maintenance, settings, now);
+        if !store.needs_upkeep() {
+            maintenance.next = None;
+        }
         Self {
             summary: Job::new(JobKind::Summary, settings, now),
             replan: Job::new(JobKind::Replan, settings, now),
-            maintenance: Job::new(JobKind::Maintenance, settings, now),
+            maintenance,
         }
     }
 

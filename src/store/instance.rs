@@ -182,6 +182,12 @@ impl Store {
         }
     }
 
+    /// Whether `maintain` has anything to do on this engine: a daemon on a store that
+    /// needs no upkeep does not wake for it.
+    pub fn needs_upkeep(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
     /// Keeps the database healthy between the engine's own upkeep: on PostgreSQL with the
     /// server's autovacuum off, the tables whose dead rows piled up are vacuumed. Returns
     /// what it did, for the log.
