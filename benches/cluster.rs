@@ -14,10 +14,12 @@
 //!   tuples stay bounded (autovacuum keeps up) and no daemon's RSS grows.
 //!
 //! `cargo bench --bench cluster` runs dispatch and planning; `-- soak` the soak;
-//! `-- dispatch` one section. PostgreSQL: NHACVIEC_BENCH_POSTGRES (default
-//! postgres://postgres@127.0.0.1:5432); each section makes a database of its own and drops
-//! it. NHACVIEC_BENCH_CLUSTER_ITEMS: reminders per dispatch run (default 30000).
+//! `-- dispatch` one section. PostgreSQL at 127.0.0.1:5432, as for the tests; each
+//! section makes a database of its own and drops it. NHACVIEC_BENCH_CLUSTER_ITEMS: reminders per dispatch run (default 30000).
 
+#[allow(dead_code)]
+#[path = "../tests/support/databases.rs"]
+mod databases;
 #[allow(dead_code)]
 mod support;
 
@@ -27,10 +29,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
+use databases::Database;
 use nhacviec::daemon::planning::plan_due;
 use nhacviec::plan::Policy;
 use nhacviec::store::Store;
-use sqlx::{Connection, Executor};
+use sqlx::Executor;
 use support::receivers::HttpReceiver;
 use support::{
     ConfigSpec, Report, Schedule, department_codes, env_number, local_date, median_max, ms, number,
@@ -87,53 +90,6 @@ fn main() -> ExitCode {
     });
     report.print_summary();
     if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-/// A PostgreSQL database of the bench's own, dropped when it goes.
-struct Database {
-    server: String,
-    name: String,
-}
-
-impl Database {
-    async fn create(what: &str) -> anyhow::Result<Self> {
-        let server = std::env::var("NHACVIEC_BENCH_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
-        let name = format!("nhacviec_bench_{what}_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-            .await
-            .with_context(|| format!("PostgreSQL at {server} (NHACVIEC_BENCH_POSTGRES)"))?;
-        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await?;
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
-        Ok(Self { server, name })
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.server, self.name)
-    }
-
-    async fn connect(&self) -> anyhow::Result<sqlx::PgConnection> {
-        Ok(sqlx::PgConnection::connect(&self.url()).await?)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&format!("{server}/postgres")).await {
-                    let _ = admin
-                        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// `nhacviec run` processes on one config, stopped with SIGTERM when dropped.
@@ -242,7 +198,7 @@ async fn dispatch(report: &mut Report) -> anyhow::Result<()> {
     let mut rates = Vec::new();
     for (engine, daemons) in [("sqlite", 1), ("postgres", 1), ("postgres", 2), ("postgres", 3)] {
         let database = match engine {
-            "postgres" => Some(Database::create(&format!("dispatch{daemons}")).await?),
+            "postgres" => Some(Database::create("postgres").await),
             _ => None,
         };
         let url = match &database {
@@ -298,7 +254,7 @@ const TASKS: i64 = 1_000_000;
 
 async fn planning_postgres(report: &mut Report) -> anyhow::Result<()> {
     const SECTION: &str = "planning";
-    let database = Database::create("planning").await?;
+    let database = Database::create("postgres").await;
     let spec = ConfigSpec::new(database.url());
     let settings = spec.settings()?;
     let policy = Policy::from_settings(&settings);
@@ -387,7 +343,7 @@ async fn soak(report: &mut Report) -> anyhow::Result<()> {
     const SECTION: &str = "soak";
     let seconds: u64 = env_number("NHACVIEC_BENCH_SOAK_SECONDS", 1_800);
     let per_second: usize = env_number("NHACVIEC_BENCH_SOAK_RATE", 50);
-    let database = Database::create("soak").await?;
+    let database = Database::create("postgres").await;
     let receiver = HttpReceiver::start()?;
     let dir = tempfile::tempdir()?;
     let (spec, path) = config(database.url(), &receiver, dir.path(), "soak.toml")?;

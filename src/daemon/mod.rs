@@ -360,22 +360,8 @@ impl Daemon {
             }
             let name = job.kind.name();
             match self.store.claim_job(name, instant, now + JOB_LEASE, now).await {
-                Ok(JobClaim::Run) if job.kind == JobKind::Maintenance => {
-                    // Vacuuming may take minutes: beside the loop, not in it.
-                    let store = self.store.clone();
-                    tokio::spawn(async move {
-                        match store.maintain().await {
-                            Ok(_) => finish_job(&store, name, instant).await,
-                            Err(error) => tracing::warn!(%error, "the store's upkeep failed"),
-                        }
-                    });
-                    job.advance(&self.settings, now);
-                }
-                Ok(JobClaim::Run) => match self.run_job(job.kind, now).await {
-                    Ok(()) => {
-                        finish_job(&self.store, name, instant).await;
-                        job.advance(&self.settings, now);
-                    }
+                Ok(JobClaim::Run) => match self.run_job(job.kind, instant, now).await {
+                    Ok(()) => job.advance(&self.settings, now),
                     // Still this daemon's: it tries again in a minute.
                     Err(error) => {
                         tracing::error!(%error, job = name, "the job failed; trying again in a minute");
@@ -402,21 +388,36 @@ impl Daemon {
         }
     }
 
-    async fn run_job(&self, kind: JobKind, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Runs a job claimed for `instant` and marks it done; an error leaves it undone.
+    async fn run_job(
+        &self,
+        kind: JobKind,
+        instant: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         match kind {
             JobKind::Summary => {
                 let enqueued = self.dispatcher.enqueue_summaries(now).await?;
                 tracing::info!(enqueued, "weekly summaries enqueued");
-            }
-            JobKind::Maintenance => {
-                self.store.maintain().await?;
             }
             JobKind::Replan => {
                 let changed = planning::replan_all(&self.store, &self.settings, &self.policy).await?;
                 tracing::info!(changed, "re-planned every open task");
                 self.housekeeping(now).await?;
             }
+            // Vacuuming may take minutes: beside the loop, not in it; marked done when over.
+            JobKind::Maintenance => {
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    match store.maintain().await {
+                        Ok(_) => finish_job(&store, kind.name(), instant).await,
+                        Err(error) => tracing::warn!(%error, "the store's upkeep failed"),
+                    }
+                });
+                return Ok(());
+            }
         }
+        finish_job(&self.store, kind.name(), instant).await;
         Ok(())
     }
 

@@ -247,3 +247,17 @@ pub(super) fn shaped_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
         Some(chunk)
     })
 }
+
+/// Binds each of `items` into `query`, comma-separated, and closes the list that the
+/// query's text opened with `IN (`.
+pub(super) fn push_list<'t, DB, T>(query: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
+where
+    DB: sqlx::Database,
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = query.separated(", ");
+    for item in items {
+        list.push_bind(item);
+    }
+    query.push(")");
+}

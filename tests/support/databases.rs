@@ -1,9 +1,9 @@
 //! Databases of a test's own on the servers CI runs: PostgreSQL at 127.0.0.1:5432 and
-//! MariaDB at 127.0.0.1:3306, each made for one test and dropped when it ends.
+//! MariaDB at 127.0.0.1:3306, each made for one test (or benchmark) and dropped when it ends.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{Connection, Executor};
-
-use super::free_port;
 
 pub const POSTGRES: &str = "postgres://postgres@127.0.0.1:5432";
 pub const MARIADB: &str = "mysql://root@127.0.0.1:3306";
@@ -16,7 +16,8 @@ pub struct Database {
 
 impl Database {
     pub async fn create(engine: &'static str) -> Self {
-        let name = format!("nhacviec_test_{}_{}", std::process::id(), free_port());
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("nhacviec_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let admin = match engine {
             "postgres" => format!("{POSTGRES}/postgres"),
             _ => format!("{MARIADB}/test"),
@@ -103,6 +104,11 @@ impl Drop for Database {
 }
 
 impl Database {
+    /// A connection of its own to the database (PostgreSQL).
+    pub async fn connect(&self) -> sqlx::Result<sqlx::PgConnection> {
+        sqlx::PgConnection::connect(&self.url()).await
+    }
+
     /// The one number `sql` answers (PostgreSQL).
     pub async fn number(&self, sql: &str) -> i64 {
         let mut connection = sqlx::PgConnection::connect(&self.url()).await.expect("connect");

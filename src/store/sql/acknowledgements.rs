@@ -9,6 +9,7 @@ use super::tasks::insert_event;
 use super::{Backend, Db};
 use crate::domain::{Acknowledgement, DepartmentCode, RuleKind, TaskId};
 use crate::store::records::{LinkUse, LinkUseError};
+use crate::store::rows::push_list;
 use crate::store::{Result, StoreError, to_unix};
 
 /// The outbox rules of a kind, as a LIKE pattern.
@@ -173,11 +174,7 @@ pub(super) async fn read_acknowledgements(
         let mut query = sqlx::QueryBuilder::<Db>::new(
             "SELECT task_id, department, rule_kind, deadline FROM acknowledgements WHERE task_id IN (",
         );
-        let mut list = query.separated(", ");
-        for task in chunk {
-            list.push_bind(task.0);
-        }
-        query.push(")");
+        push_list(&mut query, chunk.iter().map(|task| task.0));
         let rows: Vec<(i64, String, String, NaiveDate)> =
             query.build_query_as().fetch_all(&mut *connection).await?;
         found.extend(rows.into_iter().filter_map(|(task, department, kind, deadline)| {

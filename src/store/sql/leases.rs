@@ -9,6 +9,7 @@ use sqlx::QueryBuilder;
 
 use super::{Backend, Db};
 use crate::store::records::{JobClaim, Lease};
+use crate::store::rows::push_list;
 use crate::store::{Result, from_unix, to_unix};
 
 impl Backend {
@@ -116,11 +117,7 @@ impl Backend {
         for chunk in ids.chunks(500) {
             for table in ["delivery_attempts WHERE outbox_id", "outbox WHERE id"] {
                 let mut delete = QueryBuilder::<Db>::new(format!("DELETE FROM {table} IN ("));
-                let mut list = delete.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                delete.push(")");
+                push_list(&mut delete, chunk.iter().copied());
                 delete.build().execute(&mut *tx).await?;
             }
         }

@@ -8,7 +8,7 @@ use sqlx::QueryBuilder;
 use super::{Backend, Db};
 use crate::domain::TaskId;
 use crate::outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
-use crate::store::rows::{OUTBOX_COLUMNS, items, shaped_chunks};
+use crate::store::rows::{OUTBOX_COLUMNS, items, push_list, shaped_chunks};
 use crate::store::{Result, StoreError, from_unix, to_unix, to_unix_ceil};
 
 impl Backend {
@@ -166,11 +166,7 @@ impl Backend {
         for chunk in keys.chunks(500) {
             let mut query: QueryBuilder<Db> =
                 QueryBuilder::new("SELECT key, state FROM outbox WHERE key IN (");
-            let mut list = query.separated(", ");
-            for key in chunk {
-                list.push_bind(key.clone());
-            }
-            query.push(")");
+            push_list(&mut query, chunk.iter().cloned());
             let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
             for (key, state) in rows {
                 if let Some(state) = OutboxState::parse(&state) {

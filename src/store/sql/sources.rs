@@ -11,7 +11,9 @@ use crate::domain::{DirectiveId, TaskId};
 use crate::store::records::{
     DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, Recorded, SourceItem, SourceState,
 };
-use crate::store::rows::{DRAFT_COLUMNS, DraftRow, ITEM_COLUMNS, ItemRow, draft_record, source_item};
+use crate::store::rows::{
+    DRAFT_COLUMNS, DraftRow, ITEM_COLUMNS, ItemRow, draft_record, push_list, source_item,
+};
 use crate::store::{Result, StoreError, from_unix, to_unix};
 
 impl Backend {
@@ -37,11 +39,7 @@ impl Backend {
                 "SELECT {ITEM_COLUMNS} FROM source_items WHERE source = "
             ));
             query.push_bind(source).push(" AND external_id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_list(&mut query, chunk.iter().copied());
             let rows: Vec<ItemRow> = query.build_query_as().fetch_all(&self.pool).await?;
             for row in rows {
                 let item = source_item(row)?;

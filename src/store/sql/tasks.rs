@@ -10,7 +10,7 @@ use crate::domain::{
     Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, TaskId, TaskText,
 };
 use crate::store::records::{KeyedRequest, TaskEvent, TaskFilter, TaskRecord};
-use crate::store::rows::{DirectiveRow, TASK_COLUMNS, TaskRow, record};
+use crate::store::rows::{DirectiveRow, TASK_COLUMNS, TaskRow, push_list, record};
 use crate::store::{Result, StoreError, from_unix, to_unix};
 
 impl Backend {
@@ -244,11 +244,7 @@ impl Backend {
         for chunk in ids.chunks(500) {
             let mut query: QueryBuilder<Db> =
                 QueryBuilder::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id IN ("));
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_list(&mut query, chunk.iter().copied());
             let rows: Vec<TaskRow> = query.build_query_as().fetch_all(&self.pool).await?;
             for row in rows {
                 let record = record(row)?;
@@ -264,11 +260,7 @@ impl Backend {
             let mut query: QueryBuilder<Db> = QueryBuilder::new(
                 "SELECT id, number, title, issuer, issued_on FROM directives WHERE id IN (",
             );
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_list(&mut query, chunk.iter().copied());
             let rows: Vec<DirectiveRow> = query.build_query_as().fetch_all(&self.pool).await?;
             for row in rows {
                 found.insert(row.id, row.into());
@@ -321,11 +313,7 @@ impl Backend {
     pub async fn plan_afresh(&self, leads: &[String], now: DateTime<Utc>) -> Result<u64> {
         let mut query = QueryBuilder::<Db>::new("UPDATE tasks SET planned_until = NULL, next_reminder_at = ");
         query.push_bind(to_unix(now)).push(", revision = revision + 1 WHERE status = 'open' AND lead IN (");
-        let mut list = query.separated(", ");
-        for lead in leads {
-            list.push_bind(lead.as_str());
-        }
-        query.push(")");
+        push_list(&mut query, leads.iter().map(String::as_str));
         Ok(query.build().execute(&self.pool).await?.rows_affected())
     }
 
