@@ -156,6 +156,83 @@ impl LinkSigner {
         Ok((link, signature.to_owned()))
     }
 
+    /// The token of a sign-in link for `email`, working until `expires`; `nonce` makes
+    /// each link one of its own, used once.
+    pub fn sign_in_token(&self, email: &str, nonce: &str, expires: DateTime<Utc>) -> String {
+        let message = format!("{}.{nonce}.{}", hex::encode(email.as_bytes()), expires.timestamp());
+        let signature = self.sign(&format!("sign-in:{message}"));
+        format!("{message}.{signature}")
+    }
+
+    /// Reads a sign-in token at `now`: the address, and the signature naming its one use.
+    pub fn check_sign_in(&self, token: &str, now: DateTime<Utc>) -> Result<(String, String), LinkError> {
+        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        let [email, _nonce, expires] = message.split('.').collect::<Vec<_>>()[..] else {
+            return Err(LinkError::Malformed);
+        };
+        self.verify(&format!("sign-in:{message}"), signature)?;
+        let email = hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
+        check_expiry(expires, now)?;
+        Ok((email, signature.to_owned()))
+    }
+
+    /// A session's token for `email`, until `expires`. The person's role is read from the
+    /// config at each request, so that someone taken out of it is signed out.
+    pub fn session_token(&self, email: &str, expires: DateTime<Utc>) -> String {
+        let message = format!("{}.{}", hex::encode(email.as_bytes()), expires.timestamp());
+        let signature = self.sign(&format!("session:{message}"));
+        format!("{message}.{signature}")
+    }
+
+    /// Reads a session's token at `now`: the address and when the session ends.
+    pub fn check_session(&self, token: &str, now: DateTime<Utc>) -> Result<(String, DateTime<Utc>), LinkError> {
+        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        let [email, expires] = message.split('.').collect::<Vec<_>>()[..] else {
+            return Err(LinkError::Malformed);
+        };
+        self.verify(&format!("session:{message}"), signature)?;
+        let email = hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
+        Ok((email, check_expiry(expires, now)?))
+    }
+
+    /// The token a session's forms carry against cross-site requests: bound to the session.
+    pub fn form_token(&self, session: &str) -> String {
+        self.sign(&format!("form:{session}"))
+    }
+
+    pub fn check_form_token(&self, session: &str, token: &str) -> Result<(), LinkError> {
+        self.verify(&format!("form:{session}"), token)
+    }
+
+    /// The token of a link that approves (or refuses) extension request `request`, for the
+    /// supervising department `department`, until `expires`.
+    pub fn decision_token(&self, request: i64, approve: bool, department: &DepartmentCode, expires: DateTime<Utc>) -> String {
+        let verdict = if approve { "approve" } else { "refuse" };
+        let message = format!("{request}.{verdict}.{department}.{}", expires.timestamp());
+        let signature = self.sign(&format!("decide:{message}"));
+        format!("{message}.{signature}")
+    }
+
+    /// Reads a decision token at `now`: the request, whether it approves, and for whom.
+    pub fn check_decision(&self, token: &str, now: DateTime<Utc>) -> Result<(i64, bool, DepartmentCode), LinkError> {
+        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        let [request, verdict, department, expires] = message.split('.').collect::<Vec<_>>()[..] else {
+            return Err(LinkError::Malformed);
+        };
+        self.verify(&format!("decide:{message}"), signature)?;
+        let approve = match verdict {
+            "approve" => true,
+            "refuse" => false,
+            _ => return Err(LinkError::Malformed),
+        };
+        check_expiry(expires, now)?;
+        Ok((
+            request.parse().map_err(|_| LinkError::Malformed)?,
+            approve,
+            DepartmentCode::parse(department).map_err(|_| LinkError::Malformed)?,
+        ))
+    }
+
     /// The token of a department's calendar feed. It does not expire; a new `link_key`
     /// revokes every feed.
     pub fn calendar_token(&self, department: &DepartmentCode) -> String {
@@ -165,6 +242,15 @@ impl LinkSigner {
     pub fn check_calendar_token(&self, department: &DepartmentCode, token: &str) -> Result<(), LinkError> {
         self.verify(&format!("calendar:{department}"), token)
     }
+}
+
+/// The instant a token's expiry field names, if it is still ahead of `now`.
+fn check_expiry(expires: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, LinkError> {
+    let at = expires.parse().ok().and_then(|at| DateTime::from_timestamp(at, 0)).ok_or(LinkError::Malformed)?;
+    if at <= now {
+        return Err(LinkError::Expired(at));
+    }
+    Ok(at)
 }
 
 /// The links a reminder carries, made from `[http]`: its public address, key and
@@ -186,13 +272,13 @@ impl ReminderLinks {
         })
     }
 
-    /// "Đã nhận" for every recipient; "Báo cáo hoàn thành" for the lead only, the one
-    /// that reports the task done.
     /// How long a link works after its message is sent (`http.link_valid_for`).
     pub fn valid_for(&self) -> chrono::Duration {
         self.valid_for
     }
 
+    /// "Đã nhận" for every recipient; "Báo cáo hoàn thành" for the lead only, the one
+    /// that reports the task done.
     pub fn for_reminder(
         &self,
         task: TaskId,
@@ -210,6 +296,21 @@ impl ReminderLinks {
 
     fn url(&self, link: &AckLink) -> String {
         format!("{}/ack/{}", self.base, self.signer.ack_token(link))
+    }
+
+    /// A page's address: `path` starts with `/`.
+    pub fn page_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The address of a sign-in link.
+    pub fn sign_in_url(&self, email: &str, nonce: &str, expires: DateTime<Utc>) -> String {
+        format!("{}/sign-in/{}", self.base, self.signer.sign_in_token(email, nonce, expires))
+    }
+
+    /// The address of a link that approves or refuses an extension request.
+    pub fn decision_url(&self, request: i64, approve: bool, department: &DepartmentCode, expires: DateTime<Utc>) -> String {
+        format!("{}/extensions/decide/{}", self.base, self.signer.decision_token(request, approve, department, expires))
     }
 
     /// The address of a department's calendar feed.

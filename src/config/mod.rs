@@ -35,6 +35,7 @@ pub struct Settings {
     pub delivery: Delivery,
     pub calendar: CalendarSettings,
     pub http: HttpSettings,
+    pub pages: PagesSettings,
     /// A folder of templates that replace or add to the built-in ones (`templates.dir`).
     pub templates_dir: Option<PathBuf>,
     pub channels: BTreeMap<String, ChannelSettings>,
@@ -254,6 +255,66 @@ impl HttpSettings {
     /// Whether messages carry acknowledge links.
     pub fn links_on(&self) -> bool {
         self.public_url.is_some() && self.link_key.is_some()
+    }
+}
+
+/// The web pages (`[pages]`): sign-in and sessions, and who sees every department.
+#[derive(Debug, Clone)]
+pub struct PagesSettings {
+    /// How long an emailed sign-in link works.
+    pub sign_in_valid_for: Duration,
+    /// How long a session lasts once signed in.
+    pub session_for: Duration,
+    /// The smtp channel that sends sign-in links: `sign_in_channel`, or the first smtp one.
+    pub sign_in_channel: Option<String>,
+    /// The supervising office's staff and the admins (`[[pages.people]]`).
+    pub people: Vec<Person>,
+}
+
+/// Someone of the supervising office or an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Lower case.
+    pub email: String,
+    pub name: String,
+    pub role: PersonRole,
+    /// Their own department.
+    pub department: crate::domain::DepartmentCode,
+}
+
+/// What someone signed in may see and do, from the least to the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonRole {
+    /// A department's people: its own tasks, as lead or coordinating.
+    Department,
+    /// The supervising office: every department's tasks, the follow-up board, extension
+    /// requests, import review.
+    Office,
+    /// Everything the office does.
+    Admin,
+}
+
+impl PersonRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonRole::Department => "department",
+            PersonRole::Office => "office",
+            PersonRole::Admin => "admin",
+        }
+    }
+}
+
+impl Settings {
+    /// Who an address belongs to: one of `[[pages.people]]`, or else someone of the first
+    /// department that lists it among its `emails`. Compared without regard to case.
+    pub fn person(&self, email: &str) -> Option<Person> {
+        let email = email.trim().to_lowercase();
+        if let Some(person) = self.pages.people.iter().find(|p| p.email == email) {
+            return Some(person.clone());
+        }
+        let department = self.departments.iter().find(|d| d.emails.iter().any(|e| e.to_lowercase() == email))?;
+        Some(Person { email, name: department.name.clone(), role: PersonRole::Department, department: department.code.clone() })
     }
 }
 

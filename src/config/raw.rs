@@ -22,6 +22,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub http: RawHttp,
     #[serde(default)]
+    pub pages: RawPages,
+    #[serde(default)]
     pub channels: BTreeMap<String, RawChannel>,
     #[serde(default)]
     pub departments: Vec<RawDepartment>,
@@ -120,6 +122,23 @@ pub struct RawHttp {
     pub link_valid_for: Option<String>,
     #[serde(default)]
     pub tokens: Vec<RawToken>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawPages {
+    pub sign_in_valid_for: Option<String>,
+    pub session_for: Option<String>,
+    pub sign_in_channel: Option<String>,
+    #[serde(default)]
+    pub people: Vec<RawPerson>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawPerson {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub department: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

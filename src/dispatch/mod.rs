@@ -7,6 +7,7 @@
 
 mod breaker;
 mod compose;
+mod notices;
 mod summary;
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +26,7 @@ use crate::config::{Delivery, Department, Settings};
 use crate::domain::{Acknowledgement, Directive, Role, TaskId};
 use crate::links::ReminderLinks;
 use crate::message::{self, Facts, ReminderFacts, Renderer, SummaryFacts};
+use crate::outbox::notices::NoticePayload;
 use crate::outbox::{ItemKind, OutboxItem, Outcome, backoff, may_retry};
 use crate::plan::{self, Policy, next_send_moment};
 use crate::store::{Store, StoreError, TaskRecord};
@@ -210,7 +212,18 @@ impl Dispatcher {
         let directives = self.store.directives_by_ids(&directive_ids).await?;
         let ids: Vec<TaskId> = task_ids.into_iter().map(TaskId).collect();
         let acknowledged = self.store.acknowledgements(&ids).await?;
-        Ok(Loaded { tasks, directives, acknowledged, summaries })
+        let notice_ids: Vec<i64> = unique(items.iter().filter_map(|i| i.notice_id));
+        let mut notices = HashMap::new();
+        for (id, (_, payload)) in self.store.notices_by_ids(&notice_ids).await? {
+            // A notice that cannot be read is not sent: `prepare_notice` says so.
+            match serde_json::from_str::<NoticePayload>(&payload) {
+                Ok(payload) => {
+                    notices.insert(id, payload);
+                }
+                Err(error) => tracing::error!(notice = id, %error, "a notice in the store cannot be read"),
+            }
+        }
+        Ok(Loaded { tasks, directives, acknowledged, summaries, notices })
     }
 
     /// The department and channel of a claimed item, both still in the config.
@@ -285,19 +298,31 @@ impl Dispatcher {
 
     async fn send(&self, item: &OutboxItem, loaded: &Loaded) -> Result<(), Skip> {
         let failed = |e: message::TemplateError| Skip::Failed(SendError::permanent(e.to_string()));
-        let (department, channel, rendered, reminder, summary);
+        let (department, channel, rendered, reminder, summary, notice);
         let facts = match item.kind {
             ItemKind::Reminder => {
-                (department, channel, reminder) = self.prepare(item, loaded)?;
+                let recipient;
+                (recipient, channel, reminder) = self.prepare(item, loaded)?;
+                department = std::borrow::Cow::Borrowed(recipient);
                 rendered = self.renderer.render(&reminder).map_err(failed)?;
                 Facts::Reminder(&reminder)
             }
             ItemKind::Summary => {
-                (department, channel, summary) = self.prepare_summary(item, loaded)?;
+                let recipient;
+                (recipient, channel, summary) = self.prepare_summary(item, loaded)?;
+                department = std::borrow::Cow::Borrowed(recipient);
                 rendered = self.renderer.render_summary(&summary).map_err(failed)?;
                 Facts::Summary(&summary)
             }
+            ItemKind::Notice => {
+                let recipient;
+                (recipient, channel, notice) = self.prepare_notice(item, loaded)?;
+                department = recipient;
+                rendered = self.renderer.render_notice(&notice).map_err(failed)?;
+                Facts::Notice(&notice)
+            }
         };
+        let department: &Department = &department;
         let outgoing =
             Outgoing { key: &item.key, department, message: &rendered, facts, renderer: &self.renderer };
         if let Some(until) = self.breakers.resting_until(&item.channel, Utc::now()) {
@@ -410,6 +435,8 @@ struct Loaded {
     acknowledged: HashSet<Acknowledgement>,
     /// The weekly summary's figures, by the day they are as of.
     summaries: HashMap<NaiveDate, Summary>,
+    /// What the claimed notices say, by id.
+    notices: HashMap<i64, NoticePayload>,
 }
 
 /// Why an item was not delivered in this attempt.

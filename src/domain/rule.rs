@@ -16,6 +16,9 @@ pub enum Rule {
     /// `summary`: the weekly summary of every lead department's tasks, to the supervising
     /// office; not a line of a task's schedule.
     Summary,
+    /// `notice`: a message of the web pages (a sign-in link, an extension request or its
+    /// decision); not a line of a task's schedule.
+    Notice,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub enum RuleKind {
     Escalation,
     /// The weekly summary: every channel of the supervising office carries it.
     Summary,
+    /// A notice of the web pages: every channel carries it.
+    Notice,
 }
 
 impl RuleKind {
@@ -47,6 +52,7 @@ impl RuleKind {
             RuleKind::Overdue => "overdue",
             RuleKind::Escalation => "escalation",
             RuleKind::Summary => "summary",
+            RuleKind::Notice => "notice",
         }
     }
 
@@ -58,6 +64,7 @@ impl RuleKind {
             RuleKind::Overdue => "nhắc quá hạn",
             RuleKind::Escalation => "báo cáo quá hạn",
             RuleKind::Summary => "báo cáo tổng hợp",
+            RuleKind::Notice => "thông báo",
         }
     }
 
@@ -81,6 +88,7 @@ impl Rule {
             Rule::Overdue => RuleKind::Overdue,
             Rule::Escalate => RuleKind::Escalation,
             Rule::Summary => RuleKind::Summary,
+            Rule::Notice => RuleKind::Notice,
         }
     }
 
@@ -91,6 +99,7 @@ impl Rule {
             "overdue" => Ok(Rule::Overdue),
             "escalate" => Ok(Rule::Escalate),
             "summary" => Ok(Rule::Summary),
+            "notice" => Ok(Rule::Notice),
             _ => {
                 let offset = text.strip_prefix("before:").ok_or_else(error)?;
                 Ok(Rule::Before(Offset::parse(offset).map_err(|_| error())?))
@@ -107,6 +116,7 @@ impl fmt::Display for Rule {
             Rule::Overdue => f.write_str("overdue"),
             Rule::Escalate => f.write_str("escalate"),
             Rule::Summary => f.write_str("summary"),
+            Rule::Notice => f.write_str("notice"),
         }
     }
 }

@@ -60,6 +60,41 @@ pub enum Facts<'a> {
     Reminder(&'a ReminderFacts),
     Digest(&'a DigestFacts),
     Summary(&'a SummaryFacts),
+    Notice(&'a NoticeFacts),
+}
+
+/// A notice of the web pages as the `notice.*` templates see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeFacts {
+    pub key: String,
+    /// `sign_in`, `extension_requested` or `extension_decided`.
+    pub kind: &'static str,
+    pub department: String,
+    /// Whom it is to: a person's name, or the department's.
+    pub recipient_name: String,
+    /// The subject's words, without the `[Nhắc việc]` tag.
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub task: Option<NoticeTask>,
+    pub actions: Vec<NoticeAction>,
+    /// Until when its links work, as the reader's clock says.
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeTask {
+    pub id: i64,
+    pub summary: String,
+    pub directive: String,
+    pub lead_name: String,
+    pub deadline: String,
+}
+
+/// A link the notice offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeAction {
+    pub label: String,
+    pub url: String,
 }
 
 /// The weekly summary as the `summary.*` templates see it.

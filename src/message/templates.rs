@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{DigestFacts, Message, ReminderFacts};
 
 /// The built-in templates, by name; a file `NAME.j2` in `templates.dir` replaces one.
-const BUILT_IN: [(&str, &str); 10] = [
+const BUILT_IN: [(&str, &str); 13] = [
     ("subject.txt", include_str!("../../templates/subject.txt.j2")),
     ("body.txt", include_str!("../../templates/body.txt.j2")),
     ("body.html", include_str!("../../templates/body.html.j2")),
@@ -22,6 +22,9 @@ const BUILT_IN: [(&str, &str); 10] = [
     ("summary.subject.txt", include_str!("../../templates/summary.subject.txt.j2")),
     ("summary.txt", include_str!("../../templates/summary.txt.j2")),
     ("summary.html", include_str!("../../templates/summary.html.j2")),
+    ("notice.subject.txt", include_str!("../../templates/notice.subject.txt.j2")),
+    ("notice.txt", include_str!("../../templates/notice.txt.j2")),
+    ("notice.html", include_str!("../../templates/notice.html.j2")),
     ("webhook.json", include_str!("../../templates/webhook.json.j2")),
 ];
 
@@ -105,6 +108,11 @@ impl Renderer {
     /// The weekly summary; `facts` as the `summary.*` templates expect them.
     pub fn render_summary(&self, facts: &impl Serialize) -> Result<Message, TemplateError> {
         self.render_message(["summary.subject.txt", "summary.txt", "summary.html"], facts)
+    }
+
+    /// A notice of the web pages (a sign-in link, an extension request or its decision).
+    pub fn render_notice(&self, facts: &super::NoticeFacts) -> Result<Message, TemplateError> {
+        self.render_message(["notice.subject.txt", "notice.txt", "notice.html"], facts)
     }
 
     /// A message from its subject, text and HTML templates.

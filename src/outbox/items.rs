@@ -35,12 +35,14 @@ impl OutboxState {
     }
 }
 
-/// What an outbox row carries: one reminder of a task, or the weekly summary.
+/// What an outbox row carries: one reminder of a task, the weekly summary, or a notice of
+/// the web pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Reminder,
     Summary,
+    Notice,
 }
 
 impl ItemKind {
@@ -48,11 +50,12 @@ impl ItemKind {
         match self {
             ItemKind::Reminder => "reminder",
             ItemKind::Summary => "summary",
+            ItemKind::Notice => "notice",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Reminder, Self::Summary].into_iter().find(|k| k.as_str() == text)
+        [Self::Reminder, Self::Summary, Self::Notice].into_iter().find(|k| k.as_str() == text)
     }
 }
 
@@ -75,6 +78,41 @@ pub struct NewOutboxItem {
     pub digest: bool,
 }
 
+/// A notice to enqueue: what it says, and its messages, whose notice the store sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    pub kind: NoticeKind,
+    /// What the notice says, as JSON: rendered when it is sent.
+    pub payload: String,
+    pub items: Vec<NewOutboxItem>,
+}
+
+/// What a notice of the web pages is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A sign-in link, to one person's address.
+    SignIn,
+    /// A department asks for a later deadline: to the supervising office.
+    ExtensionRequested,
+    /// The supervising office approved or refused it: to the department.
+    ExtensionDecided,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::SignIn => "sign_in",
+            NoticeKind::ExtensionRequested => "extension_requested",
+            NoticeKind::ExtensionDecided => "extension_decided",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::SignIn, Self::ExtensionRequested, Self::ExtensionDecided].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 /// A row of the outbox, as listed or claimed.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxItem {
@@ -95,6 +133,8 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     pub finished_at: Option<DateTime<Utc>>,
     pub digest: bool,
+    /// The notice a notice row carries.
+    pub notice_id: Option<i64>,
 }
 
 /// How one delivery attempt ended.

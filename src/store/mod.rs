@@ -26,7 +26,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use instance::{LockError, wake_running_daemon};
 pub use records::{
-    DraftApply, DraftRecord, DraftState, ItemOutcome, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
+    BoardDates, BoardFilter, BoardList, DraftApply, DraftRecord, DraftState, ExtensionDecision, ExtensionRequest,
+    ExtensionState, ItemOutcome, LeadCounts, NewExtensionRequest, SentSoFar, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
     KeyedRequest, LEASE_RECHECK, Lease, LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState,
     TaskEvent, TaskFilter, TaskRecord,
 };
@@ -35,7 +36,7 @@ use crate::domain::{
     Acknowledgement, Deadline, DepartmentCode, Directive, DirectiveId, NewDirective, NewTask, Role, TaskId,
     TaskText,
 };
-use crate::outbox::{NewOutboxItem, OutboxItem, OutboxState, Outcome};
+use crate::outbox::{NewNotice, NewOutboxItem, NoticeKind, OutboxItem, OutboxState, Outcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -65,6 +66,10 @@ pub enum StoreError {
     NoSuchDraft(i64),
     #[error("draft {id} was {state} already")]
     DraftDecided { id: i64, state: &'static str },
+    #[error("no extension request with id {0}")]
+    NoSuchExtensionRequest(i64),
+    #[error("extension request {id} was {state} already")]
+    ExtensionDecided { id: i64, state: &'static str },
     #[error("no outbox item with id {0}")]
     NoSuchOutboxItem(i64),
     #[error("the store holds a value it cannot read: {0}")]
@@ -331,6 +336,27 @@ queries! {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Vec<OutboxItem>>;
+
+    // board.rs
+    pub async fn board_counts(&self, filter: &BoardFilter, dates: BoardDates) -> Result<(Vec<LeadCounts>, Option<(NaiveDate, NaiveDate)>)>;
+    pub async fn board_done_after(&self, filter: &BoardFilter, deadlines: &[NaiveDate]) -> Result<Vec<(String, NaiveDate, NaiveDate, i64)>>;
+    pub async fn board_tasks(&self, filter: &BoardFilter, list: BoardList, dates: BoardDates, after: TaskId, limit: u32) -> Result<Vec<TaskRecord>>;
+    pub async fn desk_tasks(&self, department: &DepartmentCode, limit: u32) -> Result<Vec<TaskRecord>>;
+    pub async fn sent_to(&self, department: &DepartmentCode, tasks: &[TaskId]) -> Result<HashMap<i64, SentSoFar>>;
+
+    // extensions.rs
+    pub async fn request_extension(&self, new: &NewExtensionRequest, notice: &(dyn Fn(i64) -> NewNotice + Send + Sync), actor: &str, now: DateTime<Utc>) -> Result<i64>;
+    #[allow(clippy::too_many_arguments)]
+    pub async fn decide_extension(&self, id: i64, decision: &ExtensionDecision, note: Option<&str>, notice: &(dyn Fn(&ExtensionRequest) -> NewNotice + Send + Sync), actor: &str, now: DateTime<Utc>) -> Result<ExtensionRequest>;
+    pub async fn extension_request(&self, id: i64) -> Result<ExtensionRequest>;
+    pub async fn pending_extensions(&self, limit: u32) -> Result<Vec<ExtensionRequest>>;
+    pub async fn task_extensions(&self, task: TaskId) -> Result<Vec<ExtensionRequest>>;
+
+    // notices.rs
+    pub async fn enqueue_notice(&self, notice: &NewNotice, now: DateTime<Utc>) -> Result<i64>;
+    pub async fn notices_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, (NoticeKind, String)>>;
+    pub async fn use_sign_in(&self, signature: &str, email: &str, now: DateTime<Utc>) -> Result<bool>;
+    pub async fn forget_sign_ins_before(&self, before: DateTime<Utc>) -> Result<u64>;
 
     // leases.rs
     /// Takes the lease `name` until `until`, or renews it: done only when this daemon

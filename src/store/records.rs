@@ -282,3 +282,121 @@ pub enum JobClaim {
     /// Already run for this instant (or a later one).
     Done,
 }
+
+/// Where an extension request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtensionState {
+    Pending,
+    Approved,
+    Refused,
+    /// Outlived: the task was done or its deadline moved another way before a decision.
+    Withdrawn,
+}
+
+impl ExtensionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtensionState::Pending => "pending",
+            ExtensionState::Approved => "approved",
+            ExtensionState::Refused => "refused",
+            ExtensionState::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Refused, Self::Withdrawn].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// A department's request for a later deadline (`đề nghị gia hạn`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExtensionRequest {
+    pub id: i64,
+    pub task_id: TaskId,
+    pub department: DepartmentCode,
+    /// The task's deadline when it was asked.
+    pub deadline: Option<NaiveDate>,
+    pub requested_to: NaiveDate,
+    pub reason: String,
+    pub requested_by: String,
+    pub state: ExtensionState,
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A request to record.
+#[derive(Debug, Clone)]
+pub struct NewExtensionRequest {
+    pub task_id: TaskId,
+    pub department: DepartmentCode,
+    pub deadline: Option<NaiveDate>,
+    pub requested_to: NaiveDate,
+    pub reason: String,
+}
+
+/// What the supervising office decided.
+#[derive(Debug, Clone)]
+pub enum ExtensionDecision {
+    /// The task's deadline becomes this, planned from `next_reminder_at`.
+    Approve { deadline: crate::domain::Deadline, next_reminder_at: Option<DateTime<Utc>> },
+    Refuse,
+}
+
+/// Which tasks the follow-up board counts: all by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoardFilter {
+    pub directive: Option<DirectiveId>,
+    /// Tasks this department leads.
+    pub lead: Option<DepartmentCode>,
+    /// Tasks of directives issued on or after this day.
+    pub issued_from: Option<NaiveDate>,
+    /// Tasks of directives issued on or before this day.
+    pub issued_to: Option<NaiveDate>,
+}
+
+/// The dates that split open tasks as of a day, from the policy: open tasks written due
+/// before `overdue_before` are overdue; those up to `soon_until` are due within 7 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardDates {
+    pub overdue_before: NaiveDate,
+    pub soon_until: NaiveDate,
+}
+
+/// One lead department's tasks counted by the board's query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadCounts {
+    pub lead: String,
+    pub open: i64,
+    pub open_overdue: i64,
+    pub open_soon: i64,
+    pub done: i64,
+    /// Done after the written deadline: late unless the deadline fell on a day off and the
+    /// day it moved to was kept.
+    pub done_after_deadline: i64,
+}
+
+/// Which list a count of the board opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardList {
+    /// Every task the filter takes.
+    All,
+    Open,
+    OpenOverdue,
+    /// Open, not overdue (due within 7 days, later, or with no deadline).
+    OpenInTime,
+    DueSoon,
+    Done,
+    /// Done after the written deadline: the caller keeps those late by the policy.
+    DoneAfterDeadline,
+}
+
+/// What a department was sent about one task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SentSoFar {
+    pub sent: i64,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub next_at: Option<DateTime<Utc>>,
+}

@@ -199,10 +199,11 @@ pub(super) struct OutboxRow {
     last_error: Option<String>,
     finished_at: Option<i64>,
     digest: i64,
+    notice_id: Option<i64>,
 }
 
 pub(super) const OUTBOX_COLUMNS: &str = "id, key, kind, task_id, department, role, rule, day, deadline, channel, state, due_at, \
-                              send_after, attempts, last_error, finished_at, digest";
+                              send_after, attempts, last_error, finished_at, digest, notice_id";
 
 impl TryFrom<OutboxRow> for OutboxItem {
     type Error = StoreError;
@@ -228,6 +229,7 @@ impl TryFrom<OutboxRow> for OutboxItem {
             last_error: row.last_error,
             finished_at: row.finished_at.map(from_unix).transpose()?,
             digest: row.digest != 0,
+            notice_id: row.notice_id,
         })
     }
 }

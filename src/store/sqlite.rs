@@ -28,9 +28,18 @@ pub(super) const SKIP_LOCKED: &str = "";
 #[path = "sql/acknowledgements.rs"]
 #[allow(clippy::duplicate_mod)]
 mod acknowledgements;
+#[path = "sql/board.rs"]
+#[allow(clippy::duplicate_mod)]
+pub(super) mod board;
+#[path = "sql/extensions.rs"]
+#[allow(clippy::duplicate_mod)]
+mod extensions;
 #[path = "sql/leases.rs"]
 #[allow(clippy::duplicate_mod)]
 mod leases;
+#[path = "sql/notices.rs"]
+#[allow(clippy::duplicate_mod)]
+mod notices;
 #[path = "sql/outbox.rs"]
 #[allow(clippy::duplicate_mod)]
 mod outbox;

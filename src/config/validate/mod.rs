@@ -3,6 +3,7 @@
 mod channels;
 mod departments;
 mod http;
+mod pages;
 mod query;
 mod sources;
 
@@ -115,9 +116,10 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
         channels::channels(raw.channels, &mut problems);
     let departments = departments::departments(raw.departments, raw.groups, &channels, &mut problems);
     let sources = sources::sources(raw.sources, &mut problems);
+    let pages = pages::pages(raw.pages, departments.as_ref(), &channels, &mut problems);
 
-    match (timezone, schedule, delivery, calendar, departments, http) {
-        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http))
+    match (timezone, schedule, delivery, calendar, departments, http, pages) {
+        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http), Some(pages))
             if problems.0.is_empty() =>
         {
             Ok(Settings {
@@ -128,6 +130,7 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
                 calendar,
                 templates_dir,
                 http,
+                pages,
                 channels,
                 quiet_hours,
                 rate_limits,

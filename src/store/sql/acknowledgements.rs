@@ -20,6 +20,7 @@ fn rule_pattern(kind: RuleKind) -> &'static str {
         RuleKind::Overdue => "overdue",
         RuleKind::Escalation => "escalate",
         RuleKind::Summary => "summary",
+        RuleKind::Notice => "notice",
     }
 }
 

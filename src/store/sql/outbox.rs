@@ -216,13 +216,14 @@ pub(super) async fn cancel_pending(
 pub(super) async fn insert_items(
     tx: &mut sqlx::Transaction<'_, Db>,
     items: &[&NewOutboxItem],
+    notice: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let mut inserted = 0;
     for chunk in shaped_chunks(items) {
         let mut insert: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO outbox (key, kind, task_id, department, role, rule, day, deadline, channel, due_at, \
-             send_after, created_at, digest) ",
+             send_after, created_at, digest, notice_id) ",
         );
         insert.push_values(chunk, |mut row, item| {
             row.push_bind(&item.key)
@@ -237,7 +238,8 @@ pub(super) async fn insert_items(
                 .push_bind(to_unix(item.due_at))
                 .push_bind(to_unix(item.send_after))
                 .push_bind(to_unix(now))
-                .push_bind(i64::from(item.digest));
+                .push_bind(i64::from(item.digest))
+                .push_bind(notice);
         });
         insert.push(" ON CONFLICT (key) DO NOTHING");
         inserted += insert.build().execute(&mut **tx).await?.rows_affected();
@@ -249,7 +251,7 @@ impl Backend {
     pub async fn enqueue(&self, items: &[NewOutboxItem], now: DateTime<Utc>) -> Result<u64> {
         let items: Vec<&NewOutboxItem> = items.iter().collect();
         let mut tx = self.begin_write().await?;
-        let inserted = insert_items(&mut tx, &items, now).await?;
+        let inserted = insert_items(&mut tx, &items, None, now).await?;
         tx.commit().await?;
         Ok(inserted)
     }

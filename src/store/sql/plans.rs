@@ -55,7 +55,7 @@ async fn write_plans(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let items: Vec<&NewOutboxItem> = plans.iter().flat_map(|p| &p.items).collect();
-    let inserted = insert_items(tx, &items, now).await?;
+    let inserted = insert_items(tx, &items, None, now).await?;
     for chunk in shaped_chunks(&plans.iter().flat_map(|p| &p.supersede).collect::<Vec<_>>()) {
         let mut supersede: QueryBuilder<Db> =
             QueryBuilder::new("WITH n (task_id, department, channel, due_at) AS (");

@@ -359,31 +359,7 @@ impl Backend {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let old: Option<(Option<NaiveDate>, String)> =
-            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (old, status) = old.ok_or(StoreError::NoSuchTask(id.0))?;
-        if status != "open" {
-            return Err(StoreError::TaskDone(id.0));
-        }
-        sqlx::query(
-            "UPDATE tasks SET deadline = $1, deadline_precision = $2, deadline_phrase = $3, planned_until = NULL, \
-             revision = revision + 1, \
-             next_reminder_at = $4 WHERE id = $5",
-        )
-        .bind(deadline.date)
-        .bind(deadline.precision.as_str())
-        .bind(&deadline.phrase)
-        .bind(next_reminder_at.map(to_unix))
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-        super::outbox::cancel_pending(&mut tx, id, "deadline extended", now).await?;
-        let from = old.map_or_else(|| "không có hạn".to_owned(), |d| d.to_string());
-        let detail = format!("gia hạn từ {from} đến {}: {reason}", deadline.date);
-        insert_event(&mut tx, id.0, now, "extended", Some(&detail), actor).await?;
+        extend_in(&mut tx, id, deadline, reason, next_reminder_at, actor, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -406,6 +382,43 @@ pub(in crate::store) fn due_tasks_sql() -> String {
         "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.status = 'open' AND t.next_reminder_at IS NOT NULL \
          AND t.next_reminder_at <= $1 ORDER BY t.next_reminder_at LIMIT $2"
     )
+}
+
+/// Moves an open task's deadline inside a transaction: what waits for the old one is
+/// cancelled, the task is planned afresh from `next_reminder_at`.
+pub(super) async fn extend_in(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    id: TaskId,
+    deadline: &Deadline,
+    reason: &str,
+    next_reminder_at: Option<DateTime<Utc>>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let old: Option<(Option<NaiveDate>, String)> = sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (old, status) = old.ok_or(StoreError::NoSuchTask(id.0))?;
+    if status != "open" {
+        return Err(StoreError::TaskDone(id.0));
+    }
+    sqlx::query(
+        "UPDATE tasks SET deadline = $1, deadline_precision = $2, deadline_phrase = $3, planned_until = NULL, \
+         revision = revision + 1, \
+         next_reminder_at = $4 WHERE id = $5",
+    )
+    .bind(deadline.date)
+    .bind(deadline.precision.as_str())
+    .bind(&deadline.phrase)
+    .bind(next_reminder_at.map(to_unix))
+    .bind(id.0)
+    .execute(&mut **tx)
+    .await?;
+    super::outbox::cancel_pending(tx, id, "deadline extended", now).await?;
+    let from = old.map_or_else(|| "không có hạn".to_owned(), |d| d.to_string());
+    let detail = format!("gia hạn từ {from} đến {}: {reason}", deadline.date);
+    insert_event(tx, id.0, now, "extended", Some(&detail), actor).await
 }
 
 /// Inserts a directive and its tasks inside a transaction.
