@@ -61,6 +61,42 @@ impl Figures {
     }
 }
 
+/// The written deadlines that split open tasks as of `today`, the same way `Figures::add`
+/// does through the due dates: a task written due before the first is overdue, one written
+/// due from the first to the second (inclusive) is due within 7 days. The due date never
+/// comes before the deadline and keeps its order, so each split is one boundary.
+pub fn open_boundaries(policy: &Policy, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let soon = today.checked_add_days(Days::new(7)).unwrap_or(today);
+    // The first deadline whose due date is today or later: at most today, earlier when
+    // the days just before today are days off that move to today.
+    let mut overdue_before = today;
+    while let Some(before) = overdue_before.pred_opt()
+        && policy.due_date(before) >= today
+    {
+        overdue_before = before;
+    }
+    // The last deadline due by `soon`: at most `soon`, earlier when `soon` is a day off
+    // that moves past it.
+    let mut soon_until = soon;
+    while policy.due_date(soon_until) > soon
+        && let Some(before) = soon_until.pred_opt()
+    {
+        soon_until = before;
+    }
+    (overdue_before, soon_until)
+}
+
+/// The days from `first` to `last` whose deadline moves to a later due date.
+pub fn moved_deadlines(policy: &Policy, first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+    first.iter_days().take_while(|d| *d <= last).filter(|d| policy.due_date(*d) != *d).collect()
+}
+
+/// Whether a task with `deadline`, done on `done_on`, was done late, as `Figures::add`
+/// counts it.
+pub fn done_late(policy: &Policy, deadline: Option<NaiveDate>, done_on: Option<NaiveDate>) -> bool {
+    matches!((deadline, done_on), (Some(deadline), Some(done)) if done > policy.due_date(deadline))
+}
+
 /// Figures by lead department, and their total.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {

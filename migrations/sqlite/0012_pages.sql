@@ -90,6 +90,8 @@ CREATE TABLE used_sign_ins (
 -- What the follow-up board counts: every task by its lead, status and dates, read from the
 -- index alone.
 CREATE INDEX tasks_board ON tasks (lead, status, deadline, done_on);
+-- The board's period: the directives issued between two days.
+CREATE INDEX directives_issued ON directives (issued_on);
 
 COMMIT;
 PRAGMA foreign_keys = ON;

@@ -16,7 +16,10 @@ use crate::domain::RuleKind;
 use crate::domain::{Acknowledgement, DepartmentCode, NewDirective, Role, TaskText};
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
 use crate::plan::{self, Policy};
-use crate::store::{KeyedRequest, LinkUse, LinkUseError, Store, StoreError};
+use crate::outbox::notices::{self, NoticePayload};
+use crate::store::{
+    ExtensionDecision, ExtensionRequest, KeyedRequest, LinkUse, LinkUseError, NewExtensionRequest, Store, StoreError,
+};
 
 /// One problem with a change's input, named by its field path (`tasks[2].lead`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -45,6 +48,10 @@ pub enum ChangeError {
     LinkUsed,
     #[error("draft {id} was {state} already")]
     DraftDecided { id: i64, state: &'static str },
+    #[error("extension request {id} was {state} already")]
+    ExtensionDecided { id: i64, state: &'static str },
+    #[error("{0}")]
+    Notice(#[from] crate::outbox::notices::NoticeError),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -56,6 +63,8 @@ impl From<StoreError> for ChangeError {
             StoreError::NoSuchDirective(id) => ChangeError::NotFound { what: "directive", id },
             StoreError::NoSuchDraft(id) => ChangeError::NotFound { what: "draft", id },
             StoreError::DraftDecided { id, state } => ChangeError::DraftDecided { id, state },
+            StoreError::NoSuchExtensionRequest(id) => ChangeError::NotFound { what: "extension request", id },
+            StoreError::ExtensionDecided { id, state } => ChangeError::ExtensionDecided { id, state },
             StoreError::TaskDone(id) => ChangeError::TaskDone(id),
             StoreError::Changed(id) => ChangeError::Changed(id),
             StoreError::KeyInUse(key) => ChangeError::KeyInUse(key),
@@ -73,6 +82,18 @@ impl From<LinkUseError> for ChangeError {
             LinkUseError::Store(error) => error.into(),
         }
     }
+}
+
+/// The notice of `payload`; one that reaches nobody (said in the log) when it cannot be made.
+fn notice_or_none(payload: &NoticePayload, settings: &Settings, now: DateTime<Utc>) -> crate::outbox::NewNotice {
+    notices::notice(payload, settings, now).unwrap_or_else(|error| {
+        tracing::warn!(%error, "a notice reaches nobody");
+        crate::outbox::NewNotice {
+            kind: payload.kind(),
+            payload: serde_json::to_string(payload).unwrap_or_default(),
+            items: Vec::new(),
+        }
+    })
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ChangeError {
@@ -101,6 +122,11 @@ impl Actor {
     /// A department through an acknowledge link.
     pub fn link(department: &str) -> Self {
         Self(format!("link:{department}"))
+    }
+
+    /// Someone signed in to the web pages, by address.
+    pub fn page(email: &str) -> Self {
+        Self(format!("page:{email}"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -278,6 +304,106 @@ impl<'a> Changes<'a> {
         let next = self.first_planning(&task);
         self.store.extend(id, &deadline, reason, next, self.actor.as_str(), self.now).await?;
         Ok(deadline)
+    }
+
+    /// `department`, the task's lead, asks for its deadline to move to `to` (a date after
+    /// the current one, not in the past); the supervising office is told. Reminders go on
+    /// for the current deadline until a decision.
+    pub async fn request_extension(
+        &self,
+        id: TaskId,
+        department: &DepartmentCode,
+        to: NaiveDate,
+        reason: &str,
+    ) -> Result<i64, ChangeError> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid("reason", "say why a later deadline is needed"));
+        }
+        let record = self.store.task(id).await?;
+        let task = &record.task;
+        if task.status == TaskStatus::Done {
+            return Err(ChangeError::TaskDone(id.0));
+        }
+        if &task.lead != department {
+            return Err(ChangeError::NotLead);
+        }
+        let deadline = task.deadline.as_ref().map(|d| d.date);
+        if to < self.today() {
+            return Err(invalid("to", format!("{} is in the past", to.format("%d/%m/%Y"))));
+        }
+        if let Some(current) = deadline
+            && to <= current
+        {
+            return Err(invalid(
+                "to",
+                format!("the deadline is {} already: ask for a later day", current.format("%d/%m/%Y")),
+            ));
+        }
+        // The notice is checked before anything is written: nobody to tell is an error.
+        let probe = NoticePayload::ExtensionRequested {
+            request: 0,
+            task: id.0,
+            department: department.clone(),
+            deadline,
+            requested_to: to,
+            reason: reason.to_owned(),
+        };
+        notices::notice(&probe, self.settings, self.now)?;
+        let new = NewExtensionRequest {
+            task_id: id,
+            department: department.clone(),
+            deadline,
+            requested_to: to,
+            reason: reason.to_owned(),
+        };
+        let make = |request: i64| {
+            let mut payload = probe.clone();
+            if let NoticePayload::ExtensionRequested { request: r, .. } = &mut payload {
+                *r = request;
+            }
+            // Checked above: the same settings make the same messages.
+            notice_or_none(&payload, self.settings, self.now)
+        };
+        Ok(self.store.request_extension(&new, &make, self.actor.as_str(), self.now).await?)
+    }
+
+    /// Approves or refuses extension request `id`: approving moves the task's deadline as
+    /// `extend` does; refusing needs a reason. The department is told either way.
+    pub async fn decide_extension(&self, id: i64, approve: bool, note: Option<&str>) -> Result<ExtensionRequest, ChangeError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if !approve && note.is_none() {
+            return Err(invalid("note", "say why the request is refused: the department is told"));
+        }
+        let request = self.store.extension_request(id).await?;
+        let record = self.store.task(request.task_id).await?;
+        let decision = if approve {
+            let deadline = Deadline {
+                date: request.requested_to,
+                precision: crate::domain::Precision::Day,
+                phrase: None,
+            };
+            let mut task = record.task.clone();
+            task.deadline = Some(deadline.clone());
+            ExtensionDecision::Approve { deadline, next_reminder_at: self.first_planning(&task) }
+        } else {
+            ExtensionDecision::Refuse
+        };
+        let decided_by = self.actor.as_str().to_owned();
+        let make = |decided: &ExtensionRequest| {
+            let payload = NoticePayload::ExtensionDecided {
+                request: decided.id,
+                task: decided.task_id.0,
+                department: decided.department.clone(),
+                approved: approve,
+                requested_to: decided.requested_to,
+                note: decided.decision_note.clone(),
+                decided_by: decided_by.clone(),
+            };
+            // A department with no channel is still decided for: its desk shows it.
+            notice_or_none(&payload, self.settings, self.now)
+        };
+        Ok(self.store.decide_extension(id, &decision, note, &make, self.actor.as_str(), self.now).await?)
     }
 
     /// "Đã nhận": `department` wants no more `kind` reminders of the task for `deadline`,

@@ -7,6 +7,7 @@
 //! It must not parse command lines or HTTP requests, nor print: the interfaces parse,
 //! call and format. It must not send anything: the daemon's dispatcher does.
 
+pub mod board;
 pub mod commands;
 pub mod drafts;
 pub mod explain;

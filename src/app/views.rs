@@ -88,3 +88,41 @@ impl DirectiveView {
         }
     }
 }
+
+/// The headings of the summary's figures, as the Government Office's reports word them.
+pub const SUMMARY_HEADERS: [&str; 6] = [
+    "Đơn vị chủ trì",
+    "Đang thực hiện",
+    "Đến hạn trong 7 ngày",
+    "Quá hạn",
+    "Hoàn thành đúng hạn",
+    "Hoàn thành quá hạn",
+];
+
+/// The summary's figures as a sheet: a row per lead department, by name, then the total.
+pub fn summary_sheet(
+    today: NaiveDate,
+    summary: &crate::summary::Summary,
+    names: &impl crate::message::DepartmentNames,
+) -> crate::export::Sheet {
+    use crate::export::Cell;
+    use crate::summary::Figures;
+    let cells = |name: &str, f: &Figures| -> Vec<Cell> {
+        vec![
+            name.into(),
+            f.open.into(),
+            f.due_within_7_days.into(),
+            f.overdue.into(),
+            f.done_on_time.into(),
+            f.done_late.into(),
+        ]
+    };
+    let mut lines: Vec<Vec<Cell>> =
+        summary.by_department.iter().map(|(code, figures)| cells(&names.name_of(code), figures)).collect();
+    lines.push(cells("Tổng cộng", &summary.total));
+    crate::export::Sheet {
+        title: format!("Đến ngày {}", today.format("%d-%m-%Y")),
+        headers: SUMMARY_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        rows: lines,
+    }
+}

@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, args: &SummaryArgs) -> anyhow::Result<()> 
         })
         .collect();
     if let Some(path) = &args.export {
-        super::export(&sheet(today, &rows, &summary.total), path)?;
+        super::export(&crate::app::views::summary_sheet(today, &summary, &settings.departments), path)?;
         return Ok(());
     }
     match args.format {
@@ -68,39 +68,9 @@ pub async fn run(settings: &Settings, args: &SummaryArgs) -> anyhow::Result<()> 
                 rows.iter().map(|r| [vec![r.department_name.clone()], cell(&r.figures)].concat()).collect();
             lines.push([vec!["Tổng cộng".to_owned()], cell(&summary.total)].concat());
             outln!("Tình hình thực hiện nhiệm vụ đến ngày {}", today.format("%d/%m/%Y"));
-            table::print(&HEADERS.map(str::to_uppercase).each_ref().map(String::as_str), &lines);
+            table::print(&crate::app::views::SUMMARY_HEADERS.map(str::to_uppercase).each_ref().map(String::as_str), &lines);
             Ok(())
         }
     }
 }
 
-const HEADERS: [&str; 6] = [
-    "Đơn vị chủ trì",
-    "Đang thực hiện",
-    "Đến hạn trong 7 ngày",
-    "Quá hạn",
-    "Hoàn thành đúng hạn",
-    "Hoàn thành quá hạn",
-];
-
-/// The figures as a sheet: a row per department, then the total.
-fn sheet(today: NaiveDate, rows: &[Row], total: &Figures) -> crate::export::Sheet {
-    use crate::export::Cell;
-    let cells = |name: &str, f: &Figures| -> Vec<Cell> {
-        vec![
-            name.into(),
-            f.open.into(),
-            f.due_within_7_days.into(),
-            f.overdue.into(),
-            f.done_on_time.into(),
-            f.done_late.into(),
-        ]
-    };
-    let mut lines: Vec<Vec<Cell>> = rows.iter().map(|r| cells(&r.department_name, &r.figures)).collect();
-    lines.push(cells("Tổng cộng", total));
-    crate::export::Sheet {
-        title: format!("Đến ngày {}", today.format("%d-%m-%Y")),
-        headers: HEADERS.iter().map(|h| (*h).to_owned()).collect(),
-        rows: lines,
-    }
-}

@@ -11,6 +11,7 @@ pub mod auth;
 mod calendar;
 mod drafts;
 mod imports;
+mod pages;
 pub mod problem;
 
 use std::net::SocketAddr;
@@ -73,6 +74,8 @@ struct AppState {
     context: HttpContext,
     metrics: PrometheusHandle,
     pages: minijinja::Environment<'static>,
+    /// Sign-in links asked for each address, limited.
+    sign_in_limiter: pages::SignInLimiter,
 }
 
 impl AppState {
@@ -154,15 +157,17 @@ pub async fn serve(
 ) -> Result<tokio::task::JoinHandle<()>, HttpError> {
     let metrics = metrics_handle()?;
     let body_limit = context.settings.borrow().http.body_limit;
-    let pages = acknowledge::pages().map_err(|e| HttpError::Pages(e.to_string()))?;
-    let state = Arc::new(AppState { context, metrics, pages });
+    let mut pages = acknowledge::pages().map_err(|e| HttpError::Pages(e.to_string()))?;
+    pages::add_templates(&mut pages).map_err(|e| HttpError::Pages(e.to_string()))?;
+    let state = Arc::new(AppState { context, metrics, pages, sign_in_limiter: pages::SignInLimiter::default() });
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(render_metrics))
         .merge(api::routes())
-        .merge(acknowledge::routes())
+        .merge(acknowledge::routes().layer(axum::middleware::map_response(pages::secure_headers)))
         .merge(calendar::routes())
+        .merge(pages::routes())
         .method_not_allowed_fallback(|| async {
             problem::Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -104,8 +104,10 @@ impl From<ChangeError> for Problem {
             | ChangeError::KeyInUse(_)
             | ChangeError::LinkUsed
             | ChangeError::DraftDecided { .. }
+            | ChangeError::ExtensionDecided { .. }
             | ChangeError::DeadlineChanged
             | ChangeError::NotLead => Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
+            ChangeError::Notice(_) => Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
             ChangeError::Store(error) => Problem::internal(error),
         }
     }

@@ -356,6 +356,7 @@ queries! {
     pub async fn enqueue_notice(&self, notice: &NewNotice, now: DateTime<Utc>) -> Result<i64>;
     pub async fn notices_by_ids(&self, ids: &[i64]) -> Result<HashMap<i64, (NoticeKind, String)>>;
     pub async fn use_sign_in(&self, signature: &str, email: &str, now: DateTime<Utc>) -> Result<bool>;
+    pub async fn sign_in_used(&self, signature: &str) -> Result<bool>;
     pub async fn forget_sign_ins_before(&self, before: DateTime<Utc>) -> Result<u64>;
 
     // leases.rs

@@ -35,9 +35,10 @@ fn push_filtered(query: &mut QueryBuilder<Db>, filter: &BoardFilter) {
     }
 }
 
-/// The board's count queries, for EXPLAIN in the tests.
-pub(in crate::store) fn board_counts_query(filter: &BoardFilter, dates: BoardDates) -> QueryBuilder<Db> {
-    let mut query: QueryBuilder<Db> = QueryBuilder::new(
+/// The board's count query, after `prefix` (`EXPLAIN ` in the tests).
+pub(in crate::store) fn board_counts_query(prefix: &str, filter: &BoardFilter, dates: BoardDates) -> QueryBuilder<Db> {
+    let mut query: QueryBuilder<Db> = QueryBuilder::new(prefix);
+    query.push(
         "SELECT t.lead, \
          SUM(CASE WHEN t.status = 'open' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN t.status = 'open' AND t.deadline < ",
@@ -60,15 +61,16 @@ pub(in crate::store) fn board_counts_query(filter: &BoardFilter, dates: BoardDat
     query
 }
 
-/// The list query of a board count, a page after `after`.
+/// The list query of a board count, a page after `after`, after `prefix`.
 pub(in crate::store) fn board_list_query(
+    prefix: &str,
     filter: &BoardFilter,
     list: BoardList,
     dates: BoardDates,
     after: TaskId,
     limit: u32,
 ) -> QueryBuilder<Db> {
-    let mut query: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {TASK_COLUMNS}"));
+    let mut query: QueryBuilder<Db> = QueryBuilder::new(format!("{prefix}SELECT {TASK_COLUMNS}"));
     push_filtered(&mut query, filter);
     match list {
         BoardList::All => {}
@@ -113,7 +115,7 @@ impl Backend {
         dates: BoardDates,
     ) -> Result<(Vec<LeadCounts>, Option<(NaiveDate, NaiveDate)>)> {
         let rows: Vec<CountsRow> =
-            board_counts_query(filter, dates).build_query_as().fetch_all(&self.pool).await?;
+            board_counts_query("", filter, dates).build_query_as().fetch_all(&self.pool).await?;
         let mut range: Option<(NaiveDate, NaiveDate)> = None;
         let mut counts = Vec::with_capacity(rows.len());
         for (lead, open, open_overdue, open_soon, done, done_after_deadline, first, last) in rows {
@@ -158,7 +160,7 @@ impl Backend {
         after: TaskId,
         limit: u32,
     ) -> Result<Vec<TaskRecord>> {
-        let rows: Vec<TaskRow> = board_list_query(filter, list, dates, after, limit)
+        let rows: Vec<TaskRow> = board_list_query("", filter, list, dates, after, limit)
             .build_query_as()
             .fetch_all(&self.pool)
             .await?;

@@ -68,6 +68,14 @@ impl Backend {
         Ok(inserted > 0)
     }
 
+    pub async fn sign_in_used(&self, signature: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM used_sign_ins WHERE signature = $1")
+            .bind(signature)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Forgets the sign-in links used before `before`: they expired long since.
     pub async fn forget_sign_ins_before(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM used_sign_ins WHERE used_at < $1")
