@@ -2,5 +2,3 @@
 -- What the follow-up board counts: every task by its lead, status and dates, read from the
 -- index alone; built without blocking the daemons' writes to a large table.
 CREATE INDEX CONCURRENTLY IF NOT EXISTS tasks_board ON tasks (lead, status, deadline, done_on);
--- The board's period: the directives issued between two days.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS directives_issued ON directives (issued_on);

@@ -69,7 +69,7 @@ impl Backend {
     }
 
     pub async fn sign_in_used(&self, signature: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM used_sign_ins WHERE signature = $1")
+        let found: Option<String> = sqlx::query_scalar("SELECT signature FROM used_sign_ins WHERE signature = $1")
             .bind(signature)
             .fetch_optional(&self.pool)
             .await?;
