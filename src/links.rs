@@ -171,7 +171,8 @@ impl LinkSigner {
             return Err(LinkError::Malformed);
         };
         self.verify(&format!("sign-in:{message}"), signature)?;
-        let email = hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
+        let email =
+            hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
         check_expiry(expires, now)?;
         Ok((email, signature.to_owned()))
     }
@@ -185,13 +186,18 @@ impl LinkSigner {
     }
 
     /// Reads a session's token at `now`: the address and when the session ends.
-    pub fn check_session(&self, token: &str, now: DateTime<Utc>) -> Result<(String, DateTime<Utc>), LinkError> {
+    pub fn check_session(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), LinkError> {
         let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
         let [email, expires] = message.split('.').collect::<Vec<_>>()[..] else {
             return Err(LinkError::Malformed);
         };
         self.verify(&format!("session:{message}"), signature)?;
-        let email = hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
+        let email =
+            hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
         Ok((email, check_expiry(expires, now)?))
     }
 
@@ -206,7 +212,13 @@ impl LinkSigner {
 
     /// The token of a link that approves (or refuses) extension request `request`, for the
     /// supervising department `department`, until `expires`.
-    pub fn decision_token(&self, request: i64, approve: bool, department: &DepartmentCode, expires: DateTime<Utc>) -> String {
+    pub fn decision_token(
+        &self,
+        request: i64,
+        approve: bool,
+        department: &DepartmentCode,
+        expires: DateTime<Utc>,
+    ) -> String {
         let verdict = if approve { "approve" } else { "refuse" };
         let message = format!("{request}.{verdict}.{department}.{}", expires.timestamp());
         let signature = self.sign(&format!("decide:{message}"));
@@ -214,7 +226,11 @@ impl LinkSigner {
     }
 
     /// Reads a decision token at `now`: the request, whether it approves, and for whom.
-    pub fn check_decision(&self, token: &str, now: DateTime<Utc>) -> Result<(i64, bool, DepartmentCode), LinkError> {
+    pub fn check_decision(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, bool, DepartmentCode), LinkError> {
         let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
         let [request, verdict, department, expires] = message.split('.').collect::<Vec<_>>()[..] else {
             return Err(LinkError::Malformed);
@@ -246,7 +262,8 @@ impl LinkSigner {
 
 /// The instant a token's expiry field names, if it is still ahead of `now`.
 fn check_expiry(expires: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, LinkError> {
-    let at = expires.parse().ok().and_then(|at| DateTime::from_timestamp(at, 0)).ok_or(LinkError::Malformed)?;
+    let at =
+        expires.parse().ok().and_then(|at| DateTime::from_timestamp(at, 0)).ok_or(LinkError::Malformed)?;
     if at <= now {
         return Err(LinkError::Expired(at));
     }
@@ -309,8 +326,18 @@ impl ReminderLinks {
     }
 
     /// The address of a link that approves or refuses an extension request.
-    pub fn decision_url(&self, request: i64, approve: bool, department: &DepartmentCode, expires: DateTime<Utc>) -> String {
-        format!("{}/extensions/decide/{}", self.base, self.signer.decision_token(request, approve, department, expires))
+    pub fn decision_url(
+        &self,
+        request: i64,
+        approve: bool,
+        department: &DepartmentCode,
+        expires: DateTime<Utc>,
+    ) -> String {
+        format!(
+            "{}/extensions/decide/{}",
+            self.base,
+            self.signer.decision_token(request, approve, department, expires)
+        )
     }
 
     /// The address of a department's calendar feed.

@@ -15,10 +15,11 @@ use crate::config::Settings;
 use crate::domain::RuleKind;
 use crate::domain::{Acknowledgement, DepartmentCode, NewDirective, Role, TaskText};
 use crate::domain::{Deadline, DirectiveId, Task, TaskId, TaskStatus};
-use crate::plan::{self, Policy};
 use crate::outbox::notices::{self, NoticePayload};
+use crate::plan::{self, Policy};
 use crate::store::{
-    ExtensionDecision, ExtensionRequest, KeyedRequest, LinkUse, LinkUseError, NewExtensionRequest, Store, StoreError,
+    ExtensionDecision, ExtensionRequest, KeyedRequest, LinkUse, LinkUseError, NewExtensionRequest, Store,
+    StoreError,
 };
 
 /// One problem with a change's input, named by its field path (`tasks[2].lead`).
@@ -85,7 +86,11 @@ impl From<LinkUseError> for ChangeError {
 }
 
 /// The notice of `payload`; one that reaches nobody (said in the log) when it cannot be made.
-fn notice_or_none(payload: &NoticePayload, settings: &Settings, now: DateTime<Utc>) -> crate::outbox::NewNotice {
+fn notice_or_none(
+    payload: &NoticePayload,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> crate::outbox::NewNotice {
     notices::notice(payload, settings, now).unwrap_or_else(|error| {
         tracing::warn!(%error, "a notice reaches nobody");
         crate::outbox::NewNotice {
@@ -370,7 +375,12 @@ impl<'a> Changes<'a> {
 
     /// Approves or refuses extension request `id`: approving moves the task's deadline as
     /// `extend` does; refusing needs a reason. The department is told either way.
-    pub async fn decide_extension(&self, id: i64, approve: bool, note: Option<&str>) -> Result<ExtensionRequest, ChangeError> {
+    pub async fn decide_extension(
+        &self,
+        id: i64,
+        approve: bool,
+        note: Option<&str>,
+    ) -> Result<ExtensionRequest, ChangeError> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if !approve && note.is_none() {
             return Err(invalid("note", "say why the request is refused: the department is told"));

@@ -68,9 +68,11 @@ pub async fn run(settings: &Settings, args: &SummaryArgs) -> anyhow::Result<()> 
                 rows.iter().map(|r| [vec![r.department_name.clone()], cell(&r.figures)].concat()).collect();
             lines.push([vec!["Tổng cộng".to_owned()], cell(&summary.total)].concat());
             outln!("Tình hình thực hiện nhiệm vụ đến ngày {}", today.format("%d/%m/%Y"));
-            table::print(&crate::app::views::SUMMARY_HEADERS.map(str::to_uppercase).each_ref().map(String::as_str), &lines);
+            table::print(
+                &crate::app::views::SUMMARY_HEADERS.map(str::to_uppercase).each_ref().map(String::as_str),
+                &lines,
+            );
             Ok(())
         }
     }
 }
-

@@ -313,8 +313,14 @@ impl Settings {
         if let Some(person) = self.pages.people.iter().find(|p| p.email == email) {
             return Some(person.clone());
         }
-        let department = self.departments.iter().find(|d| d.emails.iter().any(|e| e.to_lowercase() == email))?;
-        Some(Person { email, name: department.name.clone(), role: PersonRole::Department, department: department.code.clone() })
+        let department =
+            self.departments.iter().find(|d| d.emails.iter().any(|e| e.to_lowercase() == email))?;
+        Some(Person {
+            email,
+            name: department.name.clone(),
+            role: PersonRole::Department,
+            department: department.code.clone(),
+        })
     }
 }
 

@@ -53,18 +53,23 @@ impl Dispatcher {
                 ),
             }
         });
-        let local = |at: DateTime<Utc>| at.with_timezone(&self.settings.timezone).format("%H:%M ngày %d/%m/%Y").to_string();
-        let facts = |kind, recipient_name: String, title: String, paragraphs: Vec<String>, actions, expires| NoticeFacts {
-            key: item.key.clone(),
-            kind,
-            department: department.code.to_string(),
-            recipient_name,
-            title,
-            paragraphs,
-            task: task.clone(),
-            actions,
-            expires,
+        let local = |at: DateTime<Utc>| {
+            at.with_timezone(&self.settings.timezone).format("%H:%M ngày %d/%m/%Y").to_string()
         };
+        let facts =
+            |kind, recipient_name: String, title: String, paragraphs: Vec<String>, actions, expires| {
+                NoticeFacts {
+                    key: item.key.clone(),
+                    kind,
+                    department: department.code.to_string(),
+                    recipient_name,
+                    title,
+                    paragraphs,
+                    task: task.clone(),
+                    actions,
+                    expires,
+                }
+            };
         match payload {
             NoticePayload::SignIn { email, nonce, expires } => {
                 if *expires <= now {
@@ -90,7 +95,14 @@ impl Dispatcher {
                 );
                 Ok((Cow::Owned(recipient), channel, words))
             }
-            NoticePayload::ExtensionRequested { request, task: task_id, department: asker, requested_to, reason, .. } => {
+            NoticePayload::ExtensionRequested {
+                request,
+                task: task_id,
+                department: asker,
+                requested_to,
+                reason,
+                ..
+            } => {
                 let expires = now + links.valid_for();
                 let asker_name = names.name_of(asker.as_str());
                 let words = facts(
@@ -98,30 +110,53 @@ impl Dispatcher {
                     department.name.clone(),
                     format!("{asker_name} đề nghị gia hạn nhiệm vụ"),
                     vec![
-                        format!("{asker_name} đề nghị gia hạn nhiệm vụ dưới đây đến ngày {}.", requested_to.format("%d/%m/%Y")),
+                        format!(
+                            "{asker_name} đề nghị gia hạn nhiệm vụ dưới đây đến ngày {}.",
+                            requested_to.format("%d/%m/%Y")
+                        ),
                         format!("Lý do: {reason}"),
                         "Trong khi chờ quyết định, đơn vị vẫn được nhắc theo thời hạn hiện tại.".to_owned(),
                     ],
                     vec![
-                        NoticeAction { label: "Đồng ý gia hạn".into(), url: links.decision_url(*request, true, &department.code, expires) },
-                        NoticeAction { label: "Không đồng ý".into(), url: links.decision_url(*request, false, &department.code, expires) },
-                        NoticeAction { label: "Xem nhiệm vụ".into(), url: links.page_url(&format!("/tasks/{task_id}")) },
+                        NoticeAction {
+                            label: "Đồng ý gia hạn".into(),
+                            url: links.decision_url(*request, true, &department.code, expires),
+                        },
+                        NoticeAction {
+                            label: "Không đồng ý".into(),
+                            url: links.decision_url(*request, false, &department.code, expires),
+                        },
+                        NoticeAction {
+                            label: "Xem nhiệm vụ".into(),
+                            url: links.page_url(&format!("/tasks/{task_id}")),
+                        },
                     ],
                     Some(local(expires)),
                 );
                 Ok((Cow::Borrowed(department), channel, words))
             }
-            NoticePayload::ExtensionDecided { task: task_id, approved, requested_to, note, decided_by, .. } => {
+            NoticePayload::ExtensionDecided {
+                task: task_id,
+                approved,
+                requested_to,
+                note,
+                decided_by,
+                ..
+            } => {
                 let date = requested_to.format("%d/%m/%Y");
                 let (title, mut paragraphs) = if *approved {
                     (
                         format!("Đồng ý gia hạn đến ngày {date}"),
-                        vec![format!("Đề nghị gia hạn nhiệm vụ dưới đây đến ngày {date} đã được đồng ý ({decided_by}). Thời hạn mới đã được cập nhật.")],
+                        vec![format!(
+                            "Đề nghị gia hạn nhiệm vụ dưới đây đến ngày {date} đã được đồng ý ({decided_by}). Thời hạn mới đã được cập nhật."
+                        )],
                     )
                 } else {
                     (
                         "Không đồng ý gia hạn".to_owned(),
-                        vec![format!("Đề nghị gia hạn nhiệm vụ dưới đây đến ngày {date} không được đồng ý ({decided_by}); thời hạn giữ nguyên.")],
+                        vec![format!(
+                            "Đề nghị gia hạn nhiệm vụ dưới đây đến ngày {date} không được đồng ý ({decided_by}); thời hạn giữ nguyên."
+                        )],
                     )
                 };
                 if let Some(note) = note {
@@ -132,7 +167,10 @@ impl Dispatcher {
                     department.name.clone(),
                     title,
                     paragraphs,
-                    vec![NoticeAction { label: "Xem nhiệm vụ".into(), url: links.page_url(&format!("/tasks/{task_id}")) }],
+                    vec![NoticeAction {
+                        label: "Xem nhiệm vụ".into(),
+                        url: links.page_url(&format!("/tasks/{task_id}")),
+                    }],
                     None,
                 );
                 Ok((Cow::Borrowed(department), channel, words))

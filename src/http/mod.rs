@@ -159,7 +159,8 @@ pub async fn serve(
     let body_limit = context.settings.borrow().http.body_limit;
     let mut pages = acknowledge::pages().map_err(|e| HttpError::Pages(e.to_string()))?;
     pages::add_templates(&mut pages).map_err(|e| HttpError::Pages(e.to_string()))?;
-    let state = Arc::new(AppState { context, metrics, pages, sign_in_limiter: pages::SignInLimiter::default() });
+    let state =
+        Arc::new(AppState { context, metrics, pages, sign_in_limiter: pages::SignInLimiter::default() });
     let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))

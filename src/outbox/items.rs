@@ -109,7 +109,9 @@ impl NoticeKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::SignIn, Self::ExtensionRequested, Self::ExtensionDecided].into_iter().find(|k| k.as_str() == text)
+        [Self::SignIn, Self::ExtensionRequested, Self::ExtensionDecided]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 }
 

@@ -14,7 +14,9 @@ mod items;
 
 pub mod notices;
 
-pub use items::{ItemKind, NewNotice, NewOutboxItem, NoticeKind, OutboxItem, OutboxState, Outcome, Supersede};
+pub use items::{
+    ItemKind, NewNotice, NewOutboxItem, NoticeKind, OutboxItem, OutboxState, Outcome, Supersede,
+};
 
 /// The key of a reminder on a channel: `t12.snv.before-7d.20211123.d20211130.email`.
 /// It is also the local part of the email's Message-ID and the webhook's Idempotency-Key,

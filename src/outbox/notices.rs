@@ -93,7 +93,11 @@ pub fn office_departments(settings: &Settings) -> Vec<DepartmentCode> {
 /// The notice of `payload` with its messages: a sign-in link by email to its one
 /// address; an extension request on every channel of the office's departments; a decision
 /// on every channel of the department that asked.
-pub fn notice(payload: &NoticePayload, settings: &Settings, now: DateTime<Utc>) -> Result<NewNotice, NoticeError> {
+pub fn notice(
+    payload: &NoticePayload,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<NewNotice, NoticeError> {
     let today = now.with_timezone(&settings.timezone).date_naive();
     let item = |key: String, department: &DepartmentCode, channel: &str| NewOutboxItem {
         key,
@@ -132,7 +136,10 @@ pub fn notice(payload: &NoticePayload, settings: &Settings, now: DateTime<Utc>) 
             items
         }
         NoticePayload::ExtensionDecided { request, department, .. } => {
-            let items = on_every_channel(&format!("notice.extension.{request}.decided"), std::slice::from_ref(department));
+            let items = on_every_channel(
+                &format!("notice.extension.{request}.decided"),
+                std::slice::from_ref(department),
+            );
             if items.is_empty() {
                 return Err(NoticeError::NoChannel(department.to_string()));
             }

@@ -26,10 +26,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use instance::{LockError, wake_running_daemon};
 pub use records::{
-    BoardDates, BoardFilter, BoardList, DraftApply, DraftRecord, DraftState, ExtensionDecision, ExtensionRequest,
-    ExtensionState, ItemOutcome, LeadCounts, NewExtensionRequest, SentSoFar, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
-    KeyedRequest, LEASE_RECHECK, Lease, LinkUse, LinkUseError, PlanWrite, Recorded, SourceItem, SourceState,
-    TaskEvent, TaskFilter, TaskRecord,
+    BoardDates, BoardFilter, BoardList, DraftApply, DraftRecord, DraftState, ExtensionDecision,
+    ExtensionRequest, ExtensionState, ItemOutcome, ItemWrite, JobClaim, KEYS_KEPT_FOR, KeyedAnswer,
+    KeyedRequest, LEASE_RECHECK, LeadCounts, Lease, LinkUse, LinkUseError, NewExtensionRequest, PlanWrite,
+    Recorded, SentSoFar, SourceItem, SourceState, TaskEvent, TaskFilter, TaskRecord,
 };
 
 use crate::domain::{

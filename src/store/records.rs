@@ -305,7 +305,9 @@ impl ExtensionState {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Pending, Self::Approved, Self::Refused, Self::Withdrawn].into_iter().find(|s| s.as_str() == text)
+        [Self::Pending, Self::Approved, Self::Refused, Self::Withdrawn]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -341,7 +343,10 @@ pub struct NewExtensionRequest {
 #[derive(Debug, Clone)]
 pub enum ExtensionDecision {
     /// The task's deadline becomes this, planned from `next_reminder_at`.
-    Approve { deadline: crate::domain::Deadline, next_reminder_at: Option<DateTime<Utc>> },
+    Approve {
+        deadline: crate::domain::Deadline,
+        next_reminder_at: Option<DateTime<Utc>>,
+    },
     Refuse,
 }
 

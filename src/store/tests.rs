@@ -730,174 +730,174 @@ fn default_policy() -> crate::plan::Policy {
 }
 
 mod pages {
-use super::*;
+    use super::*;
 
-on_each_engine! {
-    async fn the_board_counts_what_the_weekly_summary_counts(store: &Store) {
-        // As of Friday 20/11/2026. Saturday 21/11 and Sunday 22/11 are days off: a task
-        // written due on either is due on Monday 23/11, so done on Monday it is on time.
-        let policy = default_policy();
-        let today = date(2026, 11, 20);
-        let tasks: Vec<(&str, Option<NaiveDate>, Option<NaiveDate>)> = vec![
-            ("snv", Some(date(2026, 11, 19)), None),                       // overdue
-            ("snv", Some(date(2026, 11, 20)), None),                       // due today: within 7 days
-            ("snv", Some(date(2026, 11, 27)), None),                       // within 7 days
-            ("snv", Some(date(2026, 11, 28)), None),                       // Saturday → due Monday 30/11: later
-            ("snv", Some(date(2026, 12, 20)), None),                       // later
-            ("snv", None, None),                                           // no deadline
-            ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 23))),   // Saturday, done Monday: on time
-            ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 24))),   // done Tuesday: late
-            ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 18))),   // on time
-            ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 19))),   // late
-            ("stc", None, Some(date(2026, 11, 2))),                        // no deadline: on time
-            ("sxd", Some(date(2026, 11, 14)), None),                       // Saturday 14/11 → Monday 16/11: overdue
-            ("sxd", Some(date(2026, 11, 15)), Some(date(2026, 11, 16))),   // Sunday, done Monday: on time
-        ];
-        let specs: Vec<(&str, Option<NaiveDate>)> = tasks.iter().map(|(l, d, _)| (*l, *d)).collect();
-        let (first, ids) = store.add_directive(&board_directive(date(2026, 10, 1), &specs), "test", now()).await.unwrap();
-        for (id, (_, _, done)) in ids.iter().zip(&tasks) {
-            if let Some(done) = done {
-                store.mark_done(*id, *done, None, "test", now()).await.unwrap();
+    on_each_engine! {
+        async fn the_board_counts_what_the_weekly_summary_counts(store: &Store) {
+            // As of Friday 20/11/2026. Saturday 21/11 and Sunday 22/11 are days off: a task
+            // written due on either is due on Monday 23/11, so done on Monday it is on time.
+            let policy = default_policy();
+            let today = date(2026, 11, 20);
+            let tasks: Vec<(&str, Option<NaiveDate>, Option<NaiveDate>)> = vec![
+                ("snv", Some(date(2026, 11, 19)), None),                       // overdue
+                ("snv", Some(date(2026, 11, 20)), None),                       // due today: within 7 days
+                ("snv", Some(date(2026, 11, 27)), None),                       // within 7 days
+                ("snv", Some(date(2026, 11, 28)), None),                       // Saturday → due Monday 30/11: later
+                ("snv", Some(date(2026, 12, 20)), None),                       // later
+                ("snv", None, None),                                           // no deadline
+                ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 23))),   // Saturday, done Monday: on time
+                ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 24))),   // done Tuesday: late
+                ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 18))),   // on time
+                ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 19))),   // late
+                ("stc", None, Some(date(2026, 11, 2))),                        // no deadline: on time
+                ("sxd", Some(date(2026, 11, 14)), None),                       // Saturday 14/11 → Monday 16/11: overdue
+                ("sxd", Some(date(2026, 11, 15)), Some(date(2026, 11, 16))),   // Sunday, done Monday: on time
+            ];
+            let specs: Vec<(&str, Option<NaiveDate>)> = tasks.iter().map(|(l, d, _)| (*l, *d)).collect();
+            let (first, ids) = store.add_directive(&board_directive(date(2026, 10, 1), &specs), "test", now()).await.unwrap();
+            for (id, (_, _, done)) in ids.iter().zip(&tasks) {
+                if let Some(done) = done {
+                    store.mark_done(*id, *done, None, "test", now()).await.unwrap();
+                }
             }
-        }
-        let (second, _) = store
-            .add_directive(&board_directive(date(2026, 11, 10), &[("snv", Some(date(2026, 11, 1))), ("sxd", None)]), "test", now())
-            .await
-            .unwrap();
+            let (second, _) = store
+                .add_directive(&board_directive(date(2026, 11, 10), &[("snv", Some(date(2026, 11, 1))), ("sxd", None)]), "test", now())
+                .await
+                .unwrap();
 
-        let summary = crate::app::summary(store, &policy, today).await.unwrap();
-        let board = crate::app::board::figures(store, &policy, &BoardFilter::default(), today).await.unwrap();
-        assert_eq!(board, summary);
-        let snv = &board.by_department["snv"];
-        assert_eq!((snv.open, snv.overdue, snv.due_within_7_days), (7, 2, 2));
-        let stc = &board.by_department["stc"];
-        assert_eq!((stc.done_on_time, stc.done_late), (3, 2));
-        let sxd = &board.by_department["sxd"];
-        assert_eq!((sxd.open, sxd.overdue, sxd.done_on_time), (2, 1, 1));
+            let summary = crate::app::summary(store, &policy, today).await.unwrap();
+            let board = crate::app::board::figures(store, &policy, &BoardFilter::default(), today).await.unwrap();
+            assert_eq!(board, summary);
+            let snv = &board.by_department["snv"];
+            assert_eq!((snv.open, snv.overdue, snv.due_within_7_days), (7, 2, 2));
+            let stc = &board.by_department["stc"];
+            assert_eq!((stc.done_on_time, stc.done_late), (3, 2));
+            let sxd = &board.by_department["sxd"];
+            assert_eq!((sxd.open, sxd.overdue, sxd.done_on_time), (2, 1, 1));
 
-        // Filters: a directive, a lead, a period of the directives' dates.
-        let only_first = BoardFilter { directive: Some(first), ..BoardFilter::default() };
-        let figures = crate::app::board::figures(store, &policy, &only_first, today).await.unwrap();
-        assert_eq!(figures.total.open + figures.total.done_on_time + figures.total.done_late, 13);
-        let only_sxd = BoardFilter { lead: Some(code("sxd")), ..BoardFilter::default() };
-        let figures = crate::app::board::figures(store, &policy, &only_sxd, today).await.unwrap();
-        assert_eq!(figures.by_department.keys().collect::<Vec<_>>(), ["sxd"]);
-        assert_eq!(figures.total.open, 2);
-        let november = BoardFilter { issued_from: Some(date(2026, 11, 1)), issued_to: Some(date(2026, 11, 30)), ..BoardFilter::default() };
-        let figures = crate::app::board::figures(store, &policy, &november, today).await.unwrap();
-        assert_eq!((figures.total.open, figures.total.overdue), (2, 1));
-        let _ = second;
+            // Filters: a directive, a lead, a period of the directives' dates.
+            let only_first = BoardFilter { directive: Some(first), ..BoardFilter::default() };
+            let figures = crate::app::board::figures(store, &policy, &only_first, today).await.unwrap();
+            assert_eq!(figures.total.open + figures.total.done_on_time + figures.total.done_late, 13);
+            let only_sxd = BoardFilter { lead: Some(code("sxd")), ..BoardFilter::default() };
+            let figures = crate::app::board::figures(store, &policy, &only_sxd, today).await.unwrap();
+            assert_eq!(figures.by_department.keys().collect::<Vec<_>>(), ["sxd"]);
+            assert_eq!(figures.total.open, 2);
+            let november = BoardFilter { issued_from: Some(date(2026, 11, 1)), issued_to: Some(date(2026, 11, 30)), ..BoardFilter::default() };
+            let figures = crate::app::board::figures(store, &policy, &november, today).await.unwrap();
+            assert_eq!((figures.total.open, figures.total.overdue), (2, 1));
+            let _ = second;
 
-        // Each figure opens the list it counts.
-        use crate::app::board::{Figure, list};
-        let all = BoardFilter::default();
-        for (figure, expected) in [
-            (Figure::All, 15),
-            (Figure::Open, 9),
-            (Figure::Overdue, 3),
-            (Figure::OpenInTime, 6),
-            (Figure::DueWithin7Days, 2),
-            (Figure::DoneOnTime, 4),
-            (Figure::DoneLate, 2),
-        ] {
-            let (records, more) = list(store, &policy, &all, figure, today, TaskId(0), 100).await.unwrap();
-            assert_eq!(records.len(), expected, "{figure:?}");
+            // Each figure opens the list it counts.
+            use crate::app::board::{Figure, list};
+            let all = BoardFilter::default();
+            for (figure, expected) in [
+                (Figure::All, 15),
+                (Figure::Open, 9),
+                (Figure::Overdue, 3),
+                (Figure::OpenInTime, 6),
+                (Figure::DueWithin7Days, 2),
+                (Figure::DoneOnTime, 4),
+                (Figure::DoneLate, 2),
+            ] {
+                let (records, more) = list(store, &policy, &all, figure, today, TaskId(0), 100).await.unwrap();
+                assert_eq!(records.len(), expected, "{figure:?}");
+                assert!(!more);
+            }
+            // Pages: two at a time, in order, the last one saying there are no more.
+            let (page, more) = list(store, &policy, &all, Figure::DoneOnTime, today, TaskId(0), 2).await.unwrap();
+            assert_eq!(page.len(), 2);
+            assert!(more);
+            let (rest, more) = list(store, &policy, &all, Figure::DoneOnTime, today, page[1].task.id, 2).await.unwrap();
+            assert_eq!(rest.len(), 2);
             assert!(!more);
+            assert!(rest[0].task.id > page[1].task.id);
         }
-        // Pages: two at a time, in order, the last one saying there are no more.
-        let (page, more) = list(store, &policy, &all, Figure::DoneOnTime, today, TaskId(0), 2).await.unwrap();
-        assert_eq!(page.len(), 2);
-        assert!(more);
-        let (rest, more) = list(store, &policy, &all, Figure::DoneOnTime, today, page[1].task.id, 2).await.unwrap();
-        assert_eq!(rest.len(), 2);
-        assert!(!more);
-        assert!(rest[0].task.id > page[1].task.id);
-    }
 
-    async fn an_extension_request_is_approved_with_the_extension_and_its_notices(store: &Store) {
-        use crate::outbox::{NewNotice, NoticeKind};
-        let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
-        let task = ids[0];
-        let notice = |kind: NoticeKind, key: String| NewNotice {
-            kind,
-            payload: "{}".into(),
-            items: vec![NewOutboxItem {
-                key,
-                kind: ItemKind::Notice,
-                task_id: Some(task),
-                department: code("vp-ubnd"),
-                role: Role::Escalation,
-                rule: Rule::Notice,
-                day: now().date_naive(),
-                deadline: now().date_naive(),
-                channel: "email".into(),
-                due_at: now(),
-                send_after: now(),
-                digest: false,
-            }],
-        };
-        let new = NewExtensionRequest {
-            task_id: task,
-            department: code("snv"),
-            deadline: Some(date(2021, 11, 30)),
-            requested_to: date(2021, 12, 31),
-            reason: "Chờ ý kiến các sở".into(),
-        };
-        let requested = |id: i64| notice(NoticeKind::ExtensionRequested, format!("requested.{id}"));
-        let id = store.request_extension(&new, &requested, "page:a@snv", now()).await.unwrap();
-        // A request against a deadline that has since moved is refused.
-        let stale = NewExtensionRequest { deadline: Some(date(2021, 11, 1)), ..new.clone() };
-        assert!(matches!(store.request_extension(&stale, &requested, "page:a@snv", now()).await, Err(StoreError::Changed(_))));
-        assert_eq!(store.pending_extensions(10).await.unwrap().len(), 1);
-        let items = store.outbox(None, Some(task), 10).await.unwrap();
-        let notice_id = items.iter().find(|i| i.kind == ItemKind::Notice).and_then(|i| i.notice_id).unwrap();
-        let notices = store.notices_by_ids(&[notice_id]).await.unwrap();
-        assert_eq!(notices[&notice_id].0, NoticeKind::ExtensionRequested);
+        async fn an_extension_request_is_approved_with_the_extension_and_its_notices(store: &Store) {
+            use crate::outbox::{NewNotice, NoticeKind};
+            let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+            let task = ids[0];
+            let notice = |kind: NoticeKind, key: String| NewNotice {
+                kind,
+                payload: "{}".into(),
+                items: vec![NewOutboxItem {
+                    key,
+                    kind: ItemKind::Notice,
+                    task_id: Some(task),
+                    department: code("vp-ubnd"),
+                    role: Role::Escalation,
+                    rule: Rule::Notice,
+                    day: now().date_naive(),
+                    deadline: now().date_naive(),
+                    channel: "email".into(),
+                    due_at: now(),
+                    send_after: now(),
+                    digest: false,
+                }],
+            };
+            let new = NewExtensionRequest {
+                task_id: task,
+                department: code("snv"),
+                deadline: Some(date(2021, 11, 30)),
+                requested_to: date(2021, 12, 31),
+                reason: "Chờ ý kiến các sở".into(),
+            };
+            let requested = |id: i64| notice(NoticeKind::ExtensionRequested, format!("requested.{id}"));
+            let id = store.request_extension(&new, &requested, "page:a@snv", now()).await.unwrap();
+            // A request against a deadline that has since moved is refused.
+            let stale = NewExtensionRequest { deadline: Some(date(2021, 11, 1)), ..new.clone() };
+            assert!(matches!(store.request_extension(&stale, &requested, "page:a@snv", now()).await, Err(StoreError::Changed(_))));
+            assert_eq!(store.pending_extensions(10).await.unwrap().len(), 1);
+            let items = store.outbox(None, Some(task), 10).await.unwrap();
+            let notice_id = items.iter().find(|i| i.kind == ItemKind::Notice).and_then(|i| i.notice_id).unwrap();
+            let notices = store.notices_by_ids(&[notice_id]).await.unwrap();
+            assert_eq!(notices[&notice_id].0, NoticeKind::ExtensionRequested);
 
-        let deadline = Deadline::parse("2021-12-31", None).unwrap();
-        let decided = |request: &ExtensionRequest| notice(NoticeKind::ExtensionDecided, format!("decided.{}", request.id));
-        let approve = ExtensionDecision::Approve { deadline, next_reminder_at: Some(now()) };
-        let request = store.decide_extension(id, &approve, None, &decided, "page:vp@ubnd", now()).await.unwrap();
-        assert_eq!(request.state, ExtensionState::Approved);
-        assert_eq!(request.decided_by.as_deref(), Some("page:vp@ubnd"));
-        let record = store.task(task).await.unwrap();
-        assert_eq!(record.task.deadline.unwrap().date, date(2021, 12, 31));
-        let kinds: Vec<String> = store.task_events(task).await.unwrap().into_iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, ["created", "extension_requested", "extended", "extension_approved"]);
-        // Decided once: a second decision is refused and changes nothing.
-        let again = store.decide_extension(id, &ExtensionDecision::Refuse, Some("không"), &decided, "x", now()).await;
-        assert!(matches!(again, Err(StoreError::ExtensionDecided { state: "approved", .. })));
-        assert!(store.pending_extensions(10).await.unwrap().is_empty());
-        assert_eq!(store.outbox(None, Some(task), 10).await.unwrap().iter().filter(|i| i.kind == ItemKind::Notice).count(), 2);
-    }
+            let deadline = Deadline::parse("2021-12-31", None).unwrap();
+            let decided = |request: &ExtensionRequest| notice(NoticeKind::ExtensionDecided, format!("decided.{}", request.id));
+            let approve = ExtensionDecision::Approve { deadline, next_reminder_at: Some(now()) };
+            let request = store.decide_extension(id, &approve, None, &decided, "page:vp@ubnd", now()).await.unwrap();
+            assert_eq!(request.state, ExtensionState::Approved);
+            assert_eq!(request.decided_by.as_deref(), Some("page:vp@ubnd"));
+            let record = store.task(task).await.unwrap();
+            assert_eq!(record.task.deadline.unwrap().date, date(2021, 12, 31));
+            let kinds: Vec<String> = store.task_events(task).await.unwrap().into_iter().map(|e| e.kind).collect();
+            assert_eq!(kinds, ["created", "extension_requested", "extended", "extension_approved"]);
+            // Decided once: a second decision is refused and changes nothing.
+            let again = store.decide_extension(id, &ExtensionDecision::Refuse, Some("không"), &decided, "x", now()).await;
+            assert!(matches!(again, Err(StoreError::ExtensionDecided { state: "approved", .. })));
+            assert!(store.pending_extensions(10).await.unwrap().is_empty());
+            assert_eq!(store.outbox(None, Some(task), 10).await.unwrap().iter().filter(|i| i.kind == ItemKind::Notice).count(), 2);
+        }
 
-    async fn a_request_outlived_by_the_task_is_withdrawn_not_decided(store: &Store) {
-        use crate::outbox::{NewNotice, NoticeKind};
-        let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
-        let empty = |_: i64| NewNotice { kind: NoticeKind::ExtensionRequested, payload: "{}".into(), items: vec![] };
-        let new = NewExtensionRequest {
-            task_id: ids[0],
-            department: code("snv"),
-            deadline: Some(date(2021, 11, 30)),
-            requested_to: date(2021, 12, 31),
-            reason: "lý do".into(),
-        };
-        let id = store.request_extension(&new, &empty, "page:a", now()).await.unwrap();
-        store.mark_done(ids[0], date(2021, 11, 20), None, "test", now()).await.unwrap();
-        let decided = |_: &ExtensionRequest| NewNotice { kind: NoticeKind::ExtensionDecided, payload: "{}".into(), items: vec![] };
-        let result = store.decide_extension(id, &ExtensionDecision::Refuse, Some("x"), &decided, "page:b", now()).await;
-        assert!(matches!(result, Err(StoreError::ExtensionDecided { state: "withdrawn", .. })));
-        assert_eq!(store.extension_request(id).await.unwrap().state, ExtensionState::Withdrawn);
-    }
+        async fn a_request_outlived_by_the_task_is_withdrawn_not_decided(store: &Store) {
+            use crate::outbox::{NewNotice, NoticeKind};
+            let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
+            let empty = |_: i64| NewNotice { kind: NoticeKind::ExtensionRequested, payload: "{}".into(), items: vec![] };
+            let new = NewExtensionRequest {
+                task_id: ids[0],
+                department: code("snv"),
+                deadline: Some(date(2021, 11, 30)),
+                requested_to: date(2021, 12, 31),
+                reason: "lý do".into(),
+            };
+            let id = store.request_extension(&new, &empty, "page:a", now()).await.unwrap();
+            store.mark_done(ids[0], date(2021, 11, 20), None, "test", now()).await.unwrap();
+            let decided = |_: &ExtensionRequest| NewNotice { kind: NoticeKind::ExtensionDecided, payload: "{}".into(), items: vec![] };
+            let result = store.decide_extension(id, &ExtensionDecision::Refuse, Some("x"), &decided, "page:b", now()).await;
+            assert!(matches!(result, Err(StoreError::ExtensionDecided { state: "withdrawn", .. })));
+            assert_eq!(store.extension_request(id).await.unwrap().state, ExtensionState::Withdrawn);
+        }
 
-    async fn a_sign_in_link_signs_in_once(store: &Store) {
-        assert!(!store.sign_in_used("abc").await.unwrap());
-        assert!(store.use_sign_in("abc", "a@b.vn", now()).await.unwrap());
-        assert!(!store.use_sign_in("abc", "a@b.vn", now()).await.unwrap());
-        assert!(store.sign_in_used("abc").await.unwrap());
-        assert_eq!(store.forget_sign_ins_before(now() + Duration::days(2)).await.unwrap(), 1);
+        async fn a_sign_in_link_signs_in_once(store: &Store) {
+            assert!(!store.sign_in_used("abc").await.unwrap());
+            assert!(store.use_sign_in("abc", "a@b.vn", now()).await.unwrap());
+            assert!(!store.use_sign_in("abc", "a@b.vn", now()).await.unwrap());
+            assert!(store.sign_in_used("abc").await.unwrap());
+            assert_eq!(store.forget_sign_ins_before(now() + Duration::days(2)).await.unwrap(), 1);
+        }
     }
-}
 }
 
 /// The board's queries read the tasks through their indexes: by lead, by directive, by the
@@ -907,10 +907,17 @@ async fn the_board_reads_tasks_through_indexes_on_each_engine() {
     let dates = BoardDates { overdue_before: date(2026, 11, 20), soon_until: date(2026, 11, 27) };
     let filters = [
         ("lead", BoardFilter { lead: Some(code("snv")), ..BoardFilter::default() }),
-        ("directive", BoardFilter { directive: Some(crate::domain::DirectiveId(7)), ..BoardFilter::default() }),
+        (
+            "directive",
+            BoardFilter { directive: Some(crate::domain::DirectiveId(7)), ..BoardFilter::default() },
+        ),
         (
             "period",
-            BoardFilter { issued_from: Some(date(2026, 1, 1)), issued_to: Some(date(2026, 1, 31)), ..BoardFilter::default() },
+            BoardFilter {
+                issued_from: Some(date(2026, 1, 1)),
+                issued_to: Some(date(2026, 1, 31)),
+                ..BoardFilter::default()
+            },
         ),
     ];
     for engine in ["sqlite", "postgres"] {
@@ -941,19 +948,35 @@ async fn the_board_reads_tasks_through_indexes_on_each_engine() {
                 let mut plans = Vec::new();
                 for (name, filter) in &filters {
                     for (what, mut query) in [
-                        ("counts", super::sqlite::board::board_counts_query("EXPLAIN QUERY PLAN ", filter, dates)),
+                        (
+                            "counts",
+                            super::sqlite::board::board_counts_query("EXPLAIN QUERY PLAN ", filter, dates),
+                        ),
                         (
                             "list",
-                            super::sqlite::board::board_list_query("EXPLAIN QUERY PLAN ", filter, BoardList::OpenOverdue, dates, TaskId(0), 100),
+                            super::sqlite::board::board_list_query(
+                                "EXPLAIN QUERY PLAN ",
+                                filter,
+                                BoardList::OpenOverdue,
+                                dates,
+                                TaskId(0),
+                                100,
+                            ),
                         ),
                     ] {
-                        let rows: Vec<(i64, i64, i64, String)> = query.build_query_as().fetch_all(&db.pool).await.unwrap();
+                        let rows: Vec<(i64, i64, i64, String)> =
+                            query.build_query_as().fetch_all(&db.pool).await.unwrap();
                         let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n");
                         plans.push((format!("{name} {what}"), plan));
                     }
                 }
-                let mut all = super::sqlite::board::board_counts_query("EXPLAIN QUERY PLAN ", &BoardFilter::default(), dates);
-                let rows: Vec<(i64, i64, i64, String)> = all.build_query_as().fetch_all(&db.pool).await.unwrap();
+                let mut all = super::sqlite::board::board_counts_query(
+                    "EXPLAIN QUERY PLAN ",
+                    &BoardFilter::default(),
+                    dates,
+                );
+                let rows: Vec<(i64, i64, i64, String)> =
+                    all.build_query_as().fetch_all(&db.pool).await.unwrap();
                 let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n");
                 assert!(plan.contains("COVERING INDEX tasks_board"), "all counts:\n{plan}");
                 plans
@@ -968,7 +991,17 @@ async fn the_board_reads_tasks_through_indexes_on_each_engine() {
                 for (name, filter) in &filters {
                     for (what, mut query) in [
                         ("counts", super::postgres::board::board_counts_query("EXPLAIN ", filter, dates)),
-                        ("list", super::postgres::board::board_list_query("EXPLAIN ", filter, BoardList::OpenOverdue, dates, TaskId(0), 100)),
+                        (
+                            "list",
+                            super::postgres::board::board_list_query(
+                                "EXPLAIN ",
+                                filter,
+                                BoardList::OpenOverdue,
+                                dates,
+                                TaskId(0),
+                                100,
+                            ),
+                        ),
                     ] {
                         let rows: Vec<String> = query.build_query_scalar().fetch_all(&db.pool).await.unwrap();
                         plans.push((format!("{name} {what}"), rows.join("\n")));
@@ -980,7 +1013,10 @@ async fn the_board_reads_tasks_through_indexes_on_each_engine() {
         for (query, plan) in &plans {
             println!("{engine} {query}:\n{plan}\n");
             assert!(!plan.contains("Seq Scan on tasks"), "{engine} {query} reads every task:\n{plan}");
-            assert!(!plan.contains("SCAN t\n") && !plan.ends_with("SCAN t"), "{engine} {query} reads every task:\n{plan}");
+            assert!(
+                !plan.contains("SCAN t\n") && !plan.ends_with("SCAN t"),
+                "{engine} {query} reads every task:\n{plan}"
+            );
         }
     }
 }

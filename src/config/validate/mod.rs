@@ -119,26 +119,30 @@ pub(super) fn validate(value: serde_json::Value, source_name: &str) -> Result<Se
     let pages = pages::pages(raw.pages, departments.as_ref(), &channels, &mut problems);
 
     match (timezone, schedule, delivery, calendar, departments, http, pages) {
-        (Some(timezone), Some(schedule), Some(delivery), Some(calendar), Some(departments), Some(http), Some(pages))
-            if problems.0.is_empty() =>
-        {
-            Ok(Settings {
-                timezone,
-                store,
-                schedule,
-                delivery,
-                calendar,
-                templates_dir,
-                http,
-                pages,
-                channels,
-                quiet_hours,
-                rate_limits,
-                departments,
-                sources,
-                source: source_name.to_owned(),
-            })
-        }
+        (
+            Some(timezone),
+            Some(schedule),
+            Some(delivery),
+            Some(calendar),
+            Some(departments),
+            Some(http),
+            Some(pages),
+        ) if problems.0.is_empty() => Ok(Settings {
+            timezone,
+            store,
+            schedule,
+            delivery,
+            calendar,
+            templates_dir,
+            http,
+            pages,
+            channels,
+            quiet_hours,
+            rate_limits,
+            departments,
+            sources,
+            source: source_name.to_owned(),
+        }),
         _ => Err(problems.0),
     }
 }

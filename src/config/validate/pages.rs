@@ -38,12 +38,18 @@ pub(super) fn pages(
         Duration::from_secs(5 * 60)..=Duration::from_secs(30 * 24 * 3600),
         "a session lasts from 5 minutes to 30 days: write e.g. '8h'",
     );
-    let smtp: Vec<&String> =
-        channels.iter().filter(|(_, c)| matches!(c, ChannelSettings::Smtp(_))).map(|(name, _)| name).collect();
+    let smtp: Vec<&String> = channels
+        .iter()
+        .filter(|(_, c)| matches!(c, ChannelSettings::Smtp(_)))
+        .map(|(name, _)| name)
+        .collect();
     let sign_in_channel = match raw.sign_in_channel {
         Some(name) if smtp.contains(&&name) => Some(name),
         Some(name) if channels.contains_key(&name) => {
-            problems.add("pages.sign_in_channel", format!("'{name}' is not an smtp channel: sign-in links go by email"));
+            problems.add(
+                "pages.sign_in_channel",
+                format!("'{name}' is not an smtp channel: sign-in links go by email"),
+            );
             None
         }
         Some(name) => {
@@ -94,7 +100,8 @@ pub(super) fn pages(
                 None
             }
             None => {
-                problems.add(format!("{path}.department"), "missing: the code of the person's own department");
+                problems
+                    .add(format!("{path}.department"), "missing: the code of the person's own department");
                 None
             }
         };
@@ -103,8 +110,16 @@ pub(super) fn pages(
             people.push(Person { name: name.unwrap_or_else(|| email.clone()), email, role, department });
         }
     }
-    if !people.is_empty() && sign_in_channel.is_none() && !problems.0.iter().any(|p| p.path == "pages.sign_in_channel") {
+    if !people.is_empty()
+        && sign_in_channel.is_none()
+        && !problems.0.iter().any(|p| p.path == "pages.sign_in_channel")
+    {
         problems.add("pages.people", "sign-in links go by email: add an smtp channel in [channels]");
     }
-    Some(PagesSettings { sign_in_valid_for: sign_in_valid_for?, session_for: session_for?, sign_in_channel, people })
+    Some(PagesSettings {
+        sign_in_valid_for: sign_in_valid_for?,
+        session_for: session_for?,
+        sign_in_channel,
+        people,
+    })
 }

@@ -67,11 +67,16 @@ fn blank(text: &Option<String>) -> Option<&str> {
 fn check(filters: &Filters, settings: &Settings, policy: &Policy) -> Result<Checked, String> {
     let date = |field: &str, text: &Option<String>| -> Result<Option<NaiveDate>, String> {
         blank(text)
-            .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| format!("{field}: '{t}' không phải một ngày (năm-tháng-ngày)")))
+            .map(|t| {
+                NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                    .map_err(|_| format!("{field}: '{t}' không phải một ngày (năm-tháng-ngày)"))
+            })
             .transpose()
     };
     let directive = blank(&filters.directive)
-        .map(|t| t.parse::<i64>().map(DirectiveId).map_err(|_| format!("Văn bản: '{t}' không phải mã văn bản")))
+        .map(|t| {
+            t.parse::<i64>().map(DirectiveId).map_err(|_| format!("Văn bản: '{t}' không phải mã văn bản"))
+        })
         .transpose()?;
     let lead = blank(&filters.department)
         .map(|t| match DepartmentCode::parse(t) {
@@ -99,7 +104,13 @@ fn check(filters: &Filters, settings: &Settings, policy: &Policy) -> Result<Chec
 /// Only the office sees the board; a department's people are sent to their desk.
 fn office_only(state: &AppState, visitor: &Visitor) -> Option<Response> {
     (visitor.person.role < PersonRole::Office).then(|| {
-        message(state, StatusCode::FORBIDDEN, Some(visitor), "Không có quyền xem", "Trang theo dõi dành cho Văn phòng. Xem nhiệm vụ của đơn vị ở Bàn làm việc.")
+        message(
+            state,
+            StatusCode::FORBIDDEN,
+            Some(visitor),
+            "Không có quyền xem",
+            "Trang theo dõi dành cho Văn phòng. Xem nhiệm vụ của đơn vị ở Bàn làm việc.",
+        )
     })
 }
 
@@ -111,6 +122,8 @@ fn bad_filter(state: &AppState, visitor: &Visitor, problem: String) -> Response 
 struct BoardRow {
     department: String,
     department_name: String,
+    /// The name cut to fit the chart's labels.
+    short_name: String,
     total: usize,
     open_in_time: usize,
     #[serde(flatten)]
@@ -176,7 +189,13 @@ fn percent(part: usize, whole: usize) -> String {
 const CHART_WIDTH: f64 = 600.0;
 
 fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<Figure>) -> Vec<BoardRow> {
-    let largest = figures.by_department.values().map(|f| f.open + f.done_on_time + f.done_late).max().unwrap_or(0).max(1);
+    let largest = figures
+        .by_department
+        .values()
+        .map(|f| f.open + f.done_on_time + f.done_late)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let scale = CHART_WIDTH / largest as f64;
     figures
         .by_department
@@ -194,6 +213,7 @@ fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<F
         .map(|(code, f, total, open_in_time)| BoardRow {
             department: code.clone(),
             department_name: settings.departments.name_of(code),
+            short_name: short(&settings.departments.name_of(code), 30),
             total,
             open_in_time,
             percent: Percentages {
@@ -207,6 +227,14 @@ fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<F
             figures: f.clone(),
         })
         .collect()
+}
+
+/// `text` cut to `chars` characters, with an ellipsis when cut.
+fn short(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        return text.to_owned();
+    }
+    text.chars().take(chars - 1).collect::<String>() + "…"
 }
 
 /// The query string of `filters` with `changes`, for the links of the page.
@@ -234,7 +262,11 @@ fn query_with(filters: &Filters, changes: &[(&str, &str)]) -> String {
     pairs.finish()
 }
 
-async fn board_page(State(state): State<Arc<AppState>>, visitor: Visitor, axum::extract::Query(filters): axum::extract::Query<Filters>) -> Response {
+async fn board_page(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    axum::extract::Query(filters): axum::extract::Query<Filters>,
+) -> Response {
     if let Some(refused) = office_only(&state, &visitor) {
         return refused;
     }
@@ -360,7 +392,11 @@ fn figure_of(checked: &Checked) -> Figure {
     checked.status.unwrap_or(Figure::All)
 }
 
-async fn list_page(State(state): State<Arc<AppState>>, visitor: Visitor, axum::extract::Query(filters): axum::extract::Query<Filters>) -> Response {
+async fn list_page(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    axum::extract::Query(filters): axum::extract::Query<Filters>,
+) -> Response {
     if let Some(refused) = office_only(&state, &visitor) {
         return refused;
     }
@@ -373,7 +409,8 @@ async fn list_page(State(state): State<Arc<AppState>>, visitor: Visitor, axum::e
     let figure = figure_of(&checked);
     let store = state.store();
     let read = async {
-        let (records, more) = board::list(store, &policy, &checked.filter, figure, checked.today, checked.after, PAGE).await?;
+        let (records, more) =
+            board::list(store, &policy, &checked.filter, figure, checked.today, checked.after, PAGE).await?;
         let mut ids: Vec<i64> = records.iter().map(|r| r.task.directive_id.0).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -388,7 +425,9 @@ async fn list_page(State(state): State<Arc<AppState>>, visitor: Visitor, axum::e
         .iter()
         .map(|r| task_row(r, directives.get(&r.task.directive_id.0), &settings, &policy, checked.today))
         .collect();
-    let next = more.then(|| records.last().map(|r| query_with(&filters, &[("after", &r.task.id.0.to_string())]))).flatten();
+    let next = more
+        .then(|| records.last().map(|r| query_with(&filters, &[("after", &r.task.id.0.to_string())])))
+        .flatten();
     let heading = match &checked.filter.lead {
         Some(lead) => format!("{}: {}", figure.vietnamese(), settings.departments.name_of(lead.as_str())),
         None => figure.vietnamese().to_owned(),
@@ -424,7 +463,9 @@ async fn list_export(
     let figure = figure_of(&checked);
     let store = state.store();
     let read = async {
-        let (records, _) = board::list(store, &policy, &checked.filter, figure, checked.today, TaskId(0), EXPORT_LIMIT).await?;
+        let (records, _) =
+            board::list(store, &policy, &checked.filter, figure, checked.today, TaskId(0), EXPORT_LIMIT)
+                .await?;
         let mut ids: Vec<i64> = records.iter().map(|r| r.task.directive_id.0).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -437,9 +478,18 @@ async fn list_export(
     };
     let sheet = Sheet {
         title: figure.vietnamese().chars().take(31).collect(),
-        headers: ["Mã", "Văn bản", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời hạn", "Trạng thái", "Ngày hoàn thành"]
-            .map(str::to_owned)
-            .to_vec(),
+        headers: [
+            "Mã",
+            "Văn bản",
+            "Nhiệm vụ",
+            "Đơn vị chủ trì",
+            "Đơn vị phối hợp",
+            "Thời hạn",
+            "Trạng thái",
+            "Ngày hoàn thành",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
         rows: records
             .iter()
             .map(|r| {
@@ -449,9 +499,21 @@ async fn list_export(
                     directives.get(&task.directive_id.0).map(|d| d.citation()).unwrap_or_default().into(),
                     task.summary.clone().into(),
                     settings.departments.name_of(task.lead.as_str()).into(),
-                    task.coordinating.iter().map(|c| settings.departments.name_of(c.as_str())).collect::<Vec<_>>().join(", ").into(),
+                    task.coordinating
+                        .iter()
+                        .map(|c| settings.departments.name_of(c.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .into(),
                     task.deadline.as_ref().map(|d| d.date).into(),
-                    match (task.status, crate::summary::done_late(&policy, task.deadline.as_ref().map(|d| d.date), task.done_on)) {
+                    match (
+                        task.status,
+                        crate::summary::done_late(
+                            &policy,
+                            task.deadline.as_ref().map(|d| d.date),
+                            task.done_on,
+                        ),
+                    ) {
                         (crate::domain::TaskStatus::Open, _) => "Đang thực hiện",
                         (_, true) => "Hoàn thành quá hạn",
                         (_, false) => "Hoàn thành đúng hạn",

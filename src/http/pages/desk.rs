@@ -52,7 +52,11 @@ struct Group {
     rows: Vec<DeskRow>,
 }
 
-async fn desk(State(state): State<Arc<AppState>>, visitor: Visitor, Query(query): Query<DeskQuery>) -> Response {
+async fn desk(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Query(query): Query<DeskQuery>,
+) -> Response {
     let settings = state.settings();
     let department = match (&query.department, visitor.person.role) {
         (Some(code), role) if role >= PersonRole::Office => match DepartmentCode::parse(code) {

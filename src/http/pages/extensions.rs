@@ -41,7 +41,10 @@ struct RequestRow {
     created_at: String,
 }
 
-async fn rows(state: &AppState, requests: Vec<ExtensionRequest>) -> Result<Vec<RequestRow>, crate::store::StoreError> {
+async fn rows(
+    state: &AppState,
+    requests: Vec<ExtensionRequest>,
+) -> Result<Vec<RequestRow>, crate::store::StoreError> {
     let settings = state.settings();
     let policy = Policy::from_settings(&settings);
     let today = policy.local_date(Utc::now());
@@ -57,7 +60,13 @@ async fn rows(state: &AppState, requests: Vec<ExtensionRequest>) -> Result<Vec<R
             let record = tasks.get(&r.task_id.0)?;
             Some(RequestRow {
                 id: r.id,
-                task: task_row(record, directives.get(&record.task.directive_id.0), &settings, &policy, today),
+                task: task_row(
+                    record,
+                    directives.get(&record.task.directive_id.0),
+                    &settings,
+                    &policy,
+                    today,
+                ),
                 department_name: settings.departments.name_of(r.department.as_str()),
                 requested_to: day(r.requested_to),
                 reason: r.reason,
@@ -70,7 +79,13 @@ async fn rows(state: &AppState, requests: Vec<ExtensionRequest>) -> Result<Vec<R
 
 async fn list(State(state): State<Arc<AppState>>, visitor: Visitor) -> Response {
     if visitor.person.role < PersonRole::Office {
-        return message(&state, StatusCode::FORBIDDEN, Some(&visitor), "Không có quyền xem", "Đề nghị gia hạn do Văn phòng xử lý.");
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some(&visitor),
+            "Không có quyền xem",
+            "Đề nghị gia hạn do Văn phòng xử lý.",
+        );
     }
     let requests = match state.store().pending_extensions(500).await {
         Ok(requests) => requests,
@@ -103,7 +118,11 @@ fn verdict(form: &DecideForm) -> Option<bool> {
 }
 
 /// What a decision did, or why it was not made.
-fn decided(state: &AppState, visitor: Option<&Visitor>, result: Result<ExtensionRequest, ChangeError>) -> Response {
+fn decided(
+    state: &AppState,
+    visitor: Option<&Visitor>,
+    result: Result<ExtensionRequest, ChangeError>,
+) -> Response {
     match result {
         Ok(request) => {
             state.changed();
@@ -113,7 +132,10 @@ fn decided(state: &AppState, visitor: Option<&Visitor>, result: Result<Extension
                     request.task_id.0,
                     day(request.requested_to)
                 ),
-                _ => format!("Đã không đồng ý gia hạn nhiệm vụ #{}; đơn vị đã được thông báo kèm lý do.", request.task_id.0),
+                _ => format!(
+                    "Đã không đồng ý gia hạn nhiệm vụ #{}; đơn vị đã được thông báo kèm lý do.",
+                    request.task_id.0
+                ),
             };
             message(state, StatusCode::OK, visitor, "Đã ghi nhận quyết định", &text)
         }
@@ -132,7 +154,9 @@ fn decided(state: &AppState, visitor: Option<&Visitor>, result: Result<Extension
             match was {
                 "approved" => "Đề nghị này đã được đồng ý trước đây.",
                 "refused" => "Đề nghị này đã bị từ chối trước đây.",
-                _ => "Đề nghị này không còn hiệu lực: nhiệm vụ đã hoàn thành hoặc thời hạn đã được điều chỉnh.",
+                _ => {
+                    "Đề nghị này không còn hiệu lực: nhiệm vụ đã hoàn thành hoặc thời hạn đã được điều chỉnh."
+                }
             },
         ),
         Err(ChangeError::NotFound { .. }) => super::not_found(state, visitor),
@@ -141,16 +165,33 @@ fn decided(state: &AppState, visitor: Option<&Visitor>, result: Result<Extension
 }
 
 /// `POST /extensions/{id}/decide`: from the office's list or a task's page.
-async fn decide(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>, body: axum::body::Bytes) -> Response {
+async fn decide(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
     let form: DecideForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
         Err(refused) => return refused,
     };
     if visitor.person.role < PersonRole::Office {
-        return message(&state, StatusCode::FORBIDDEN, Some(&visitor), "Không có quyền", "Đề nghị gia hạn do Văn phòng xử lý.");
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some(&visitor),
+            "Không có quyền",
+            "Đề nghị gia hạn do Văn phòng xử lý.",
+        );
     }
     let Some(approve) = verdict(&form) else {
-        return message(&state, StatusCode::BAD_REQUEST, Some(&visitor), "Biểu mẫu không hợp lệ", "Chọn đồng ý hoặc không đồng ý.");
+        return message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            Some(&visitor),
+            "Biểu mẫu không hợp lệ",
+            "Chọn đồng ý hoặc không đồng ý.",
+        );
     };
     let settings = state.settings();
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
@@ -173,9 +214,18 @@ fn check_link(state: &AppState, token: &str) -> Result<(i64, bool, crate::domain
             StatusCode::GONE,
             None,
             "Liên kết đã hết hạn",
-            &format!("Liên kết này hết hiệu lực lúc {}. Vui lòng xử lý đề nghị ở trang Đề nghị gia hạn.", moment(&settings, at)),
+            &format!(
+                "Liên kết này hết hiệu lực lúc {}. Vui lòng xử lý đề nghị ở trang Đề nghị gia hạn.",
+                moment(&settings, at)
+            ),
         )),
-        Err(_) => Err(message(state, StatusCode::FORBIDDEN, None, "Liên kết không hợp lệ", "Liên kết không đúng hoặc đã bị thay đổi.")),
+        Err(_) => Err(message(
+            state,
+            StatusCode::FORBIDDEN,
+            None,
+            "Liên kết không hợp lệ",
+            "Liên kết không đúng hoặc đã bị thay đổi.",
+        )),
     }
 }
 
@@ -190,7 +240,11 @@ async fn show_link(State(state): State<Arc<AppState>>, Path(token): Path<String>
         Err(error) => return store_failed(&state, None, error),
     };
     if request.state != ExtensionState::Pending {
-        return decided(&state, None, Err(ChangeError::ExtensionDecided { id, state: request.state.as_str() }));
+        return decided(
+            &state,
+            None,
+            Err(ChangeError::ExtensionDecided { id, state: request.state.as_str() }),
+        );
     }
     match rows(&state, vec![request]).await {
         Ok(mut rows) if !rows.is_empty() => super::render(
@@ -209,12 +263,17 @@ async fn show_link(State(state): State<Arc<AppState>>, Path(token): Path<String>
     }
 }
 
-async fn use_link(State(state): State<Arc<AppState>>, Path(token): Path<String>, body: axum::body::Bytes) -> Response {
+async fn use_link(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let (id, approve, department) = match check_link(&state, &token) {
         Ok(checked) => checked,
         Err(refused) => return refused,
     };
-    let form: DecideForm = serde_urlencoded::from_bytes(&body).unwrap_or(DecideForm { verdict: None, note: None });
+    let form: DecideForm =
+        serde_urlencoded::from_bytes(&body).unwrap_or(DecideForm { verdict: None, note: None });
     let settings = state.settings();
     let changes = Changes::new(state.store(), &settings, Actor::link(department.as_str()));
     let result = changes.decide_extension(id, approve, form.note.as_deref()).await;

@@ -48,7 +48,9 @@ pub(super) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src
      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Adds the pages' templates to the server's environment (HTML-escaped by name).
-pub(super) fn add_templates(environment: &mut minijinja::Environment<'static>) -> Result<(), minijinja::Error> {
+pub(super) fn add_templates(
+    environment: &mut minijinja::Environment<'static>,
+) -> Result<(), minijinja::Error> {
     environment.add_template("layout.html", LAYOUT)?;
     for (name, source) in TEMPLATES {
         environment.add_template(name, source)?;
@@ -85,7 +87,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+        .into_response()
 }
 
 /// What every page's answer carries: the policy above, no sniffing, no framing, and no
@@ -135,7 +138,10 @@ fn render(
         email: &v.person.email,
         role: v.person.role,
         department: v.person.department.to_string(),
-        department_name: crate::message::DepartmentNames::name_of(&settings.departments, v.person.department.as_str()),
+        department_name: crate::message::DepartmentNames::name_of(
+            &settings.departments,
+            v.person.department.as_str(),
+        ),
         form_token: &v.form_token,
         office: v.person.role >= PersonRole::Office,
     });
@@ -155,12 +161,24 @@ fn render(
 }
 
 /// A page that only says something: a refusal, a confirmation.
-fn message(state: &AppState, status: StatusCode, visitor: Option<&Visitor>, title: &str, text: &str) -> Response {
+fn message(
+    state: &AppState,
+    status: StatusCode,
+    visitor: Option<&Visitor>,
+    title: &str,
+    text: &str,
+) -> Response {
     render(state, status, "message.html", visitor, minijinja::context! { title, text })
 }
 
 fn not_found(state: &AppState, visitor: Option<&Visitor>) -> Response {
-    message(state, StatusCode::NOT_FOUND, visitor, "Không tìm thấy", "Trang hoặc nhiệm vụ này không có, hoặc bạn không được xem.")
+    message(
+        state,
+        StatusCode::NOT_FOUND,
+        visitor,
+        "Không tìm thấy",
+        "Trang hoặc nhiệm vụ này không có, hoặc bạn không được xem.",
+    )
 }
 
 fn store_failed(state: &AppState, visitor: Option<&Visitor>, error: impl std::fmt::Display) -> Response {

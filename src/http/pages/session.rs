@@ -96,7 +96,10 @@ impl FromRequestParts<Arc<AppState>> for Visitor {
 impl OptionalFromRequestParts<Arc<AppState>> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(visitor(parts, state))
     }
 }
@@ -127,7 +130,9 @@ fn pages_off(state: &AppState) -> Response {
 /// `GET /sign-in`: the address form, bound to a random value in a cookie of its own.
 async fn sign_in_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else { return pages_off(&state) };
+    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else {
+        return pages_off(&state);
+    };
     let existing = cookie(&headers, FORM_COOKIE).filter(|v| v.len() == 32).map(str::to_owned);
     let Some(nonce) = existing.clone().or_else(random_hex) else {
         return super::store_failed(&state, None, "no randomness for the sign-in form");
@@ -142,7 +147,9 @@ async fn sign_in_form(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
         minijinja::context! { form_token, valid, email => "" },
     );
     if existing.is_none()
-        && let Ok(value) = format!("{FORM_COOKIE}={nonce}; Path=/sign-in; HttpOnly; SameSite=Strict{}", secure(&settings)).parse()
+        && let Ok(value) =
+            format!("{FORM_COOKIE}={nonce}; Path=/sign-in; HttpOnly; SameSite=Strict{}", secure(&settings))
+                .parse()
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -157,12 +164,26 @@ struct SignInForm {
 
 /// `POST /sign-in`: a link to the address, if it is someone's; the answer is the same
 /// either way, so that the page does not tell which addresses are known.
-async fn send_link(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+async fn send_link(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else { return pages_off(&state) };
+    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else {
+        return pages_off(&state);
+    };
     let form: SignInForm = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
-        Err(_) => return message(&state, StatusCode::BAD_REQUEST, None, "Biểu mẫu không hợp lệ", "Vui lòng mở lại trang đăng nhập."),
+        Err(_) => {
+            return message(
+                &state,
+                StatusCode::BAD_REQUEST,
+                None,
+                "Biểu mẫu không hợp lệ",
+                "Vui lòng mở lại trang đăng nhập.",
+            );
+        }
     };
     let bound = cookie(&headers, FORM_COOKIE).map(|nonce| format!("anonymous:{nonce}"));
     let signer = LinkSigner::new(key);
@@ -191,7 +212,9 @@ async fn send_link(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
         StatusCode::OK,
         None,
         "Hãy kiểm tra hộp thư",
-        &format!("Nếu {email} là địa chỉ đã đăng ký, một liên kết đăng nhập vừa được gửi đến địa chỉ đó. Liên kết có hiệu lực trong {minutes} phút và chỉ dùng được một lần."),
+        &format!(
+            "Nếu {email} là địa chỉ đã đăng ký, một liên kết đăng nhập vừa được gửi đến địa chỉ đó. Liên kết có hiệu lực trong {minutes} phút và chỉ dùng được một lần."
+        ),
     );
     if settings.person(&email).is_none() {
         tracing::info!(%email, "sign-in asked for an address nobody has");
@@ -202,7 +225,9 @@ async fn send_link(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
         return sent;
     }
     let now = Utc::now();
-    let (Some(nonce), Ok(valid)) = (random_hex(), chrono::Duration::from_std(settings.pages.sign_in_valid_for)) else {
+    let (Some(nonce), Ok(valid)) =
+        (random_hex(), chrono::Duration::from_std(settings.pages.sign_in_valid_for))
+    else {
         return super::store_failed(&state, None, "no randomness for a sign-in link");
     };
     let payload = NoticePayload::SignIn { email: email.clone(), nonce, expires: now + valid };
@@ -224,7 +249,9 @@ async fn send_link(State(state): State<Arc<AppState>>, headers: HeaderMap, body:
 /// saying why otherwise.
 async fn check_link(state: &AppState, token: &str) -> Result<(String, String), Response> {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else { return Err(pages_off(state)) };
+    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else {
+        return Err(pages_off(state));
+    };
     let refused = |status, title: &str, text: &str| message(state, status, None, title, text);
     match LinkSigner::new(key).check_sign_in(token, Utc::now()) {
         Ok(checked) => Ok(checked),
@@ -290,7 +317,9 @@ async fn use_link(State(state): State<Arc<AppState>>, Path(token): Path<String>)
         Ok(false) => return used(&state),
         Err(error) => return super::store_failed(&state, None, error),
     }
-    let (Some(key), Ok(lasts)) = (settings.http.link_key.clone(), chrono::Duration::from_std(settings.pages.session_for)) else {
+    let (Some(key), Ok(lasts)) =
+        (settings.http.link_key.clone(), chrono::Duration::from_std(settings.pages.session_for))
+    else {
         return pages_off(&state);
     };
     let session = LinkSigner::new(key).session_token(&person.email, now + lasts);
@@ -319,7 +348,8 @@ async fn sign_out(State(state): State<Arc<AppState>>, visitor: Visitor, body: ax
         return super::forged(&state, Some(&visitor));
     }
     let mut response = Redirect::to("/sign-in").into_response();
-    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state.settings()));
+    let expired =
+        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", secure(&state.settings()));
     if let Ok(value) = expired.parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

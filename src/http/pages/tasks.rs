@@ -198,7 +198,13 @@ async fn task_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id
         .into_iter()
         .map(|event| {
             let (channel, who) = channel_of(event.actor.as_deref());
-            EventRow { at: moment(&settings, event.at), kind: event_name(&event.kind), detail: event.detail, channel, who }
+            EventRow {
+                at: moment(&settings, event.at),
+                kind: event_name(&event.kind),
+                detail: event.detail,
+                channel,
+                who,
+            }
         })
         .collect();
     let requests: Vec<RequestRow> = requests
@@ -231,7 +237,11 @@ async fn task_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id
         extension: open && own && lead,
     };
     let row = task_row(&record, directive.as_ref(), &settings, &policy, today);
-    let role = if lead { Some(Role::Lead) } else { task.coordinating.contains(&person.department).then_some(Role::Coordinating) };
+    let role = if lead {
+        Some(Role::Lead)
+    } else {
+        task.coordinating.contains(&person.department).then_some(Role::Coordinating)
+    };
     let context = minijinja::context! {
         title => format!("Nhiệm vụ #{}", task.id.0),
         task => super::value(&row),
@@ -260,22 +270,33 @@ fn change_refused(state: &AppState, visitor: &Visitor, error: ChangeError) -> Re
             "Chưa thực hiện được",
             problems.iter().map(|p| field_words(&p.field, &p.message)).collect::<Vec<_>>().join(" "),
         ),
-        ChangeError::TaskDone(_) => (StatusCode::CONFLICT, "Nhiệm vụ đã hoàn thành", "Nhiệm vụ này đã hoàn thành; không thay đổi được nữa.".into()),
+        ChangeError::TaskDone(_) => (
+            StatusCode::CONFLICT,
+            "Nhiệm vụ đã hoàn thành",
+            "Nhiệm vụ này đã hoàn thành; không thay đổi được nữa.".into(),
+        ),
         ChangeError::Changed(_) | ChangeError::DeadlineChanged => (
             StatusCode::CONFLICT,
             "Nhiệm vụ vừa thay đổi",
             "Thời hạn của nhiệm vụ vừa được điều chỉnh. Vui lòng tải lại trang và thử lại.".into(),
         ),
-        ChangeError::NotLead => (StatusCode::FORBIDDEN, "Không thực hiện được", "Chỉ đơn vị chủ trì mới thực hiện được thao tác này.".into()),
+        ChangeError::NotLead => (
+            StatusCode::FORBIDDEN,
+            "Không thực hiện được",
+            "Chỉ đơn vị chủ trì mới thực hiện được thao tác này.".into(),
+        ),
         ChangeError::NotFound { .. } => return not_found(state, Some(visitor)),
         ChangeError::ExtensionDecided { state: decided, .. } => (
             StatusCode::CONFLICT,
             "Đề nghị đã được xử lý",
-            format!("Đề nghị gia hạn này đã được xử lý trước đây ({}).", match *decided {
-                "approved" => "đồng ý",
-                "refused" => "không đồng ý",
-                _ => "không còn hiệu lực",
-            }),
+            format!(
+                "Đề nghị gia hạn này đã được xử lý trước đây ({}).",
+                match *decided {
+                    "approved" => "đồng ý",
+                    "refused" => "không đồng ý",
+                    _ => "không còn hiệu lực",
+                }
+            ),
         ),
         ChangeError::Notice(notice) => (StatusCode::CONFLICT, "Chưa thực hiện được", notice.to_string()),
         _ => return store_failed(state, Some(visitor), error),
@@ -295,7 +316,12 @@ fn field_words(field: &str, message: &str) -> String {
     format!("{label}: {message}.")
 }
 
-async fn acknowledge(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>, body: axum::body::Bytes) -> Response {
+async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
     if let Err(refused) = checked_form::<super::FormToken>(&state, &visitor, &body) {
         return refused;
     }
@@ -306,8 +332,16 @@ async fn acknowledge(State(state): State<Arc<AppState>>, visitor: Visitor, Path(
     let settings = state.settings();
     let policy = Policy::from_settings(&settings);
     let today = policy.local_date(Utc::now());
-    let Some((kind, deadline)) = acknowledged_kind(&record.task, &policy, today).filter(|_| visitor.person.role == PersonRole::Department) else {
-        return message(&state, StatusCode::CONFLICT, Some(&visitor), "Không thực hiện được", "Nhiệm vụ này không có lời nhắc nào để xác nhận.");
+    let Some((kind, deadline)) = acknowledged_kind(&record.task, &policy, today)
+        .filter(|_| visitor.person.role == PersonRole::Department)
+    else {
+        return message(
+            &state,
+            StatusCode::CONFLICT,
+            Some(&visitor),
+            "Không thực hiện được",
+            "Nhiệm vụ này không có lời nhắc nào để xác nhận.",
+        );
     };
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
     match changes.acknowledge(record.task.id, &visitor.person.department, kind, deadline, None).await {
@@ -325,7 +359,12 @@ struct DoneForm {
     attachment: Option<String>,
 }
 
-async fn report_done(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>, body: axum::body::Bytes) -> Response {
+async fn report_done(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
     let form: DoneForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
         Err(refused) => return refused,
@@ -363,7 +402,12 @@ struct ExtensionForm {
     reason: Option<String>,
 }
 
-async fn request_extension(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>, body: axum::body::Bytes) -> Response {
+async fn request_extension(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
     let form: ExtensionForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
         Err(refused) => return refused,
@@ -375,8 +419,15 @@ async fn request_extension(State(state): State<Arc<AppState>>, visitor: Visitor,
     if visitor.person.role != PersonRole::Department {
         return change_refused(&state, &visitor, ChangeError::NotLead);
     }
-    let Some(to) = form.to.as_deref().and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok()) else {
-        return message(&state, StatusCode::UNPROCESSABLE_ENTITY, Some(&visitor), "Chưa thực hiện được", "Ngày đề nghị: chọn một ngày.");
+    let Some(to) = form.to.as_deref().and_then(|t| NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").ok())
+    else {
+        return message(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&visitor),
+            "Chưa thực hiện được",
+            "Ngày đề nghị: chọn một ngày.",
+        );
     };
     let settings = state.settings();
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
@@ -390,18 +441,26 @@ async fn request_extension(State(state): State<Arc<AppState>>, visitor: Visitor,
     }
 }
 
-async fn directive_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>) -> Response {
+async fn directive_page(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+) -> Response {
     let store = state.store();
     let directive = match store.directive(DirectiveId(id)).await {
         Ok(Some(directive)) => directive,
         Ok(None) => return not_found(&state, Some(&visitor)),
         Err(error) => return store_failed(&state, Some(&visitor), error),
     };
-    let records = match store.tasks(&TaskFilter { directive: Some(directive.id), limit: Some(5_000), ..TaskFilter::default() }).await {
+    let records = match store
+        .tasks(&TaskFilter { directive: Some(directive.id), limit: Some(5_000), ..TaskFilter::default() })
+        .await
+    {
         Ok(records) => records,
         Err(error) => return store_failed(&state, Some(&visitor), error),
     };
-    let visible: Vec<&TaskRecord> = records.iter().filter(|r| super::may_see_task(&visitor.person, &r.task)).collect();
+    let visible: Vec<&TaskRecord> =
+        records.iter().filter(|r| super::may_see_task(&visitor.person, &r.task)).collect();
     // A directive none of whose tasks the visitor may see is not there, for them.
     if visible.is_empty() && !records.is_empty() {
         return not_found(&state, Some(&visitor));
@@ -409,7 +468,8 @@ async fn directive_page(State(state): State<Arc<AppState>>, visitor: Visitor, Pa
     let settings = state.settings();
     let policy = Policy::from_settings(&settings);
     let today = policy.local_date(Utc::now());
-    let rows: Vec<TaskRow> = visible.iter().map(|r| task_row(r, Some(&directive), &settings, &policy, today)).collect();
+    let rows: Vec<TaskRow> =
+        visible.iter().map(|r| task_row(r, Some(&directive), &settings, &policy, today)).collect();
     let done = rows.iter().filter(|r| r.status == "done").count();
     let context = minijinja::context! {
         title => directive.citation(),

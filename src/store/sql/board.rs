@@ -36,7 +36,11 @@ fn push_filtered(query: &mut QueryBuilder<Db>, filter: &BoardFilter) {
 }
 
 /// The board's count query, after `prefix` (`EXPLAIN ` in the tests).
-pub(in crate::store) fn board_counts_query(prefix: &str, filter: &BoardFilter, dates: BoardDates) -> QueryBuilder<Db> {
+pub(in crate::store) fn board_counts_query(
+    prefix: &str,
+    filter: &BoardFilter,
+    dates: BoardDates,
+) -> QueryBuilder<Db> {
     let mut query: QueryBuilder<Db> = QueryBuilder::new(prefix);
     query.push(
         "SELECT t.lead, \
@@ -139,7 +143,8 @@ impl Backend {
     ) -> Result<Vec<(String, NaiveDate, NaiveDate, i64)>> {
         let mut found = Vec::new();
         for chunk in deadlines.chunks(400) {
-            let mut query: QueryBuilder<Db> = QueryBuilder::new("SELECT t.lead, t.deadline, t.done_on, COUNT(*)");
+            let mut query: QueryBuilder<Db> =
+                QueryBuilder::new("SELECT t.lead, t.deadline, t.done_on, COUNT(*)");
             push_filtered(&mut query, filter);
             query.push(" AND t.status = 'done' AND t.done_on > t.deadline AND t.deadline IN (");
             push_list(&mut query, chunk.iter().copied());

@@ -31,8 +31,20 @@ type Row = (
 );
 
 fn request(row: Row) -> Result<ExtensionRequest> {
-    let (id, task_id, department, deadline, requested_to, reason, requested_by, state, decided_by, note, at, decided) =
-        row;
+    let (
+        id,
+        task_id,
+        department,
+        deadline,
+        requested_to,
+        reason,
+        requested_by,
+        state,
+        decided_by,
+        note,
+        at,
+        decided,
+    ) = row;
     Ok(ExtensionRequest {
         id,
         task_id: TaskId(task_id),
@@ -52,11 +64,12 @@ fn request(row: Row) -> Result<ExtensionRequest> {
 }
 
 async fn read(tx: &mut sqlx::Transaction<'_, Db>, id: i64) -> Result<ExtensionRequest> {
-    let row: Option<Row> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM extension_requests WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM extension_requests WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
     request(row.ok_or(StoreError::NoSuchExtensionRequest(id))?)
 }
 
@@ -157,14 +170,18 @@ impl Backend {
         }
         let (state, kind) = match decision {
             ExtensionDecision::Approve { deadline, next_reminder_at } => {
-                let reason = format!(
-                    "{} (đề nghị của {}, {} duyệt)",
-                    request.reason,
-                    request.department,
-                    actor
-                );
-                super::tasks::extend_in(&mut tx, request.task_id, deadline, &reason, *next_reminder_at, actor, now)
-                    .await?;
+                let reason =
+                    format!("{} (đề nghị của {}, {} duyệt)", request.reason, request.department, actor);
+                super::tasks::extend_in(
+                    &mut tx,
+                    request.task_id,
+                    deadline,
+                    &reason,
+                    *next_reminder_at,
+                    actor,
+                    now,
+                )
+                .await?;
                 ("approved", "extension_approved")
             }
             ExtensionDecision::Refuse => ("refused", "extension_refused"),
@@ -192,11 +209,12 @@ impl Backend {
     }
 
     pub async fn extension_request(&self, id: i64) -> Result<ExtensionRequest> {
-        let row: Option<Row> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM extension_requests WHERE id = $1")))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM extension_requests WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         request(row.ok_or(StoreError::NoSuchExtensionRequest(id))?)
     }
 

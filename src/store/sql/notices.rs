@@ -17,12 +17,14 @@ pub(super) async fn insert_notice(
     notice: &NewNotice,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar("INSERT INTO notices (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(notice.kind.as_str())
-        .bind(&notice.payload)
-        .bind(to_unix(now))
-        .fetch_one(&mut **tx)
-        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO notices (kind, payload, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(notice.kind.as_str())
+    .bind(&notice.payload)
+    .bind(to_unix(now))
+    .fetch_one(&mut **tx)
+    .await?;
     let items: Vec<_> = notice.items.iter().collect();
     super::outbox::insert_items(tx, &items, Some(id), now).await?;
     Ok(id)
@@ -69,10 +71,11 @@ impl Backend {
     }
 
     pub async fn sign_in_used(&self, signature: &str) -> Result<bool> {
-        let found: Option<String> = sqlx::query_scalar("SELECT signature FROM used_sign_ins WHERE signature = $1")
-            .bind(signature)
-            .fetch_optional(&self.pool)
-            .await?;
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT signature FROM used_sign_ins WHERE signature = $1")
+                .bind(signature)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(found.is_some())
     }
 

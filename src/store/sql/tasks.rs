@@ -395,10 +395,11 @@ pub(super) async fn extend_in(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let old: Option<(Option<NaiveDate>, String)> = sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let old: Option<(Option<NaiveDate>, String)> =
+        sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
     let (old, status) = old.ok_or(StoreError::NoSuchTask(id.0))?;
     if status != "open" {
         return Err(StoreError::TaskDone(id.0));
