@@ -173,7 +173,7 @@ async fn decide(
 ) -> Response {
     let form: DecideForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if visitor.person.role < PersonRole::Office {
         return message(
@@ -204,12 +204,17 @@ async fn decide(
 }
 
 /// A decision link checked: the request, the verdict and the office department.
-fn check_link(state: &AppState, token: &str) -> Result<(i64, bool, crate::domain::DepartmentCode), Response> {
+fn check_link(
+    state: &AppState,
+    token: &str,
+) -> Result<(i64, bool, crate::domain::DepartmentCode), super::Refusal> {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone() else { return Err(super::not_found(state, None)) };
+    let Some(key) = settings.http.link_key.clone() else {
+        return Err(Box::new(super::not_found(state, None)));
+    };
     match LinkSigner::new(key).check_decision(token, Utc::now()) {
         Ok(checked) => Ok(checked),
-        Err(LinkError::Expired(at)) => Err(message(
+        Err(LinkError::Expired(at)) => Err(Box::new(message(
             state,
             StatusCode::GONE,
             None,
@@ -218,21 +223,21 @@ fn check_link(state: &AppState, token: &str) -> Result<(i64, bool, crate::domain
                 "Liên kết này hết hiệu lực lúc {}. Vui lòng xử lý đề nghị ở trang Đề nghị gia hạn.",
                 moment(&settings, at)
             ),
-        )),
-        Err(_) => Err(message(
+        ))),
+        Err(_) => Err(Box::new(message(
             state,
             StatusCode::FORBIDDEN,
             None,
             "Liên kết không hợp lệ",
             "Liên kết không đúng hoặc đã bị thay đổi.",
-        )),
+        ))),
     }
 }
 
 async fn show_link(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
     let (id, approve, _) = match check_link(&state, &token) {
         Ok(checked) => checked,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let request = match state.store().extension_request(id).await {
         Ok(request) => request,
@@ -270,7 +275,7 @@ async fn use_link(
 ) -> Response {
     let (id, approve, department) = match check_link(&state, &token) {
         Ok(checked) => checked,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let form: DecideForm =
         serde_urlencoded::from_bytes(&body).unwrap_or(DecideForm { verdict: None, note: None });

@@ -64,7 +64,7 @@ fn format_count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -192,6 +192,9 @@ fn store_failed(state: &AppState, visitor: Option<&Visitor>, error: impl std::fm
     )
 }
 
+/// A page that refuses, boxed: what the checks before an action answer.
+type Refusal = Box<Response>;
+
 /// A form whose token is not the session's (or is missing): refused, nothing done.
 fn forged(state: &AppState, visitor: Option<&Visitor>) -> Response {
     message(
@@ -214,19 +217,19 @@ fn checked_form<T: serde::de::DeserializeOwned>(
     state: &AppState,
     visitor: &Visitor,
     body: &[u8],
-) -> Result<T, Response> {
+) -> Result<T, Refusal> {
     let token: FormToken = serde_urlencoded::from_bytes(body).unwrap_or(FormToken { form_token: None });
     if !visitor.form_is_ours(state, token.form_token.as_deref()) {
-        return Err(forged(state, Some(visitor)));
+        return Err(Box::new(forged(state, Some(visitor))));
     }
     serde_urlencoded::from_bytes(body).map_err(|error| {
-        message(
+        Box::new(message(
             state,
             StatusCode::BAD_REQUEST,
             Some(visitor),
             "Biểu mẫu không hợp lệ",
             &format!("Không đọc được biểu mẫu: {error}."),
-        )
+        ))
     })
 }
 

@@ -323,7 +323,7 @@ async fn acknowledge(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(refused) = checked_form::<super::FormToken>(&state, &visitor, &body) {
-        return refused;
+        return *refused;
     }
     let record = match visible_task(&state, &visitor, id).await {
         Ok(record) => record,
@@ -367,7 +367,7 @@ async fn report_done(
 ) -> Response {
     let form: DoneForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let record = match visible_task(&state, &visitor, id).await {
         Ok(record) => record,
@@ -410,7 +410,7 @@ async fn request_extension(
 ) -> Response {
     let form: ExtensionForm = match checked_form(&state, &visitor, &body) {
         Ok(form) => form,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let record = match visible_task(&state, &visitor, id).await {
         Ok(record) => record,
