@@ -507,3 +507,102 @@ async fn the_board_export_opens_in_openpyxl_with_the_weekly_summary_rows() {
     assert_eq!(summary["total"]["done_on_time"], 1);
     assert_eq!(summary["total"]["due_within_7_days"], 1);
 }
+
+/// The whole walk in a real browser: Debian's Chromium, driven by Playwright
+/// (`tests/browser/walk.mjs`), against `nhacviec run` on the seed's province's config.
+#[tokio::test]
+async fn a_browser_walks_the_pages_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "{chromium} is missing: apt-get install chromium (the README's test command installs it)"
+    );
+    assert!(
+        std::path::Path::new(&format!("{folder}/node_modules/playwright-core")).exists(),
+        "playwright-core is missing: npm ci --prefix tests/browser (the README's test command runs it)"
+    );
+    let smtp = SmtpServer::start();
+    let port = support::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let env = TestEnv::new(ConfigParts::default());
+    // The seed's province, every department the notice names; sent at once, at any hour.
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/examples/nam-dinh.toml")).unwrap();
+    let store = env.path("data/nhacviec.db");
+    let mut config = example
+        .replace("url = \"sqlite://data/nam-dinh.db\"", &format!("url = \"sqlite://{}\"", store.display()))
+        .replace("send_at = \"08:00\"", "send_at = \"00:00\"")
+        .replace("send_window = [\"07:30\", \"17:00\"]", "send_window = [\"00:00\", \"23:59\"]")
+        .replace("working_days_only = true", "working_days_only = false")
+        .replace("poll_interval = \"30s\"", "poll_interval = \"1s\"")
+        .replace("retry_initial = \"1m\"", "retry_initial = \"1s\"")
+        .replace("port = 25\n", &format!("port = {}\n", smtp.port));
+    assert!(config.contains(&format!("port = {}", smtp.port)), "the example's SMTP port moved");
+    config.push_str(&format!(
+        "\n[http]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{base}/\"\nlink_key = \"{LINK_KEY}\"\n\
+         [pages]\n[[pages.people]]\nemail = \"{OFFICE}\"\nname = \"Chánh Văn phòng\"\nrole = \"office\"\ndepartment = \"vp-ubnd\"\n"
+    ));
+    std::fs::write(&env.config, config).unwrap();
+    let task = "Tham mưu xây dựng Đề án sắp xếp đơn vị hành chính cấp xã";
+    let file = env.write(
+        "directive.toml",
+        &format!(
+            "[directive]\nnumber = \"12/TB-UBND\"\ntitle = \"Kết luận\"\nissuer = \"UBND tỉnh Nam Định\"\nissued_on = \"2026-01-05\"\n\
+             [[tasks]]\nsummary = \"{task}\"\nlead = \"snv\"\ndeadline = \"{}\"\n",
+            days_from_today(30)
+        ),
+    );
+    env.ok(&["directive", "add", file.to_str().unwrap()]);
+    let task_id = env.json(&["task", "list"]).as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let daemon = env.spawn_daemon();
+    daemon.wait_running().await;
+    daemon.wait_for("the HTTP server", WAIT, || std::net::TcpStream::connect(&base[7..]).ok()).await;
+
+    // The seed, as the PDF an office would send: DejaVu text in fpdf2.
+    let seed = env.path("seed.pdf");
+    let made = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/make_document.py"))
+        .args(["pdf", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/00-nam-dinh-2021-09-21.txt")])
+        .arg(&seed)
+        .status()
+        .unwrap();
+    assert!(made.success(), "make_document.py pdf failed: pip install fpdf2");
+    let screenshots = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+    let output = tokio::process::Command::new("node")
+        .arg(format!("{folder}/walk.mjs"))
+        .current_dir(folder)
+        .env("NHACVIEC_BASE", &base)
+        .env("NHACVIEC_SMTP_OUT", &smtp.out)
+        .env("NHACVIEC_SEED_PDF", &seed)
+        .env("NHACVIEC_SCREENSHOTS", screenshots)
+        .env("NHACVIEC_HEAD", HEAD_OF_SNV)
+        .env("NHACVIEC_OFFICE", OFFICE)
+        .env("NHACVIEC_TASK", task_id.to_string())
+        .env("NHACVIEC_EXTEND_TO", days_from_today(75).to_string())
+        .env("CHROMIUM", &chromium)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(240), output).await.expect("the walk ends within 4 minutes").unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the walk failed:\n{stdout}\n{}\n--- daemon ---\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        daemon.log()
+    );
+    let result: Value = stdout.lines().find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v.get("dated").is_some())).unwrap();
+    // The seed notice gives three of its tasks a date.
+    assert_eq!(result["dated"], 3, "{result}");
+    assert!(result["tasks"].as_i64().unwrap() >= 3, "{result}");
+    // The corrected finding was applied as corrected.
+    let directive = result["directive"].as_i64().unwrap();
+    let tasks = env.json(&["task", "list", "--directive", &directive.to_string()]);
+    let corrected = tasks.as_array().unwrap().iter().find(|t| t["summary"] == result["corrected"]["summary"]).expect("the corrected task");
+    assert_eq!(corrected["lead"], result["corrected"]["lead"]);
+    for name in ["sign-in-head", "desk", "task", "board", "extensions", "review", "list"] {
+        for width in ["phone", "desktop"] {
+            let path = format!("{screenshots}/{name}-{width}.png");
+            assert!(std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot {path}");
+        }
+    }
+}

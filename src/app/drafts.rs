@@ -21,6 +21,10 @@ pub struct DraftContent {
     /// The encoding the document was read in ("utf-8", "tcvn3" …), when one was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// The document's text as read, for a person to check each finding against its line;
+    /// kept for documents uploaded on the import page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// The importer's word on one task.

@@ -201,7 +201,7 @@ pub fn intake(
     };
     let encoding = Some(proposal.encoding.to_owned());
     if !sure.contains(&true) {
-        return Intake { apply: None, draft: Some(DraftContent { directive: all, findings, encoding }) };
+        return Intake { apply: None, draft: Some(DraftContent { directive: all, findings, encoding, text: None }) };
     }
     let pick = |keep: bool| {
         let tasks: Vec<TaskFields> =
@@ -213,7 +213,7 @@ pub fn intake(
     let waiting: Vec<Finding> =
         findings.into_iter().zip(&sure).filter(|(_, s)| !**s).map(|(f, _)| f).collect();
     let draft =
-        (!waiting.is_empty()).then(|| DraftContent { directive: pick(false), findings: waiting, encoding });
+        (!waiting.is_empty()).then(|| DraftContent { directive: pick(false), findings: waiting, encoding, text: None });
     Intake { apply, draft }
 }
 
@@ -230,6 +230,6 @@ pub fn intake_fields(
         Intake { apply: Some(directive), draft: None }
     } else {
         let findings = vec![Finding::default(); fields.tasks.len()];
-        Intake { apply: None, draft: Some(DraftContent { directive: fields, findings, encoding: None }) }
+        Intake { apply: None, draft: Some(DraftContent { directive: fields, findings, encoding: None, text: None }) }
     })
 }

@@ -382,6 +382,7 @@ impl Changes<'_> {
                     directive: fields,
                     findings: vec![Finding { line: None, confidence: None, flags: Vec::new(), problems }],
                     encoding: None,
+                    text: None,
                 }
                 .to_json();
                 // The draft keeps what the source says, done or not: accepting it applies

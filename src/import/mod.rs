@@ -55,10 +55,16 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 /// Reads a document's bytes (PDF, DOCX, text in any encoding) and proposes its tasks; the
 /// proposal says the encoding it was read in, and the encoding whether it was converted.
 pub fn read(bytes: &[u8], setting: &Setting) -> Result<(Proposal, decode::Encoding), decode::DecodeError> {
+    read_with_text(bytes, setting).map(|(proposal, decoded)| (proposal, decoded.encoding))
+}
+
+/// As `read`, with the document's text as it was read, for a person to check the
+/// proposal against.
+pub fn read_with_text(bytes: &[u8], setting: &Setting) -> Result<(Proposal, decode::Decoded), decode::DecodeError> {
     let decoded = decode::document(bytes)?;
     let mut proposal = propose(&decoded.text, setting);
     proposal.encoding = decoded.encoding.as_str();
-    Ok((proposal, decoded.encoding))
+    Ok((proposal, decoded))
 }
 
 /// The lines the document's facts are looked for in.

@@ -472,17 +472,23 @@ fn read_document(
     min_confidence: Option<f64>,
 ) -> Found {
     let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
-    let (proposal, encoding) = match import::read(bytes, &setting) {
+    let (proposal, decoded) = match import::read_with_text(bytes, &setting) {
         Ok(read) => read,
         Err(error) => return Found::Failed(format!("{name}: {error}")),
     };
+    let encoding = decoded.encoding;
     if proposal.tasks.is_empty() {
         return Found::Failed(format!(
             "{name}: không tìm thấy nhiệm vụ nào trong văn bản (đọc theo mã {}): đây có phải là văn bản chỉ đạo?",
             encoding.as_str()
         ));
     }
-    Found::Intake(Box::new(imports::intake(settings, &proposal, name, hash, min_confidence)))
+    let mut intake = imports::intake(settings, &proposal, name, hash, min_confidence);
+    // What waits keeps the text, for the import page to show each finding on its line.
+    if let Some(draft) = &mut intake.draft {
+        draft.text = Some(decoded.text);
+    }
+    Found::Intake(Box::new(intake))
 }
 
 /// Runs every configured source on its schedule until shutdown, following the settings

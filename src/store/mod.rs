@@ -509,6 +509,8 @@ queries! {
     /// Drafts, the newest last: only those waiting, or all.
     pub async fn drafts(&self, waiting_only: bool) -> Result<Vec<DraftRecord>>;
     pub async fn draft(&self, id: i64) -> Result<DraftRecord>;
+    pub async fn add_draft(&self, source: &str, label: &str, content: &str, now: DateTime<Utc>) -> Result<i64>;
+    pub async fn update_draft(&self, id: i64, content: &str) -> Result<()>;
     /// Applies a waiting draft and marks it accepted, in one transaction; the item it came
     /// from is then imported.
     pub async fn accept_draft(&self, id: i64, apply: &DraftApply, actor: &str, now: DateTime<Utc>) -> Result<(DirectiveId, Vec<TaskId>)>;

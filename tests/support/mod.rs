@@ -73,7 +73,7 @@ pub fn free_port() -> u16 {
 /// A real SMTP server on loopback that records each message, parsed by Python's `email`.
 pub struct SmtpServer {
     pub port: u16,
-    out: PathBuf,
+    pub out: PathBuf,
     child: Child,
     _dir: TempDir,
 }

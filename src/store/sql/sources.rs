@@ -324,6 +324,28 @@ impl Backend {
         Ok((directive, tasks))
     }
 
+    /// A draft made by a person (a document uploaded on the import page), waiting.
+    pub async fn add_draft(&self, source: &str, label: &str, content: &str, now: DateTime<Utc>) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO drafts (source, label, content, state, created_at) VALUES ($1, $2, $3, 'waiting', $4) RETURNING id",
+        )
+        .bind(source)
+        .bind(label)
+        .bind(content)
+        .bind(to_unix(now))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Replaces a waiting draft's content with a person's corrections.
+    pub async fn update_draft(&self, id: i64, content: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        waiting(&mut tx, id).await?;
+        sqlx::query("UPDATE drafts SET content = $1 WHERE id = $2").bind(content).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn reject_draft(
         &self,
         id: i64,
