@@ -117,27 +117,20 @@ impl LinkSigner {
 
     /// The link's token: `TASK.DEPARTMENT.ACTION.DEADLINE.EXPIRES.SIGNATURE`, URL-safe.
     pub fn ack_token(&self, link: &AckLink) -> String {
-        let message = format!(
-            "{}.{}.{}.{}.{}",
-            link.task.0,
-            link.department,
-            link.action.code(),
-            link.deadline.format("%Y%m%d"),
-            link.expires.timestamp()
-        );
-        let signature = self.sign(&format!("ack:{message}"));
-        format!("{message}.{signature}")
+        let fields = [
+            &link.task.0.to_string(),
+            link.department.as_str(),
+            &link.action.code(),
+            &link.deadline.format("%Y%m%d").to_string(),
+            &link.expires.timestamp().to_string(),
+        ];
+        self.signed_token("ack", &fields)
     }
 
     /// Reads a token and checks its signature and expiry at `now`. Returns the link and
     /// its signature, which names this link's one use.
     pub fn check_ack(&self, token: &str, now: DateTime<Utc>) -> Result<(AckLink, String), LinkError> {
-        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        let parts: Vec<&str> = message.split('.').collect();
-        let [task, department, action, deadline, expires] = parts.as_slice() else {
-            return Err(LinkError::Malformed);
-        };
-        self.verify(&format!("ack:{message}"), signature)?;
+        let ([task, department, action, deadline, expires], signature) = self.signed_fields("ack", token)?;
         // Signed by this key: what follows was written by `ack_token`.
         let link = AckLink {
             task: TaskId(task.parse().map_err(|_| LinkError::Malformed)?),
@@ -156,33 +149,45 @@ impl LinkSigner {
         Ok((link, signature.to_owned()))
     }
 
+    /// `FIELD.FIELD….SIGNATURE`: the fields, signed for `purpose` so that a token made for
+    /// one use is no token for another.
+    fn signed_token(&self, purpose: &str, fields: &[&str]) -> String {
+        let message = fields.join(".");
+        let signature = self.sign(&format!("{purpose}:{message}"));
+        format!("{message}.{signature}")
+    }
+
+    /// The `N` fields of a token signed for `purpose`, and its signature.
+    fn signed_fields<'t, const N: usize>(
+        &self,
+        purpose: &str,
+        token: &'t str,
+    ) -> Result<([&'t str; N], &'t str), LinkError> {
+        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
+        let fields: [&str; N] =
+            message.split('.').collect::<Vec<_>>().try_into().map_err(|_| LinkError::Malformed)?;
+        self.verify(&format!("{purpose}:{message}"), signature)?;
+        Ok((fields, signature))
+    }
+
     /// The token of a sign-in link for `email`, working until `expires`; `nonce` makes
     /// each link one of its own, used once.
     pub fn sign_in_token(&self, email: &str, nonce: &str, expires: DateTime<Utc>) -> String {
-        let message = format!("{}.{nonce}.{}", hex::encode(email.as_bytes()), expires.timestamp());
-        let signature = self.sign(&format!("sign-in:{message}"));
-        format!("{message}.{signature}")
+        let expires = expires.timestamp().to_string();
+        self.signed_token("sign-in", &[&hex::encode(email.as_bytes()), nonce, &expires])
     }
 
     /// Reads a sign-in token at `now`: the address, and the signature naming its one use.
     pub fn check_sign_in(&self, token: &str, now: DateTime<Utc>) -> Result<(String, String), LinkError> {
-        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        let [email, _nonce, expires] = message.split('.').collect::<Vec<_>>()[..] else {
-            return Err(LinkError::Malformed);
-        };
-        self.verify(&format!("sign-in:{message}"), signature)?;
-        let email =
-            hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
+        let ([email, _nonce, expires], signature) = self.signed_fields("sign-in", token)?;
         check_expiry(expires, now)?;
-        Ok((email, signature.to_owned()))
+        Ok((unhex(email)?, signature.to_owned()))
     }
 
     /// A session's token for `email`, until `expires`. The person's role is read from the
     /// config at each request, so that someone taken out of it is signed out.
     pub fn session_token(&self, email: &str, expires: DateTime<Utc>) -> String {
-        let message = format!("{}.{}", hex::encode(email.as_bytes()), expires.timestamp());
-        let signature = self.sign(&format!("session:{message}"));
-        format!("{message}.{signature}")
+        self.signed_token("session", &[&hex::encode(email.as_bytes()), &expires.timestamp().to_string()])
     }
 
     /// Reads a session's token at `now`: the address and when the session ends.
@@ -191,14 +196,8 @@ impl LinkSigner {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>), LinkError> {
-        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        let [email, expires] = message.split('.').collect::<Vec<_>>()[..] else {
-            return Err(LinkError::Malformed);
-        };
-        self.verify(&format!("session:{message}"), signature)?;
-        let email =
-            hex::decode(email).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(LinkError::Malformed)?;
-        Ok((email, check_expiry(expires, now)?))
+        let ([email, expires], _) = self.signed_fields("session", token)?;
+        Ok((unhex(email)?, check_expiry(expires, now)?))
     }
 
     /// The token a session's forms carry against cross-site requests: bound to the session.
@@ -220,9 +219,8 @@ impl LinkSigner {
         expires: DateTime<Utc>,
     ) -> String {
         let verdict = if approve { "approve" } else { "refuse" };
-        let message = format!("{request}.{verdict}.{department}.{}", expires.timestamp());
-        let signature = self.sign(&format!("decide:{message}"));
-        format!("{message}.{signature}")
+        let fields = [&request.to_string(), verdict, department.as_str(), &expires.timestamp().to_string()];
+        self.signed_token("decide", &fields)
     }
 
     /// Reads a decision token at `now`: the request, whether it approves, and for whom.
@@ -231,11 +229,7 @@ impl LinkSigner {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool, DepartmentCode), LinkError> {
-        let (message, signature) = token.rsplit_once('.').ok_or(LinkError::Malformed)?;
-        let [request, verdict, department, expires] = message.split('.').collect::<Vec<_>>()[..] else {
-            return Err(LinkError::Malformed);
-        };
-        self.verify(&format!("decide:{message}"), signature)?;
+        let ([request, verdict, department, expires], _) = self.signed_fields("decide", token)?;
         let approve = match verdict {
             "approve" => true,
             "refuse" => false,
@@ -258,6 +252,11 @@ impl LinkSigner {
     pub fn check_calendar_token(&self, department: &DepartmentCode, token: &str) -> Result<(), LinkError> {
         self.verify(&format!("calendar:{department}"), token)
     }
+}
+
+/// An address written in hex in a token.
+fn unhex(text: &str) -> Result<String, LinkError> {
+    hex::decode(text).ok().and_then(|bytes| String::from_utf8(bytes).ok()).ok_or(LinkError::Malformed)
 }
 
 /// The instant a token's expiry field names, if it is still ahead of `now`.

@@ -527,7 +527,9 @@ async fn a_browser_walks_the_pages_in_chromium() {
     let base = format!("http://127.0.0.1:{port}");
     let env = TestEnv::new(ConfigParts::default());
     // The seed's province, every department the notice names; sent at once, at any hour.
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/examples/nam-dinh.toml")).unwrap();
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/examples/nam-dinh.toml"))
+            .unwrap();
     let store = env.path("data/nhacviec.db");
     let mut config = example
         .replace("url = \"sqlite://data/nam-dinh.db\"", &format!("url = \"sqlite://{}\"", store.display()))
@@ -562,7 +564,10 @@ async fn a_browser_walks_the_pages_in_chromium() {
     let seed = env.path("seed.pdf");
     let made = std::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/make_document.py"))
-        .args(["pdf", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/00-nam-dinh-2021-09-21.txt")])
+        .args([
+            "pdf",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/00-nam-dinh-2021-09-21.txt"),
+        ])
         .arg(&seed)
         .status()
         .unwrap();
@@ -581,7 +586,10 @@ async fn a_browser_walks_the_pages_in_chromium() {
         .env("NHACVIEC_EXTEND_TO", days_from_today(75).to_string())
         .env("CHROMIUM", &chromium)
         .output();
-    let output = tokio::time::timeout(Duration::from_secs(240), output).await.expect("the walk ends within 4 minutes").unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(240), output)
+        .await
+        .expect("the walk ends within 4 minutes")
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
     assert!(
@@ -590,19 +598,30 @@ async fn a_browser_walks_the_pages_in_chromium() {
         String::from_utf8_lossy(&output.stderr),
         daemon.log()
     );
-    let result: Value = stdout.lines().find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v.get("dated").is_some())).unwrap();
+    let result: Value = stdout
+        .lines()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok().filter(|v| v.get("dated").is_some()))
+        .unwrap();
     // The seed notice gives three of its tasks a date.
     assert_eq!(result["dated"], 3, "{result}");
     assert!(result["tasks"].as_i64().unwrap() >= 3, "{result}");
     // The corrected finding was applied as corrected.
     let directive = result["directive"].as_i64().unwrap();
     let tasks = env.json(&["task", "list", "--directive", &directive.to_string()]);
-    let corrected = tasks.as_array().unwrap().iter().find(|t| t["summary"] == result["corrected"]["summary"]).expect("the corrected task");
+    let corrected = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["summary"] == result["corrected"]["summary"])
+        .expect("the corrected task");
     assert_eq!(corrected["lead"], result["corrected"]["lead"]);
     for name in ["sign-in-head", "desk", "task", "board", "extensions", "review", "list"] {
         for width in ["phone", "desktop"] {
             let path = format!("{screenshots}/{name}-{width}.png");
-            assert!(std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false), "no screenshot {path}");
+            assert!(
+                std::fs::metadata(&path).map(|m| m.len() > 1000).unwrap_or(false),
+                "no screenshot {path}"
+            );
         }
     }
 }

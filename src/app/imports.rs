@@ -201,7 +201,10 @@ pub fn intake(
     };
     let encoding = Some(proposal.encoding.to_owned());
     if !sure.contains(&true) {
-        return Intake { apply: None, draft: Some(DraftContent { directive: all, findings, encoding, text: None }) };
+        return Intake {
+            apply: None,
+            draft: Some(DraftContent { directive: all, findings, encoding, text: None }),
+        };
     }
     let pick = |keep: bool| {
         let tasks: Vec<TaskFields> =
@@ -212,8 +215,12 @@ pub fn intake(
         input::directive(pick(true), "document.", &settings.departments, &settings.calendar.calendar).ok();
     let waiting: Vec<Finding> =
         findings.into_iter().zip(&sure).filter(|(_, s)| !**s).map(|(f, _)| f).collect();
-    let draft =
-        (!waiting.is_empty()).then(|| DraftContent { directive: pick(false), findings: waiting, encoding, text: None });
+    let draft = (!waiting.is_empty()).then(|| DraftContent {
+        directive: pick(false),
+        findings: waiting,
+        encoding,
+        text: None,
+    });
     Intake { apply, draft }
 }
 
@@ -230,6 +237,9 @@ pub fn intake_fields(
         Intake { apply: Some(directive), draft: None }
     } else {
         let findings = vec![Finding::default(); fields.tasks.len()];
-        Intake { apply: None, draft: Some(DraftContent { directive: fields, findings, encoding: None, text: None }) }
+        Intake {
+            apply: None,
+            draft: Some(DraftContent { directive: fields, findings, encoding: None, text: None }),
+        }
     })
 }

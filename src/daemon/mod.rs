@@ -421,12 +421,15 @@ impl Daemon {
         Ok(())
     }
 
-    /// The daily housekeeping: API idempotency keys older than a month go, and finished
-    /// reminders older than `store.keep_sent`, a batch at a time so that no transaction
-    /// holds the outbox long, and at most `PRUNE_BATCHES` a day so that a first run over
-    /// years of history does not hold up the loop (the rest goes on the next days).
+    /// The daily housekeeping: API idempotency keys older than a month go, and the sign-in
+    /// links used more than a day ago (each expired long before); and finished reminders
+    /// older than `store.keep_sent`, a batch at a time so that no transaction holds the
+    /// outbox long, and at most `PRUNE_BATCHES` a day so that a first run over years of
+    /// history does not hold up the loop (the rest goes on the next days).
     async fn housekeeping(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.store.forget_keys_before(now - crate::store::KEYS_KEPT_FOR).await?;
+        // A sign-in link works for a day at most (`pages.sign_in_valid_for`).
+        self.store.forget_sign_ins_before(now - chrono::Duration::days(2)).await?;
         let Some(kept) = self.settings.store.keep_sent.and_then(|k| chrono::Duration::from_std(k).ok())
         else {
             return Ok(());

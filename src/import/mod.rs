@@ -60,7 +60,10 @@ pub fn read(bytes: &[u8], setting: &Setting) -> Result<(Proposal, decode::Encodi
 
 /// As `read`, with the document's text as it was read, for a person to check the
 /// proposal against.
-pub fn read_with_text(bytes: &[u8], setting: &Setting) -> Result<(Proposal, decode::Decoded), decode::DecodeError> {
+pub fn read_with_text(
+    bytes: &[u8],
+    setting: &Setting,
+) -> Result<(Proposal, decode::Decoded), decode::DecodeError> {
     let decoded = decode::document(bytes)?;
     let mut proposal = propose(&decoded.text, setting);
     proposal.encoding = decoded.encoding.as_str();

@@ -396,6 +396,7 @@ queries! {
     #[allow(clippy::too_many_arguments)]
     pub async fn update_task(&self, id: TaskId, task: &TaskText, deadline: Option<NaiveDate>, moves: &[(DepartmentCode, Role)], keep: &[(DepartmentCode, Role)], next_reminder_at: Option<DateTime<Utc>>, actor: &str, now: DateTime<Utc>) -> Result<()>;
     pub async fn directives(&self) -> Result<Vec<(Directive, i64)>>;
+    pub async fn recent_directives(&self, limit: u32) -> Result<Vec<Directive>>;
     pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>>;
     /// Replaces a directive's number, title and issuer, and notes it in the history of
     /// each of its tasks. Its date stays: relative deadlines were counted from it.

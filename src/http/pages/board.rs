@@ -26,6 +26,9 @@ use crate::plan::Policy;
 use crate::store::BoardFilter;
 use crate::summary::Figures;
 
+/// Directives the board's filter offers: the newest.
+const DIRECTIVES_LISTED: u32 = 300;
+
 /// Tasks on one page of a list.
 const PAGE: u32 = 100;
 /// The most tasks a list's export holds.
@@ -114,8 +117,22 @@ fn office_only(state: &AppState, visitor: &Visitor) -> Option<Response> {
     })
 }
 
-fn bad_filter(state: &AppState, visitor: &Visitor, problem: String) -> Response {
-    message(state, StatusCode::BAD_REQUEST, Some(visitor), "Bộ lọc không hợp lệ", &problem)
+/// What every page of the board starts with: the office only, the running settings and
+/// policy, the filters checked.
+fn opened(
+    state: &AppState,
+    visitor: &Visitor,
+    filters: &Filters,
+) -> Result<(Arc<Settings>, Policy, Checked), super::Refusal> {
+    if let Some(refused) = office_only(state, visitor) {
+        return Err(Box::new(refused));
+    }
+    let settings = state.settings();
+    let policy = Policy::from_settings(&settings);
+    let checked = check(filters, &settings, &policy).map_err(|problem| {
+        Box::new(message(state, StatusCode::BAD_REQUEST, Some(visitor), "Bộ lọc không hợp lệ", &problem))
+    })?;
+    Ok((settings, policy, checked))
 }
 
 #[derive(Debug, Serialize)]
@@ -267,19 +284,21 @@ async fn board_page(
     visitor: Visitor,
     axum::extract::Query(filters): axum::extract::Query<Filters>,
 ) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
-        return refused;
-    }
-    let settings = state.settings();
-    let policy = Policy::from_settings(&settings);
-    let checked = match check(&filters, &settings, &policy) {
-        Ok(checked) => checked,
-        Err(problem) => return bad_filter(&state, &visitor, problem),
+    let (settings, policy, checked) = match opened(&state, &visitor, &filters) {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
     let store = state.store();
     let read = async {
         let figures = board::figures(store, &policy, &checked.filter, checked.today).await?;
-        let directives = store.directives().await?;
+        // The newest directives to filter by, and the one chosen, however old.
+        let mut directives = store.recent_directives(DIRECTIVES_LISTED).await?;
+        if let Some(chosen) = checked.filter.directive
+            && !directives.iter().any(|d| d.id == chosen)
+            && let Some(directive) = store.directive(chosen).await?
+        {
+            directives.push(directive);
+        }
         let pending = store.pending_extensions(1_000).await?;
         Ok::<_, crate::store::StoreError>((figures, directives, pending.len()))
     };
@@ -295,11 +314,8 @@ async fn board_page(
         .iter()
         .map(|d| minijinja::context! { code => d.code.to_string(), name => d.name.clone() })
         .collect();
-    let directives: Vec<_> = directives
-        .iter()
-        .rev()
-        .map(|(d, _)| minijinja::context! { id => d.id.0, label => d.citation() })
-        .collect();
+    let directives: Vec<_> =
+        directives.iter().map(|d| minijinja::context! { id => d.id.0, label => d.citation() }).collect();
     let figure_links: Vec<_> = Figure::ALL
         .iter()
         .map(|f| minijinja::context! { id => f.as_str(), label => f.vietnamese() })
@@ -368,16 +384,11 @@ async fn board_export(
     Path(format): Path<String>,
     axum::extract::Query(filters): axum::extract::Query<Filters>,
 ) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
-        return refused;
-    }
-    let Some(format) = format_of(&format) else { return super::not_found(&state, Some(&visitor)) };
-    let settings = state.settings();
-    let policy = Policy::from_settings(&settings);
-    let checked = match check(&filters, &settings, &policy) {
-        Ok(checked) => checked,
-        Err(problem) => return bad_filter(&state, &visitor, problem),
+    let (settings, policy, checked) = match opened(&state, &visitor, &filters) {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
+    let Some(format) = format_of(&format) else { return super::not_found(&state, Some(&visitor)) };
     match board::figures(state.store(), &policy, &checked.filter, checked.today).await {
         Ok(figures) => {
             let sheet = crate::app::views::summary_sheet(checked.today, &figures, &settings.departments);
@@ -397,14 +408,9 @@ async fn list_page(
     visitor: Visitor,
     axum::extract::Query(filters): axum::extract::Query<Filters>,
 ) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
-        return refused;
-    }
-    let settings = state.settings();
-    let policy = Policy::from_settings(&settings);
-    let checked = match check(&filters, &settings, &policy) {
-        Ok(checked) => checked,
-        Err(problem) => return bad_filter(&state, &visitor, problem),
+    let (settings, policy, checked) = match opened(&state, &visitor, &filters) {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
     let figure = figure_of(&checked);
     let store = state.store();
@@ -450,16 +456,11 @@ async fn list_export(
     Path(format): Path<String>,
     axum::extract::Query(filters): axum::extract::Query<Filters>,
 ) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
-        return refused;
-    }
-    let Some(format) = format_of(&format) else { return super::not_found(&state, Some(&visitor)) };
-    let settings = state.settings();
-    let policy = Policy::from_settings(&settings);
-    let checked = match check(&filters, &settings, &policy) {
-        Ok(checked) => checked,
-        Err(problem) => return bad_filter(&state, &visitor, problem),
+    let (settings, policy, checked) = match opened(&state, &visitor, &filters) {
+        Ok(opened) => opened,
+        Err(refused) => return *refused,
     };
+    let Some(format) = format_of(&format) else { return super::not_found(&state, Some(&visitor)) };
     let figure = figure_of(&checked);
     let store = state.store();
     let read = async {

@@ -84,6 +84,19 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .merge(extensions::routes())
         .merge(review::routes())
         .layer(axum::middleware::map_response(secure_headers))
+        .layer(axum::middleware::from_fn(server_timing))
+}
+
+/// How long the server took over a page, as `Server-Timing: app;dur=MS`: what the
+/// browser's tools and the pages' benchmark show.
+async fn server_timing(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={took:.2}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

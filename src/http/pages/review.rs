@@ -34,7 +34,13 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 
 fn office_only(state: &AppState, visitor: &Visitor) -> Option<Response> {
     (visitor.person.role < PersonRole::Office).then(|| {
-        message(state, StatusCode::FORBIDDEN, Some(visitor), "Không có quyền", "Nhập văn bản do Văn phòng thực hiện.")
+        message(
+            state,
+            StatusCode::FORBIDDEN,
+            Some(visitor),
+            "Không có quyền",
+            "Nhập văn bản do Văn phòng thực hiện.",
+        )
     })
 }
 
@@ -96,7 +102,14 @@ async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: R
     }
     let mut form = match Multipart::from_request(request, &state).await {
         Ok(form) => form,
-        Err(error) => return refused(&state, &visitor, StatusCode::BAD_REQUEST, &format!("Biểu mẫu không đọc được: {error}.")),
+        Err(error) => {
+            return refused(
+                &state,
+                &visitor,
+                StatusCode::BAD_REQUEST,
+                &format!("Biểu mẫu không đọc được: {error}."),
+            );
+        }
     };
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut document: Option<(Vec<u8>, String)> = None;
@@ -105,7 +118,12 @@ async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: R
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(error) => {
-                return refused(&state, &visitor, error.status(), &format!("Biểu mẫu không đọc được: {}.", error.body_text()));
+                return refused(
+                    &state,
+                    &visitor,
+                    error.status(),
+                    &format!("Biểu mẫu không đọc được: {}.", error.body_text()),
+                );
             }
         };
         let name = field.name().unwrap_or("").to_owned();
@@ -113,7 +131,12 @@ async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: R
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
             Err(error) => {
-                return refused(&state, &visitor, error.status(), &format!("Tệp không đọc được: {}.", error.body_text()));
+                return refused(
+                    &state,
+                    &visitor,
+                    error.status(),
+                    &format!("Tệp không đọc được: {}.", error.body_text()),
+                );
             }
         };
         match (name.as_str(), file_name) {
@@ -132,17 +155,29 @@ async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: R
         (Some(document), _) => document,
         (None, Some(text)) => (text.as_bytes().to_vec(), "văn bản dán vào".to_owned()),
         (None, None) => {
-            return refused(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, "Chọn một tệp PDF, DOCX hoặc văn bản, hoặc dán nội dung văn bản.");
+            return refused(
+                &state,
+                &visitor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Chọn một tệp PDF, DOCX hoặc văn bản, hoặc dán nội dung văn bản.",
+            );
         }
     };
     if bytes.len() > import::MAX_DOCUMENT_BYTES {
-        return refused(&state, &visitor, StatusCode::PAYLOAD_TOO_LARGE, "Tệp lớn quá: văn bản chỉ đạo không lớn đến vậy.");
+        return refused(
+            &state,
+            &visitor,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Tệp lớn quá: văn bản chỉ đạo không lớn đến vậy.",
+        );
     }
     let settings = state.settings();
     let setting = Setting { departments: &settings.departments, calendar: &settings.calendar.calendar };
     let (proposal, decoded) = match import::read_with_text(&bytes, &setting) {
         Ok(read) => read,
-        Err(error) => return refused(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &format!("{name}: {error}")),
+        Err(error) => {
+            return refused(&state, &visitor, StatusCode::UNPROCESSABLE_ENTITY, &format!("{name}: {error}"));
+        }
     };
     if proposal.tasks.is_empty() {
         return refused(
@@ -212,7 +247,12 @@ fn period_name(period: Option<Period>) -> &'static str {
     }
 }
 
-fn rows(content: &DraftContent, settings: &Settings, problems: &HashMap<usize, Vec<String>>, kept: Option<&[bool]>) -> Vec<TaskRow> {
+fn rows(
+    content: &DraftContent,
+    settings: &Settings,
+    problems: &HashMap<usize, Vec<String>>,
+    kept: Option<&[bool]>,
+) -> Vec<TaskRow> {
     let mut rows: Vec<TaskRow> = content
         .directive
         .tasks
@@ -221,7 +261,9 @@ fn rows(content: &DraftContent, settings: &Settings, problems: &HashMap<usize, V
         .map(|(index, task)| {
             let finding = content.findings.get(index).cloned().unwrap_or_default();
             let lead = task.lead.clone().unwrap_or_default();
-            let known = crate::domain::DepartmentCode::parse(&lead).ok().filter(|c| settings.departments.get(c).is_some());
+            let known = crate::domain::DepartmentCode::parse(&lead)
+                .ok()
+                .filter(|c| settings.departments.get(c).is_some());
             let found: Vec<String> = problems.get(&index).cloned().unwrap_or_default();
             let flags: Vec<&'static str> = finding.flags.iter().map(|f| flag_words(f)).collect();
             TaskRow {
@@ -270,24 +312,35 @@ fn document_lines(text: &str, rows: &[TaskRow]) -> Vec<minijinja::Value> {
 
 /// What the checks find wrong with the tasks kept, each on its task's row (by its index in
 /// the draft), the rest about the directive itself.
-fn problems(content: &DraftContent, settings: &Settings, kept: &[bool]) -> (HashMap<usize, Vec<String>>, Vec<String>) {
-    let indices: Vec<usize> = (0..content.directive.tasks.len()).filter(|i| kept.get(*i).copied().unwrap_or(true)).collect();
+fn problems(
+    content: &DraftContent,
+    settings: &Settings,
+    kept: &[bool],
+) -> (HashMap<usize, Vec<String>>, Vec<String>) {
+    let indices: Vec<usize> =
+        (0..content.directive.tasks.len()).filter(|i| kept.get(*i).copied().unwrap_or(true)).collect();
     let fields = DirectiveFields {
         tasks: indices.iter().map(|i| content.directive.tasks[*i].clone()).collect(),
         ..content.directive.clone()
     };
     let mut by_task: HashMap<usize, Vec<String>> = HashMap::new();
     let mut header = Vec::new();
-    let found = crate::app::input::directive(fields, "", &settings.departments, &settings.calendar.calendar).err().unwrap_or_default();
+    let found = crate::app::input::directive(fields, "", &settings.departments, &settings.calendar.calendar)
+        .err()
+        .unwrap_or_default();
     for problem in found {
         // "tasks[2].lead" is the third task kept.
-        let task = problem
-            .field
-            .strip_prefix("tasks[")
-            .and_then(|rest| rest.split_once(']'))
-            .and_then(|(n, rest)| Some((*indices.get(n.parse::<usize>().ok()?)?, rest.trim_start_matches('.').to_owned())));
+        let task = problem.field.strip_prefix("tasks[").and_then(|rest| rest.split_once(']')).and_then(
+            |(n, rest)| {
+                Some((*indices.get(n.parse::<usize>().ok()?)?, rest.trim_start_matches('.').to_owned()))
+            },
+        );
         match task {
-            Some((index, field)) => by_task.entry(index).or_default().push(format!("{}: {}", field_words(&field), problem.message)),
+            Some((index, field)) => by_task.entry(index).or_default().push(format!(
+                "{}: {}",
+                field_words(&field),
+                problem.message
+            )),
             None => header.push(format!("{}: {}", field_words(&problem.field), problem.message)),
         }
     }
@@ -371,14 +424,19 @@ async fn draft_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(i
     };
     let decided = (draft.state != DraftState::Waiting).then(|| match draft.state {
         DraftState::Accepted => "Bản nháp này đã được áp dụng.".to_owned(),
-        _ => format!("Bản nháp này đã bị loại{}.", draft.reason.map(|r| format!(": {r}")).unwrap_or_default()),
+        _ => {
+            format!("Bản nháp này đã bị loại{}.", draft.reason.map(|r| format!(": {r}")).unwrap_or_default())
+        }
     });
     render_draft(&state, &visitor, id, StatusCode::OK, &content, None, None, decided).await
 }
 
 /// The draft's fields with the person's corrections: the header, and for each task kept
 /// its lead, coordinating, deadline, phrase and recurrence; which tasks were kept.
-fn corrected(content: &DraftContent, form: &HashMap<String, String>) -> Result<(DirectiveFields, Vec<bool>), String> {
+fn corrected(
+    content: &DraftContent,
+    form: &HashMap<String, String>,
+) -> Result<(DirectiveFields, Vec<bool>), String> {
     let text = |key: &str| form.get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let mut fields = content.directive.clone();
     fields.number = text("number");
@@ -386,7 +444,8 @@ fn corrected(content: &DraftContent, form: &HashMap<String, String>) -> Result<(
     fields.issuer = text("issuer");
     fields.issued_on = match text("issued_on") {
         Some(date) => Some(
-            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| format!("Ngày văn bản: '{date}' không phải một ngày"))?,
+            chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map_err(|_| format!("Ngày văn bản: '{date}' không phải một ngày"))?,
         ),
         None => None,
     };
@@ -396,12 +455,16 @@ fn corrected(content: &DraftContent, form: &HashMap<String, String>) -> Result<(
         task.summary = text(&format!("t{i}_summary"));
         task.lead = text(&format!("t{i}_lead"));
         task.coordinating = text(&format!("t{i}_coordinating"))
-            .map(|c| c.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|c| {
+                c.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            })
             .unwrap_or_default();
         task.deadline = text(&format!("t{i}_deadline"));
         task.deadline_phrase = text(&format!("t{i}_phrase"));
         let number = |key: String| -> Result<Option<u32>, String> {
-            text(&key).map(|n| n.parse::<u32>().map_err(|_| format!("Nhiệm vụ {}: '{n}' không phải một số", i + 1))).transpose()
+            text(&key)
+                .map(|n| n.parse::<u32>().map_err(|_| format!("Nhiệm vụ {}: '{n}' không phải một số", i + 1)))
+                .transpose()
         };
         let every = match text(&format!("t{i}_every")).as_deref() {
             None => None,
@@ -415,7 +478,11 @@ fn corrected(content: &DraftContent, form: &HashMap<String, String>) -> Result<(
         task.recurrence = match every {
             None => None,
             Some(every) => {
-                let recurrence = Recurrence { every, day: number(format!("t{i}_day"))?, month: number(format!("t{i}_month"))? };
+                let recurrence = Recurrence {
+                    every,
+                    day: number(format!("t{i}_day"))?,
+                    month: number(format!("t{i}_month"))?,
+                };
                 Some(recurrence.check().map_err(|e| format!("Nhiệm vụ {}: {e}", i + 1))?)
             }
         };
@@ -424,7 +491,12 @@ fn corrected(content: &DraftContent, form: &HashMap<String, String>) -> Result<(
 }
 
 /// `POST /imports/drafts/{id}`: save the corrections, apply them, or reject the draft.
-async fn save(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>, body: axum::body::Bytes) -> Response {
+async fn save(
+    State(state): State<Arc<AppState>>,
+    visitor: Visitor,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Response {
     if let Some(refused) = office_only(&state, &visitor) {
         return refused;
     }
@@ -453,7 +525,17 @@ async fn save(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Pa
     let (fields, kept) = match corrected(&content, &form) {
         Ok(corrected) => corrected,
         Err(problem) => {
-            return render_draft(&state, &visitor, id, StatusCode::UNPROCESSABLE_ENTITY, &content, Some(problem), None, None).await;
+            return render_draft(
+                &state,
+                &visitor,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &content,
+                Some(problem),
+                None,
+                None,
+            )
+            .await;
         }
     };
     content.directive = fields.clone();
@@ -465,7 +547,10 @@ async fn save(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Pa
     }
     // Apply the tasks kept, through the checks every directive goes through.
     let indices: Vec<usize> = kept.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect();
-    let applied = DirectiveFields { tasks: indices.iter().map(|i| fields.tasks[*i].clone()).collect(), ..fields.clone() };
+    let applied = DirectiveFields {
+        tasks: indices.iter().map(|i| fields.tasks[*i].clone()).collect(),
+        ..fields.clone()
+    };
     match changes.accept_draft(id, Some(applied)).await {
         Ok((directive, _)) => {
             state.changed();
@@ -477,7 +562,17 @@ async fn save(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Pa
             if let Err(error) = state.store().update_draft(id, &content.to_json()).await {
                 return store_failed(&state, Some(&visitor), error);
             }
-            render_draft(&state, &visitor, id, StatusCode::UNPROCESSABLE_ENTITY, &content, None, Some(&kept), None).await
+            render_draft(
+                &state,
+                &visitor,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &content,
+                None,
+                Some(&kept),
+                None,
+            )
+            .await
         }
         Err(error) => draft_refused(&state, &visitor, error),
     }
@@ -490,7 +585,10 @@ fn draft_refused(state: &AppState, visitor: &Visitor, error: DraftError) -> Resp
             StatusCode::CONFLICT,
             Some(visitor),
             "Bản nháp đã được xử lý",
-            &format!("Bản nháp này đã {} trước đây.", if decided == "accepted" { "được áp dụng" } else { "bị loại" }),
+            &format!(
+                "Bản nháp này đã {} trước đây.",
+                if decided == "accepted" { "được áp dụng" } else { "bị loại" }
+            ),
         ),
         DraftError::Change(ChangeError::NotFound { .. }) => super::not_found(state, Some(visitor)),
         other => store_failed(state, Some(visitor), other),

@@ -258,6 +258,28 @@ async fn task_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id
     super::render(&state, StatusCode::OK, "task.html", Some(&visitor), context)
 }
 
+/// An action's form, its token checked, and its task, if the visitor may see it.
+async fn form_and_task<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    visitor: &Visitor,
+    id: i64,
+    body: &[u8],
+) -> Result<(T, TaskRecord), Response> {
+    let form = checked_form(state, visitor, body).map_err(|refused| *refused)?;
+    Ok((form, visible_task(state, visitor, id).await?))
+}
+
+/// What an action answers: the task's page when it was done, the reason when not.
+fn after_change<T>(state: &AppState, visitor: &Visitor, id: i64, result: Result<T, ChangeError>) -> Response {
+    match result {
+        Ok(_) => {
+            state.changed();
+            back_to(id)
+        }
+        Err(error) => change_refused(state, visitor, error),
+    }
+}
+
 /// After an action: back to the task's page, which shows its result.
 fn back_to(id: i64) -> Response {
     Redirect::to(&format!("/tasks/{id}")).into_response()
@@ -322,11 +344,8 @@ async fn acknowledge(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(refused) = checked_form::<super::FormToken>(&state, &visitor, &body) {
-        return *refused;
-    }
-    let record = match visible_task(&state, &visitor, id).await {
-        Ok(record) => record,
+    let (_, record): (super::FormToken, TaskRecord) = match form_and_task(&state, &visitor, id, &body).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     let settings = state.settings();
@@ -344,13 +363,8 @@ async fn acknowledge(
         );
     };
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
-    match changes.acknowledge(record.task.id, &visitor.person.department, kind, deadline, None).await {
-        Ok(()) => {
-            state.changed();
-            back_to(id)
-        }
-        Err(error) => change_refused(&state, &visitor, error),
-    }
+    let done = changes.acknowledge(record.task.id, &visitor.person.department, kind, deadline, None).await;
+    after_change(&state, &visitor, id, done)
 }
 
 #[derive(Deserialize)]
@@ -365,12 +379,8 @@ async fn report_done(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Response {
-    let form: DoneForm = match checked_form(&state, &visitor, &body) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
-    };
-    let record = match visible_task(&state, &visitor, id).await {
-        Ok(record) => record,
+    let (form, record): (DoneForm, TaskRecord) = match form_and_task(&state, &visitor, id, &body).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     if record.task.lead != visitor.person.department && visitor.person.role < PersonRole::Office {
@@ -387,13 +397,7 @@ async fn report_done(
     };
     let settings = state.settings();
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
-    match changes.mark_done(record.task.id, DoneInput { on: None, note }).await {
-        Ok(_) => {
-            state.changed();
-            back_to(id)
-        }
-        Err(error) => change_refused(&state, &visitor, error),
-    }
+    after_change(&state, &visitor, id, changes.mark_done(record.task.id, DoneInput { on: None, note }).await)
 }
 
 #[derive(Deserialize)]
@@ -408,12 +412,8 @@ async fn request_extension(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Response {
-    let form: ExtensionForm = match checked_form(&state, &visitor, &body) {
-        Ok(form) => form,
-        Err(refused) => return *refused,
-    };
-    let record = match visible_task(&state, &visitor, id).await {
-        Ok(record) => record,
+    let (form, record): (ExtensionForm, TaskRecord) = match form_and_task(&state, &visitor, id, &body).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     if visitor.person.role != PersonRole::Department {
@@ -432,13 +432,12 @@ async fn request_extension(
     let settings = state.settings();
     let changes = Changes::new(state.store(), &settings, Actor::page(&visitor.person.email));
     let reason: String = form.reason.unwrap_or_default().chars().take(2000).collect();
-    match changes.request_extension(record.task.id, &visitor.person.department, to, &reason).await {
-        Ok(_) => {
-            state.changed();
-            back_to(id)
-        }
-        Err(error) => change_refused(&state, &visitor, error),
-    }
+    after_change(
+        &state,
+        &visitor,
+        id,
+        changes.request_extension(record.task.id, &visitor.person.department, to, &reason).await,
+    )
 }
 
 async fn directive_page(

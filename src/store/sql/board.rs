@@ -35,34 +35,38 @@ fn push_filtered(query: &mut QueryBuilder<Db>, filter: &BoardFilter) {
     }
 }
 
-/// The board's count query, after `prefix` (`EXPLAIN ` in the tests).
-pub(in crate::store) fn board_counts_query(
+/// The board's count queries, each after `prefix` (`EXPLAIN ` in the tests): tasks by lead
+/// and status; open ones written due before `overdue_before`; open ones due from then to
+/// `soon_until`; done ones done after their written deadline, with the range of those
+/// deadlines. Each is a count over a range of `tasks_board` (or of the filter's index), so
+/// that no expression is evaluated for every task.
+pub(in crate::store) fn board_count_queries(
     prefix: &str,
     filter: &BoardFilter,
     dates: BoardDates,
-) -> QueryBuilder<Db> {
-    let mut query: QueryBuilder<Db> = QueryBuilder::new(prefix);
-    query.push(
-        "SELECT t.lead, \
-         SUM(CASE WHEN t.status = 'open' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN t.status = 'open' AND t.deadline < ",
-    );
-    query
+) -> [QueryBuilder<Db>; 4] {
+    let query = |select: &str| {
+        let mut query: QueryBuilder<Db> = QueryBuilder::new(prefix);
+        query.push(select);
+        push_filtered(&mut query, filter);
+        query
+    };
+    let mut by_status = query("SELECT t.lead, t.status, COUNT(*), NULL, NULL");
+    by_status.push(" GROUP BY t.lead, t.status");
+    let mut overdue = query("SELECT t.lead, 'overdue', COUNT(*), NULL, NULL");
+    overdue
+        .push(" AND t.status = 'open' AND t.deadline < ")
         .push_bind(dates.overdue_before)
-        .push(" THEN 1 ELSE 0 END), SUM(CASE WHEN t.status = 'open' AND t.deadline >= ")
+        .push(" GROUP BY t.lead");
+    let mut soon = query("SELECT t.lead, 'soon', COUNT(*), NULL, NULL");
+    soon.push(" AND t.status = 'open' AND t.deadline >= ")
         .push_bind(dates.overdue_before)
         .push(" AND t.deadline <= ")
         .push_bind(dates.soon_until)
-        .push(
-            " THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.status = 'done' THEN 1 ELSE 0 END), \
-             SUM(CASE WHEN t.status = 'done' AND t.done_on > t.deadline THEN 1 ELSE 0 END), \
-             MIN(CASE WHEN t.status = 'done' AND t.done_on > t.deadline THEN t.deadline END), \
-             MAX(CASE WHEN t.status = 'done' AND t.done_on > t.deadline THEN t.deadline END)",
-        );
-    push_filtered(&mut query, filter);
-    query.push(" GROUP BY t.lead ORDER BY t.lead");
-    query
+        .push(" GROUP BY t.lead");
+    let mut after = query("SELECT t.lead, 'after', COUNT(*), MIN(t.deadline), MAX(t.deadline)");
+    after.push(" AND t.status = 'done' AND t.done_on > t.deadline GROUP BY t.lead");
+    [by_status, overdue, soon, after]
 }
 
 /// The list query of a board count, a page after `after`, after `prefix`.
@@ -108,30 +112,43 @@ pub(in crate::store) fn board_list_query(
     query
 }
 
-type CountsRow = (String, i64, i64, i64, i64, i64, Option<NaiveDate>, Option<NaiveDate>);
+type CountsRow = (String, String, i64, Option<NaiveDate>, Option<NaiveDate>);
 
 impl Backend {
     /// The board's counts per lead department, and the range of deadlines of tasks done
-    /// after their written deadline (those the caller checks against the days off).
+    /// after their written deadline (those the caller checks against the days off). The
+    /// queries are read in one transaction: one snapshot on SQLite.
     pub async fn board_counts(
         &self,
         filter: &BoardFilter,
         dates: BoardDates,
     ) -> Result<(Vec<LeadCounts>, Option<(NaiveDate, NaiveDate)>)> {
-        let rows: Vec<CountsRow> =
-            board_counts_query("", filter, dates).build_query_as().fetch_all(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        let mut by_lead: std::collections::BTreeMap<String, LeadCounts> = std::collections::BTreeMap::new();
         let mut range: Option<(NaiveDate, NaiveDate)> = None;
-        let mut counts = Vec::with_capacity(rows.len());
-        for (lead, open, open_overdue, open_soon, done, done_after_deadline, first, last) in rows {
-            if let (Some(first), Some(last)) = (first, last) {
-                range = Some(match range {
-                    Some((a, b)) => (a.min(first), b.max(last)),
-                    None => (first, last),
-                });
+        for mut query in board_count_queries("", filter, dates) {
+            let rows: Vec<CountsRow> = query.build_query_as().fetch_all(&mut *tx).await?;
+            for (lead, what, count, first, last) in rows {
+                let counts = by_lead
+                    .entry(lead.clone())
+                    .or_insert_with(|| LeadCounts { lead, ..LeadCounts::default() });
+                match what.as_str() {
+                    "open" => counts.open = count,
+                    "done" => counts.done = count,
+                    "overdue" => counts.open_overdue = count,
+                    "soon" => counts.open_soon = count,
+                    _ => counts.done_after_deadline = count,
+                }
+                if let (Some(first), Some(last)) = (first, last) {
+                    range = Some(match range {
+                        Some((a, b)) => (a.min(first), b.max(last)),
+                        None => (first, last),
+                    });
+                }
             }
-            counts.push(LeadCounts { lead, open, open_overdue, open_soon, done, done_after_deadline });
         }
-        Ok((counts, range))
+        tx.commit().await?;
+        Ok((by_lead.into_values().collect(), range))
     }
 
     /// Tasks the filter takes that were done after a deadline among `deadlines`: counts by

@@ -325,7 +325,13 @@ impl Backend {
     }
 
     /// A draft made by a person (a document uploaded on the import page), waiting.
-    pub async fn add_draft(&self, source: &str, label: &str, content: &str, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn add_draft(
+        &self,
+        source: &str,
+        label: &str,
+        content: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO drafts (source, label, content, state, created_at) VALUES ($1, $2, $3, 'waiting', $4) RETURNING id",
         )
@@ -341,7 +347,11 @@ impl Backend {
     pub async fn update_draft(&self, id: i64, content: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         waiting(&mut tx, id).await?;
-        sqlx::query("UPDATE drafts SET content = $1 WHERE id = $2").bind(content).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE drafts SET content = $1 WHERE id = $2")
+            .bind(content)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

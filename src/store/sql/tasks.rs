@@ -152,6 +152,22 @@ impl Backend {
             .collect())
     }
 
+    /// The `limit` directives issued last, newest first, without their tasks' count.
+    pub async fn recent_directives(&self, limit: u32) -> Result<Vec<Directive>> {
+        let rows: Vec<(i64, Option<String>, String, String, NaiveDate)> = sqlx::query_as(
+            "SELECT id, number, title, issuer, issued_on FROM directives ORDER BY issued_on DESC, id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, number, title, issuer, issued_on)| {
+                DirectiveRow { id, number, title, issuer, issued_on }.into()
+            })
+            .collect())
+    }
+
     pub async fn directive(&self, id: DirectiveId) -> Result<Option<Directive>> {
         let row: Option<DirectiveRow> =
             sqlx::query_as("SELECT id, number, title, issuer, issued_on FROM directives WHERE id = $1")
