@@ -90,6 +90,13 @@ CREATE TABLE used_sign_ins (
 -- What the follow-up board counts: every task by its lead, status and dates, read from the
 -- index alone.
 CREATE INDEX tasks_board ON tasks (lead, status, deadline, done_on);
+-- The tasks done after a deadline that fell on a day off: on time if done by the day it
+-- moved to.
+CREATE INDEX tasks_done ON tasks (deadline, done_on, lead) WHERE status = 'done';
+-- The board's counts for one directive, or for the directives of a period, read from the
+-- index alone: it serves what the index on the directive alone served.
+CREATE INDEX tasks_directive_board ON tasks (directive_id, lead, status, deadline, done_on);
+DROP INDEX tasks_directive;
 -- The board's period: the directives issued between two days.
 CREATE INDEX directives_issued ON directives (issued_on);
 

@@ -472,6 +472,7 @@ async fn directive_page(
     let done = rows.iter().filter(|r| r.status == "done").count();
     let context = minijinja::context! {
         title => directive.citation(),
+        id => directive.id.0,
         directive => minijinja::context! {
             number => directive.number.clone(),
             title => directive.title.clone(),

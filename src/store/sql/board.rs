@@ -117,17 +117,23 @@ type CountsRow = (String, String, i64, Option<NaiveDate>, Option<NaiveDate>);
 impl Backend {
     /// The board's counts per lead department, and the range of deadlines of tasks done
     /// after their written deadline (those the caller checks against the days off). The
-    /// queries are read in one transaction: one snapshot on SQLite.
+    /// counts are read at once, not in one snapshot: a task changed meanwhile may be
+    /// counted as it was in one and as it is in another, until the page is shown again.
     pub async fn board_counts(
         &self,
         filter: &BoardFilter,
         dates: BoardDates,
     ) -> Result<(Vec<LeadCounts>, Option<(NaiveDate, NaiveDate)>)> {
-        let mut tx = self.pool.begin().await?;
+        // Each on a connection of its own, at once: four index ranges read side by side.
+        let queries = board_count_queries("", filter, dates);
+        let read = queries.into_iter().map(|mut query| async move {
+            let rows: Vec<CountsRow> = query.build_query_as().fetch_all(&self.pool).await?;
+            Ok::<_, sqlx::Error>(rows)
+        });
+        let read = futures_util::future::try_join_all(read).await?;
         let mut by_lead: std::collections::BTreeMap<String, LeadCounts> = std::collections::BTreeMap::new();
         let mut range: Option<(NaiveDate, NaiveDate)> = None;
-        for mut query in board_count_queries("", filter, dates) {
-            let rows: Vec<CountsRow> = query.build_query_as().fetch_all(&mut *tx).await?;
+        for rows in read {
             for (lead, what, count, first, last) in rows {
                 let counts = by_lead
                     .entry(lead.clone())
@@ -147,7 +153,6 @@ impl Backend {
                 }
             }
         }
-        tx.commit().await?;
         Ok((by_lead.into_values().collect(), range))
     }
 

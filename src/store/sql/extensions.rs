@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::notices::insert_notice;
-use super::tasks::insert_event;
+use super::tasks::{deadline_and_status, insert_event};
 use super::{Backend, Db};
 use crate::domain::{DepartmentCode, TaskId};
 use crate::outbox::NewNotice;
@@ -85,12 +85,7 @@ impl Backend {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let task: Option<(Option<NaiveDate>, String)> =
-            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
-                .bind(new.task_id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (deadline, status) = task.ok_or(StoreError::NoSuchTask(new.task_id.0))?;
+        let (deadline, status) = deadline_and_status(&mut tx, new.task_id).await?;
         if status != "open" {
             return Err(StoreError::TaskDone(new.task_id.0));
         }
@@ -143,12 +138,7 @@ impl Backend {
         if request.state != ExtensionState::Pending {
             return Err(StoreError::ExtensionDecided { id, state: request.state.as_str() });
         }
-        let task: Option<(Option<NaiveDate>, String)> =
-            sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
-                .bind(request.task_id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (deadline, status) = task.ok_or(StoreError::NoSuchTask(request.task_id.0))?;
+        let (deadline, status) = deadline_and_status(&mut tx, request.task_id).await?;
         let outlived = if status != "open" {
             Some("nhiệm vụ đã hoàn thành")
         } else if deadline != request.deadline {

@@ -400,6 +400,19 @@ pub(in crate::store) fn due_tasks_sql() -> String {
     )
 }
 
+/// A task's deadline and status, read inside a transaction.
+pub(super) async fn deadline_and_status(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    id: TaskId,
+) -> Result<(Option<NaiveDate>, String)> {
+    let found: Option<(Option<NaiveDate>, String)> =
+        sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    found.ok_or(StoreError::NoSuchTask(id.0))
+}
+
 /// Moves an open task's deadline inside a transaction: what waits for the old one is
 /// cancelled, the task is planned afresh from `next_reminder_at`.
 pub(super) async fn extend_in(
@@ -411,12 +424,7 @@ pub(super) async fn extend_in(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let old: Option<(Option<NaiveDate>, String)> =
-        sqlx::query_as("SELECT deadline, status FROM tasks WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (old, status) = old.ok_or(StoreError::NoSuchTask(id.0))?;
+    let (old, status) = deadline_and_status(tx, id).await?;
     if status != "open" {
         return Err(StoreError::TaskDone(id.0));
     }
