@@ -68,7 +68,7 @@ async fn fill(store: &Store, tasks: usize) -> anyhow::Result<(i64, i64)> {
         for t in 0..TASKS_PER_DIRECTIVE.min(tasks - d * TASKS_PER_DIRECTIVE) {
             let n = d * TASKS_PER_DIRECTIVE + t;
             // From two years ago to a year ahead; one in ten without a deadline.
-            let deadline = (n % 10 != 0)
+            let deadline = (!n.is_multiple_of(10))
                 .then(|| {
                     today
                         .checked_sub_days(Days::new(730))
@@ -84,7 +84,7 @@ async fn fill(store: &Store, tasks: usize) -> anyhow::Result<(i64, i64)> {
                 ),
                 details: None,
                 lead: code(n)?,
-                coordinating: if n % 5 == 0 { vec![code(n + 7)?] } else { vec![] },
+                coordinating: if n.is_multiple_of(5) { vec![code(n + 7)?] } else { vec![] },
                 deadline,
                 origin: None,
                 recurrence: None,
