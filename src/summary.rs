@@ -183,4 +183,49 @@ mod tests {
             Figures { open: 7, due_within_7_days: 2, overdue: 2, done_on_time: 3, done_late: 1 }
         );
     }
+
+    /// Every day of two years (Tết, Giỗ Tổ, the 30/4–1/5 and 2/9 holidays and their make-up
+    /// days among them), under the policy that moves deadlines off days off and the one
+    /// that keeps them: the boundaries split open tasks exactly as `Figures::add` does for
+    /// every deadline within three weeks either side.
+    #[test]
+    fn the_boundaries_split_deadlines_as_the_figures_do_on_every_day() {
+        let moving = policy();
+        let text = crate::config::DEFAULT_CONFIG
+            .replace("deadline_on_day_off = \"next_working_day\"", "deadline_on_day_off = \"keep\"");
+        let settings = crate::config::Settings::from_toml(&text, "keep", &[]).unwrap();
+        let keeping = Policy::new(settings.schedule, Calendar::vietnam(), chrono_tz::Asia::Ho_Chi_Minh);
+        for policy in [&moving, &keeping] {
+            let mut today = date(2025, 1, 1);
+            while today <= date(2026, 12, 31) {
+                let (overdue_before, soon_until) = open_boundaries(policy, today);
+                for offset in -21i64..=21 {
+                    let deadline = today + chrono::Duration::days(offset);
+                    let mut one = Figures::default();
+                    let written = deadline.format("%Y-%m-%d").to_string();
+                    one.add(&task(1, "snv", Some(&written), None), policy, today);
+                    assert_eq!(one.overdue == 1, deadline < overdue_before, "{today} {deadline}");
+                    assert_eq!(
+                        one.due_within_7_days == 1,
+                        deadline >= overdue_before && deadline <= soon_until,
+                        "{today} {deadline}"
+                    );
+                }
+                today = today.succ_opt().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn late_is_after_the_day_a_deadline_moved_to() {
+        let policy = policy();
+        // Saturday 14/11/2026 moves to Monday 16/11.
+        let saturday = Some(date(2026, 11, 14));
+        assert!(!done_late(&policy, saturday, Some(date(2026, 11, 16))));
+        assert!(done_late(&policy, saturday, Some(date(2026, 11, 17))));
+        assert!(!done_late(&policy, None, Some(date(2030, 1, 1))));
+        assert!(!done_late(&policy, saturday, None));
+        let moved = moved_deadlines(&policy, date(2026, 11, 9), date(2026, 11, 22));
+        assert_eq!(moved, [date(2026, 11, 14), date(2026, 11, 15), date(2026, 11, 21), date(2026, 11, 22)]);
+    }
 }

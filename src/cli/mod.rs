@@ -342,7 +342,7 @@ async fn check(source: &ConfigSource) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Every template compiles, renders a sample reminder, and each generic webhook's body
+/// Every template compiles, renders a sample reminder and notice, and each generic webhook's body
 /// template exists and renders JSON.
 fn check_templates(settings: &Settings) -> Vec<String> {
     let renderer = match crate::message::Renderer::new(settings.templates_dir.as_deref()) {
@@ -352,6 +352,9 @@ fn check_templates(settings: &Settings) -> Vec<String> {
     let facts = crate::message::sample_facts("snv", "Sở Nội vụ");
     let mut problems = Vec::new();
     if let Err(e) = renderer.render(&facts) {
+        problems.push(format!("templates: {e}"));
+    }
+    if let Err(e) = renderer.render_notice(&crate::message::sample_notice()) {
         problems.push(format!("templates: {e}"));
     }
     for (name, channel) in &settings.channels {

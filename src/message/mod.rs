@@ -200,6 +200,31 @@ pub fn facts(reminder: &Reminder<'_>, names: &impl DepartmentNames) -> ReminderF
     }
 }
 
+/// A sample notice of the pages (an extension request, to the office), to check the
+/// `notice.*` templates render.
+pub fn sample_notice() -> NoticeFacts {
+    NoticeFacts {
+        key: "notice.extension.0.requested.sample.email".to_owned(),
+        kind: "extension_requested",
+        department: "vp".to_owned(),
+        recipient_name: "Văn phòng UBND tỉnh".to_owned(),
+        title: "Sở Nội vụ đề nghị gia hạn nhiệm vụ".to_owned(),
+        paragraphs: vec!["Sở Nội vụ đề nghị gia hạn nhiệm vụ dưới đây đến ngày 31/12/2021.".to_owned()],
+        task: Some(NoticeTask {
+            id: 0,
+            summary: "Nhiệm vụ mẫu".to_owned(),
+            directive: "Văn bản mẫu".to_owned(),
+            lead_name: "Sở Nội vụ".to_owned(),
+            deadline: "30/11/2021".to_owned(),
+        }),
+        actions: vec![NoticeAction {
+            label: "Đồng ý gia hạn".to_owned(),
+            url: "https://example.invalid/".to_owned(),
+        }],
+        expires: Some("17:00 ngày 30/12/2021".to_owned()),
+    }
+}
+
 /// A reminder with every field filled, to try templates on (`nhacviec check`, `send-test`).
 pub fn sample_facts(department: &str, department_name: &str) -> ReminderFacts {
     let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();

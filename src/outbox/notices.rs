@@ -150,3 +150,105 @@ pub fn notice(
     let payload = serde_json::to_string(payload).map_err(|e| NoticeError::Encode(e.to_string()))?;
     Ok(NewNotice { kind, payload, items })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap()
+    }
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!("{}\n{extra}", crate::config::DEFAULT_CONFIG);
+        Settings::from_toml(&text, "test", &[]).unwrap()
+    }
+
+    fn code(text: &str) -> DepartmentCode {
+        DepartmentCode::parse(text).unwrap()
+    }
+
+    fn requested(department: &str) -> NoticePayload {
+        NoticePayload::ExtensionRequested {
+            request: 7,
+            task: 3,
+            department: code(department),
+            deadline: NaiveDate::from_ymd_opt(2026, 11, 30),
+            requested_to: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            reason: "lý do".into(),
+        }
+    }
+
+    #[test]
+    fn a_sign_in_link_goes_by_email_to_the_one_address_that_asked() {
+        let settings = settings("");
+        let payload = NoticePayload::SignIn {
+            email: "VanThu@snv.namdinh.example".into(),
+            nonce: "ab12".into(),
+            expires: now() + chrono::Duration::minutes(15),
+        };
+        let sent = notice(&payload, &settings, now()).unwrap();
+        assert_eq!(sent.kind, NoticeKind::SignIn);
+        let [item] = &sent.items[..] else { panic!("one message: {:?}", sent.items) };
+        assert_eq!((item.key.as_str(), item.channel.as_str()), ("notice.sign-in.ab12", "email"));
+        assert_eq!(item.department, code("snv"));
+        assert_eq!(item.task_id, None);
+        assert_eq!(serde_json::from_str::<NoticePayload>(&sent.payload).unwrap(), payload);
+        // Nobody's address: nothing to send.
+        let stranger =
+            NoticePayload::SignIn { email: "x@example.com".into(), nonce: "1".into(), expires: now() };
+        assert_eq!(notice_error(&stranger, &settings), NoticeError::UnknownPerson("x@example.com".into()));
+    }
+
+    fn notice_error(payload: &NoticePayload, settings: &Settings) -> NoticeError {
+        match notice(payload, settings, now()) {
+            Err(error) => error,
+            Ok(notice) => panic!("a notice: {notice:?}"),
+        }
+    }
+
+    #[test]
+    fn a_request_goes_to_every_channel_of_the_office_and_its_decision_to_the_department() {
+        // The office: the department with the weekly summary (vp-ubnd: email and chat), and
+        // the department of the office's staff listed in [[pages.people]].
+        let settings = settings(
+            "[[pages.people]]\nemail = \"chanh@snv.example\"\nrole = \"office\"\ndepartment = \"snv\"\n",
+        );
+        let asked = notice(&requested("snv"), &settings, now()).unwrap();
+        let mut keys: Vec<&str> = asked.items.iter().map(|i| i.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "notice.extension.7.requested.snv.email",
+                "notice.extension.7.requested.vp-ubnd.chat",
+                "notice.extension.7.requested.vp-ubnd.email"
+            ]
+        );
+        assert!(
+            asked.items.iter().all(|i| i.task_id == Some(crate::domain::TaskId(3)) && i.rule == Rule::Notice)
+        );
+        let decided = NoticePayload::ExtensionDecided {
+            request: 7,
+            task: 3,
+            department: code("snv"),
+            approved: false,
+            requested_to: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            note: Some("không".into()),
+            decided_by: "page:chanh@snv.example".into(),
+        };
+        let told = notice(&decided, &settings, now()).unwrap();
+        let keys: Vec<&str> = told.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["notice.extension.7.decided.snv.email"]);
+    }
+
+    #[test]
+    fn a_request_nobody_follows_is_refused_before_anything_is_written() {
+        let text = crate::config::DEFAULT_CONFIG.replace("summary = true ", "summary = false ");
+        let settings = Settings::from_toml(&text, "test", &[]).unwrap();
+        assert!(office_departments(&settings).is_empty());
+        assert_eq!(notice_error(&requested("snv"), &settings), NoticeError::NoOffice);
+    }
+}

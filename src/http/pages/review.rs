@@ -188,6 +188,12 @@ async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: R
         );
     }
     let hash = document_hash(&bytes);
+    // The same document imported before is that directive, not a second one.
+    match state.store().directive_by_source_hash(&hash).await {
+        Ok(Some(existing)) => return Redirect::to(&format!("/directives/{}", existing.0)).into_response(),
+        Ok(None) => {}
+        Err(error) => return store_failed(&state, Some(&visitor), error),
+    }
     let Some(mut draft) = intake(&settings, &proposal, &name, &hash, None).draft else {
         return store_failed(&state, Some(&visitor), "the importer gave no draft");
     };
