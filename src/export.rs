@@ -94,13 +94,21 @@ pub fn csv(sheet: &Sheet) -> Result<Vec<u8>, ExportError> {
     writer.write_record(&sheet.headers)?;
     for row in &sheet.rows {
         writer.write_record(row.iter().map(|cell| match cell {
-            Cell::Text(text) => text.clone(),
+            Cell::Text(text) => as_text(text),
             Cell::Number(number) => number.to_string(),
             Cell::Date(date) => date.to_string(),
             Cell::Empty => String::new(),
         }))?;
     }
     writer.into_inner().map_err(|e| ExportError::Csv(e.into_error().into()))
+}
+
+/// Text as a spreadsheet reads it as text: one starting `=`, `+` or `@` would be read as a
+/// formula (a task summary is written by people, and sources), so it starts with `'`, as
+/// Excel writes text that looks like a formula. A leading `-` stays: lists in Vietnamese
+/// documents start with it.
+fn as_text(text: &str) -> String {
+    if text.starts_with(['=', '+', '@']) { format!("'{text}") } else { text.to_owned() }
 }
 
 /// The longest sheet name Excel accepts.
@@ -214,5 +222,24 @@ mod tests {
         assert_eq!(ExportFormat::of_path(Path::new("/tmp/bao-cao.csv")).unwrap(), ExportFormat::Csv);
         let error = ExportFormat::of_path(Path::new("bao-cao.ods")).unwrap_err().to_string();
         assert!(error.contains("bao-cao.ods") && error.contains(".xlsx"), "{error}");
+    }
+
+    #[test]
+    fn a_csv_cell_that_looks_like_a_formula_stays_text() {
+        let sheet = Sheet {
+            title: "t".into(),
+            headers: vec!["Nhiệm vụ".into()],
+            rows: vec![
+                vec![Cell::Text("=HYPERLINK(\"http://x\")".into())],
+                vec![Cell::Text("@SUM(A1)".into())],
+                vec![Cell::Text("- Rà soát".into())],
+            ],
+        };
+        let text = String::from_utf8(csv(&sheet).unwrap()).unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
+        assert_eq!(lines[1], "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(lines[2], "'@SUM(A1)");
+        assert_eq!(lines[3], "- Rà soát");
     }
 }

@@ -160,7 +160,10 @@ async fn sign_in(server: &Server, browser: &mut Browser, email: &str) -> String 
     let shown = browser.get(&link).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     assert!(!browser.cookies.contains_key("nhacviec_session"));
-    let signed_in = browser.post(&link, &[]).await;
+    // The button's form only: the link posted from elsewhere signs nobody in.
+    let forged = Browser::new(&server.base).post(&link, &[("form_token", &shown.form_token())]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let signed_in = browser.post(&link, &[("form_token", &shown.form_token())]).await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
     let cookie = signed_in
         .set_cookies()

@@ -323,7 +323,7 @@ impl<'a> Changes<'a> {
     ) -> Result<i64, ChangeError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(invalid("reason", "say why a later deadline is needed"));
+            return Err(invalid("reason", "cần ghi lý do đề nghị gia hạn"));
         }
         let record = self.store.task(id).await?;
         let task = &record.task;
@@ -335,14 +335,14 @@ impl<'a> Changes<'a> {
         }
         let deadline = task.deadline.as_ref().map(|d| d.date);
         if to < self.today() {
-            return Err(invalid("to", format!("{} is in the past", to.format("%d/%m/%Y"))));
+            return Err(invalid("to", format!("ngày {} đã qua", to.format("%d/%m/%Y"))));
         }
         if let Some(current) = deadline
             && to <= current
         {
             return Err(invalid(
                 "to",
-                format!("the deadline is {} already: ask for a later day", current.format("%d/%m/%Y")),
+                format!("thời hạn hiện tại là {}: hãy đề nghị một ngày sau đó", current.format("%d/%m/%Y")),
             ));
         }
         // The notice is checked before anything is written: nobody to tell is an error.
@@ -383,7 +383,7 @@ impl<'a> Changes<'a> {
     ) -> Result<ExtensionRequest, ChangeError> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if !approve && note.is_none() {
-            return Err(invalid("note", "say why the request is refused: the department is told"));
+            return Err(invalid("note", "cần ghi lý do không đồng ý: đơn vị sẽ được thông báo lý do"));
         }
         let request = self.store.extension_request(id).await?;
         let record = self.store.task(request.task_id).await?;

@@ -14,6 +14,16 @@ use crate::outbox::OutboxItem;
 use crate::outbox::notices::NoticePayload;
 
 impl Dispatcher {
+    /// Who made a change, in words: a person by name, a department through a link by its
+    /// name.
+    fn who(&self, actor: &str) -> String {
+        match actor.split_once(':') {
+            Some(("page", email)) => self.settings.person(email).map_or_else(|| email.to_owned(), |p| p.name),
+            Some(("link", code)) => self.settings.departments.name_of(code),
+            _ => actor.to_owned(),
+        }
+    }
+
     /// The department (for a sign-in link, its one address), channel and words of a
     /// claimed notice.
     pub(super) fn prepare_notice<'a>(
@@ -144,6 +154,7 @@ impl Dispatcher {
                 ..
             } => {
                 let date = requested_to.format("%d/%m/%Y");
+                let decided_by = self.who(decided_by);
                 let (title, mut paragraphs) = if *approved {
                     (
                         format!("Đồng ý gia hạn đến ngày {date}"),

@@ -63,17 +63,19 @@ impl NoticePayload {
 /// Why a notice cannot be sent to anyone.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NoticeError {
-    #[error("no smtp channel sends sign-in links: add one in [channels] (pages.sign_in_channel)")]
+    #[error(
+        "chưa có kênh thư điện tử (smtp) gửi liên kết đăng nhập: khai báo trong [channels] (pages.sign_in_channel)"
+    )]
     NoSignInChannel,
-    #[error("'{0}' is not an address of a department or of [[pages.people]]")]
+    #[error("'{0}' không phải địa chỉ của một đơn vị hay của [[pages.people]]")]
     UnknownPerson(String),
     #[error(
-        "nobody follows extension requests: mark the supervising office's department with summary = true, or list its staff in [[pages.people]] with role = \"office\""
+        "chưa có ai nhận đề nghị gia hạn: đặt summary = true cho đơn vị Văn phòng, hoặc khai báo cán bộ Văn phòng trong [[pages.people]] với role = \"office\""
     )]
     NoOffice,
-    #[error("department '{0}' has no channel to tell it by")]
+    #[error("đơn vị '{0}' chưa có kênh nhận thông báo")]
     NoChannel(String),
-    #[error("cannot write the notice: {0}")]
+    #[error("không ghi được thông báo: {0}")]
     Encode(String),
 }
 
@@ -127,8 +129,10 @@ pub fn notice(
             let person = settings.person(email).ok_or_else(|| NoticeError::UnknownPerson(email.clone()))?;
             vec![item(format!("notice.sign-in.{nonce}"), &person.department, channel)]
         }
-        NoticePayload::ExtensionRequested { request, .. } => {
-            let office = office_departments(settings);
+        NoticePayload::ExtensionRequested { request, department, .. } => {
+            // The links decide: never to the department that asks.
+            let office: Vec<DepartmentCode> =
+                office_departments(settings).into_iter().filter(|code| code != department).collect();
             let items = on_every_channel(&format!("notice.extension.{request}.requested"), &office);
             if items.is_empty() {
                 return Err(NoticeError::NoOffice);
@@ -221,11 +225,8 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            [
-                "notice.extension.7.requested.snv.email",
-                "notice.extension.7.requested.vp-ubnd.chat",
-                "notice.extension.7.requested.vp-ubnd.email"
-            ]
+            // snv is an office department (its staff are), but never decides its own request.
+            ["notice.extension.7.requested.vp-ubnd.chat", "notice.extension.7.requested.vp-ubnd.email"]
         );
         assert!(
             asked.items.iter().all(|i| i.task_id == Some(crate::domain::TaskId(3)) && i.rule == Rule::Notice)

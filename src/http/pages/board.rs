@@ -148,6 +148,37 @@ struct BoardRow {
     percent: Percentages,
     /// The chart's bar: its segments, left to right.
     bars: Vec<Segment>,
+    /// The query of each count's list.
+    links: Links,
+}
+
+/// The query string of each count's list, with the board's filters.
+#[derive(Debug, Serialize)]
+struct Links {
+    all: String,
+    done_on_time: String,
+    done_late: String,
+    open_in_time: String,
+    overdue: String,
+    due_within_7_days: String,
+}
+
+fn links(filters: &Filters, department: Option<&str>) -> Links {
+    let list = |status: &str| {
+        let mut changes = vec![("status", status), ("after", "")];
+        if let Some(department) = department {
+            changes.push(("department", department));
+        }
+        query_with(filters, &changes)
+    };
+    Links {
+        all: list("all"),
+        done_on_time: list("done_on_time"),
+        done_late: list("done_late"),
+        open_in_time: list("open_in_time"),
+        overdue: list("overdue"),
+        due_within_7_days: list("due_within_7_days"),
+    }
 }
 
 /// Each count as a share of the department's tasks, in whole percent (one decimal).
@@ -205,7 +236,12 @@ fn percent(part: usize, whole: usize) -> String {
 /// The chart's width for the largest department.
 const CHART_WIDTH: f64 = 600.0;
 
-fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<Figure>) -> Vec<BoardRow> {
+fn rows(
+    figures: &crate::summary::Summary,
+    settings: &Settings,
+    status: Option<Figure>,
+    filters: &Filters,
+) -> Vec<BoardRow> {
     let largest = figures
         .by_department
         .values()
@@ -217,7 +253,7 @@ fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<F
     figures
         .by_department
         .iter()
-        .map(|(code, f)| (code, f, f.open + f.done_on_time + f.done_late, f.open - f.overdue))
+        .map(|(code, f)| (code, f, f.open + f.done_on_time + f.done_late, f.open.saturating_sub(f.overdue)))
         .filter(|(_, f, _, open_in_time)| match status {
             None | Some(Figure::All) => true,
             Some(Figure::Open) => f.open > 0,
@@ -240,6 +276,7 @@ fn rows(figures: &crate::summary::Summary, settings: &Settings, status: Option<F
                 overdue: percent(f.overdue, total),
                 due_within_7_days: percent(f.due_within_7_days, total),
             },
+            links: links(filters, Some(code)),
             bars: segments([f.done_on_time, f.done_late, open_in_time, f.overdue], scale),
             figures: f.clone(),
         })
@@ -306,7 +343,7 @@ async fn board_page(
         Ok(read) => read,
         Err(error) => return store_failed(&state, Some(&visitor), error),
     };
-    let rows = rows(&figures, &settings, checked.status);
+    let rows = rows(&figures, &settings, checked.status, &filters);
     let total = &figures.total;
     let all = total.open + total.done_on_time + total.done_late;
     let departments: Vec<_> = settings
@@ -326,17 +363,18 @@ async fn board_page(
         rows => super::value(&rows),
         total => minijinja::context! {
             all,
-            open_in_time => total.open - total.overdue,
+            open_in_time => total.open.saturating_sub(total.overdue),
             figures => super::value(total),
             percent => minijinja::context! {
                 done_on_time => percent(total.done_on_time, all),
                 done_late => percent(total.done_late, all),
-                open_in_time => percent(total.open - total.overdue, all),
+                open_in_time => percent(total.open.saturating_sub(total.overdue), all),
                 overdue => percent(total.overdue, all),
                 due_within_7_days => percent(total.due_within_7_days, all),
             },
         },
         filters => super::value(&filters),
+        links => super::value(&links(&filters, None)),
         query => query_with(&filters, &[]),
         departments,
         directives,

@@ -105,15 +105,22 @@ async fn desk(
             None => 3,
         };
         let so_far = sent.get(&task.id.0).cloned().unwrap_or_default();
-        let deadline = task.deadline.as_ref().map(|d| d.date);
         groups[group].rows.push(DeskRow {
             role: if task.lead == department { "Chủ trì" } else { "Phối hợp" },
             sent: so_far.sent,
             last_sent_at: so_far.last_sent_at.map(|at| moment(&settings, at)),
             next_at: so_far.next_at.map(|at| moment(&settings, at)),
-            acknowledged: acknowledged
-                .iter()
-                .any(|a| a.task == task.id && a.department == department && Some(a.deadline) == deadline),
+            // "Đã nhận" for the kind of reminder due now, and the deadline as it is.
+            acknowledged: super::tasks::acknowledged_kind(task, &policy, today).is_some_and(
+                |(kind, deadline)| {
+                    acknowledged.iter().any(|a| {
+                        a.task == task.id
+                            && a.department == department
+                            && a.rule_kind == kind
+                            && a.deadline == deadline
+                    })
+                },
+            ),
             extension_pending: pending.get(&task.id.0).cloned(),
             task: row,
         });
@@ -129,7 +136,8 @@ async fn desk(
         groups => super::value(&groups),
         total,
         own => visitor.person.department == department && visitor.person.role == PersonRole::Department,
-        truncated => records.len() >= DESK_LIMIT as usize,
+        truncated => records.iter().filter(|r| r.task.lead == department).count() >= DESK_LIMIT as usize
+            || records.iter().filter(|r| r.task.lead != department).count() >= DESK_LIMIT as usize,
         today => super::day(today),
     };
     super::render(&state, StatusCode::OK, "desk.html", Some(&visitor), context)

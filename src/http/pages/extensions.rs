@@ -1,5 +1,5 @@
 //! Extension requests for the supervising office: `GET /extensions` lists those waiting,
-//! each approved or refused by a form; the notice's signed links
+//! each approved or refused by a form there; the notice's signed links
 //! (`/extensions/decide/{token}`) show the request and a button, so that a mail scanner
 //! fetching a link decides nothing. Approving extends the task as `task extend` does;
 //! refusing needs a reason, which the department is told.
@@ -280,6 +280,21 @@ async fn use_link(
     let form: DecideForm =
         serde_urlencoded::from_bytes(&body).unwrap_or(DecideForm { verdict: None, note: None });
     let settings = state.settings();
+    // The link speaks for an office department still, and never for the one that asked.
+    let asker = match state.store().extension_request(id).await {
+        Ok(request) => request.department,
+        Err(crate::store::StoreError::NoSuchExtensionRequest(_)) => return super::not_found(&state, None),
+        Err(error) => return store_failed(&state, None, error),
+    };
+    if asker == department || !crate::outbox::notices::office_departments(&settings).contains(&department) {
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            None,
+            "Liên kết không còn hiệu lực",
+            "Đơn vị nhận liên kết này không còn quyết định đề nghị gia hạn. Vui lòng xử lý ở trang Đề nghị gia hạn.",
+        );
+    }
     let changes = Changes::new(state.store(), &settings, Actor::link(department.as_str()));
     let result = changes.decide_extension(id, approve, form.note.as_deref()).await;
     decided(&state, None, result)

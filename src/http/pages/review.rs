@@ -28,7 +28,12 @@ use crate::store::{DraftState, StoreError};
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/imports", get(upload_page).post(upload))
+        .route(
+            "/imports",
+            get(upload_page)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::MAX_DOCUMENT_BYTES + 64 * 1024)),
+        )
         .route("/imports/drafts/{id}", get(draft_page).post(save))
 }
 

@@ -127,33 +127,64 @@ fn pages_off(state: &AppState) -> Response {
     )
 }
 
-/// `GET /sign-in`: the address form, bound to a random value in a cookie of its own.
+/// The token of a signed-out visitor's forms (asking for a link, using one), bound to a
+/// random value in a cookie of their own (SameSite=Strict: another site's form does not
+/// carry it); and the cookie to set when the visitor had none.
+fn anonymous_form(settings: &Settings, headers: &HeaderMap) -> Option<(String, Option<header::HeaderValue>)> {
+    let key = settings.http.link_key.clone()?;
+    let existing = cookie(headers, FORM_COOKIE).filter(|v| v.len() == 32).map(str::to_owned);
+    let nonce = existing.clone().or_else(random_hex)?;
+    let token = LinkSigner::new(key).form_token(&format!("anonymous:{nonce}"));
+    let set = existing.is_none().then(|| {
+        format!("{FORM_COOKIE}={nonce}; Path=/sign-in; HttpOnly; SameSite=Strict{}", secure(settings))
+            .parse()
+            .ok()
+    });
+    Some((token, set.flatten()))
+}
+
+/// Whether a signed-out visitor's form carries the token of their cookie.
+fn anonymous_form_is_ours(settings: &Settings, headers: &HeaderMap, token: Option<&str>) -> bool {
+    let (Some(key), Some(nonce), Some(token)) =
+        (settings.http.link_key.clone(), cookie(headers, FORM_COOKIE), token)
+    else {
+        return false;
+    };
+    LinkSigner::new(key).check_form_token(&format!("anonymous:{nonce}"), token).is_ok()
+}
+
+/// A page for a signed-out visitor, with the cookie its form is bound to.
+fn with_form_cookie(mut response: Response, set: Option<header::HeaderValue>) -> Response {
+    if let Some(value) = set {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// How long a sign-in link works, in the page's words.
+fn valid_words(settings: &Settings) -> String {
+    let minutes = settings.pages.sign_in_valid_for.as_secs().div_ceil(60);
+    if minutes.is_multiple_of(60) { format!("{} giờ", minutes / 60) } else { format!("{minutes} phút") }
+}
+
+/// `GET /sign-in`: the address form.
 async fn sign_in_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else {
+    if !pages_on(&settings) {
         return pages_off(&state);
-    };
-    let existing = cookie(&headers, FORM_COOKIE).filter(|v| v.len() == 32).map(str::to_owned);
-    let Some(nonce) = existing.clone().or_else(random_hex) else {
+    }
+    let Some((form_token, set)) = anonymous_form(&settings, &headers) else {
         return super::store_failed(&state, None, "no randomness for the sign-in form");
     };
-    let form_token = LinkSigner::new(key).form_token(&format!("anonymous:{nonce}"));
-    let valid = humantime::format_duration(settings.pages.sign_in_valid_for).to_string();
-    let mut response = render(
+    let valid = valid_words(&settings);
+    let page = render(
         &state,
         StatusCode::OK,
         "sign_in.html",
         None,
         minijinja::context! { form_token, valid, email => "" },
     );
-    if existing.is_none()
-        && let Ok(value) =
-            format!("{FORM_COOKIE}={nonce}; Path=/sign-in; HttpOnly; SameSite=Strict{}", secure(&settings))
-                .parse()
-    {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
+    with_form_cookie(page, set)
 }
 
 #[derive(Deserialize)]
@@ -170,9 +201,9 @@ async fn send_link(
     body: axum::body::Bytes,
 ) -> Response {
     let settings = state.settings();
-    let Some(key) = settings.http.link_key.clone().filter(|_| pages_on(&settings)) else {
+    if !pages_on(&settings) {
         return pages_off(&state);
-    };
+    }
     let form: SignInForm = match serde_urlencoded::from_bytes(&body) {
         Ok(form) => form,
         Err(_) => {
@@ -185,18 +216,12 @@ async fn send_link(
             );
         }
     };
-    let bound = cookie(&headers, FORM_COOKIE).map(|nonce| format!("anonymous:{nonce}"));
-    let signer = LinkSigner::new(key);
-    let genuine = match (&bound, form.form_token.as_deref()) {
-        (Some(bound), Some(token)) => signer.check_form_token(bound, token).is_ok(),
-        _ => false,
-    };
-    if !genuine {
+    if !anonymous_form_is_ours(&settings, &headers, form.form_token.as_deref()) {
         return super::forged(&state, None);
     }
     let email = form.email.unwrap_or_default().trim().to_lowercase();
     if email.is_empty() || !email.contains('@') || email.len() > 254 {
-        let valid = humantime::format_duration(settings.pages.sign_in_valid_for).to_string();
+        let valid = valid_words(&settings);
         let form_token = form.form_token.unwrap_or_default();
         return render(
             &state,
@@ -282,7 +307,11 @@ fn used(state: &AppState) -> Response {
 }
 
 /// `GET /sign-in/{token}`: a button that signs in; the link does nothing by itself.
-async fn show_link(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
+async fn show_link(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let signature = match check_link(&state, &token).await {
         Ok((_, signature)) => signature,
         Err(refused) => return refused,
@@ -292,16 +321,41 @@ async fn show_link(State(state): State<Arc<AppState>>, Path(token): Path<String>
         Ok(false) => {}
         Err(error) => return super::store_failed(&state, None, error),
     }
-    render(&state, StatusCode::OK, "sign_in.html", None, minijinja::context! { confirm => true })
+    let Some((form_token, set)) = anonymous_form(&state.settings(), &headers) else {
+        return super::store_failed(&state, None, "no randomness for the sign-in form");
+    };
+    let page = render(
+        &state,
+        StatusCode::OK,
+        "sign_in.html",
+        None,
+        minijinja::context! { confirm => true, form_token },
+    );
+    with_form_cookie(page, set)
 }
 
-/// `POST /sign-in/{token}`: uses the link up and starts the session.
-async fn use_link(State(state): State<Arc<AppState>>, Path(token): Path<String>) -> Response {
+/// `POST /sign-in/{token}`: uses the link up and starts the session, from the page's own
+/// button only: another site cannot sign a visitor in as someone else.
+async fn use_link(
+    State(state): State<Arc<AppState>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let (email, signature) = match check_link(&state, &token).await {
         Ok(checked) => checked,
         Err(refused) => return refused,
     };
     let settings = state.settings();
+    match state.store().sign_in_used(&signature).await {
+        Ok(true) => return used(&state),
+        Ok(false) => {}
+        Err(error) => return super::store_failed(&state, None, error),
+    }
+    let form: TokenForm = serde_urlencoded::from_bytes(&body).unwrap_or(TokenForm { form_token: None });
+    if !anonymous_form_is_ours(&settings, &headers, form.form_token.as_deref()) {
+        return super::forged(&state, None);
+    }
     let Some(person) = settings.person(&email) else {
         return message(
             &state,

@@ -87,7 +87,11 @@ async fn visible_task(state: &AppState, visitor: &Visitor, id: i64) -> Result<Ta
 }
 
 /// The kind of reminder "Đã nhận" stops today: before the deadline, on it, or after.
-fn acknowledged_kind(task: &Task, policy: &Policy, today: NaiveDate) -> Option<(RuleKind, NaiveDate)> {
+pub(super) fn acknowledged_kind(
+    task: &Task,
+    policy: &Policy,
+    today: NaiveDate,
+) -> Option<(RuleKind, NaiveDate)> {
     let deadline = task.deadline.as_ref()?.date;
     let due = policy.due_date(deadline);
     let kind = match due.cmp(&today) {
@@ -460,8 +464,8 @@ async fn directive_page(
     };
     let visible: Vec<&TaskRecord> =
         records.iter().filter(|r| super::may_see_task(&visitor.person, &r.task)).collect();
-    // A directive none of whose tasks the visitor may see is not there, for them.
-    if visible.is_empty() && !records.is_empty() {
+    // A directive none of whose tasks a department's people may see is not there, for them.
+    if visible.is_empty() && visitor.person.role < PersonRole::Office {
         return not_found(&state, Some(&visitor));
     }
     let settings = state.settings();

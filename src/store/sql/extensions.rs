@@ -148,7 +148,8 @@ impl Backend {
         };
         if let Some(why) = outlived {
             sqlx::query(
-                "UPDATE extension_requests SET state = 'withdrawn', decided_at = $1, decision_note = $2 WHERE id = $3",
+                "UPDATE extension_requests SET state = 'withdrawn', decided_at = $1, decision_note = $2 \
+                 WHERE id = $3 AND state = 'pending'",
             )
             .bind(to_unix(now))
             .bind(why)
@@ -158,7 +159,35 @@ impl Backend {
             tx.commit().await?;
             return Err(StoreError::ExtensionDecided { id, state: "withdrawn" });
         }
-        let (state, kind) = match decision {
+        let state = match decision {
+            ExtensionDecision::Approve { .. } => "approved",
+            ExtensionDecision::Refuse => "refused",
+        };
+        // Decided here, once: a decision made meanwhile (by another daemon, or another of
+        // the office) leaves nothing to update, and this one is refused, undone.
+        let claimed = sqlx::query(
+            "UPDATE extension_requests SET state = $1, decided_by = $2, decision_note = $3, decided_at = $4 \
+             WHERE id = $5 AND state = 'pending'",
+        )
+        .bind(state)
+        .bind(actor)
+        .bind(note)
+        .bind(to_unix(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT state FROM extension_requests WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let current =
+                current.as_deref().and_then(ExtensionState::parse).unwrap_or(ExtensionState::Withdrawn);
+            return Err(StoreError::ExtensionDecided { id, state: current.as_str() });
+        }
+        let kind = match decision {
             ExtensionDecision::Approve { deadline, next_reminder_at } => {
                 let reason =
                     format!("{} (đề nghị của {}, {} duyệt)", request.reason, request.department, actor);
@@ -172,20 +201,10 @@ impl Backend {
                     now,
                 )
                 .await?;
-                ("approved", "extension_approved")
+                "extension_approved"
             }
-            ExtensionDecision::Refuse => ("refused", "extension_refused"),
+            ExtensionDecision::Refuse => "extension_refused",
         };
-        sqlx::query(
-            "UPDATE extension_requests SET state = $1, decided_by = $2, decision_note = $3, decided_at = $4 WHERE id = $5",
-        )
-        .bind(state)
-        .bind(actor)
-        .bind(note)
-        .bind(to_unix(now))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
         let decided = read(&mut tx, id).await?;
         let detail = match (decision, note) {
             (ExtensionDecision::Approve { .. }, _) => format!("đồng ý gia hạn đến {}", request.requested_to),
