@@ -533,4 +533,4 @@ pub(crate) fn from_unix(seconds: i64) -> Result<DateTime<Utc>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

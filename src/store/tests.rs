@@ -49,6 +49,13 @@ impl TestStore {
     }
 }
 
+impl TestStore {
+    /// A store of each engine, for tests outside the store that must hold on every one.
+    pub async fn each_engine() -> [TestStore; 2] {
+        [TestStore::sqlite().await, TestStore::postgres().await]
+    }
+}
+
 impl Drop for TestStore {
     fn drop(&mut self) {
         let Some((server, name)) = self.postgres.take() else { return };
@@ -692,128 +699,14 @@ async fn postgres_upkeep_vacuums_the_outbox_when_autovacuum_is_off() {
     assert!(store.maintain().await.unwrap().is_empty());
 }
 
-/// A directive of `tasks`, each `(lead, written deadline, done on)`.
-fn board_directive(issued_on: NaiveDate, tasks: &[(&str, Option<NaiveDate>)]) -> NewDirective {
-    NewDirective {
-        number: None,
-        title: "Kế hoạch".into(),
-        issuer: "UBND tỉnh".into(),
-        issued_on,
-        source: None,
-        source_hash: None,
-        tasks: tasks
-            .iter()
-            .enumerate()
-            .map(|(i, (lead, deadline))| NewTask {
-                section: None,
-                summary: format!("Nhiệm vụ {i}"),
-                details: None,
-                lead: code(lead),
-                coordinating: vec![],
-                deadline: deadline.map(|d| Deadline::parse(&d.to_string(), None).unwrap()),
-                origin: None,
-                recurrence: None,
-                next_reminder_at: None,
-            })
-            .collect(),
-    }
-}
-
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// The default config's policy: deadlines on a day off move to the next working day.
-fn default_policy() -> crate::plan::Policy {
-    let settings = crate::config::Settings::from_toml(crate::config::DEFAULT_CONFIG, "default", &[]).unwrap();
-    crate::plan::Policy::from_settings(&settings)
 }
 
 mod pages {
     use super::*;
 
     on_each_engine! {
-        async fn the_board_counts_what_the_weekly_summary_counts(store: &Store) {
-            // As of Friday 20/11/2026. Saturday 21/11 and Sunday 22/11 are days off: a task
-            // written due on either is due on Monday 23/11, so done on Monday it is on time.
-            let policy = default_policy();
-            let today = date(2026, 11, 20);
-            let tasks: Vec<(&str, Option<NaiveDate>, Option<NaiveDate>)> = vec![
-                ("snv", Some(date(2026, 11, 19)), None),                       // overdue
-                ("snv", Some(date(2026, 11, 20)), None),                       // due today: within 7 days
-                ("snv", Some(date(2026, 11, 27)), None),                       // within 7 days
-                ("snv", Some(date(2026, 11, 28)), None),                       // Saturday → due Monday 30/11: later
-                ("snv", Some(date(2026, 12, 20)), None),                       // later
-                ("snv", None, None),                                           // no deadline
-                ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 23))),   // Saturday, done Monday: on time
-                ("stc", Some(date(2026, 11, 21)), Some(date(2026, 11, 24))),   // done Tuesday: late
-                ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 18))),   // on time
-                ("stc", Some(date(2026, 11, 18)), Some(date(2026, 11, 19))),   // late
-                ("stc", None, Some(date(2026, 11, 2))),                        // no deadline: on time
-                ("sxd", Some(date(2026, 11, 14)), None),                       // Saturday 14/11 → Monday 16/11: overdue
-                ("sxd", Some(date(2026, 11, 15)), Some(date(2026, 11, 16))),   // Sunday, done Monday: on time
-            ];
-            let specs: Vec<(&str, Option<NaiveDate>)> = tasks.iter().map(|(l, d, _)| (*l, *d)).collect();
-            let (first, ids) = store.add_directive(&board_directive(date(2026, 10, 1), &specs), "test", now()).await.unwrap();
-            for (id, (_, _, done)) in ids.iter().zip(&tasks) {
-                if let Some(done) = done {
-                    store.mark_done(*id, *done, None, "test", now()).await.unwrap();
-                }
-            }
-            let (second, _) = store
-                .add_directive(&board_directive(date(2026, 11, 10), &[("snv", Some(date(2026, 11, 1))), ("sxd", None)]), "test", now())
-                .await
-                .unwrap();
-
-            let summary = crate::app::summary(store, &policy, today).await.unwrap();
-            let board = crate::app::board::figures(store, &policy, &BoardFilter::default(), today).await.unwrap();
-            assert_eq!(board, summary);
-            let snv = &board.by_department["snv"];
-            assert_eq!((snv.open, snv.overdue, snv.due_within_7_days), (7, 2, 2));
-            let stc = &board.by_department["stc"];
-            assert_eq!((stc.done_on_time, stc.done_late), (3, 2));
-            let sxd = &board.by_department["sxd"];
-            assert_eq!((sxd.open, sxd.overdue, sxd.done_on_time), (2, 1, 1));
-
-            // Filters: a directive, a lead, a period of the directives' dates.
-            let only_first = BoardFilter { directive: Some(first), ..BoardFilter::default() };
-            let figures = crate::app::board::figures(store, &policy, &only_first, today).await.unwrap();
-            assert_eq!(figures.total.open + figures.total.done_on_time + figures.total.done_late, 13);
-            let only_sxd = BoardFilter { lead: Some(code("sxd")), ..BoardFilter::default() };
-            let figures = crate::app::board::figures(store, &policy, &only_sxd, today).await.unwrap();
-            assert_eq!(figures.by_department.keys().collect::<Vec<_>>(), ["sxd"]);
-            assert_eq!(figures.total.open, 2);
-            let november = BoardFilter { issued_from: Some(date(2026, 11, 1)), issued_to: Some(date(2026, 11, 30)), ..BoardFilter::default() };
-            let figures = crate::app::board::figures(store, &policy, &november, today).await.unwrap();
-            assert_eq!((figures.total.open, figures.total.overdue), (2, 1));
-            let _ = second;
-
-            // Each figure opens the list it counts.
-            use crate::app::board::{Figure, list};
-            let all = BoardFilter::default();
-            for (figure, expected) in [
-                (Figure::All, 15),
-                (Figure::Open, 9),
-                (Figure::Overdue, 3),
-                (Figure::OpenInTime, 6),
-                (Figure::DueWithin7Days, 2),
-                (Figure::DoneOnTime, 4),
-                (Figure::DoneLate, 2),
-            ] {
-                let (records, more) = list(store, &policy, &all, figure, today, TaskId(0), 100).await.unwrap();
-                assert_eq!(records.len(), expected, "{figure:?}");
-                assert!(!more);
-            }
-            // Pages: two at a time, in order, the last one saying there are no more.
-            let (page, more) = list(store, &policy, &all, Figure::DoneOnTime, today, TaskId(0), 2).await.unwrap();
-            assert_eq!(page.len(), 2);
-            assert!(more);
-            let (rest, more) = list(store, &policy, &all, Figure::DoneOnTime, today, page[1].task.id, 2).await.unwrap();
-            assert_eq!(rest.len(), 2);
-            assert!(!more);
-            assert!(rest[0].task.id > page[1].task.id);
-        }
-
         async fn an_extension_request_is_approved_with_the_extension_and_its_notices(store: &Store) {
             use crate::outbox::{NewNotice, NoticeKind};
             let (_, ids) = store.add_directive(&directive(Some(now())), "test", now()).await.unwrap();
