@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::tasks::{TaskRow, task_row};
 use super::{AppState, Visitor, message, store_failed};
 use crate::app::board::{self, Figure};
-use crate::config::{PersonRole, Settings};
+use crate::config::Settings;
 use crate::domain::{DepartmentCode, DirectiveId, TaskId};
 use crate::export::{Cell, ExportFormat, Sheet};
 use crate::message::DepartmentNames;
@@ -105,18 +105,6 @@ fn check(filters: &Filters, settings: &Settings, policy: &Policy) -> Result<Chec
 }
 
 /// Only the office sees the board; a department's people are sent to their desk.
-fn office_only(state: &AppState, visitor: &Visitor) -> Option<Response> {
-    (visitor.person.role < PersonRole::Office).then(|| {
-        message(
-            state,
-            StatusCode::FORBIDDEN,
-            Some(visitor),
-            "Không có quyền xem",
-            "Trang theo dõi dành cho Văn phòng. Xem nhiệm vụ của đơn vị ở Bàn làm việc.",
-        )
-    })
-}
-
 /// What every page of the board starts with: the office only, the running settings and
 /// policy, the filters checked.
 fn opened(
@@ -124,7 +112,11 @@ fn opened(
     visitor: &Visitor,
     filters: &Filters,
 ) -> Result<(Arc<Settings>, Policy, Checked), super::Refusal> {
-    if let Some(refused) = office_only(state, visitor) {
+    if let Some(refused) = super::office_only(
+        state,
+        visitor,
+        "Trang theo dõi dành cho Văn phòng. Xem nhiệm vụ của đơn vị ở Bàn làm việc.",
+    ) {
         return Err(Box::new(refused));
     }
     let settings = state.settings();

@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::tasks::task_row;
 use super::{AppState, Visitor, checked_form, day, message, moment, store_failed};
 use crate::app::commands::{Actor, ChangeError, Changes};
-use crate::config::PersonRole;
 use crate::links::{LinkError, LinkSigner};
 use crate::message::DepartmentNames;
 use crate::plan::Policy;
@@ -78,14 +77,9 @@ async fn rows(
 }
 
 async fn list(State(state): State<Arc<AppState>>, visitor: Visitor) -> Response {
-    if visitor.person.role < PersonRole::Office {
-        return message(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some(&visitor),
-            "Không có quyền xem",
-            "Đề nghị gia hạn do Văn phòng xử lý.",
-        );
+    if let Some(refused) = super::office_only(&state, &visitor, "Đề nghị gia hạn do Văn phòng xử lý.")
+    {
+        return refused;
     }
     let requests = match state.store().pending_extensions(500).await {
         Ok(requests) => requests,
@@ -175,14 +169,9 @@ async fn decide(
         Ok(form) => form,
         Err(refused) => return *refused,
     };
-    if visitor.person.role < PersonRole::Office {
-        return message(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some(&visitor),
-            "Không có quyền",
-            "Đề nghị gia hạn do Văn phòng xử lý.",
-        );
+    if let Some(refused) = super::office_only(&state, &visitor, "Đề nghị gia hạn do Văn phòng xử lý.")
+    {
+        return refused;
     }
     let Some(approve) = verdict(&form) else {
         return message(

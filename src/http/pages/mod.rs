@@ -189,6 +189,13 @@ fn message(
     render(state, status, "message.html", visitor, minijinja::context! { title, text })
 }
 
+/// A refusal for a department's people on a page of the supervising office's; `what` says
+/// whose work it is.
+fn office_only(state: &AppState, visitor: &Visitor, what: &str) -> Option<Response> {
+    (visitor.person.role < PersonRole::Office)
+        .then(|| message(state, StatusCode::FORBIDDEN, Some(visitor), "Không có quyền", what))
+}
+
 fn not_found(state: &AppState, visitor: Option<&Visitor>) -> Response {
     message(
         state,

@@ -21,10 +21,13 @@ use crate::app::commands::{Actor, ChangeError, Changes};
 use crate::app::drafts::{DraftContent, DraftError};
 use crate::app::imports::{document_hash, intake};
 use crate::app::input::DirectiveFields;
-use crate::config::{PersonRole, Settings};
+use crate::config::Settings;
 use crate::domain::{Period, Recurrence};
 use crate::import::{self, Setting};
 use crate::store::{DraftState, StoreError};
+
+/// Why a department's people cannot open these pages.
+const IMPORTS_ARE_THE_OFFICES: &str = "Nhập văn bản do Văn phòng thực hiện.";
 
 pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -37,18 +40,6 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/imports/drafts/{id}", get(draft_page).post(save))
 }
 
-fn office_only(state: &AppState, visitor: &Visitor) -> Option<Response> {
-    (visitor.person.role < PersonRole::Office).then(|| {
-        message(
-            state,
-            StatusCode::FORBIDDEN,
-            Some(visitor),
-            "Không có quyền",
-            "Nhập văn bản do Văn phòng thực hiện.",
-        )
-    })
-}
-
 #[derive(Serialize)]
 struct DraftRow {
     id: i64,
@@ -59,7 +50,7 @@ struct DraftRow {
 }
 
 async fn upload_page(State(state): State<Arc<AppState>>, visitor: Visitor) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
+    if let Some(refused) = super::office_only(&state, &visitor, IMPORTS_ARE_THE_OFFICES) {
         return refused;
     }
     let settings = state.settings();
@@ -102,7 +93,7 @@ fn refused(state: &AppState, visitor: &Visitor, status: StatusCode, text: &str) 
 
 /// `POST /imports`: a document (a file, or pasted text) read into a draft.
 async fn upload(State(state): State<Arc<AppState>>, visitor: Visitor, request: Request) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
+    if let Some(refused) = super::office_only(&state, &visitor, IMPORTS_ARE_THE_OFFICES) {
         return refused;
     }
     let mut form = match Multipart::from_request(request, &state).await {
@@ -421,7 +412,7 @@ async fn render_draft(
 }
 
 async fn draft_page(State(state): State<Arc<AppState>>, visitor: Visitor, Path(id): Path<i64>) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
+    if let Some(refused) = super::office_only(&state, &visitor, IMPORTS_ARE_THE_OFFICES) {
         return refused;
     }
     let draft = match state.store().draft(id).await {
@@ -508,7 +499,7 @@ async fn save(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(refused) = office_only(&state, &visitor) {
+    if let Some(refused) = super::office_only(&state, &visitor, IMPORTS_ARE_THE_OFFICES) {
         return refused;
     }
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
