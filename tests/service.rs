@@ -157,12 +157,20 @@ async fn health_readiness_and_metrics_are_served_over_http() {
     assert_eq!(health, (200, "ok\n".to_owned()));
     daemon.wait_running().await;
 
-    // Before any reminder: the counters are not there yet, or at 0.
-    let (status, before) = get(&address, "/metrics").await.unwrap();
+    // Before any reminder: every channel's counters are there, at 0, for each rule of the
+    // schedule, so that rate() and alerts on their absence work from the start.
+    let (status, text) = get(&address, "/metrics").await.unwrap();
     assert_eq!(status, 200);
-    let before = parse_metrics(&before);
+    let before = parse_metrics(&text);
     let sent = "nhacviec_reminders_sent_total{channel=\"email\",rule=\"before:7d\"}";
-    assert_eq!(before.get(sent).copied().unwrap_or(0.0), 0.0);
+    for name in [
+        sent,
+        "nhacviec_reminders_sent_total{channel=\"chat\",rule=\"escalate\"}",
+        "nhacviec_reminders_failed_total{channel=\"email\",rule=\"due\"}",
+        "nhacviec_reminders_dead_total{channel=\"chat\",rule=\"before:14d\"}",
+    ] {
+        assert_eq!(before.get(name), Some(&0.0), "{name} in:\n{text}");
+    }
 
     env.add_task("snv", &["ubnd-tpnd"], days_from_today(7));
     wait_for("both sent", WAIT, || {

@@ -88,6 +88,8 @@ impl Dispatcher {
         let delivery = &settings.delivery;
         let breakers = breaker::Breakers::new(delivery.retry_initial, delivery.retry_max);
         let links = ReminderLinks::from_settings(&settings.http);
+        // A channel added by a reload is counted from zero too.
+        expose_counters(&settings);
         Self { store, settings, policy, channels, renderer, breakers, links }
     }
 
@@ -445,6 +447,37 @@ enum Skip {
     Failed(SendError),
     /// The channel rests after failing: try again then, without using up an attempt.
     Deferred(DateTime<Utc>),
+}
+
+/// Puts the delivery counters of every configured channel and rule in the metrics at zero
+/// (as Prometheus advises for known label sets), so that `rate()` and alerts on their
+/// absence work before the first send. Registering changes no count: safe after a reload.
+pub fn expose_counters(settings: &Settings) {
+    use crate::domain::Rule;
+    let schedule = &settings.schedule;
+    let mut rules: Vec<Rule> = schedule.before.iter().map(|offset| Rule::Before(*offset)).collect();
+    if schedule.on_due_date {
+        rules.push(Rule::Due);
+    }
+    if schedule.overdue_every.is_some() {
+        rules.push(Rule::Overdue);
+    }
+    if schedule.escalate_after.is_some() {
+        rules.push(Rule::Escalate);
+    }
+    rules.extend([Rule::Summary, Rule::Notice]);
+    for channel in settings.channels.keys() {
+        for rule in &rules {
+            let labels = [("channel", channel.clone()), ("rule", rule.to_string())];
+            for name in [
+                "nhacviec_reminders_sent_total",
+                "nhacviec_reminders_failed_total",
+                "nhacviec_reminders_dead_total",
+            ] {
+                metrics::counter!(name, &labels).increment(0);
+            }
+        }
+    }
 }
 
 /// Counts an outcome in the metrics, by channel and rule.

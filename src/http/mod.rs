@@ -156,6 +156,7 @@ pub async fn serve(
     mut shutdown: Shutdown,
 ) -> Result<tokio::task::JoinHandle<()>, HttpError> {
     let metrics = metrics_handle()?;
+    crate::dispatch::expose_counters(&context.settings.borrow());
     let body_limit = context.settings.borrow().http.body_limit;
     let mut pages = acknowledge::pages().map_err(|e| HttpError::Pages(e.to_string()))?;
     pages::add_templates(&mut pages).map_err(|e| HttpError::Pages(e.to_string()))?;
