@@ -93,10 +93,18 @@ impl Tuning {
     }
 }
 
-/// The instant the dispatch sections run at: local noon today, inside the all-day window.
+/// The instant the dispatch sections plan at: inside the all-day window and already past,
+/// whatever the hour the bench runs (planning at noon found nothing due in the morning):
+/// a minute past midnight today, or noon yesterday in today's first minutes.
 fn bench_now() -> anyhow::Result<DateTime<Utc>> {
-    let noon = NaiveTime::from_hms_opt(12, 0, 0).context("noon")?;
-    Ok(local_at(local_date(Utc::now()), noon))
+    let now = Utc::now();
+    let today = local_date(now);
+    let early = local_at(today, NaiveTime::from_hms_opt(0, 1, 0).context("00:01")?);
+    if early + chrono::Duration::minutes(1) <= now {
+        return Ok(early);
+    }
+    let yesterday = today.pred_opt().context("yesterday")?;
+    Ok(local_at(yesterday, NaiveTime::from_hms_opt(12, 0, 0).context("noon")?))
 }
 
 /// A directive of the tasks numbered `numbers`, led in turn by the bench's departments,
